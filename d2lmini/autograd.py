@@ -1,0 +1,378 @@
+"""Reverse-mode automatic differentiation on a tape.
+
+While ``record()`` is active, every operator whose inputs need a gradient adds a
+:class:`Node` to a graph: which operator ran, its attributes, the raw input and
+output arrays, and where its inputs came from. ``backward()`` walks that graph from
+the output back to the leaves (arrays that called ``attach_grad``), calling each
+operator's registered ``backward``.
+
+Because every registered backward is written with ``nd`` operators, running it while
+recording (``create_graph=True``) records the gradient computation too, so
+gradients of gradients work without extra code.
+
+>>> import d2lmini as mx
+>>> x = mx.nd.array([1., 2., 3.])
+>>> x.attach_grad()
+>>> with mx.autograd.record():
+...     y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+<BLANKLINE>
+[2. 4. 6.]
+<NDArray 3 @cpu(0)>
+"""
+from .base import MXNetError
+
+
+class _State:
+    """Whether operators are being recorded, and whether layers act as in training."""
+    recording = False
+    training = False
+
+
+_STATE = _State()
+
+
+# ------------------------------------------------------------------ scopes
+class _Scope:
+    def __init__(self, recording, training):
+        self._rec, self._train = recording, training
+        self._saved = []
+
+    def __enter__(self):
+        self._saved.append((_STATE.recording, _STATE.training))
+        if self._rec is not None:
+            _STATE.recording = self._rec
+        if self._train is not None:
+            _STATE.training = self._train
+        return self
+
+    def __exit__(self, *exc):
+        _STATE.recording, _STATE.training = self._saved.pop()
+        return False
+
+
+def record(train_mode=True):
+    """Record operators for ``backward`` inside a ``with`` block.
+
+    ``train_mode`` also switches layers such as dropout into training behaviour.
+    """
+    return _Scope(True, train_mode)
+
+
+def pause(train_mode=False):
+    """Stop recording inside a ``with`` block (e.g. to update weights)."""
+    return _Scope(False, train_mode)
+
+
+def train_mode():
+    """Training behaviour (dropout active) without changing recording."""
+    return _Scope(None, True)
+
+
+def predict_mode():
+    """Prediction behaviour (dropout off) without changing recording."""
+    return _Scope(None, False)
+
+
+def is_recording():
+    return _STATE.recording
+
+
+def is_training():
+    return _STATE.training
+
+
+def set_recording(is_recording):
+    """Switch recording on or off; returns the previous state."""
+    prev, _STATE.recording = _STATE.recording, bool(is_recording)
+    return prev
+
+
+def set_training(train_mode):
+    """Switch training behaviour on or off; returns the previous state."""
+    prev, _STATE.training = _STATE.training, bool(train_mode)
+    return prev
+
+
+# ------------------------------------------------------------------ the graph
+class Variable:
+    """A leaf of the graph: an array whose gradient the user asked for."""
+    __slots__ = ('grad', 'grad_req')
+    num_outputs = 1
+
+    def __init__(self, grad, grad_req):
+        self.grad = grad
+        self.grad_req = grad_req
+
+
+class Node:
+    """One recorded operator call.
+
+    ``parents[i]`` is ``(node, output_index)`` for an input that came from the graph,
+    ``None`` for a constant. The raw arrays are kept so that later in-place updates of
+    the same NDArray (which rebind it to a new node) cannot change what backward sees.
+    """
+    __slots__ = ('op', 'attrs', 'ctx', 'in_data', 'parents', 'out_data')
+
+    @property
+    def num_outputs(self):
+        return len(self.out_data)
+
+
+def _record(op, attrs, inputs, in_data, outputs):
+    """Add a node for ``op`` (called by the eager front end while recording)."""
+    node = Node()
+    node.op = op
+    node.attrs = attrs
+    node.ctx = outputs[0]._ctx
+    node.in_data = in_data
+    node.parents = tuple([None if x._node is None else (x._node, x._oidx) for x in inputs])
+    node.out_data = tuple([y._data for y in outputs])
+    for i, y in enumerate(outputs):
+        y._node = node
+        y._oidx = i
+    return node
+
+
+def mark_variables(variables, gradients, grad_reqs='write'):
+    """Make ``variables`` leaves whose gradients are written into ``gradients``."""
+    from .ndarray import NDArray
+    if isinstance(variables, NDArray):
+        variables, gradients = [variables], [gradients]
+    if isinstance(grad_reqs, str):
+        grad_reqs = [grad_reqs] * len(variables)
+    for v, g, req in zip(variables, gradients, grad_reqs):
+        if req not in ('write', 'add', 'null'):
+            raise ValueError(f"grad_req must be 'write', 'add' or 'null', not {req!r}")
+        v._node = None if req == 'null' else Variable(g, req)
+        v._oidx = 0
+
+
+# ------------------------------------------------------------------ backward
+def _topological_order(heads):
+    """Nodes reachable from ``heads``, each after all the nodes it depends on."""
+    order, seen = [], set()
+    stack = [(h, False) for h in heads]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if type(node) is Node:
+            if node.in_data is None:
+                raise MXNetError(
+                    'this graph was freed by an earlier backward(); pass retain_graph=True '
+                    'to the first backward to differentiate the same graph again')
+            for p in node.parents:
+                if p is not None and id(p[0]) not in seen:
+                    stack.append((p[0], False))
+    return order
+
+
+def _accumulate(grads, key, g):
+    old = grads.get(key)
+    grads[key] = g if old is None else old + g
+
+
+def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode):
+    from . import ndarray as nd
+    from .ndarray.ndarray import _wrap_entry
+    heads = [heads] if isinstance(heads, nd.NDArray) else list(heads)
+    if head_grads is None or isinstance(head_grads, nd.NDArray):
+        head_grads = [head_grads] + [None] * (len(heads) - 1)
+    if len(head_grads) != len(heads):
+        raise ValueError(f'{len(heads)} heads but {len(head_grads)} head gradients')
+    grads = {}  # (node, output index) -> gradient NDArray
+    for h, hg in zip(heads, head_grads):
+        if h._node is None:
+            raise MXNetError(
+                'cannot differentiate an array that is not in a computational graph: '
+                'call attach_grad() on the inputs and compute this array inside '
+                'autograd.record()')
+        if hg is None:
+            hg = nd.ones(h.shape, ctx=h.context, dtype=h.dtype)
+        elif hg.shape != h.shape:
+            raise MXNetError(f'head gradient of shape {hg.shape} for an output of shape {h.shape}')
+        _accumulate(grads, (h._node, h._oidx), hg)
+    wanted = None
+    if variables is not None:
+        wanted = {}
+        for i, v in enumerate(variables):
+            if v._node is None:
+                raise MXNetError(f'variable {i} is not in the recorded graph: call attach_grad() '
+                                 'on it before computing the heads inside autograd.record()')
+            wanted[(v._node, v._oidx)] = i
+    order = _topological_order([h._node for h in heads])
+    results = [None] * (len(variables) if variables is not None else 0)
+    saved = _STATE.recording, _STATE.training
+    _STATE.recording, _STATE.training = create_graph, train_mode
+    try:
+        for node in reversed(order):
+            n_out = node.num_outputs
+            dys = [grads.pop((node, i), None) for i in range(n_out)]
+            if wanted is not None:
+                for i in range(n_out):
+                    j = wanted.get((node, i))
+                    if j is not None:
+                        results[j] = dys[i]
+            if type(node) is Variable:
+                if variables is None and dys[0] is not None:
+                    _write_leaf(node, dys[0])
+                continue
+            op = node.op
+            if op.backward is None or all(d is None for d in dys):
+                if not retain_graph:
+                    _free(node)
+                continue
+            ctx = node.ctx
+            ys = [_wrap_entry(d, ctx, node, i) for i, d in enumerate(node.out_data)]
+            for i, d in enumerate(dys):
+                if d is None:
+                    dys[i] = nd.zeros_like(ys[i])
+            xs = tuple([_wrap_entry(d, ctx, *(p or (None, 0)))
+                        for d, p in zip(node.in_data, node.parents)])
+            if n_out == 1:
+                in_grads = op.backward(nd, dys[0], xs, ys[0], **op.full_attrs(node.attrs))
+            else:
+                in_grads = op.backward(nd, tuple(dys), xs, tuple(ys), **op.full_attrs(node.attrs))
+            for p, g in zip(node.parents, in_grads):
+                if p is not None and g is not None:
+                    _accumulate(grads, p, g)
+            if not retain_graph:
+                _free(node)
+    finally:
+        _STATE.recording, _STATE.training = saved
+    if variables is not None:
+        return [r if r is not None else nd.zeros_like(v) for r, v in zip(results, variables)]
+    return None
+
+
+def _free(node):
+    node.in_data = node.out_data = None
+
+
+def _write_leaf(var, g):
+    grad = var.grad
+    if g.shape != grad.shape:
+        g = g.broadcast_to(grad.shape)
+    if var.grad_req == 'write':
+        grad._data[...] = g._data
+    elif var.grad_req == 'add':
+        grad._data += g._data
+
+
+def backward(heads, head_grads=None, retain_graph=False, train_mode=True):
+    """Compute gradients of ``heads`` and write them into the leaves' ``.grad``.
+
+    ``head_grads`` defaults to ones (the gradient of ``sum(head)``).
+    """
+    _run_backward(heads, head_grads, None, retain_graph, False, train_mode)
+
+
+def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=False,
+         train_mode=True):
+    """Return the gradients of ``heads`` with respect to ``variables`` (a list),
+    leaving ``.grad`` untouched. With ``create_graph=True`` the results are themselves
+    recorded, so they can be differentiated again.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([2.])
+    >>> x.attach_grad()
+    >>> with mx.autograd.record():
+    ...     y = x ** 3
+    ...     dy = mx.autograd.grad(y, [x], create_graph=True)[0]
+    >>> dy.backward()           # d/dx (3 x^2) = 6 x
+    >>> x.grad.asscalar()
+    12.0
+    """
+    from .ndarray import NDArray
+    single = isinstance(variables, NDArray)
+    if single:
+        variables = [variables]
+    if retain_graph is None:
+        retain_graph = create_graph
+    out = _run_backward(heads, head_grads, list(variables), retain_graph, create_graph,
+                        train_mode)
+    return out
+
+
+def get_symbol(x):
+    """MXNet returns the recorded graph as a Symbol; the symbolic API comes later."""
+    raise NotImplementedError('autograd.get_symbol needs the symbolic API')
+
+
+# ------------------------------------------------------------------ custom functions
+class Function:
+    """A differentiable function with a hand-written backward.
+
+    Subclass it, define ``forward(*inputs)`` and ``backward(*output_grads)`` on
+    NDArrays, and call an instance like a function::
+
+        class Sigmoid(mx.autograd.Function):
+            def forward(self, x):
+                y = 1 / (1 + mx.nd.exp(-x))
+                self.save_for_backward(y)
+                return y
+
+            def backward(self, dy):
+                y, = self.saved_tensors
+                return dy * y * (1 - y)
+
+    ``forward`` runs with recording paused; ``backward`` must return one gradient
+    per input.
+    """
+
+    def __init__(self):
+        self.saved_tensors = ()
+
+    def save_for_backward(self, *args):
+        self.saved_tensors = args
+
+    def forward(self, *inputs):
+        raise NotImplementedError
+
+    def backward(self, *output_grads):
+        raise NotImplementedError
+
+    def __call__(self, *inputs):
+        from .ndarray import NDArray
+        with pause(train_mode=_STATE.training):
+            outputs = self.forward(*inputs)
+        single = isinstance(outputs, NDArray)
+        outs = (outputs,) if single else tuple(outputs)
+        if _STATE.recording and any(x._node is not None for x in inputs):
+            # fresh arrays, so that outputs aliasing an input keep the input's own node
+            outs = tuple(y.detach() for y in outs)
+            _record(_FunctionOp(self, len(outs)), {}, inputs,
+                    tuple(x._data for x in inputs), outs)
+            outputs = outs[0] if single else outs
+        return outputs
+
+
+class _FunctionOp:
+    """Makes a :class:`Function` instance look like a registered operator to backward."""
+    defaults = {}
+
+    def __init__(self, func, num_outputs):
+        self.func = func
+        self.name = type(func).__name__
+        self.num_outputs = num_outputs
+
+    def full_attrs(self, attrs):
+        return {}
+
+    def backward(self, F, dy, x, y):
+        dys = dy if self.num_outputs > 1 else (dy,)
+        with pause():
+            g = self.func.backward(*dys)
+        from .ndarray import NDArray
+        g = (g,) if isinstance(g, NDArray) else tuple(g)
+        if len(g) != len(x):
+            raise MXNetError(f'{self.name}.backward returned {len(g)} gradients for '
+                             f'{len(x)} inputs')
+        return g

@@ -1,0 +1,128 @@
+"""Everything that differs between the CPU and the GPU lives here.
+
+A context picks an *array module*: ``numpy`` for ``cpu(i)``, ``cupy`` for ``gpu(i)``.
+Operators are written once against that module (conventionally called ``xp``), so
+this file is the only place that knows cupy exists. cupy is imported lazily, the
+first time a GPU is asked for, so a CPU-only install never touches it.
+"""
+import importlib
+
+import numpy as np
+
+_cupy = None          # the cupy module once imported, else None
+_cupy_error = None    # why importing it failed, for the error message
+
+
+def cupy():
+    """Import and return cupy, or raise a clear error when it cannot be used."""
+    global _cupy, _cupy_error
+    if _cupy is None:
+        if _cupy_error is not None:
+            raise _cupy_error
+        try:
+            _cupy = importlib.import_module('cupy')
+        except ImportError as e:
+            _cupy_error = RuntimeError(
+                'a GPU context needs cupy, which is not installed; '
+                'install it with `pip install d2lmini[gpu]`')
+            raise _cupy_error from e
+    return _cupy
+
+
+def num_gpus():
+    """How many GPUs cupy can see; 0 when cupy is missing or has no device."""
+    try:
+        cp = cupy()
+        return cp.cuda.runtime.getDeviceCount() if cp.is_available() else 0
+    except Exception:  # no driver, no device, no cupy: all mean "no GPU"
+        return 0
+
+
+def array_module(device_type):
+    """numpy for ``'cpu'``, cupy for ``'gpu'``."""
+    if device_type == 'cpu':
+        return np
+    return cupy()
+
+
+def is_host(xp):
+    return xp is np
+
+
+def to_host(data):
+    """A numpy array with the same values (copies from the GPU when needed)."""
+    if isinstance(data, np.ndarray):
+        return data
+    return data.get()
+
+
+def to_device(data, ctx):
+    """The values of ``data`` (numpy or cupy) as an array on ``ctx``."""
+    if ctx.device_type == 'cpu':
+        return to_host(data)
+    cp = cupy()
+    with cp.cuda.Device(ctx.device_id):
+        return cp.asarray(data)
+
+
+def device_scope(ctx):
+    """A ``with`` block that makes ``ctx``'s GPU current (nothing for the CPU)."""
+    if ctx.device_type == 'cpu':
+        return _NULL_SCOPE
+    return cupy().cuda.Device(ctx.device_id)
+
+
+class _NullScope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL_SCOPE = _NullScope()
+
+
+def synchronize(ctx=None):
+    """Wait for queued GPU work (numpy runs synchronously, so the CPU has none)."""
+    if _cupy is None:
+        return
+    if ctx is None:
+        for i in range(num_gpus()):
+            with _cupy.cuda.Device(i):
+                _cupy.cuda.Device(i).synchronize()
+    elif ctx.device_type == 'gpu':
+        _cupy.cuda.Device(ctx.device_id).synchronize()
+
+
+# ---------------------------------------------------------------- random numbers
+# One generator per array module. numpy's Generator is fast and seedable; cupy has
+# its own per-device generator, which cupy.random.seed resets.
+_np_rng = np.random.default_rng(0)
+
+
+def rng(xp):
+    """The random generator that draws arrays for array module ``xp``."""
+    if xp is np:
+        return _np_rng
+    return xp.random.get_random_state()
+
+
+def seed(value, device_type='all'):
+    """Reseed the CPU generator, the GPU generators, or both."""
+    global _np_rng
+    if device_type in ('all', 'cpu'):
+        _np_rng = np.random.default_rng(value)
+    if device_type in ('all', 'gpu') and _cupy is not None:
+        for i in range(num_gpus()):
+            with _cupy.cuda.Device(i):
+                _cupy.random.seed(value)
+
+
+def scatter_add(xp, out, key, values):
+    """``out[key] += values`` where repeated indices in ``key`` all add up."""
+    if xp is np:
+        np.add.at(out, key, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(out, key, values)

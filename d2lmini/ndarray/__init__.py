@@ -1,0 +1,200 @@
+"""``mx.nd``: NDArray, its creation functions, and one function per registered operator.
+
+The operator functions are generated from the registry when this module is imported:
+``nd.exp`` is ``invoke(OPS['exp'], ...)`` with MXNet's calling convention (inputs first,
+then attributes, positionally or by name; ``out=`` to write into an existing array).
+
+>>> import d2lmini as mx
+>>> mx.nd.exp(mx.nd.zeros((2,)))
+<BLANKLINE>
+[1. 1.]
+<NDArray 2 @cpu(0)>
+"""
+from .. import backend
+from ..base import numeric_types
+from ..ops import OPS
+from .ndarray import NDArray, array, invoke, invoke_nullary, _scalar, _EMPTY
+from . import ndarray as _ndarray_module
+
+_FRONT_END = {}  # name -> generated function, for the docs and the tests
+
+
+def _make_function(name, op):
+    """The eager ``nd.<name>`` function for registered operator ``op``."""
+    n_in = len(op.inputs)
+    in_names = op.inputs
+    attr_names = op.attr_names
+
+    if op.variadic:
+        def fn(*args, out=None, name=None, **kwargs):
+            return invoke(op, args, kwargs or _EMPTY, out)
+    else:
+        def fn(*args, out=None, name=None, **kwargs):
+            if len(args) == n_in and not kwargs:
+                return invoke(op, args, _EMPTY, out)
+            inputs = list(args[:n_in])
+            for i, value in enumerate(args[n_in:]):
+                if i >= len(attr_names):
+                    raise TypeError(f'{op.name}() takes {n_in} input(s) and {len(attr_names)} '
+                                    f'attribute(s) but {len(args)} positional arguments were given')
+                kwargs[attr_names[i]] = value
+            if len(inputs) < n_in:
+                inputs += [None] * (n_in - len(inputs))
+            for i, in_name in enumerate(in_names):
+                if in_name in kwargs:
+                    if inputs[i] is not None:
+                        raise TypeError(f'{op.name}() got input {in_name!r} twice')
+                    inputs[i] = kwargs.pop(in_name)
+            while inputs and inputs[-1] is None:  # optional trailing inputs (bias)
+                inputs.pop()
+            return invoke(op, tuple(inputs), kwargs, out)
+    fn.__name__ = fn.__qualname__ = name
+    sig = ', '.join(in_names + tuple(f'{a}={op.defaults[a]!r}' for a in attr_names))
+    fn.__doc__ = f'{name}({sig}, out=None)\n\n{op.doc}'
+    return fn
+
+
+def _export_operators():
+    for name, op in OPS.items():
+        if op.inputs or op.variadic:
+            _FRONT_END[name] = globals()[name] = _make_function(name, op)
+
+
+_export_operators()
+
+
+# ------------------------------------------------------------------ creation
+def _creator(op_name, ctx, out, **attrs):
+    return invoke_nullary(OPS[op_name], ctx, attrs, out)
+
+
+def zeros(shape, ctx=None, dtype=None, out=None, **kwargs):
+    """An array of zeros (float32 unless ``dtype`` says otherwise)."""
+    return _creator('_zeros', ctx, out, shape=shape, dtype=dtype)
+
+
+def ones(shape, ctx=None, dtype=None, out=None, **kwargs):
+    """An array of ones."""
+    return _creator('_ones', ctx, out, shape=shape, dtype=dtype)
+
+
+def full(shape, val, ctx=None, dtype=None, out=None):
+    """An array filled with ``val``."""
+    return _creator('_full', ctx, out, shape=shape, value=val, dtype=dtype)
+
+
+def empty(shape, ctx=None, dtype=None):
+    """An array whose values are not set (here: zeros, so results are reproducible)."""
+    return zeros(shape, ctx, dtype)
+
+
+def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dtype=None):
+    """Evenly spaced values, float32 by default: ``arange(3)`` is ``[0. 1. 2.]``."""
+    return _creator('_arange', ctx, None, start=start, stop=stop, step=step, repeat=repeat,
+                    dtype=dtype)
+
+
+def eye(N, M=0, k=0, ctx=None, dtype=None):
+    """A 2-D array with ones on the ``k``-th diagonal."""
+    return _creator('_eye', ctx, None, N=N, M=M, k=k, dtype=dtype)
+
+
+def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None):
+    """``num`` evenly spaced values from ``start`` to ``stop``."""
+    return _creator('_linspace', ctx, None, start=start, stop=stop, num=num,
+                    endpoint=endpoint, dtype=dtype)
+
+
+def waitall():
+    """Wait until every queued computation on every device has finished."""
+    backend.synchronize()
+
+
+# ------------------------------------------------------------------ operators on numbers too
+def _ufunc(name, array_op, scalar_op, rscalar_op=None, py=None):
+    """``nd.<name>(lhs, rhs)`` where either side may be a number, as in MXNet."""
+    array_op, scalar_op = OPS[array_op], OPS[scalar_op]
+    rscalar_op = scalar_op if rscalar_op is None else OPS[rscalar_op]
+
+    def fn(lhs, rhs, out=None):
+        if isinstance(lhs, NDArray):
+            if isinstance(rhs, NDArray):
+                return invoke(array_op, (lhs, rhs), _EMPTY, out)
+            return invoke(scalar_op, (lhs,), {'scalar': _scalar(rhs)}, out)
+        if isinstance(rhs, NDArray):
+            return invoke(rscalar_op, (rhs,), {'scalar': _scalar(lhs)}, out)
+        if isinstance(lhs, numeric_types) and isinstance(rhs, numeric_types) and py:
+            return py(lhs, rhs)
+        raise TypeError(f'{name}: expected NDArrays or numbers, got {type(lhs).__name__} '
+                        f'and {type(rhs).__name__}')
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f'``{name}(lhs, rhs)`` element-wise with broadcasting; either side may be a number.'
+    return fn
+
+
+add = _ufunc('add', 'broadcast_add', '_plus_scalar', py=lambda a, b: a + b)
+subtract = _ufunc('subtract', 'broadcast_sub', '_minus_scalar', '_rminus_scalar',
+                  py=lambda a, b: a - b)
+multiply = _ufunc('multiply', 'broadcast_mul', '_mul_scalar', py=lambda a, b: a * b)
+divide = _ufunc('divide', 'broadcast_div', '_div_scalar', '_rdiv_scalar',
+                py=lambda a, b: a / b)
+true_divide = divide
+modulo = _ufunc('modulo', 'broadcast_mod', '_mod_scalar', '_rmod_scalar',
+                py=lambda a, b: a % b)
+power = _ufunc('power', 'broadcast_power', '_power_scalar', '_rpower_scalar',
+               py=lambda a, b: a ** b)
+maximum = _ufunc('maximum', 'broadcast_maximum', '_maximum_scalar', py=max)
+minimum = _ufunc('minimum', 'broadcast_minimum', '_minimum_scalar', py=min)
+hypot = _ufunc('hypot', 'broadcast_hypot', '_hypot_scalar')
+equal = _ufunc('equal', 'broadcast_equal', '_equal_scalar')
+not_equal = _ufunc('not_equal', 'broadcast_not_equal', '_not_equal_scalar')
+greater = _ufunc('greater', 'broadcast_greater', '_greater_scalar', '_lesser_scalar')
+greater_equal = _ufunc('greater_equal', 'broadcast_greater_equal', '_greater_equal_scalar',
+                       '_lesser_equal_scalar')
+lesser = _ufunc('lesser', 'broadcast_lesser', '_lesser_scalar', '_greater_scalar')
+lesser_equal = _ufunc('lesser_equal', 'broadcast_lesser_equal', '_lesser_equal_scalar',
+                      '_greater_equal_scalar')
+logical_and = _ufunc('logical_and', 'broadcast_logical_and', '_logical_and_scalar')
+logical_or = _ufunc('logical_or', 'broadcast_logical_or', '_logical_or_scalar')
+logical_xor = _ufunc('logical_xor', 'broadcast_logical_xor', '_logical_xor_scalar')
+
+
+# ------------------------------------------------------------------ NDArray methods
+_METHODS = (
+    'abs', 'sign', 'flatten', 'expand_dims', 'tile', 'transpose', 'flip', 'diag',
+    'sum', 'nansum', 'prod', 'nanprod', 'mean', 'max', 'min', 'norm',
+    'round', 'rint', 'fix', 'floor', 'ceil', 'trunc', 'sin', 'cos', 'tan', 'arcsin',
+    'arccos', 'arctan', 'degrees', 'radians', 'sinh', 'cosh', 'tanh', 'arcsinh',
+    'arccosh', 'arctanh', 'exp', 'expm1', 'log', 'log10', 'log2', 'log1p', 'sqrt',
+    'rsqrt', 'cbrt', 'square', 'reciprocal', 'relu', 'sigmoid', 'softmax', 'log_softmax',
+    'softmin', 'squeeze', 'zeros_like', 'ones_like', 'broadcast_to', 'broadcast_like',
+    'broadcast_axes', 'repeat', 'pad', 'swapaxes', 'split', 'slice', 'slice_axis',
+    'slice_like', 'take', 'one_hot', 'pick', 'sort', 'topk', 'argmax', 'argmax_channel',
+    'argmin', 'argsort', 'clip', 'reshape_like', 'shape_array', 'size_array')
+
+
+def _attach_methods():
+    for name in _METHODS:
+        fn = _FRONT_END.get(name)
+        if fn is not None and not hasattr(NDArray, name):
+            method = (lambda f: lambda self, *args, **kwargs: f(self, *args, **kwargs))(fn)
+            method.__name__ = name
+            method.__doc__ = fn.__doc__
+            setattr(NDArray, name, method)
+
+
+def _reshape_method(self, *shape, **kwargs):
+    """``x.reshape((2, 3))``, ``x.reshape(2, 3)`` or ``x.reshape(shape=(2, 3))``; the
+    special codes 0, -1, -2, -3, -4 work as in ``nd.reshape``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    if shape:
+        kwargs['shape'] = tuple(shape)
+    return reshape(self, **kwargs)
+
+
+if 'reshape' in _FRONT_END:
+    NDArray.reshape = _reshape_method
+_attach_methods()
+
+from . import random  # noqa: E402,F401
