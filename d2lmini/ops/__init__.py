@@ -1,7 +1,10 @@
 """The operator registry and every operator d2lmini defines.
 
 Importing this package fills :data:`registry.OPS`; the front ends (``mx.nd`` now,
-``mx.sym`` later) build their functions from it.
+``mx.sym`` later) build their functions from it. The modules follow the book: plain
+array math first, then the neural-network layers of chapters 3 to 6.
 """
 from .registry import OPS, Op, register, get  # noqa: F401
-from . import creation, elemwise, reduce, shape, indexing, linalg, random  # noqa: F401
+from . import creation, elemwise, indexing, reduce, shape, sort, linalg, random  # noqa: F401
+from . import (fully_connected, activation, dropout, convolution, pooling,  # noqa: F401
+               normalization, embedding, upsampling, output)

@@ -1,0 +1,23 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+def _gpu_usable():
+    """True when cupy imports and sees a working GPU. Only asked when a gpu test runs."""
+    try:
+        import cupy
+        return bool(cupy.is_available())
+    except Exception:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    gpu_items = [it for it in items if 'gpu' in it.keywords]
+    if gpu_items and not _gpu_usable():
+        skip = pytest.mark.skip(reason='needs cupy and a working GPU')
+        for it in gpu_items:
+            it.add_marker(skip)
