@@ -13,6 +13,9 @@ An operator is a name plus three functions:
 * ``infer_shape(in_shapes, **attrs)`` says the output shapes, for graphs built
   before any data exists. When an operator gives none, the shape is found by running
   ``forward`` on zeros.
+* ``param_shapes(data_shape, **attrs)``, for operators with weights, returns a dict
+  from input name to shape (``{'weight': (10, 784), 'bias': (10,)}``): Gluon's
+  deferred initialisation asks it once the first batch shows the data's shape.
 
 The eager front end (``nd.X``) and the symbolic one (``sym.X``) both read this table;
 no operator knows which one called it.
@@ -36,16 +39,18 @@ class Op:
     """One registered operator. Build it with :func:`register`, not directly."""
 
     __slots__ = ('name', 'forward', 'backward', 'inputs', 'variadic', 'attr_names',
-                 'defaults', 'num_outputs', 'num_visible_outputs', '_infer_shape', 'doc')
+                 'defaults', 'num_outputs', 'num_visible_outputs', '_infer_shape',
+                 'param_shapes', 'doc')
 
     def __init__(self, name, forward, backward=None, inputs=('data',), num_outputs=1,
-                 num_visible_outputs=None, infer_shape=None):
+                 num_visible_outputs=None, infer_shape=None, param_shapes=None):
         self.name = name
         self.forward = forward
         self.backward = backward
         self.num_outputs = num_outputs
         self.num_visible_outputs = num_visible_outputs or num_outputs
         self._infer_shape = infer_shape
+        self.param_shapes = param_shapes
         self.doc = inspect.getdoc(forward) or ''
         params = list(inspect.signature(forward).parameters.values())[1:]  # drop xp
         self.variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
@@ -97,7 +102,7 @@ class Op:
 
 
 def register(name, forward=None, *, backward=None, inputs=('data',), aliases=(),
-             num_outputs=1, num_visible_outputs=None, infer_shape=None):
+             num_outputs=1, num_visible_outputs=None, infer_shape=None, param_shapes=None):
     """Add an operator to the registry; usable as a decorator on ``forward``.
 
     >>> @register('_demo_double', backward=lambda F, dy, x, y: [2 * dy])
@@ -109,8 +114,9 @@ def register(name, forward=None, *, backward=None, inputs=('data',), aliases=(),
     if forward is None:
         return lambda f: register(name, f, backward=backward, inputs=inputs, aliases=aliases,
                                   num_outputs=num_outputs, num_visible_outputs=num_visible_outputs,
-                                  infer_shape=infer_shape)
-    op = Op(name, forward, backward, inputs, num_outputs, num_visible_outputs, infer_shape)
+                                  infer_shape=infer_shape, param_shapes=param_shapes)
+    op = Op(name, forward, backward, inputs, num_outputs, num_visible_outputs, infer_shape,
+            param_shapes)
     for n in (name,) + tuple(aliases):
         if n in OPS:
             raise ValueError(f'operator {n} is registered twice')

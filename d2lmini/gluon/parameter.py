@@ -1,0 +1,530 @@
+"""Parameters: the named, trainable arrays of a network, and dictionaries of them.
+
+A :class:`Parameter` knows its name, shape, dtype, how to initialise itself and on
+which contexts its data lives. Its shape may have unknown dimensions (0) until the
+first batch arrives: that is *deferred initialisation*.
+
+>>> import d2lmini as mx
+>>> w = mx.gluon.Parameter('w', shape=(2, 3))
+>>> w.initialize(mx.init.One())
+>>> w.data()
+<BLANKLINE>
+[[1. 1. 1.]
+ [1. 1. 1.]]
+<NDArray 2x3 @cpu(0)>
+"""
+import re
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import autograd
+from ..context import Context, cpu, current_context
+from .. import ndarray as nd
+
+
+class DeferredInitializationError(Exception):
+    """A parameter was used before its shape, and so its data, is known."""
+
+
+def shape_is_known(shape):
+    return shape is not None and len(shape) > 0 and all(d > 0 for d in shape)
+
+
+def _indent(text, spaces):
+    return text.replace('\n', '\n' + ' ' * spaces)
+
+
+class Parameter:
+    """A trainable array with a name.
+
+    ``shape`` may contain 0 for dimensions that are filled in later from data;
+    ``init`` is this parameter's own initializer, which wins over the one given to
+    ``initialize``. ``grad_req`` is ``'write'``, ``'add'`` or ``'null'``.
+    """
+
+    def __init__(self, name, grad_req='write', shape=None, dtype=np.float32, lr_mult=1.0,
+                 wd_mult=1.0, init=None, allow_deferred_init=False, differentiable=True,
+                 stype='default', grad_stype='default'):
+        self._data = None        # list of NDArrays, one per context
+        self._grad = None
+        self._ctx_list = None
+        self._deferred_init = ()
+        self._differentiable = differentiable
+        self._allow_deferred_init = allow_deferred_init
+        self._grad_req = None
+        self._trainer = None
+        if isinstance(shape, int):
+            shape = (shape,)
+        self._shape = None if shape is None else tuple(shape)
+        self.name = name
+        self.dtype = dtype
+        self.lr_mult = lr_mult
+        self.wd_mult = wd_mult
+        self.grad_req = grad_req
+        self.init = init
+
+    def __repr__(self):
+        return f'Parameter {self.name} (shape={self.shape}, dtype={self.dtype})'
+
+    # ------------------------------------------------------------ attributes
+    @property
+    def grad_req(self):
+        return self._grad_req
+
+    @grad_req.setter
+    def grad_req(self, req):
+        if req not in ('write', 'add', 'null'):
+            raise ValueError(f"grad_req must be one of 'write', 'add', or 'null', but got {req!r}")
+        if not self._differentiable:
+            req = 'null'
+        if self._grad_req == req:
+            return
+        self._grad_req = req
+        if req == 'null' and self._grad is not None:
+            self._grad = None
+            self._data = [d.detach() for d in self._data]
+        elif self._data is not None:
+            self._init_grad()
+
+    @property
+    def shape(self):
+        return self._shape
+
+    @shape.setter
+    def shape(self, new_shape):
+        new_shape = tuple(new_shape)
+        if self._shape is not None:
+            if len(self._shape) != len(new_shape) or not all(
+                    old in (0, new) for new, old in zip(new_shape, self._shape)):
+                raise ValueError(f'Expected shape {new_shape} is incompatible with given shape '
+                                 f'{self._shape} of Parameter {self.name!r}')
+        self._shape = new_shape
+
+    @property
+    def stype(self):
+        return 'default'
+
+    # ------------------------------------------------------------ initialisation
+    def initialize(self, init=None, ctx=None, default_init=None, force_reinit=False):
+        """Create the data on ``ctx`` (a context or a list; default: the current one).
+
+        The initializer used is this parameter's own ``init`` if it has one, else
+        ``init``, else ``default_init`` (uniform in [-0.07, 0.07]). If the shape is not
+        known yet and deferral is allowed, the work waits for the first forward pass.
+        """
+        from .. import initializer
+        if default_init is None:
+            default_init = initializer.Uniform()
+        if self._data is not None and not force_reinit:
+            warnings.warn(f"Parameter '{self.name}' is already initialized, ignoring. "
+                          'Set force_reinit=True to re-initialize.', stacklevel=2)
+            return
+        self._data = self._grad = None
+        if ctx is None:
+            ctx = [current_context()]
+        if isinstance(ctx, Context):
+            ctx = [ctx]
+        if init is None:
+            init = default_init if self.init is None else self.init
+        if not shape_is_known(self.shape):
+            if self._allow_deferred_init:
+                self._deferred_init = (init, list(ctx), default_init, None)
+                return
+            raise ValueError(f"Cannot initialize Parameter '{self.name}' because it has "
+                             f'invalid shape: {self.shape}.')
+        self._deferred_init = (init, list(ctx), default_init, None)
+        self._finish_deferred_init()
+
+    def _finish_deferred_init(self):
+        """Run the initialisation that ``initialize`` postponed (shape now known)."""
+        if not self._deferred_init:
+            return
+        init, ctx, default_init, data = self._deferred_init
+        if not shape_is_known(self.shape):
+            raise DeferredInitializationError(
+                f"Cannot initialize Parameter '{self.name}' because it has invalid shape: "
+                f'{self.shape}. Please specify in_units, in_channels, etc for `Block`s.')
+        self._deferred_init = ()
+        from .. import initializer
+        with autograd.pause():
+            if data is None:
+                data = nd.zeros(self.shape, ctx=cpu(), dtype=self.dtype)
+                initializer.create(default_init)(
+                    initializer.InitDesc(self.name, {'__init__': init}), data)
+            self._init_impl(data, ctx)
+
+    def _init_impl(self, data, ctx_list):
+        self._ctx_list = list(ctx_list)
+        self._data = [data.copyto(c) for c in self._ctx_list]
+        self._init_grad()
+
+    def _init_grad(self):
+        if self.grad_req == 'null':
+            self._grad = None
+            return
+        self._grad = [nd.zeros(d.shape, ctx=d.context, dtype=d.dtype) for d in self._data]
+        autograd.mark_variables(self._data, self._grad, self.grad_req)
+
+    # ------------------------------------------------------------ access
+    def _check_and_get(self, arr_list, ctx):
+        if arr_list is not None:
+            if ctx is list:
+                return arr_list
+            if ctx is None:
+                if len(arr_list) == 1:
+                    return arr_list[0]
+                ctx = current_context()
+            for c, a in zip(self._ctx_list, arr_list):
+                if c == ctx:
+                    return a
+            raise RuntimeError(f"Parameter '{self.name}' was not initialized on context {ctx}. "
+                               f'It was only initialized on {self._ctx_list}.')
+        if self._deferred_init:
+            raise DeferredInitializationError(
+                f"Parameter '{self.name}' has not been initialized yet because initialization "
+                'was deferred. Actual initialization happens during the first forward pass. '
+                'Please pass one batch of data through the network before accessing '
+                'Parameters. You can also avoid deferred initialization by specifying '
+                'in_units, num_features, etc., for network layers.')
+        raise RuntimeError(
+            f"Parameter '{self.name}' has not been initialized. Note that you should "
+            'initialize parameters and create Trainer with Block.collect_params() instead of '
+            'Block.params because the later does not include Parameters of nested child Blocks')
+
+    def data(self, ctx=None):
+        """This parameter's array on ``ctx`` (the only one if it lives on one context)."""
+        return self._check_and_get(self._data, ctx)
+
+    def list_data(self):
+        return self._check_and_get(self._data, list)
+
+    def grad(self, ctx=None):
+        """The gradient buffer on ``ctx``."""
+        if self._data is not None and self._grad is None:
+            raise RuntimeError(f"Cannot get gradient array for Parameter '{self.name}' "
+                               "because grad_req='null'")
+        return self._check_and_get(self._grad, ctx)
+
+    def list_grad(self):
+        if self._data is not None and self._grad is None:
+            raise RuntimeError(f"Cannot get gradient array for Parameter '{self.name}' "
+                               "because grad_req='null'")
+        return self._check_and_get(self._grad, list)
+
+    def list_ctx(self):
+        if self._data is None:
+            if self._deferred_init:
+                return self._deferred_init[1]
+            raise RuntimeError(f"Parameter '{self.name}' has not been initialized")
+        return self._ctx_list
+
+    def zero_grad(self):
+        """Set the gradient buffers to zero (in place, so references stay valid)."""
+        if self._grad is None:
+            return
+        for g in self._grad:
+            g._data[...] = 0
+
+    def set_data(self, data):
+        """Overwrite the values on every context (shape may fill unknown dims)."""
+        self.shape = data.shape
+        if self._data is None:
+            if not self._deferred_init:
+                raise RuntimeError(f"Parameter '{self.name}' has not been initialized")
+            init, ctx, default_init, _ = self._deferred_init
+            self._deferred_init = (init, ctx, default_init, data)
+            return
+        for arr in self._data:
+            arr[:] = data.as_in_context(arr.context) if isinstance(data, nd.NDArray) else data
+
+    def reset_ctx(self, ctx):
+        """Move the data (and gradients) to ``ctx`` (a context or a list)."""
+        if isinstance(ctx, Context):
+            ctx = [ctx]
+        if self._data is not None:
+            data = self._data[0].copyto(cpu())
+            with autograd.pause():
+                self._init_impl(data, ctx)
+        elif self._deferred_init:
+            init, _, default_init, data = self._deferred_init
+            self._deferred_init = (init, list(ctx), default_init, data)
+        else:
+            raise ValueError(f"Cannot reset context for Parameter '{self.name}' because it "
+                             'has not been initialized.')
+
+    def cast(self, dtype):
+        """Change the dtype of the data and gradients."""
+        self.dtype = dtype
+        if self._data is None:
+            return
+        with autograd.pause():
+            self._data = [d.astype(dtype) for d in self._data]
+            self._init_grad()
+
+    def var(self):
+        """This parameter as a symbolic variable (for hybridized graphs)."""
+        from .. import symbol
+        return symbol.var(self.name, shape=self.shape, dtype=self.dtype, lr_mult=self.lr_mult,
+                          wd_mult=self.wd_mult, init=self.init)
+
+    def _reduce(self):
+        """The data averaged over the contexts, on the CPU (for saving)."""
+        data = [d.copyto(cpu()) for d in self._check_and_get(self._data, list)]
+        if len(data) == 1:
+            return data[0]
+        return nd.add_n(*data) / len(data)
+
+
+class Constant(Parameter):
+    """A parameter that never changes (``grad_req='null'``), created from a value."""
+
+    def __init__(self, name, value):
+        if not isinstance(value, nd.NDArray):
+            value = nd.array(value)
+        self.value = value
+        from .. import initializer
+
+        class _Init(initializer.Initializer):
+            def _init_weight(self, _, arr):
+                value.copyto(arr)
+
+        super().__init__(name, grad_req='null', shape=value.shape, dtype=value.dtype,
+                         init=_Init())
+
+    def __repr__(self):
+        return f'Constant {self.name} (shape={self.shape}, dtype={self.dtype})'
+
+    @property
+    def grad_req(self):
+        return 'null'
+
+    @grad_req.setter
+    def grad_req(self, req):
+        if req != 'null':
+            warnings.warn(f'Constant parameter "{self.name}" does not support grad_req other '
+                          'than "null", and new value "{req}" is ignored.')
+        self._grad_req = 'null'
+
+
+class ParameterDict:
+    """An ordered dictionary of Parameters whose names share a prefix.
+
+    ``get`` creates a parameter or returns the existing one, also from the ``shared``
+    dictionary: that is how blocks share weights (``params=other.params``).
+    """
+
+    def __init__(self, prefix='', shared=None):
+        self._prefix = prefix
+        self._params = OrderedDict()
+        self._shared = shared
+
+    def __repr__(self):
+        name = self._prefix + ' ' if self._prefix else ''
+        body = '\n'.join(_indent(f'  {v}', 2) for v in self.values())
+        return f'{name}(\n{body}\n)'
+
+    def __getitem__(self, key):
+        return self._params[key]
+
+    def __iter__(self):
+        return iter(self._params)
+
+    def __len__(self):
+        return len(self._params)
+
+    def __contains__(self, key):
+        return key in self._params
+
+    def items(self):
+        return self._params.items()
+
+    def keys(self):
+        return self._params.keys()
+
+    def values(self):
+        return self._params.values()
+
+    @property
+    def prefix(self):
+        return self._prefix
+
+    def _get_impl(self, name):
+        if name in self._params:
+            return self._params[name]
+        if self._shared is not None and name in self._shared._params:
+            self._params[name] = self._shared._params[name]
+            return self._params[name]
+        return None
+
+    def get(self, name, **kwargs):
+        """The parameter ``prefix + name``, created with ``kwargs`` if it does not exist.
+
+        An existing parameter must agree with ``kwargs``; a 0 in a requested shape
+        matches any size, and a known size fills an unknown one.
+        """
+        name = self.prefix + name
+        param = self._get_impl(name)
+        if param is None:
+            param = Parameter(name, **kwargs)
+            self._params[name] = param
+            return param
+        for k, v in kwargs.items():
+            existing = getattr(param, k, None)
+            if existing is None:
+                setattr(param, k, v)
+                continue
+            if k == 'shape':
+                v = (v,) if isinstance(v, int) else tuple(v)
+                if len(v) == len(existing) and all(a == b or a <= 0 or b <= 0
+                                                   for a, b in zip(v, existing)):
+                    param._shape = tuple(b if a <= 0 else a for a, b in zip(v, existing))
+                    continue
+            elif k == 'dtype' and np.dtype(v) == np.dtype(existing):
+                continue
+            if v is not None and v != existing:
+                raise AssertionError(
+                    f"Cannot retrieve Parameter '{name}' because desired attribute does not "
+                    f"match with stored for attribute '{k}': desired '{v}' vs stored "
+                    f"'{existing}'.")
+        return param
+
+    def get_constant(self, name, value=None):
+        """A :class:`Constant` called ``prefix + name``."""
+        name = self.prefix + name
+        param = self._get_impl(name)
+        if param is None:
+            if value is None:
+                raise KeyError(f"No constant named '{name}'. Please specify value if you want "
+                               'to create a new constant.')
+            param = Constant(name, value)
+            self._params[name] = param
+        elif value is not None and not isinstance(param, Constant):
+            raise TypeError(f"Parameter '{name}' already exists but it is not a constant.")
+        return param
+
+    def update(self, other):
+        """Add ``other``'s parameters (the same name must mean the same Parameter)."""
+        for k, v in other.items():
+            if k in self._params and self._params[k] is not v:
+                raise AssertionError(f'Cannot update self with other because they have '
+                                     f"different Parameters with the same name '{k}'")
+        for k, v in other.items():
+            self._params[k] = v
+
+    def initialize(self, init=None, ctx=None, verbose=False, force_reinit=False):
+        """Initialise every parameter; ``init`` is the default for those without their own."""
+        from .. import initializer
+        if init is None:
+            init = initializer.Uniform()
+        if verbose:
+            init.set_verbosity(verbose=verbose)
+        for v in self.values():
+            v.initialize(None, ctx, init, force_reinit=force_reinit)
+
+    def zero_grad(self):
+        for p in self.values():
+            p.zero_grad()
+
+    def reset_ctx(self, ctx):
+        for p in self.values():
+            p.reset_ctx(ctx)
+
+    def list_ctx(self):
+        ctxs = []
+        for p in self.values():
+            for c in p.list_ctx():
+                if c not in ctxs:
+                    ctxs.append(c)
+        return ctxs
+
+    def setattr(self, name, value):
+        """Set attribute ``name`` (e.g. ``grad_req``, ``lr_mult``) on every parameter."""
+        for p in self.values():
+            setattr(p, name, value)
+
+    def select(self, pattern):
+        """The parameters whose names match regular expression ``pattern``."""
+        out = ParameterDict(self._prefix)
+        regex = re.compile(pattern)
+        out.update({k: v for k, v in self.items() if regex.match(k)})
+        return out
+
+    def save(self, filename, strip_prefix=''):
+        """Write every parameter to ``filename`` in MXNet's .params format."""
+        arrays = {}
+        for param in self.values():
+            if not param.name.startswith(strip_prefix):
+                raise ValueError(f"Prefix '{strip_prefix}' is to be striped before saving, but "
+                                 f"Parameter's name '{param.name}' does not start with it.")
+            arrays[param.name[len(strip_prefix):]] = param._reduce()
+        nd.save(filename, arrays)
+
+    def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
+             restore_prefix='', cast_dtype=False, dtype_source='current'):
+        """Read parameters saved by ``save`` (or by MXNet) from ``filename``."""
+        if restore_prefix:
+            for name in self.keys():
+                if not name.startswith(restore_prefix):
+                    raise ValueError(f"restore_prefix is '{restore_prefix}' but Parameter's name "
+                                     f"'{name}' does not start with it")
+        loaded = nd.load(filename)
+        if not isinstance(loaded, dict):
+            raise ValueError(f'{filename} holds a list of arrays without names; it cannot be '
+                             'loaded into parameters')
+        loaded = {restore_prefix + k.split(':', 1)[-1]: v for k, v in loaded.items()}
+        _load_into(self._params, loaded, filename, ctx, allow_missing, ignore_extra,
+                   cast_dtype, dtype_source)
+
+
+def _load_into(params, loaded, filename, ctx, allow_missing, ignore_extra, cast_dtype,
+               dtype_source):
+    """Copy ``loaded`` (name -> NDArray) into ``params`` (name -> Parameter) with clear
+    errors listing missing, extra and mis-shaped parameters."""
+    missing = [n for n in params if n not in loaded]
+    if missing and not allow_missing:
+        raise AssertionError(f"Parameter(s) {', '.join(repr(m) for m in missing)} are missing in "
+                             f"file '{filename}'. Set allow_missing=True to ignore missing "
+                             'parameters.')
+    extra = [n for n in loaded if n not in params]
+    if extra and not ignore_extra:
+        raise AssertionError(f"Parameter(s) {', '.join(repr(e) for e in extra)} loaded from file "
+                             f"'{filename}' are not present in this model. Set ignore_extra=True "
+                             'to ignore.')
+    bad = [f'{n}: file has {loaded[n].shape}, model expects {params[n].shape}'
+           for n in params if n in loaded and params[n].shape is not None
+           and not _shape_fits(params[n].shape, loaded[n].shape)]
+    if bad:
+        raise AssertionError(f"shape mismatch loading '{filename}': " + '; '.join(bad))
+    for name, param in params.items():
+        if name not in loaded:
+            continue
+        value = loaded[name]
+        if cast_dtype:
+            if dtype_source == 'current':
+                value = value.astype(param.dtype)
+            else:
+                param.dtype = value.dtype
+        elif np.dtype(value.dtype) != np.dtype(param.dtype):
+            value = value.astype(param.dtype)
+        _load_one(param, value, ctx)
+
+
+def _shape_fits(expected, actual):
+    return len(expected) == len(actual) and all(e in (0, a) for e, a in zip(expected, actual))
+
+
+def _load_one(param, value, ctx):
+    if ctx is None:
+        ctx = param._ctx_list if param._data is not None else (
+            param._deferred_init[1] if param._deferred_init else [current_context()])
+    if isinstance(ctx, Context):
+        ctx = [ctx]
+    param.shape = value.shape
+    param._deferred_init = ()
+    with autograd.pause():
+        param._init_impl(value.copyto(cpu()), ctx)
+
+
+__all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError']
