@@ -131,8 +131,13 @@ def _sum_to_forward(xp, data, shape=()):
     return data.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-register('_sum_to', _sum_to_forward,
-         backward=lambda F, dy, x, y, shape: [F.broadcast_to(dy, x[0].shape)])
+def _sum_to_backward(F, dy, x, y, shape):
+    # dy has the reduced shape; give it the input's rank before broadcasting back
+    lead = (1,) * (x[0].ndim - dy.ndim)
+    return [F.broadcast_to(F.reshape(dy, lead + dy.shape), x[0].shape)]
+
+
+register('_sum_to', _sum_to_forward, backward=_sum_to_backward)
 
 
 def sum_to(F, g, shape):
