@@ -88,7 +88,7 @@ class Op:
             return self._infer_shape(in_shapes, **self.full_attrs(attrs))
         zeros = [np.zeros(s, np.float32) if s is not None else None for s in in_shapes]
         out = self.forward(np, *zeros, **attrs)
-        outs = out if self.num_outputs > 1 else (out,)
+        outs = out if self.num_outputs != 1 else (out,)
         return [tuple(o.shape) for o in outs]
 
     def error(self, exc, shapes, attrs):
