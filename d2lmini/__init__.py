@@ -15,5 +15,5 @@ from .context import Context, cpu, gpu, cpu_pinned, num_gpus, current_context  #
 from . import autograd  # noqa: F401
 from . import ndarray  # noqa: F401
 from . import ndarray as nd  # noqa: F401
-from .ndarray import random  # noqa: F401
+from . import random  # noqa: F401
 from . import test_utils  # noqa: F401
