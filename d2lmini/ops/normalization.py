@@ -1,1 +1,351 @@
-"""(being written)"""
+"""Normalisation layers: ``BatchNorm``, ``LayerNorm`` and ``InstanceNorm``.
+
+All three do the same two steps and differ only in *which* elements share a mean
+and a variance:
+
+1. normalise: ``xhat = (x - mean) / sqrt(var + eps)``, with the statistics taken
+   over the *normalised axes* (batch norm: every axis but the channel axis; layer
+   norm: the feature axis; instance norm: the spatial axes);
+2. scale and shift: ``y = gamma * xhat + beta``, with one ``gamma``/``beta`` per
+   index of the *parameter axis* (the channel or feature axis).
+
+The statistics come out as hidden outputs, so backward can reuse them. The gradient
+of step 1 has a closed form (see :func:`_norm_backward`), computed by one internal
+operator per layer instead of a chain of small operators.
+
+Batch norm has a second mode: outside training (or with ``use_global_stats``) it
+normalises with the running statistics ``moving_mean``/``moving_var`` instead of
+the batch's. Like MXNet (on the CPU), it updates the running statistics when the
+*backward* pass runs, not during forward:
+``moving = moving * momentum + batch_statistic * (1 - momentum)``, where the
+variance is the biased one (divided by the number of elements, not one less).
+"""
+import numpy as np
+
+from .. import autograd
+from ..base import MXNetError, shape_str
+from .registry import register
+
+
+# ------------------------------------------------------------------ shared pieces
+def _compute_dtype(data):
+    """float16 data is normalised in float32 (its sums would lose too many digits)."""
+    return np.dtype(np.float32) if data.dtype == np.float16 else data.dtype
+
+
+def _param_shape(ndim, axis, size):
+    """Shape that makes a per-channel vector broadcast along ``axis``."""
+    shape = [1] * ndim
+    shape[axis] = size
+    return tuple(shape)
+
+
+def _check_param(op, name, param, size, data):
+    if param.shape != (size,):
+        raise MXNetError(f'{op}: {name} has shape {shape_str(param.shape)} but data '
+                         f'{shape_str(data.shape)} needs shape [{size}] (one value per '
+                         'channel)')
+
+
+_LETTERS = 'abcdefghijklmnopqrstuvwxyz'
+
+
+def _sum_of_product(xp, arrays, keep, keepdims=False):
+    """``sum(arrays[0] * arrays[1] * ...)`` over every axis not in ``keep``.
+
+    ``einsum`` multiplies and adds in one pass, without building the product, and
+    numpy's einsum reduces several axes at once several times faster than ``sum``
+    does; the same call works on cupy.
+    """
+    shape = arrays[0].shape
+    if len(arrays) == 1 and len(keep) == len(shape):
+        return arrays[0].copy()   # nothing to add up (einsum would return a view)
+    sub = _LETTERS[:len(shape)]
+    out = xp.einsum(','.join([sub] * len(arrays)) + '->' + ''.join(sub[i] for i in keep),
+                    *arrays)
+    if keepdims:
+        out = out.reshape(tuple(d if i in keep else 1 for i, d in enumerate(shape)))
+    return out
+
+
+def _normalize(xp, data, norm_axes, eps):
+    """``(centered, mean, invstd)``: the data minus its mean over ``norm_axes``, the
+    mean, and ``1 / sqrt(var + eps)``; the statistics keep singleton axes so that
+    they broadcast against the data."""
+    data = data.astype(_compute_dtype(data), copy=False)
+    keep = tuple(i for i in range(data.ndim) if i not in norm_axes)
+    count = data.size // max(1, int(np.prod([data.shape[i] for i in keep])))
+    mean = _sum_of_product(xp, [data], keep, keepdims=True)
+    mean /= count
+    centered = data - mean
+    var = _sum_of_product(xp, [centered, centered], keep, keepdims=True)
+    var /= count
+    var += eps
+    invstd = xp.sqrt(var, out=var)
+    xp.divide(1.0, invstd, out=invstd)
+    return centered, mean, invstd
+
+
+def _scale_shift(xp, centered, invstd, gamma, beta, param_axis, dtype):
+    """``gamma * centered * invstd + beta``, computed in place in ``centered``
+    (``gamma`` None means 1) and cast to ``dtype``."""
+    shape = _param_shape(centered.ndim, param_axis, beta.shape[0])
+    if gamma is None:
+        centered *= invstd
+    elif invstd.shape[param_axis] == centered.shape[param_axis]:
+        # the statistics already vary along the parameter axis (batch and instance
+        # norm): fold gamma into the small invstd array and pass over the data once
+        centered *= invstd * gamma.reshape(shape)
+    else:
+        centered *= invstd
+        centered *= gamma.reshape(shape)
+    centered += beta.reshape(shape)
+    return centered if centered.dtype == dtype else centered.astype(dtype)
+
+
+def _norm_backward(xp, dy, data, gamma, mean, invstd, norm_axes, param_axis):
+    """Gradients ``(dx, dgamma, dbeta)`` of ``y = gamma * xhat + beta`` where ``xhat``
+    is ``data`` standardised over ``norm_axes`` (``gamma`` None means 1).
+
+    With ``g = dy * gamma`` and ``mean_n`` the mean over the normalised axes, the
+    chain rule through the mean and the variance gives the closed form
+
+        dx = invstd * (g - mean_n(g) - xhat * mean_n(g * xhat)).
+
+    When gamma is constant within a normalised group (batch and instance norm), it
+    factors out of both means, and for batch norm those means are just the
+    per-channel sums that ``dgamma``/``dbeta`` need anyway.
+    """
+    dt = mean.dtype
+    ndim = data.ndim
+    dy = dy.astype(dt, copy=False)
+    pshape = _param_shape(ndim, param_axis, data.shape[param_axis])
+    keep = tuple(i for i in range(ndim) if i not in norm_axes)
+    count = data.size // max(1, int(np.prod([data.shape[i] for i in keep])))
+    xhat = data - mean
+    xhat *= invstd
+    dbeta = _sum_of_product(xp, [dy], (param_axis,))
+    dgamma = _sum_of_product(xp, [dy, xhat], (param_axis,))
+    if gamma is not None and param_axis in norm_axes:      # layer norm
+        g = dy * gamma.reshape(pshape).astype(dt, copy=False)
+        m1 = _sum_of_product(xp, [g], keep, keepdims=True)
+        m2 = _sum_of_product(xp, [g, xhat], keep, keepdims=True)
+        scale = invstd
+    else:
+        g = dy.copy()                                       # becomes dx
+        if keep == (param_axis,):                           # batch norm: reuse the sums
+            m1, m2 = dbeta.reshape(pshape), dgamma.reshape(pshape)
+        else:                                               # instance norm
+            m1 = _sum_of_product(xp, [dy], keep, keepdims=True)
+            m2 = _sum_of_product(xp, [dy, xhat], keep, keepdims=True)
+        scale = invstd if gamma is None else invstd * gamma.reshape(pshape)
+    dx = g
+    dx -= m1 / count
+    xhat *= m2 / count
+    dx -= xhat
+    dx *= scale
+    return dx.astype(data.dtype, copy=False), dgamma, dbeta
+
+
+def _channel_axis(op, data, axis):
+    if not -data.ndim <= axis < data.ndim:
+        raise MXNetError(f'{op}: axis {axis} is out of range for data of shape '
+                         f'{shape_str(data.shape)}')
+    return axis % data.ndim
+
+
+# ------------------------------------------------------------------ BatchNorm
+def _batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9,
+                fix_gamma=True, use_global_stats=False, output_mean_var=False, axis=1,
+                cudnn_off=False, min_calib_range=None, max_calib_range=None):
+    """Batch normalisation over every axis but ``axis`` (the channels).
+
+    While training it normalises with the batch's mean and (biased) variance, and
+    the running ``moving_mean``/``moving_var`` are updated in place when backward
+    runs; otherwise (or with ``use_global_stats``) it uses the running statistics.
+    With ``fix_gamma`` (the default, as in MXNet) gamma is taken to be 1.
+    The hidden outputs are the mean and the inverse standard deviation
+    ``1 / sqrt(var + eps)`` that were used.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([[1, 2], [3, 6]])
+    >>> gamma, beta = mx.nd.ones(2), mx.nd.zeros(2)
+    >>> mean, var = mx.nd.zeros(2), mx.nd.ones(2)
+    >>> with mx.autograd.train_mode():
+    ...     y = mx.nd.BatchNorm(x, gamma, beta, mean, var, eps=0)
+    >>> y
+    <BLANKLINE>
+    [[-1. -1.]
+     [ 1.  1.]]
+    <NDArray 2x2 @cpu(0)>
+    """
+    axis = _channel_axis('BatchNorm', data, axis)
+    channels = data.shape[axis]
+    for name, p in (('gamma', gamma), ('beta', beta), ('moving_mean', moving_mean),
+                    ('moving_var', moving_var)):
+        _check_param('BatchNorm', name, p, channels, data)
+    dt = _compute_dtype(data)
+    pshape = _param_shape(data.ndim, axis, channels)
+    g = None if fix_gamma else gamma
+    batch_stats = autograd.is_training() and not use_global_stats
+    # Backward must differentiate what forward computed, so forward records which
+    # statistics it used in the LENGTH of a hidden output: 1 for the batch's, 0 for
+    # the running ones. (A length is known without reading GPU memory.)
+    used_batch = xp.empty((1 if batch_stats else 0,), dtype=dt)
+    if batch_stats:
+        norm_axes = tuple(i for i in range(data.ndim) if i != axis)
+        centered, mean, invstd = _normalize(xp, data, norm_axes, eps)
+        out = _scale_shift(xp, centered, invstd, g, beta, axis, data.dtype)
+        return out, mean.reshape(channels), invstd.reshape(channels), used_batch
+    # running statistics: y = data * scale + shift with per-channel scale and shift
+    invstd = xp.divide(1.0, xp.sqrt(moving_var.astype(dt, copy=False) + eps))
+    scale = invstd if g is None else invstd * g
+    shift = beta - moving_mean * scale
+    out = xp.multiply(data, scale.reshape(pshape).astype(data.dtype, copy=False))
+    out += shift.reshape(pshape).astype(data.dtype, copy=False)
+    return out, moving_mean.astype(dt), invstd, used_batch
+
+
+def _batch_norm_infer_shape(in_shapes, axis=1, **attrs):
+    shape = in_shapes[0]
+    channels = (shape[axis % len(shape)],)
+    return [shape, channels, channels, (1,)]
+
+
+def _batch_norm_backward(F, dy, x, y, eps, momentum, fix_gamma, axis, **attrs):
+    dx, dgamma, dbeta = F._backward_BatchNorm(
+        dy[0], x[0], x[1], y[1], y[2], y[3], x[3], x[4], eps=eps, momentum=momentum,
+        fix_gamma=fix_gamma, axis=axis)
+    return [dx, dgamma, dbeta, None, None]   # the running statistics get no gradient
+
+
+register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
+         inputs=('data', 'gamma', 'beta', 'moving_mean', 'moving_var'),
+         num_outputs=4, num_visible_outputs=1, infer_shape=_batch_norm_infer_shape)
+
+
+def _batch_norm_backward_op(xp, dy, data, gamma, mean, invstd, used_batch, moving_mean,
+                            moving_var, eps=1e-3, momentum=0.9, fix_gamma=True, axis=1):
+    """Batch norm's gradients ``(d data, d gamma, d beta)``. After a forward with
+    batch statistics it also updates the running statistics in place, as MXNet does
+    in its backward pass."""
+    axis = _channel_axis('BatchNorm', data, axis)
+    channels = data.shape[axis]
+    pshape = _param_shape(data.ndim, axis, channels)
+    g = None if fix_gamma else gamma
+    if used_batch.shape[0]:
+        norm_axes = tuple(i for i in range(data.ndim) if i != axis)
+        dx, dgamma, dbeta = _norm_backward(xp, dy, data, g, mean.reshape(pshape),
+                                           invstd.reshape(pshape), norm_axes, axis)
+        var = 1.0 / (invstd * invstd) - eps   # the biased batch variance
+        moving_mean *= momentum
+        moving_mean += (mean * (1.0 - momentum)).astype(moving_mean.dtype, copy=False)
+        moving_var *= momentum
+        moving_var += (var * (1.0 - momentum)).astype(moving_var.dtype, copy=False)
+    else:   # running statistics are constants: y is affine in x
+        scale = invstd if g is None else invstd * g
+        dx = xp.multiply(dy, scale.reshape(pshape).astype(dy.dtype, copy=False))
+        dyc = dy.astype(invstd.dtype, copy=False)
+        dbeta = _sum_of_product(xp, [dyc], (axis,))
+        xhat = data - mean.reshape(pshape)
+        xhat *= invstd.reshape(pshape)
+        dgamma = _sum_of_product(xp, [dyc, xhat.astype(invstd.dtype, copy=False)], (axis,))
+    if fix_gamma:
+        dgamma = xp.zeros_like(gamma)
+    return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
+
+
+register('_backward_BatchNorm', _batch_norm_backward_op,
+         inputs=('dy', 'data', 'gamma', 'mean', 'invstd', 'used_batch', 'moving_mean',
+                 'moving_var'),
+         num_outputs=3)
+
+
+# ------------------------------------------------------------------ LayerNorm
+def _layer_norm(xp, data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False):
+    """Layer normalisation: each example is standardised along ``axis`` (the
+    features), then scaled by ``gamma`` and shifted by ``beta`` (one per feature).
+    The hidden outputs are the mean and the standard deviation ``sqrt(var + eps)``,
+    with ``axis`` kept as size 1.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.LayerNorm(mx.nd.array([[1, 3], [0, 10]]), mx.nd.ones(2), mx.nd.zeros(2),
+    ...                 eps=0)
+    <BLANKLINE>
+    [[-1.  1.]
+     [-1.  1.]]
+    <NDArray 2x2 @cpu(0)>
+    """
+    axis = _channel_axis('LayerNorm', data, axis)
+    _check_param('LayerNorm', 'gamma', gamma, data.shape[axis], data)
+    _check_param('LayerNorm', 'beta', beta, data.shape[axis], data)
+    centered, mean, invstd = _normalize(xp, data, (axis,), eps)
+    std = xp.divide(1.0, invstd)
+    out = _scale_shift(xp, centered, invstd, gamma, beta, axis, data.dtype)
+    return out, mean.astype(data.dtype, copy=False), std.astype(data.dtype, copy=False)
+
+
+def _layer_norm_infer_shape(in_shapes, axis=-1, **attrs):
+    shape = in_shapes[0]
+    stat = tuple(1 if i == axis % len(shape) else d for i, d in enumerate(shape))
+    return [shape, stat, stat]
+
+
+def _layer_norm_backward_op(xp, dy, data, gamma, mean, std, axis=-1):
+    """LayerNorm's gradients ``(d data, d gamma, d beta)``."""
+    axis = axis % data.ndim
+    dt = _compute_dtype(data)
+    invstd = xp.divide(1.0, std, dtype=dt)
+    dx, dgamma, dbeta = _norm_backward(xp, dy, data, gamma, mean.astype(dt, copy=False),
+                                       invstd, (axis,), axis)
+    return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
+
+
+register('LayerNorm', _layer_norm, inputs=('data', 'gamma', 'beta'),
+         backward=lambda F, dy, x, y, axis, **attrs: F._backward_LayerNorm(
+             dy[0], x[0], x[1], y[1], y[2], axis=axis),
+         num_outputs=3, num_visible_outputs=1, infer_shape=_layer_norm_infer_shape)
+register('_backward_LayerNorm', _layer_norm_backward_op,
+         inputs=('dy', 'data', 'gamma', 'mean', 'std'), num_outputs=3)
+
+
+# ------------------------------------------------------------------ InstanceNorm
+def _instance_norm(xp, data, gamma, beta, eps=1e-3):
+    """Instance normalisation: every channel of every example (``data`` is
+    ``(batch, channel, spatial...)``) is standardised over its spatial positions,
+    then scaled by ``gamma`` and shifted by ``beta`` (one per channel).
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([[[1, 3], [5, 9]]])         # 1 example, 2 channels, 2 positions
+    >>> mx.nd.InstanceNorm(x, mx.nd.ones(2), mx.nd.array([0, 7]), eps=0)
+    <BLANKLINE>
+    [[[-1.  1.]
+      [ 6.  8.]]]
+    <NDArray 1x2x2 @cpu(0)>
+    """
+    if data.ndim < 3:
+        raise MXNetError(f'InstanceNorm: data must have at least 3 dimensions (batch, '
+                         f'channel, spatial...), got shape {shape_str(data.shape)}')
+    _check_param('InstanceNorm', 'gamma', gamma, data.shape[1], data)
+    _check_param('InstanceNorm', 'beta', beta, data.shape[1], data)
+    norm_axes = tuple(range(2, data.ndim))
+    centered, mean, invstd = _normalize(xp, data, norm_axes, eps)
+    return _scale_shift(xp, centered, invstd, gamma, beta, 1, data.dtype), mean, invstd
+
+
+def _instance_norm_backward_op(xp, dy, data, gamma, mean, invstd):
+    """InstanceNorm's gradients ``(d data, d gamma, d beta)``."""
+    dx, dgamma, dbeta = _norm_backward(xp, dy, data, gamma, mean, invstd,
+                                       tuple(range(2, data.ndim)), 1)
+    return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
+
+
+register('InstanceNorm', _instance_norm, inputs=('data', 'gamma', 'beta'),
+         backward=lambda F, dy, x, y, **attrs: F._backward_InstanceNorm(
+             dy[0], x[0], x[1], y[1], y[2]),
+         num_outputs=3, num_visible_outputs=1,
+         infer_shape=lambda shapes, **attrs: [
+             shapes[0], shapes[0][:2] + (1,) * (len(shapes[0]) - 2),
+             shapes[0][:2] + (1,) * (len(shapes[0]) - 2)])
+register('_backward_InstanceNorm', _instance_norm_backward_op,
+         inputs=('dy', 'data', 'gamma', 'mean', 'invstd'), num_outputs=3)

@@ -1,0 +1,35 @@
+"""Cases for d2lmini/ops/activation.py."""
+
+from . import Case
+
+
+def _away_from_zero(*shape):
+    """Values with |x| in [0.1, 1.5]: the kink at 0 stays farther than the
+    finite-difference step."""
+    return lambda rng: [rng.uniform(0.1, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)]
+
+
+def _prelu_inputs(gamma_size):
+    return lambda rng: _away_from_zero(2, 3, 4)(rng) + [rng.uniform(0.1, 0.9, size=(gamma_size,))]
+
+
+CASES = {
+    'erf': [Case(shapes=[(3, 4)], low=-3.0, high=3.0)],
+    'Activation': [
+        Case(inputs=_away_from_zero(3, 4), attrs=dict(act_type='relu')),
+        Case(shapes=[(3, 4)], low=-4.0, high=4.0, attrs=dict(act_type='sigmoid')),
+        Case(shapes=[(3, 4)], low=-2.0, high=2.0, attrs=dict(act_type='tanh')),
+        Case(shapes=[(3, 4)], low=-5.0, high=5.0, attrs=dict(act_type='softrelu')),
+        Case(inputs=_away_from_zero(3, 4), attrs=dict(act_type='softsign')),
+    ],
+    'LeakyReLU': [
+        Case(inputs=_away_from_zero(3, 4), attrs=dict(act_type='leaky', slope=0.1)),
+        Case(inputs=_prelu_inputs(3), attrs=dict(act_type='prelu')),
+        Case(inputs=_prelu_inputs(1), attrs=dict(act_type='prelu')),
+        Case(inputs=_away_from_zero(3, 4), attrs=dict(act_type='elu', slope=0.7)),
+        Case(inputs=_away_from_zero(3, 4), attrs=dict(act_type='selu')),
+        Case(shapes=[(3, 4)], low=-3.0, high=3.0, attrs=dict(act_type='gelu')),
+    ],
+    '_backward_prelu': [Case(shapes=[(2, 3, 4), (2, 3, 4), (3,)],
+                             nondiff='internal backward of LeakyReLU (prelu), checked through it')],
+}
