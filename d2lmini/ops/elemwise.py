@@ -240,8 +240,13 @@ def _scalar_op(name, forward, backward):
 
 
 def _s(fn):
-    """``fn(xp, data, scalar)`` with the result in the data's dtype."""
-    return lambda xp, data, scalar=0.0: _keep_dtype(fn(xp, data, scalar), data)
+    """``fn(xp, data, scalar)`` with the result in the data's dtype. As in MXNet, the
+    scalar is first converted to that dtype: ``int32 array * 0.5`` multiplies by 0."""
+    def forward(xp, data, scalar=0.0):
+        if data.dtype.kind in 'iub' and isinstance(scalar, float):
+            scalar = int(scalar)
+        return _keep_dtype(fn(xp, data, scalar), data)
+    return forward
 
 
 _scalar_op('_plus_scalar', _s(lambda xp, d, s: d + s),

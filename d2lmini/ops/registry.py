@@ -94,11 +94,13 @@ class Op:
     def error(self, exc, shapes, attrs):
         """A clear error for a failure inside ``forward``: names the operator, the
         input shapes and the attributes; the original error is chained."""
-        where = ' '.join(shape_str(s) for s in shapes)
-        given = ', '.join(f'{k}={v!r}' for k, v in attrs.items())
-        msg = f'operator {self.name}: {exc} (input shapes {where}'
-        msg += f'; {given})' if given else ')'
-        return MXNetError(msg)
+        parts = []
+        if shapes:
+            parts.append('input shapes ' + ' '.join(shape_str(s) for s in shapes))
+        if attrs:
+            parts.append(', '.join(f'{k}={v!r}' for k, v in attrs.items()))
+        detail = f' ({"; ".join(parts)})' if parts else ''
+        return MXNetError(f'operator {self.name}: {exc}{detail}')
 
 
 def register(name, forward=None, *, backward=None, inputs=('data',), aliases=(),
