@@ -16,4 +16,6 @@ from . import autograd  # noqa: F401
 from . import ndarray  # noqa: F401
 from . import ndarray as nd  # noqa: F401
 from . import random  # noqa: F401
+from . import initializer  # noqa: F401
+from . import initializer as init  # noqa: F401
 from . import test_utils  # noqa: F401

@@ -304,7 +304,7 @@ class Constant(Parameter):
     def grad_req(self, req):
         if req != 'null':
             warnings.warn(f'Constant parameter "{self.name}" does not support grad_req other '
-                          'than "null", and new value "{req}" is ignored.')
+                          f'than "null", and new value "{req}" is ignored.')
         self._grad_req = 'null'
 
 
