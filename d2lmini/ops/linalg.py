@@ -12,17 +12,16 @@ and ``transpose_b`` the *last* axis of ``rhs``.
 """
 import math
 
-import numpy as np
 
 from ..base import MXNetError, shape_str
-from .registry import register
+from .registry import needs_grad, register
 
 
 def _check_types(name, lhs, rhs):
     """MXNet multiplies floating-point matrices of one dtype only; numpy would
     silently promote mixed or integer inputs, so refuse them here."""
     for a in (lhs, rhs):
-        if not np.issubdtype(a.dtype, np.floating):
+        if a.dtype.kind != 'f':
             raise MXNetError(f'operator {name}: inputs must be floating point, got {a.dtype} '
                              f'(shapes {shape_str(lhs.shape)} and {shape_str(rhs.shape)})')
     if lhs.dtype != rhs.dtype:
@@ -71,6 +70,12 @@ def _dot(xp, lhs, rhs, transpose_a=False, transpose_b=False, forward_stype=None)
     <NDArray 2x2 @cpu(0)>
     """
     _check_types('dot', lhs, rhs)
+    if lhs.ndim == 2 and rhs.ndim == 2:  # the common case, without reshapes
+        a = lhs.T if transpose_a else lhs
+        b = rhs.T if transpose_b else rhs
+        if a.shape[1] != b.shape[0]:
+            raise _shape_error('dot', lhs, rhs, transpose_a, transpose_b)
+        return xp.matmul(a, b)
     if lhs.ndim == 1 and rhs.ndim == 1 and (transpose_a or transpose_b):
         raise MXNetError('operator dot: cannot transpose vectors (both inputs are 1-D)')
     a = lhs.reshape(_lhs_matrix_shape(lhs.shape, transpose_a))
@@ -95,21 +100,27 @@ def _dot_grad(F, dy, x, y, transpose_a, transpose_b, forward_stype):
     (``C = op(A) op(B)``, ``op`` a transpose or not): ``dA``, ``dB`` are again
     products of ``G``, ``A``, ``B``, and the transpose flags do the transposes."""
     lhs, rhs = x
+    want_a, want_b = needs_grad(lhs), needs_grad(rhs)
     a = _as_shape(F, lhs, _lhs_matrix_shape(lhs.shape, transpose_a))
     b = _as_shape(F, rhs, _rhs_matrix_shape(rhs.shape, transpose_b))
     m = a.shape[1] if transpose_a else a.shape[0]
     n = b.shape[0] if transpose_b else b.shape[1]
     g = _as_shape(F, dy, (m, n))
+    # each gradient is computed only for an input in the graph (constants need none)
     if not transpose_a and not transpose_b:    # C = A B
-        da, db = F.dot(g, b, transpose_b=True), F.dot(a, g, transpose_a=True)
+        da = want_a and F.dot(g, b, transpose_b=True)
+        db = want_b and F.dot(a, g, transpose_a=True)
     elif transpose_a and not transpose_b:      # C = A^T B
-        da, db = F.dot(b, g, transpose_b=True), F.dot(a, g)
+        da = want_a and F.dot(b, g, transpose_b=True)
+        db = want_b and F.dot(a, g)
     elif not transpose_a and transpose_b:      # C = A B^T
-        da, db = F.dot(g, b), F.dot(g, a, transpose_a=True)
+        da = want_a and F.dot(g, b)
+        db = want_b and F.dot(g, a, transpose_a=True)
     else:                                      # C = A^T B^T
-        da = F.dot(b, g, transpose_a=True, transpose_b=True)
-        db = F.dot(g, a, transpose_a=True, transpose_b=True)
-    return [_as_shape(F, da, lhs.shape), _as_shape(F, db, rhs.shape)]
+        da = want_a and F.dot(b, g, transpose_a=True, transpose_b=True)
+        db = want_b and F.dot(g, a, transpose_a=True, transpose_b=True)
+    return [_as_shape(F, da, lhs.shape) if want_a else None,
+            _as_shape(F, db, rhs.shape) if want_b else None]
 
 
 register('dot', _dot, inputs=('lhs', 'rhs'), backward=_dot_grad)
@@ -144,13 +155,18 @@ def _batch_dot_grad(F, dy, x, y, transpose_a, transpose_b, forward_stype):
     """The rules of ``dot``'s backward, applied to every batch element."""
     a, b = x
     if not transpose_a and not transpose_b:
-        return [F.batch_dot(dy, b, transpose_b=True), F.batch_dot(a, dy, transpose_a=True)]
-    if transpose_a and not transpose_b:
-        return [F.batch_dot(b, dy, transpose_b=True), F.batch_dot(a, dy)]
-    if not transpose_a and transpose_b:
-        return [F.batch_dot(dy, b), F.batch_dot(dy, a, transpose_a=True)]
-    return [F.batch_dot(b, dy, transpose_a=True, transpose_b=True),
-            F.batch_dot(dy, a, transpose_a=True, transpose_b=True)]
+        da, db = (lambda: F.batch_dot(dy, b, transpose_b=True),
+                  lambda: F.batch_dot(a, dy, transpose_a=True))
+    elif transpose_a and not transpose_b:
+        da, db = (lambda: F.batch_dot(b, dy, transpose_b=True),
+                  lambda: F.batch_dot(a, dy))
+    elif not transpose_a and transpose_b:
+        da, db = (lambda: F.batch_dot(dy, b),
+                  lambda: F.batch_dot(dy, a, transpose_a=True))
+    else:
+        da, db = (lambda: F.batch_dot(b, dy, transpose_a=True, transpose_b=True),
+                  lambda: F.batch_dot(dy, a, transpose_a=True, transpose_b=True))
+    return [da() if needs_grad(a) else None, db() if needs_grad(b) else None]
 
 
 register('batch_dot', _batch_dot, inputs=('lhs', 'rhs'), backward=_batch_dot_grad)

@@ -76,6 +76,9 @@ def _reduction(name, compute):
     ``keepdims=True``; this wrapper checks the axes, shapes the result and keeps the
     input's dtype (numpy would widen ``int32`` sums to ``int64``)."""
     def forward(xp, data, axis=None, keepdims=False, exclude=False):
+        if axis is None and not keepdims and data.size and data.dtype.kind == 'f':
+            out = compute(xp, data, None).reshape(1)  # the common full reduction, fast
+            return out if out.dtype == data.dtype else out.astype(data.dtype)
         axes = _axes(name, data.shape, axis, exclude)
         if not axes:  # exclude=True with every axis named: nothing to reduce
             return data.copy()
@@ -142,10 +145,14 @@ def _mean(xp, data, axes):
     [1.5 4. ]
     <NDArray 2 @cpu(0)>
     """
-    if np.issubdtype(data.dtype, np.integer):
+    count = data.size if axes is None else _count(data.shape, axes)
+    if data.dtype.kind in 'iub':
         total = data.sum(axis=axes, keepdims=True, dtype=np.int64)
-        return xp.trunc(total / _count(data.shape, axes))  # C's integer division
-    return data.mean(axis=axes, keepdims=True, dtype=_acc_dtype(data.dtype))
+        return xp.trunc(total / count)  # C's integer division
+    # a sum divided in place: numpy's own mean() costs twice as much on small arrays
+    total = data.sum(axis=axes, keepdims=True, dtype=_acc_dtype(data.dtype))
+    total /= count
+    return total
 
 
 def _prod(xp, data, axes):

@@ -126,6 +126,13 @@ def register(name, forward=None, *, backward=None, inputs=('data',), aliases=(),
     return forward
 
 
+def needs_grad(x):
+    """Whether input NDArray ``x`` of a backward call is in the graph. A backward may
+    return ``None`` for inputs that are not (constants), skipping work such as one of
+    the two matrix products of ``dot``'s gradient."""
+    return x._node is not None
+
+
 def get(name):
     """The operator called ``name``; a clear error when there is none."""
     try:

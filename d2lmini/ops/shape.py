@@ -242,6 +242,8 @@ def _transpose(xp, data, axes=()):
     >>> mx.nd.transpose(mx.nd.zeros((2, 3, 4)), axes=(1, 0, 2)).shape
     (3, 2, 4)
     """
+    if not axes:  # the common matrix transpose, without validating an axes tuple
+        return data.T.copy()
     return data.transpose(_transpose_axes('transpose', axes, data.shape)).copy()
 
 
