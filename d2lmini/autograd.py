@@ -201,12 +201,12 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
         _accumulate(grads, (h._node, h._oidx), hg)
     wanted = None
     if variables is not None:
-        wanted = {}
+        wanted = {}  # (node, output index) -> positions in variables (one array may repeat)
         for i, v in enumerate(variables):
             if v._node is None:
                 raise MXNetError(f'variable {i} is not in the recorded graph: call attach_grad() '
                                  'on it before computing the heads inside autograd.record()')
-            wanted[(v._node, v._oidx)] = i
+            wanted.setdefault((v._node, v._oidx), []).append(i)
     order = _topological_order([h._node for h in heads])
     results = [None] * (len(variables) if variables is not None else 0)
     saved = _STATE.recording, _STATE.training
@@ -217,8 +217,7 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
             dys = [grads.pop((node, i), None) for i in range(n_out)]
             if wanted is not None:
                 for i in range(n_out):
-                    j = wanted.get((node, i))
-                    if j is not None:
+                    for j in wanted.get((node, i), ()):
                         results[j] = dys[i]
             if type(node) is Variable:
                 if variables is None and dys[0] is not None:
@@ -248,7 +247,11 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
     finally:
         _STATE.recording, _STATE.training = saved
     if variables is not None:
-        return [r if r is not None else nd.zeros_like(v) for r, v in zip(results, variables)]
+        # a gradient that is one of the caller's head gradients (y = x + 1 passes it
+        # straight through) is copied, so that writing into one leaves the other alone
+        given = {id(hg) for hg in head_grads if hg is not None}
+        return [nd.zeros_like(v) if r is None else r.copy() if id(r) in given else r
+                for r, v in zip(results, variables)]
     return None
 
 
@@ -287,7 +290,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     ...     y = x ** 3
     ...     dy = mx.autograd.grad(y, [x], create_graph=True)[0]
     >>> dy.backward()           # d/dx (3 x^2) = 6 x
-    >>> x.grad.asscalar()
+    >>> print(x.grad.asscalar())
     12.0
     """
     from .ndarray import NDArray
@@ -368,7 +371,7 @@ class _FunctionOp:
 
     def backward(self, F, dy, x, y):
         dys = dy if self.num_outputs > 1 else (dy,)
-        with pause():
+        with pause(train_mode=_STATE.training):  # keep backward(train_mode=...)'s choice
             g = self.func.backward(*dys)
         from .ndarray import NDArray
         g = (g,) if isinstance(g, NDArray) else tuple(g)

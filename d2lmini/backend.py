@@ -9,6 +9,8 @@ import importlib
 
 import numpy as np
 
+from .base import MXNetError
+
 _cupy = None          # the cupy module once imported, else None
 _cupy_error = None    # why importing it failed, for the error message
 
@@ -22,9 +24,9 @@ def cupy():
         try:
             _cupy = importlib.import_module('cupy')
         except ImportError as e:
-            _cupy_error = RuntimeError(
+            _cupy_error = MXNetError(
                 'a GPU context needs cupy, which is not installed; '
-                'install it with `pip install d2lmini[gpu]`')
+                'install it with `pip install d2lmini[gpu]`, or use mx.cpu()')
             raise _cupy_error from e
     return _cupy
 

@@ -19,8 +19,13 @@ class MXNetError(RuntimeError):
     """
 
 
-class DTypeError(TypeError, KeyError):
-    """An unknown dtype. A ``TypeError`` that is also a ``KeyError``, the type MXNet 1.x raises."""
+class DTypeError(MXNetError, TypeError, KeyError):
+    """An unknown dtype.
+
+    MXNet 1.x raises an MXNetError, a TypeError or a KeyError for this, depending on
+    where the dtype is read; this error is all three, so code that catches any of
+    them keeps working.
+    """
 
     def __str__(self):  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else ''
@@ -46,7 +51,7 @@ def as_dtype(dtype):
     """
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):
         dt = None
     if dt not in _SUPPORTED:
         raise DTypeError(f'unknown dtype {dtype!r}; d2lmini supports {", ".join(DTYPES)}')

@@ -10,6 +10,7 @@ cpu(1)
 import threading
 
 from . import backend
+from .base import MXNetError
 
 
 class Context:
@@ -19,9 +20,12 @@ class Context:
     """
     devtype2str = {1: 'cpu', 2: 'gpu', 3: 'cpu_pinned', 5: 'cpu_shared'}
     devstr2type = {'cpu': 1, 'gpu': 2, 'cpu_pinned': 3, 'cpu_shared': 5}
+    # per thread: ``value`` is the current default, ``saved`` the ones that
+    # enclosing ``with`` blocks will restore (a Context such as cpu(0) is shared,
+    # so it cannot keep that stack itself)
     _default = threading.local()
 
-    __slots__ = ('device_type', 'device_id', '_xp', '_old')
+    __slots__ = ('device_type', 'device_id', '_xp')
 
     def __init__(self, device_type, device_id=0):
         if isinstance(device_type, Context):
@@ -31,7 +35,6 @@ class Context:
         self.device_type = device_type
         self.device_id = int(device_id)
         self._xp = None
-        self._old = []
 
     @property
     def device_typeid(self):
@@ -45,7 +48,7 @@ class Context:
             xp = self._xp = backend.array_module(self.device_type)
             if self.device_type == 'gpu' and self.device_id >= backend.num_gpus():
                 self._xp = None
-                raise RuntimeError(f'{self} is not available: {backend.num_gpus()} GPU(s) found')
+                raise MXNetError(f'{self} is not available: {backend.num_gpus()} GPU(s) found')
         return xp
 
     def __eq__(self, other):
@@ -61,12 +64,15 @@ class Context:
     __str__ = __repr__
 
     def __enter__(self):
-        self._old.append(getattr(Context._default, 'value', None))
-        Context._default.value = self
+        local = Context._default
+        if not hasattr(local, 'saved'):
+            local.saved = []
+        local.saved.append(getattr(local, 'value', None))
+        local.value = self
         return self
 
     def __exit__(self, *exc):
-        Context._default.value = self._old.pop()
+        Context._default.value = Context._default.saved.pop()
         return False
 
     def empty_cache(self):
@@ -98,6 +104,16 @@ def cpu_pinned(device_id=0):
 def num_gpus():
     """How many GPUs are usable (0 without cupy or without a device)."""
     return backend.num_gpus()
+
+
+def gpu_memory_info(device_id=0):
+    """``(free, total)`` bytes of memory on GPU ``device_id``.
+
+    >>> free, total = gpu_memory_info(0)  # doctest: +SKIP
+    """
+    with backend.device_scope(gpu(device_id)):
+        free, total = backend.cupy().cuda.runtime.memGetInfo()
+    return free, total
 
 
 def current_context():

@@ -10,10 +10,13 @@ then attributes, positionally or by name; ``out=`` to write into an existing arr
 [1. 1.]
 <NDArray 2 @cpu(0)>
 """
+import builtins
+
 from .. import backend
 from ..base import numeric_types
 from ..ops import OPS
-from .ndarray import NDArray, array, invoke, invoke_nullary, _scalar, _EMPTY
+from ..autograd import _STATE, _record
+from .ndarray import NDArray, array, invoke, invoke_nullary, _scalar, _wrap, _EMPTY
 from . import ndarray as _ndarray_module
 
 _FRONT_END = {}  # name -> generated function, for the docs and the tests
@@ -83,7 +86,7 @@ def full(shape, val, ctx=None, dtype=None, out=None):
     return _creator('_full', ctx, out, shape=shape, value=val, dtype=dtype)
 
 
-def empty(shape, ctx=None, dtype=None):
+def empty(shape, ctx=None, dtype=None, stype=None):
     """An array whose values are not set (here: zeros, so results are reproducible)."""
     return zeros(shape, ctx, dtype)
 
@@ -108,6 +111,48 @@ def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None):
 def waitall():
     """Wait until every queued computation on every device has finished."""
     backend.synchronize()
+
+
+# ------------------------------------------------------------------ helpers written in Python
+def concatenate(arrays, axis=0, always_copy=True):
+    """Join a list of arrays along ``axis`` (MXNet's older name for ``concat``).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.concatenate([mx.nd.ones((1, 2)), mx.nd.zeros((1, 2))]).shape
+    (2, 2)
+    """
+    if not isinstance(arrays, (list, tuple)) or not arrays:
+        raise ValueError('concatenate expects a non-empty list of NDArrays')
+    if not always_copy and len(arrays) == 1:
+        return arrays[0]
+    return _FRONT_END['concat'](*arrays, dim=axis)
+
+
+def moveaxis(tensor, source, destination):
+    """Move axes ``source`` to positions ``destination``, keeping the order of the others.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.moveaxis(mx.nd.zeros((3, 4, 5)), [0, 1], [-1, -2]).shape
+    (5, 4, 3)
+    """
+    ndim = tensor.ndim
+
+    def axes(a, what):
+        a = [a] if isinstance(a, int) else list(a)
+        if any(not -ndim <= i < ndim for i in a):
+            raise ValueError(f'moveaxis: {what} {a} out of range for an array of {ndim} axes')
+        a = [i % ndim for i in a]
+        if len(set(a)) != len(a):
+            raise ValueError(f'moveaxis: repeated axis in {what} {a}')
+        return a
+    source, destination = axes(source, 'source'), axes(destination, 'destination')
+    if len(source) != len(destination):
+        raise ValueError('`source` and `destination` arguments must have the same number '
+                         'of elements')
+    order = [n for n in range(ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return _FRONT_END['transpose'](tensor, axes=tuple(order))
 
 
 # ------------------------------------------------------------------ operators on numbers too
@@ -143,8 +188,9 @@ modulo = _ufunc('modulo', 'broadcast_mod', '_mod_scalar', '_rmod_scalar',
                 py=lambda a, b: a % b)
 power = _ufunc('power', 'broadcast_power', '_power_scalar', '_rpower_scalar',
                py=lambda a, b: a ** b)
-maximum = _ufunc('maximum', 'broadcast_maximum', '_maximum_scalar', py=max)
-minimum = _ufunc('minimum', 'broadcast_minimum', '_minimum_scalar', py=min)
+# builtins.: nd.max and nd.min (the reductions) shadow Python's max and min here
+maximum = _ufunc('maximum', 'broadcast_maximum', '_maximum_scalar', py=builtins.max)
+minimum = _ufunc('minimum', 'broadcast_minimum', '_minimum_scalar', py=builtins.min)
 hypot = _ufunc('hypot', 'broadcast_hypot', '_hypot_scalar')
 equal = _ufunc('equal', 'broadcast_equal', '_equal_scalar')
 not_equal = _ufunc('not_equal', 'broadcast_not_equal', '_not_equal_scalar')
@@ -170,7 +216,9 @@ _METHODS = (
     'softmin', 'squeeze', 'zeros_like', 'ones_like', 'broadcast_to', 'broadcast_like',
     'broadcast_axes', 'repeat', 'pad', 'swapaxes', 'split', 'slice', 'slice_axis',
     'slice_like', 'take', 'one_hot', 'pick', 'sort', 'topk', 'argmax', 'argmax_channel',
-    'argmin', 'argsort', 'clip', 'reshape_like', 'shape_array', 'size_array')
+    'argmin', 'argsort', 'clip', 'reshape_like', 'shape_array', 'size_array',
+    'rcbrt', 'split_v2', 'depth_to_space', 'space_to_depth', 'slice_assign',
+    'slice_assign_scalar')
 
 
 def _attach_methods():
@@ -185,12 +233,29 @@ def _attach_methods():
 
 def _reshape_method(self, *shape, **kwargs):
     """``x.reshape((2, 3))``, ``x.reshape(2, 3)`` or ``x.reshape(shape=(2, 3))``; the
-    special codes 0, -1, -2, -3, -4 work as in ``nd.reshape``."""
+    special codes 0, -1, -2, -3, -4 work as in ``nd.reshape``.
+
+    As in MXNet, the result shares memory with ``x`` (``nd.reshape`` makes a copy):
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.zeros((2, 3))
+    >>> y = x.reshape(-1)
+    >>> y[0] = 5
+    >>> print(x[0, 0].asscalar())
+    5.0
+    """
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     if shape:
         kwargs['shape'] = tuple(shape)
-    return reshape(self, **kwargs)
+    op = OPS['reshape']
+    if kwargs.keys() - op.defaults.keys():
+        op.check_attrs(kwargs)
+    new_shape = op.infer_shape([self.shape], **kwargs)[0]   # checks the special codes
+    y = _wrap(self._data.reshape(new_shape), self._ctx)     # a view, no copy
+    if _STATE.recording and self._node is not None:
+        _record(op, kwargs, (self,), (self._data,), (y,))
+    return y
 
 
 if 'reshape' in _FRONT_END:
@@ -198,3 +263,4 @@ if 'reshape' in _FRONT_END:
 _attach_methods()
 
 from . import random  # noqa: E402,F401
+from .serialization import save, load, load_frombuffer  # noqa: E402,F401

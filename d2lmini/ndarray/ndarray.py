@@ -47,6 +47,12 @@ def _ctx_error(op, inputs):
                       'move them with as_in_context()')
 
 
+def _dtype_error(op, inputs):
+    dtypes = ', '.join(f'input {i} is {x._data.dtype}' for i, x in enumerate(inputs))
+    return MXNetError(f'operator {op.name} needs all inputs of one dtype, got {dtypes}; '
+                      'convert them with astype()')
+
+
 def _type_error(op, inputs):
     for i, x in enumerate(inputs):
         if not isinstance(x, NDArray):
@@ -117,9 +123,12 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
 def invoke_nullary(op, ctx, attrs, out=None):
     """Run an operator without array inputs (creation, random draws) on ``ctx``."""
     ctx = current_context() if ctx is None else _as_context(ctx)
+    # outside the try: a GPU context without cupy or without the device explains
+    # itself, rather than being reported as a failure of the operator
+    xp = ctx.xp
     try:
         with backend.device_scope(ctx):
-            res = op.forward(ctx.xp, **attrs)
+            res = op.forward(xp, **attrs)
     except MXNetError:
         raise
     except Exception as e:
@@ -181,7 +190,7 @@ class NDArray:
     <NDArray 2x3 @cpu(0)>
     >>> (x * 2 + 1).sum(axis=1)
     <BLANKLINE>
-    [ 8. 26.]
+    [ 9. 27.]
     <NDArray 2 @cpu(0)>
     """
 
@@ -220,6 +229,11 @@ class NDArray:
     @property
     def stype(self):
         return 'default'
+
+    @property
+    def writable(self):
+        """Whether the array can be written to (always, here)."""
+        return True
 
     @property
     def T(self):
@@ -294,6 +308,10 @@ class NDArray:
 
     def as_np_ndarray(self):
         return self.asnumpy()
+
+    def as_nd_ndarray(self):
+        """This array (it already is a legacy ``nd`` NDArray)."""
+        return self
 
     def __array__(self, dtype=None, copy=None):
         a = self.asnumpy()
@@ -423,6 +441,14 @@ class NDArray:
                              f'of shape {shape_str(self.shape)}')
         if _STATE.recording and (res._node is not None or self._node is not None):
             self._check_inplace()
+            if self._data.base is not None:
+                # a recorded update rebinds this array to a new buffer, so the array
+                # it was sliced from would silently keep its old values
+                raise MXNetError(
+                    'in-place update inside autograd.record() of an array that shares '
+                    'memory with another one (a view such as x[1:3], x[0] or x.reshape(...)): '
+                    'the other array would not see the change. Assign through the '
+                    'original array (x[1:3] = ...) or copy the view first (v = x[1:3].copy())')
             data = res._data
             if data.dtype != self._data.dtype:
                 raise MXNetError(f'in-place update would change dtype {self._data.dtype} '
@@ -445,8 +471,13 @@ class NDArray:
                 if other._ctx != self._ctx:
                     raise _ctx_error(op, (self, other))
                 o = other._data
+                if o.dtype != self._data.dtype:
+                    raise _dtype_error(op, (self, other))
             elif isinstance(other, numeric_types):
                 o = _scalar(other)
+                if self._data.dtype.kind in 'iub' and isinstance(o, float):
+                    # MXNet converts the number to the array's type first: int32 += 2.7 adds 2
+                    o = int(o)
             else:
                 return NotImplemented
             try:
@@ -488,8 +519,8 @@ class NDArray:
         key = _raw_key(key, self)
         if not _STATE.recording or (self._node is None and getattr(value, '_node', None) is None):
             if isinstance(value, NDArray):
-                if value._ctx != self._ctx:
-                    raise _ctx_error(OPS['_setitem'], (self, value))
+                if value._ctx != self._ctx:  # assignment copies between devices, as copyto
+                    value = value.copyto(self._ctx)
                 v = value._data
             elif isinstance(value, numeric_types):
                 v = _scalar(value)
@@ -504,20 +535,36 @@ class NDArray:
         self._check_inplace()
         if not isinstance(value, NDArray):
             value = array(value, ctx=self._ctx, dtype=self.dtype)
+        elif value._ctx != self._ctx:
+            value = value.copyto(self._ctx)
         self._assign(invoke(OPS['_setitem'], (self, value), {'key': key}))
 
 
 def _raw_key(key, arr):
-    """An index key with NDArrays replaced by raw integer or boolean arrays."""
+    """An index key with NDArrays, lists and numpy arrays replaced by raw integer
+    arrays on ``arr``'s device.
+
+    MXNet 1.x's NDArray has no boolean masks: an index array of any dtype (float,
+    or numpy bool) is read as integer positions, so ``x[np.array([True, False])]``
+    picks rows 1 and 0. A boolean NDArray is refused, as MXNet refuses it.
+    """
     if isinstance(key, NDArray):
         data = key._data
-        return data if data.dtype == np.bool_ else data.astype(np.int64)
+        if data.dtype == np.bool_:
+            raise ValueError(
+                f'indexing an array of shape {shape_str(arr.shape)} with a boolean NDArray: '
+                'NDArray has no boolean masks in MXNet 1.x; select with nd.where(mask, x, y) '
+                'or with integer positions')
+        if key._ctx != arr._ctx:
+            data = backend.to_device(data, arr._ctx)
+        return data if data.dtype.kind in 'iu' else data.astype(np.int64)
     if isinstance(key, tuple):
-        return tuple(_raw_key(k, arr) for k in key)
-    if isinstance(key, list):
-        return arr._ctx.xp.asarray(key)
-    if isinstance(key, np.ndarray) and arr._ctx.xp is not np:
-        return backend.to_device(key, arr._ctx)
+        return tuple([_raw_key(k, arr) for k in key])
+    if isinstance(key, (list, np.ndarray)):
+        data = np.asarray(key)
+        if data.dtype.kind not in 'iu':
+            data = data.astype(np.int64)
+        return data if arr._ctx.xp is np else backend.to_device(data, arr._ctx)
     return key
 
 
@@ -547,9 +594,7 @@ def array(source_array, ctx=None, dtype=None):
             else:
                 raise TypeError(f'cannot make an NDArray from {type(src).__name__}')
     try:
-        data = np.array(src, dtype=dt)
-        if data.ndim == 0:
-            data = data.reshape(1)
+        data = np.array(src, dtype=dt, ndmin=1)  # a number becomes shape (1,), as in MXNet
     except (ValueError, TypeError) as e:
         raise ValueError(f'cannot make an NDArray from this data: {e}') from e
     if ctx.device_type != 'cpu':
