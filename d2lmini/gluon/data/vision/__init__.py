@@ -1,0 +1,11 @@
+"""``gluon.data.vision``: image datasets and transforms.
+
+>>> from d2lmini.gluon.data import vision
+>>> train = vision.Digits(train=True)          # or vision.FashionMNIST(train=True)
+>>> train = train.transform_first(vision.transforms.ToTensor())
+>>> image, label = train[0]
+>>> image.shape
+(1, 8, 8)
+"""
+from .datasets import MNIST, FashionMNIST, Digits  # noqa: F401
+from . import transforms  # noqa: F401

@@ -1,0 +1,216 @@
+"""Image classification datasets: MNIST, Fashion-MNIST, and an offline stand-in.
+
+Every dataset here gives examples ``(image, label)``: the image an NDArray of shape
+``(H, W, 1)`` and dtype uint8 (0..255), the label a numpy int32, exactly as MXNet's
+MNIST does. So switching data is one line::
+
+    train = vision.FashionMNIST(train=True)   # downloads 30 MB once
+    train = vision.Digits(train=True, size=28)  # no network: ships with scikit-learn
+
+MNIST and Fashion-MNIST are downloaded from MXNet's mirror (the environment variable
+``MXNET_GLUON_REPO`` names another), checked against SHA-1 sums, and cached in
+``root``. Without a network connection, place the four ``.gz`` files in ``root``.
+"""
+import gzip
+import os
+import struct
+
+import numpy as np
+
+from .... import ndarray as nd
+from ....download import download, DownloadError
+from ..dataset import Dataset
+from .transforms import resize, BILINEAR
+
+__all__ = ['MNIST', 'FashionMNIST', 'Digits']
+
+_DEFAULT_REPO = 'https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/'
+
+
+def _repo_url():
+    """Where MXNet's datasets are hosted: its S3 mirror unless MXNET_GLUON_REPO says."""
+    url = os.environ.get('MXNET_GLUON_REPO', _DEFAULT_REPO)
+    return url if url.endswith('/') else url + '/'
+
+
+class _ImageDataset(Dataset):
+    """Images (an NDArray ``(N, H, W, C)``) with labels (numpy int32), and the
+    optional ``transform(image, label)`` that MXNet's datasets take."""
+
+    def __init__(self, transform):
+        self._transform = transform
+        self._data = None
+        self._label = None
+
+    def __getitem__(self, idx):
+        if self._transform is not None:
+            return self._transform(self._data[idx], self._label[idx])
+        return self._data[idx], self._label[idx]
+
+    def __len__(self):
+        return len(self._label)
+
+
+# ------------------------------------------------------------------ MNIST
+# IDX is the file format of MNIST: a 4-byte magic number (two zero bytes, a type
+# code, the number of dimensions), one big-endian uint32 per dimension, then the data.
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'),
+              0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}
+
+
+def _read_idx(path):
+    """The array stored in IDX file ``path`` (gzip'ed when the name ends in .gz)."""
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'rb') as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise ValueError(f'{path} is not an IDX file (it does not start with an IDX '
+                         'magic number); the download may be damaged: delete it')
+    dtype, ndim = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
+    header = 4 + 4 * ndim
+    shape = struct.unpack(f'>{ndim}I', raw[4:header])
+    count = int(np.prod(shape))
+    if len(raw) - header != count * dtype.itemsize:
+        raise ValueError(f'{path} is truncated: its header says shape {shape}, which '
+                         f'needs {count * dtype.itemsize} bytes of data, but it has '
+                         f'{len(raw) - header}; delete it and download it again')
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder('='))  # native byte order, and writable
+
+
+class MNIST(_ImageDataset):
+    """The MNIST handwritten digits: 60,000 training and 10,000 test images of
+    28x28 pixels, labels 0 to 9.
+
+    root : folder for the downloaded files (created when missing)
+    train : the training set (True) or the test set (False)
+    transform : called as ``transform(image, label)`` on every example read
+
+    Each example is ``(image, label)``: an NDArray ``(28, 28, 1)`` uint8 and an int32.
+    """
+
+    _namespace = 'mnist'
+    # (file name, SHA-1 of the .gz file), as published with MXNet
+    _train_data = ('train-images-idx3-ubyte.gz', '6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d')
+    _train_label = ('train-labels-idx1-ubyte.gz', '2a80914081dc54586dbdf242f9805a6b8d2a15fc')
+    _test_data = ('t10k-images-idx3-ubyte.gz', 'c3a25af1f52dad7f726cce8cacb138654b760d48')
+    _test_label = ('t10k-labels-idx1-ubyte.gz', '763e7fa3757d93b0cdec073cef058b2004252c17')
+
+    def __init__(self, root=os.path.join('~', '.mxnet', 'datasets', 'mnist'),
+                 train=True, transform=None):
+        super().__init__(transform)
+        self._train = train
+        self._root = os.path.expanduser(root)
+        os.makedirs(self._root, exist_ok=True)
+        self._get_data()
+
+    def _fetch(self, name, sha1):
+        url = f'{_repo_url()}gluon/dataset/{self._namespace}/{name}'
+        try:
+            return download(url, path=self._root, sha1_hash=sha1)
+        except DownloadError as e:
+            files = ', '.join(f[0] for f in (self._train_data, self._train_label,
+                                             self._test_data, self._test_label))
+            raise DownloadError(
+                f'{e}\n{type(self).__name__} needs its files in {self._root}: {files}. '
+                'Without network access, copy them there from another machine, or set '
+                'MXNET_GLUON_REPO to a mirror; gluon.data.vision.Digits needs no download.'
+            ) from e
+
+    def _get_data(self):
+        data, label = ((self._train_data, self._train_label) if self._train
+                       else (self._test_data, self._test_label))
+        labels = _read_idx(self._fetch(*label)).astype(np.int32)
+        images = _read_idx(self._fetch(*data))
+        if images.shape[0] != labels.shape[0]:
+            raise ValueError(f'{type(self).__name__}: {images.shape[0]} images but '
+                             f'{labels.shape[0]} labels in {self._root}')
+        self._data = nd.array(images[..., None], dtype=np.uint8)  # (N, 28, 28, 1)
+        self._label = labels
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST: 28x28 greyscale photos of 10 kinds of clothing, a drop-in,
+    harder replacement for :class:`MNIST` (same sizes, same example format)."""
+
+    _namespace = 'fashion-mnist'
+    _train_data = ('train-images-idx3-ubyte.gz', '0cf37b0d40ed5169c6b3aba31069a9770ac9043d')
+    _train_label = ('train-labels-idx1-ubyte.gz', '236021d52f1e40852b06a4c3008d8de8aef1e40b')
+    _test_data = ('t10k-images-idx3-ubyte.gz', '626ed6a7c06dd17c0eec72fa3be1740f146a2863')
+    _test_label = ('t10k-labels-idx1-ubyte.gz', '17f9ab60e7257a1620f4ad76bbbaf857c3920701')
+
+    def __init__(self, root=os.path.join('~', '.mxnet', 'datasets', 'fashion-mnist'),
+                 train=True, transform=None):
+        super().__init__(root, train, transform)
+
+
+# ------------------------------------------------------------------ Digits
+class Digits(_ImageDataset):
+    """Handwritten digits that need no download: the 1,797 8x8 images that ship with
+    scikit-learn (``sklearn.datasets.load_digits``), in MNIST's example format.
+
+    train : the training part (1,437 images) or the test part (360 images). The
+        split is fixed: the same 20% of every digit is held out on every machine.
+    transform : called as ``transform(image, label)`` on every example read
+    size : None keeps 8x8 pixels; an int (28, say) scales the images up, bilinearly,
+        so that code written for MNIST runs unchanged.
+
+    Each example is ``(image, label)``: an NDArray ``(size, size, 1)`` uint8 in 0..255
+    and an int32.
+
+    >>> train = Digits(train=True, size=28)
+    >>> image, label = train[0]
+    >>> len(train), image.shape, image.dtype.__name__, label.dtype.name
+    (1437, (28, 28, 1), 'uint8', 'int32')
+    """
+
+    _TEST_FRACTION = 0.2
+    _SPLIT_SEED = 0
+
+    def __init__(self, train=True, transform=None, size=None):
+        super().__init__(transform)
+        images, labels = _load_sklearn_digits()
+        keep = ~_test_mask(labels, self._TEST_FRACTION, self._SPLIT_SEED)
+        if not train:
+            keep = ~keep
+        # sklearn's pixel values are counts 0..16; scale them to MNIST's 0..255
+        images = np.rint(images[keep] * (255 / 16)).astype(np.uint8)[..., None]
+        if size is not None:
+            if int(size) != size or size < 1:
+                raise ValueError(f'Digits: size must be a positive int or None, got {size!r}')
+            images = resize(images, int(size), int(size), BILINEAR)
+        self._data = nd.array(images, dtype=np.uint8)
+        self._label = labels[keep].astype(np.int32)
+
+
+def _load_sklearn_digits():
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise ImportError('vision.Digits reads the digits that ship with scikit-learn, '
+                          'which is not installed: pip install scikit-learn') from e
+    digits = load_digits()
+    return digits.images, digits.target
+
+
+def _test_mask(labels, fraction, seed):
+    """A fixed, stratified choice of ``ceil(fraction * n)`` test examples among ``n``.
+
+    Every class gives its share (rounded by largest remainder, so the total is exact),
+    picked by a seeded permutation. ``RandomState`` rather than ``default_rng``,
+    because numpy promises that its streams never change: the split is the same with
+    every numpy version.
+    """
+    classes, counts = np.unique(labels, return_counts=True)
+    total = int(np.ceil(fraction * len(labels)))
+    exact = counts * total / len(labels)
+    share = np.floor(exact).astype(int)
+    largest_remainders = np.argsort(-(exact - share), kind='stable')
+    share[largest_remainders[:total - share.sum()]] += 1
+    rng = np.random.RandomState(seed)
+    mask = np.zeros(len(labels), dtype=bool)
+    for c, k in zip(classes, share):
+        members = np.flatnonzero(labels == c)
+        rng.shuffle(members)
+        mask[members[:k]] = True
+    return mask
