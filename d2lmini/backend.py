@@ -55,6 +55,8 @@ def to_host(data):
     """A numpy array with the same values (copies from the GPU when needed)."""
     if isinstance(data, np.ndarray):
         return data
+    if isinstance(data, np.generic):  # numpy reductions of 0-d arrays give scalars
+        return np.asarray(data)
     return data.get()
 
 
@@ -115,6 +117,8 @@ def seed(value, device_type='all'):
     global _np_rng
     if device_type in ('all', 'cpu'):
         _np_rng = np.random.default_rng(value)
+        # numpy's global generator too: data loaders shuffle with it, as in MXNet
+        np.random.seed(value)
     if device_type in ('all', 'gpu') and _cupy is not None:
         for i in range(num_gpus()):
             with _cupy.cuda.Device(i):

@@ -5,6 +5,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# needs real MXNet: run by hand to regenerate the fixtures, never collected
+collect_ignore = ['fixtures/make_fixtures.py']
+
 
 def _gpu_usable():
     """True when cupy imports and sees a working GPU. Only asked when a gpu test runs."""

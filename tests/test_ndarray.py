@@ -337,8 +337,6 @@ def test_other_keys_give_copies(key):
     check(x, np.arange(12).reshape(3, 4))
 
 
-@pytest.mark.xfail(strict=True, reason='MXNet also gives views for contiguous keys such as '
-                   'x[1, 2] and x[1, 1:3]; _getitem in ops/indexing.py copies them')
 @pytest.mark.parametrize('key', [(1, 2), (1, slice(1, 3))])
 def test_contiguous_keys_give_views(key):
     x = grid()
@@ -456,8 +454,6 @@ def test_int32_keeps_its_dtype(fn, expected):
     check(fn(nd.array([1, 2, 3], dtype='int32')), expected, np.int32)
 
 
-@pytest.mark.xfail(strict=True, reason='MXNet converts the number to int32 before comparing '
-                   '(i == 1.5 is i == 1); the _X_scalar comparisons in ops/elemwise.py do not')
 @pytest.mark.parametrize('fn, expected', [
     (lambda i: i == 1.5, [1, 0, 0]), (lambda i: i < 2.5, [1, 0, 0]),
     (lambda i: i >= 1.5, [1, 1, 1])])
@@ -471,8 +467,6 @@ def test_other_dtypes_are_kept():
     check(nd.array(A, dtype='float16') * 2, [2., 4., 6.], np.float16)
 
 
-@pytest.mark.xfail(strict=True, reason='MXNet refuses binary operators on arrays of two '
-                   'dtypes; the broadcast_* forwards in ops/elemwise.py promote like numpy')
 @pytest.mark.parametrize('other', ['int32', 'float16', 'float64'])
 def test_mixed_dtypes_are_refused(other):
     with pytest.raises(mx.MXNetError, match='dtype'):

@@ -237,8 +237,6 @@ def test_split():
     assert [p.shape for p in x.split(num_outputs=3, axis=-1)] == [(2, 2)] * 3
 
 
-@pytest.mark.xfail(strict=True, reason='the front end returns a list for every operator with a '
-                                        'variable number of outputs, also for a single one')
 def test_split_into_one_part_returns_an_array():
     out = nd.split(nd.zeros((2, 3)), num_outputs=1, axis=0)
     assert isinstance(out, nd.NDArray) and out.shape == (2, 3)

@@ -117,7 +117,7 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
     if out is not None:
         outs_to = [out] if isinstance(out, NDArray) else out
         visible = [o._assign(v) for o, v in zip(outs_to, visible)]
-    return visible[0] if len(visible) == 1 and op.num_outputs > 0 else list(visible)
+    return visible[0] if len(visible) == 1 else list(visible)
 
 
 def invoke_nullary(op, ctx, attrs, out=None):

@@ -147,7 +147,16 @@ def sum_to(F, g, shape):
 
 # ------------------------------------------------------------------ binary, broadcasting
 def _binary(name, forward, backward=None, aliases=()):
-    register(name, forward, backward=backward, inputs=('lhs', 'rhs'), aliases=aliases)
+    def same_dtype(xp, lhs, rhs):
+        # numpy would promote int32 + float32 to float64; MXNet refuses mixed dtypes
+        if lhs.dtype != rhs.dtype:
+            raise MXNetError(f'operator {name}: inputs have different dtypes {lhs.dtype} and '
+                             f'{rhs.dtype} (shapes {shape_str(lhs.shape)} and '
+                             f'{shape_str(rhs.shape)}); convert one with astype()')
+        return forward(xp, lhs, rhs)
+    same_dtype.__doc__ = forward.__doc__
+    same_dtype.__wrapped__ = forward
+    register(name, same_dtype, backward=backward, inputs=('lhs', 'rhs'), aliases=aliases)
 
 
 def _cmp(ufunc):
@@ -249,6 +258,11 @@ def _s(fn):
     return forward
 
 
+def _scalar_cmp(ufunc):
+    """A comparison with a number, 0/1 in the data's dtype (the number converted first)."""
+    return _s(lambda xp, d, s: getattr(xp, ufunc)(d, s))
+
+
 _scalar_op('_plus_scalar', _s(lambda xp, d, s: d + s),
            lambda F, dy, x, y, scalar: [dy])
 _scalar_op('_minus_scalar', _s(lambda xp, d, s: d - s),
@@ -280,7 +294,5 @@ for _name, _ufunc in (('equal', 'equal'), ('not_equal', 'not_equal'),
                       ('lesser', 'less'), ('lesser_equal', 'less_equal'),
                       ('logical_and', 'logical_and'), ('logical_or', 'logical_or'),
                       ('logical_xor', 'logical_xor')):
-    _scalar_op(f'_{_name}_scalar',
-               (lambda f: lambda xp, data, scalar=0.0: getattr(xp, f)(data, scalar).astype(
-                   data.dtype))(_ufunc),
+    _scalar_op(f'_{_name}_scalar', _scalar_cmp(_ufunc),
                lambda F, dy, x, y, scalar: [F.zeros_like(x[0])])

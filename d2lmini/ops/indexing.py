@@ -8,29 +8,32 @@ from .elemwise import sum_to
 from .registry import register
 
 
-def _is_view_key(key):
-    """Keys for which MXNet returns a view sharing memory: an integer or a step-1
-    slice on the first axis. numpy returns views for more keys; those we copy."""
-    if isinstance(key, tuple) and len(key) == 1:
-        key = key[0]
-    if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
-        return True
-    return isinstance(key, slice) and key.step in (None, 1)
-
-
 def _is_basic(key):
     items = key if isinstance(key, tuple) else (key,)
     return all(k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
                for k in items)
 
 
+def _unit_steps(key):
+    items = key if isinstance(key, tuple) else (key,)
+    return all(k.step in (None, 1) for k in items if isinstance(k, slice))
+
+
 def _getitem(xp, data, key=None):
-    """``data[key]`` with MXNet's rules: a view for first-axis keys, a copy otherwise,
-    and shape ``(1,)`` where numpy would give a scalar."""
+    """``data[key]`` with MXNet's rules: a basic key (integers and step-1 slices) whose
+    result is one contiguous block of memory gives a view that shares it; every other
+    key gives a copy. Where numpy would give a scalar the result has shape ``(1,)``
+    (still a view)."""
+    if not _is_basic(key):
+        return data[key]  # advanced indexing: numpy copies
+    items = key if isinstance(key, tuple) else (key,)
+    if (Ellipsis not in items and None not in items and len(items) == data.ndim
+            and all(isinstance(k, (int, np.integer)) for k in items)):
+        # one element: a length-1 slice per axis keeps it a view of ``data``
+        one = tuple(slice(k, k + 1 if k != -1 else None) for k in items)
+        return data[one].reshape(1)
     out = data[key]
-    if out.ndim == 0:
-        return out.reshape(1)
-    if _is_basic(key) and not _is_view_key(key):
+    if not (_unit_steps(key) and out.flags.c_contiguous):
         out = out.copy()
     return out
 

@@ -125,7 +125,11 @@ def _upsampling_backward_op(xp, *arrays, scale=1, multi_input_mode='concat'):
     return tuple(grads)
 
 
+def _upsampling_backward(F, dy, x, y, scale, multi_input_mode, **attrs):
+    grads = F._backward_UpSampling(dy, *x, scale=scale, multi_input_mode=multi_input_mode)
+    return [grads] if len(x) == 1 else grads  # one output comes back as an NDArray
+
+
 register('UpSampling', _upsampling, infer_shape=_upsampling_infer_shape,
-         backward=lambda F, dy, x, y, scale, multi_input_mode, **attrs:
-             F._backward_UpSampling(dy, *x, scale=scale, multi_input_mode=multi_input_mode))
+         backward=_upsampling_backward)
 register('_backward_UpSampling', _upsampling_backward_op, num_outputs=0)
