@@ -5,11 +5,35 @@ Operators are written once against that module (conventionally called ``xp``), s
 this file is the only place that knows cupy exists. cupy is imported lazily, the
 first time a GPU is asked for, so a CPU-only install never touches it.
 """
+import ctypes
 import importlib
+import os
+import sys
 
 import numpy as np
 
 from .base import MXNetError
+
+def _keep_freed_memory():
+    """Ask glibc to keep freed array buffers instead of returning them to the system.
+
+    By default glibc serves allocations above 128 KiB with fresh pages from the
+    kernel and hands them back on free, so every training step page-faults its way
+    through new buffers (a 256x256 multiply then costs 60 us instead of 5 us). Raising
+    the thresholds lets freed buffers be reused. Set D2LMINI_DEFAULT_MALLOC=1 to skip.
+    """
+    if not sys.platform.startswith('linux') or os.environ.get('D2LMINI_DEFAULT_MALLOC'):
+        return
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+        m_trim_threshold, m_mmap_threshold = -1, -3  # from <malloc.h>
+        libc.mallopt(m_mmap_threshold, 64 << 20)
+        libc.mallopt(m_trim_threshold, 256 << 20)
+    except (OSError, AttributeError):  # not glibc (musl, ...): keep its defaults
+        pass
+
+
+_keep_freed_memory()
 
 _cupy = None          # the cupy module once imported, else None
 _cupy_error = None    # why importing it failed, for the error message
