@@ -97,13 +97,18 @@ def set_training(train_mode):
 
 # ------------------------------------------------------------------ the graph
 class Variable:
-    """A leaf of the graph: an array whose gradient the user asked for."""
-    __slots__ = ('grad', 'grad_req')
+    """A leaf of the graph: an array whose gradient the user asked for.
+
+    ``fresh`` says whether a backward has written the gradient since an optimizer
+    last used it (the Trainer's stale-gradient check reads it).
+    """
+    __slots__ = ('grad', 'grad_req', 'fresh')
     num_outputs = 1
 
     def __init__(self, grad, grad_req):
         self.grad = grad
         self.grad_req = grad_req
+        self.fresh = False
 
 
 class Node:
@@ -267,6 +272,7 @@ def _write_leaf(var, g):
         grad._data[...] = g._data
     elif var.grad_req == 'add':
         grad._data += g._data
+    var.fresh = True
 
 
 def backward(heads, head_grads=None, retain_graph=False, train_mode=True):

@@ -12,3 +12,5 @@ from . import data  # noqa: F401
 from . import parameter, block, loss  # noqa: F401
 from .parameter import Parameter, Constant, ParameterDict, DeferredInitializationError  # noqa: F401,E501
 from .block import Block, HybridBlock  # noqa: F401
+from . import utils  # noqa: F401
+from .trainer import Trainer  # noqa: F401

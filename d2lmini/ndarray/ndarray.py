@@ -246,6 +246,18 @@ class NDArray:
         return node.grad if type(node) is Variable else None
 
     @property
+    def _fresh_grad(self):
+        """Whether backward wrote ``.grad`` since the last optimizer step used it."""
+        node = self._node
+        return type(node) is Variable and node.fresh
+
+    @_fresh_grad.setter
+    def _fresh_grad(self, state):
+        node = self._node
+        if type(node) is Variable:
+            node.fresh = bool(state)
+
+    @property
     def handle(self):
         return self._data
 

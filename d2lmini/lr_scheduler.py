@@ -1,0 +1,196 @@
+"""``mx.lr_scheduler``: learning rates that change as training goes on.
+
+A scheduler is called with ``num_update``, the number of updates the optimizer has
+made so far (the largest count over all weights), and returns the learning rate to
+use now. Give one to an optimizer as ``lr_scheduler=`` and it asks the scheduler on
+every update instead of using a fixed ``learning_rate``.
+
+Every scheduler can start with a *warm-up*: for the first ``warmup_steps`` updates
+the rate climbs linearly from ``warmup_begin_lr`` to ``base_lr`` (``warmup_mode=
+'linear'``) or stays at ``warmup_begin_lr`` (``'constant'``).
+
+>>> import d2lmini as mx
+>>> sched = mx.lr_scheduler.FactorScheduler(step=2, factor=0.5, base_lr=1.0)
+>>> [sched(n) for n in range(1, 7)]
+[1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+"""
+import logging
+from math import cos, pi
+
+__all__ = ['LRScheduler', 'FactorScheduler', 'MultiFactorScheduler', 'PolyScheduler',
+           'CosineScheduler']
+
+
+class LRScheduler:
+    """The base class: stores ``base_lr`` and computes the warm-up.
+
+    Subclasses define ``__call__(num_update)``. ``base_lr`` is a plain attribute:
+    an optimizer given both a scheduler and a ``learning_rate`` overwrites it.
+    """
+
+    def __init__(self, base_lr=0.01, warmup_steps=0, warmup_begin_lr=0, warmup_mode='linear'):
+        self.base_lr = base_lr
+        assert isinstance(warmup_steps, int), 'warmup_steps must be an int'
+        self.warmup_steps = warmup_steps
+        self.warmup_final_lr = base_lr
+        self.warmup_begin_lr = warmup_begin_lr
+        if self.warmup_begin_lr > self.warmup_final_lr:
+            raise ValueError('Base lr has to be higher than warmup_begin_lr')
+        if self.warmup_steps < 0:
+            raise ValueError('Warmup steps has to be positive or 0')
+        if warmup_mode not in ('linear', 'constant'):
+            raise ValueError('Supports only linear and constant modes of warmup')
+        self.warmup_mode = warmup_mode
+
+    def get_warmup_lr(self, num_update):
+        """The learning rate during the warm-up (``num_update < warmup_steps``)."""
+        assert num_update < self.warmup_steps
+        if self.warmup_mode == 'linear':
+            increase = ((self.warmup_final_lr - self.warmup_begin_lr)
+                        * float(num_update) / float(self.warmup_steps))
+            return self.warmup_begin_lr + increase
+        return self.warmup_begin_lr
+
+    def __call__(self, num_update):
+        """The learning rate after ``num_update`` updates."""
+        raise NotImplementedError('must override this')
+
+
+class FactorScheduler(LRScheduler):
+    """Multiply the rate by ``factor`` every ``step`` updates, never going below
+    ``stop_factor_lr``: ``base_lr * factor ** floor((num_update - 1) / step)``.
+
+    The scheduler keeps its progress (``count``, the decayed ``base_lr``), so it must
+    be asked with non-decreasing ``num_update``, as an optimizer does.
+
+    >>> sched = FactorScheduler(step=10, factor=0.1, base_lr=1.0)
+    >>> sched(10), sched(11), sched(21)
+    (1.0, 0.1, 0.010000000000000002)
+    """
+
+    def __init__(self, step, factor=1, stop_factor_lr=1e-8, base_lr=0.01, warmup_steps=0,
+                 warmup_begin_lr=0, warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        if step < 1:
+            raise ValueError('Schedule step must be greater or equal than 1 round')
+        if factor > 1.0:
+            raise ValueError('Factor must be no more than 1 to make lr reduce')
+        self.step = step
+        self.factor = factor
+        self.stop_factor_lr = stop_factor_lr
+        self.count = 0  # the update at which the rate last changed
+
+    def __call__(self, num_update):
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        # a loop, not an if: a resumed run may jump over several steps at once
+        while num_update > self.count + self.step:
+            self.count += self.step
+            self.base_lr *= self.factor
+            if self.base_lr < self.stop_factor_lr:
+                self.base_lr = self.stop_factor_lr
+                logging.info('Update[%d]: now learning rate arrived at %0.5e, will not '
+                             'change in the future', num_update, self.base_lr)
+            else:
+                logging.info('Update[%d]: Change learning rate to %0.5e',
+                             num_update, self.base_lr)
+        return self.base_lr
+
+
+class MultiFactorScheduler(LRScheduler):
+    """Multiply the rate by ``factor`` each time ``num_update`` passes one of the
+    increasing updates in the list ``step``.
+
+    >>> sched = MultiFactorScheduler(step=[2, 4], factor=0.5, base_lr=1.0)
+    >>> [sched(n) for n in range(1, 7)]
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, step, factor=1, base_lr=0.01, warmup_steps=0, warmup_begin_lr=0,
+                 warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        assert isinstance(step, list) and len(step) >= 1, 'step must be a non-empty list'
+        for i, s in enumerate(step):
+            if i != 0 and step[i] <= step[i - 1]:
+                raise ValueError('Schedule step must be an increasing integer list')
+            if s < 1:
+                raise ValueError('Schedule step must be greater or equal than 1 round')
+        if factor > 1.0:
+            raise ValueError('Factor must be no more than 1 to make lr reduce')
+        self.step = step
+        self.cur_step_ind = 0  # how many entries of ``step`` have been passed
+        self.factor = factor
+        self.count = 0
+
+    def __call__(self, num_update):
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        while self.cur_step_ind < len(self.step) and num_update > self.step[self.cur_step_ind]:
+            self.count = self.step[self.cur_step_ind]
+            self.cur_step_ind += 1
+            self.base_lr *= self.factor
+            logging.info('Update[%d]: Change learning rate to %0.5e', num_update, self.base_lr)
+        return self.base_lr
+
+
+class PolyScheduler(LRScheduler):
+    """Decay polynomially to ``final_lr`` over ``max_update`` updates:
+    ``final_lr + (base_lr - final_lr) * (1 - n / N) ** pwr`` with ``n`` and ``N``
+    counted after the warm-up; the rate stays at its last value afterwards.
+
+    >>> sched = PolyScheduler(max_update=4, base_lr=1.0, pwr=2)
+    >>> [sched(n) for n in range(6)]
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+
+    def __init__(self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0,
+                 warmup_begin_lr=0, warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        assert isinstance(max_update, int), 'max_update must be an int'
+        if max_update < 1:
+            raise ValueError('maximum number of updates must be strictly positive')
+        self.power = pwr
+        self.base_lr_orig = self.base_lr
+        self.max_update = max_update
+        self.final_lr = final_lr
+        self.max_steps = self.max_update - self.warmup_steps
+
+    def __call__(self, num_update):
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        if num_update <= self.max_update:
+            progress = float(num_update - self.warmup_steps) / float(self.max_steps)
+            self.base_lr = (self.final_lr
+                            + (self.base_lr_orig - self.final_lr) * pow(1 - progress, self.power))
+        return self.base_lr
+
+
+class CosineScheduler(LRScheduler):
+    """Decay along half a cosine to ``final_lr`` over ``max_update`` updates:
+    ``final_lr + (base_lr - final_lr) * (1 + cos(pi * n / N)) / 2`` with ``n`` and
+    ``N`` counted after the warm-up; the rate stays at its last value afterwards.
+
+    >>> sched = CosineScheduler(max_update=4, base_lr=1.0)
+    >>> [round(sched(n), 4) for n in range(6)]
+    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    """
+
+    def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0,
+                 warmup_begin_lr=0, warmup_mode='linear'):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        assert isinstance(max_update, int), 'max_update must be an int'
+        if max_update < 1:
+            raise ValueError('maximum number of updates must be strictly positive')
+        self.base_lr_orig = base_lr
+        self.max_update = max_update
+        self.final_lr = final_lr
+        self.max_steps = self.max_update - self.warmup_steps
+
+    def __call__(self, num_update):
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        if num_update <= self.max_update:
+            progress = (num_update - self.warmup_steps) / self.max_steps
+            self.base_lr = (self.final_lr
+                            + (self.base_lr_orig - self.final_lr) * (1 + cos(pi * progress)) / 2)
+        return self.base_lr

@@ -1,0 +1,619 @@
+"""``mx.metric``: running evaluation metrics (accuracy, errors, cross-entropy, F1).
+
+A metric accumulates over mini-batches: ``update(labels, preds)`` adds a batch
+(lists of NDArrays, or single NDArrays), ``get()`` returns ``(name, value)`` for
+everything seen since ``reset()``. Values are computed in numpy on the host and
+returned as Python floats.
+
+>>> import d2lmini as mx
+>>> acc = mx.metric.Accuracy()
+>>> acc.update(labels=mx.nd.array([0, 1, 1]),
+...            preds=mx.nd.array([[0.3, 0.7], [0, 1.], [0.4, 0.6]]))
+>>> acc.get()
+('accuracy', 0.6666666666666666)
+"""
+import json
+import warnings
+from collections import OrderedDict
+
+import numpy
+
+from .base import numeric_types
+from .ndarray import NDArray
+
+__all__ = ['EvalMetric', 'CompositeEvalMetric', 'Accuracy', 'TopKAccuracy', 'F1', 'MAE',
+           'MSE', 'RMSE', 'CrossEntropy', 'NegativeLogLikelihood', 'Loss', 'CustomMetric',
+           'create', 'register', 'np', 'check_label_shapes']
+
+
+def check_label_shapes(labels, preds, wrap=False, shape=False):
+    """Check that there are as many labels as predictions (or, with ``shape``, that
+    the shapes agree); with ``wrap``, single NDArrays become one-element lists."""
+    if not shape:
+        label_shape, pred_shape = len(labels), len(preds)
+    else:
+        label_shape, pred_shape = labels.shape, preds.shape
+    if label_shape != pred_shape:
+        raise ValueError(f'Shape of labels {label_shape} does not match shape of '
+                         f'predictions {pred_shape}')
+    if wrap:
+        if isinstance(labels, NDArray):
+            labels = [labels]
+        if isinstance(preds, NDArray):
+            preds = [preds]
+    return labels, preds
+
+
+class EvalMetric:
+    """The base class of metrics: a sum and a count, and ``get()`` their ratio.
+
+    name : the name ``get()`` reports
+    output_names, label_names : which entries ``update_dict`` uses (default: all)
+
+    Each metric keeps *local* statistics (cleared by ``reset_local``) and *global*
+    ones (cleared only by ``reset``); ``get_global()`` reads the latter.
+    """
+
+    def __init__(self, name, output_names=None, label_names=None, **kwargs):
+        self.name = str(name)
+        self.output_names = output_names
+        self.label_names = label_names
+        self._has_global_stats = kwargs.pop('has_global_stats', False)
+        self._kwargs = kwargs
+        self.reset()
+
+    def __str__(self):
+        return f'EvalMetric: {dict(self.get_name_value())}'
+
+    def get_config(self):
+        """The arguments that recreate this metric with ``create(**config)``."""
+        config = self._kwargs.copy()
+        config.update({'metric': type(self).__name__, 'name': self.name,
+                       'output_names': self.output_names, 'label_names': self.label_names})
+        return config
+
+    def update_dict(self, label, pred):
+        """``update`` from dicts name -> NDArray, keeping the names asked for."""
+        if self.output_names is not None:
+            pred = [pred[name] for name in self.output_names]
+        else:
+            pred = list(pred.values())
+        if self.label_names is not None:
+            label = [label[name] for name in self.label_names]
+        else:
+            label = list(label.values())
+        self.update(label, pred)
+
+    def update(self, labels, preds):
+        """Add a batch: ``labels`` and ``preds`` are lists of NDArrays."""
+        raise NotImplementedError()
+
+    def reset(self):
+        """Forget everything seen so far."""
+        self.num_inst = 0
+        self.sum_metric = 0.0
+        self.global_num_inst = 0
+        self.global_sum_metric = 0.0
+
+    def reset_local(self):
+        """Forget the local statistics only."""
+        self.num_inst = 0
+        self.sum_metric = 0.0
+
+    def get(self):
+        """``(name, value)``; the value is a float, NaN before any update."""
+        if self.num_inst == 0:
+            return (self.name, float('nan'))
+        return (self.name, float(self.sum_metric / self.num_inst))
+
+    def get_global(self):
+        """``(name, value)`` over everything since the last ``reset``."""
+        if not self._has_global_stats:
+            return self.get()
+        if self.global_num_inst == 0:
+            return (self.name, float('nan'))
+        return (self.name, float(self.global_sum_metric / self.global_num_inst))
+
+    def get_name_value(self):
+        """A list of ``(name, value)`` pairs."""
+        return _pairs(self.get())
+
+    def get_global_name_value(self):
+        """A list of ``(name, value)`` pairs of the global values."""
+        return _pairs(self.get_global())
+
+    def _add(self, sum_metric, num_inst):
+        """Add to the local and the global statistics. Sums are Python floats
+        (float64), so that float32 batch values do not lose precision as they add up."""
+        sum_metric = float(sum_metric)
+        self.sum_metric += sum_metric
+        self.global_sum_metric += sum_metric
+        self.num_inst += num_inst
+        self.global_num_inst += num_inst
+
+
+def _pairs(name_value):
+    name, value = name_value
+    if not isinstance(name, list):
+        name = [name]
+    if not isinstance(value, list):
+        value = [value]
+    return list(zip(name, value))
+
+
+# ------------------------------------------------------------------ registry
+_REGISTRY = {}
+
+
+def register(klass, name=None):
+    """Make metric class ``klass`` available to :func:`create` under ``name``
+    (default: its class name; names are case-insensitive)."""
+    assert issubclass(klass, EvalMetric), 'Can only register subclass of EvalMetric'
+    name = (klass.__name__ if name is None else name).lower()
+    if name in _REGISTRY:
+        old = _REGISTRY[name]
+        warnings.warn(f'New metric {klass.__module__}.{klass.__name__} registered with name '
+                      f'{name} is overriding existing metric {old.__module__}.{old.__name__}',
+                      UserWarning, stacklevel=2)
+    _REGISTRY[name] = klass
+    return klass
+
+
+def _alias(*names):
+    """A decorator that also registers a class under other names."""
+    def reg(klass):
+        for name in names:
+            register(klass, name)
+        return klass
+    return reg
+
+
+def create(metric, *args, **kwargs):
+    """A metric from a name (``'acc'``, ``'mse'``, ...), an EvalMetric (returned as
+    is), a function ``feval(label, pred)`` on numpy arrays, or a list of these
+    (giving a :class:`CompositeEvalMetric`).
+
+    >>> create(['acc', 'mse']).get()[0]
+    ['accuracy', 'mse']
+    """
+    if callable(metric) and not isinstance(metric, type):
+        return CustomMetric(metric, *args, **kwargs)
+    if isinstance(metric, list):
+        composite = CompositeEvalMetric()
+        for child in metric:
+            composite.add(create(child, *args, **kwargs))
+        return composite
+    if isinstance(metric, EvalMetric):
+        assert not args and not kwargs, \
+            'metric is already an instance. Additional arguments are invalid'
+        return metric
+    if isinstance(metric, dict):
+        return create(**metric)
+    assert isinstance(metric, str), 'metric must be of string type'
+    if metric.startswith('['):
+        name, kwargs = json.loads(metric)
+        return create(name, **kwargs)
+    if metric.startswith('{'):
+        return create(**json.loads(metric))
+    name = metric.lower()
+    assert name in _REGISTRY, \
+        f'{name} is not registered. Please register with metric.register first'
+    return _REGISTRY[name](*args, **kwargs)
+
+
+# ------------------------------------------------------------------ composite
+@register
+@_alias('composite')
+class CompositeEvalMetric(EvalMetric):
+    """Several metrics updated together; ``get()`` returns lists of names and values.
+
+    >>> m = CompositeEvalMetric([Accuracy(), F1()])
+    >>> import d2lmini as mx
+    >>> m.update([mx.nd.array([0, 1, 1])], [mx.nd.array([[0.3, 0.7], [0, 1.], [0.4, 0.6]])])
+    >>> m.get()
+    (['accuracy', 'f1'], [0.6666666666666666, 0.8])
+    """
+
+    def __init__(self, metrics=None, name='composite', output_names=None, label_names=None):
+        super().__init__(name, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+        self.metrics = [create(m) for m in (metrics or [])]
+
+    def add(self, metric):
+        """Add a child metric (anything :func:`create` accepts)."""
+        self.metrics.append(create(metric))
+
+    def get_metric(self, index):
+        """The ``index``-th child metric."""
+        try:
+            return self.metrics[index]
+        except IndexError:
+            raise ValueError(f'Metric index {index} is out of range 0 and '
+                             f'{len(self.metrics)}') from None
+
+    def update_dict(self, labels, preds):
+        if self.label_names is not None:
+            labels = OrderedDict(i for i in labels.items() if i[0] in self.label_names)
+        if self.output_names is not None:
+            preds = OrderedDict(i for i in preds.items() if i[0] in self.output_names)
+        for metric in self.metrics:
+            metric.update_dict(labels, preds)
+
+    def update(self, labels, preds):
+        for metric in self.metrics:
+            metric.update(labels, preds)
+
+    def reset(self):
+        for metric in getattr(self, 'metrics', ()):  # reset() runs before metrics exist
+            metric.reset()
+
+    def reset_local(self):
+        for metric in self.metrics:
+            metric.reset_local()
+
+    def get(self):
+        return self._collect(lambda m: m.get())
+
+    def get_global(self):
+        return self._collect(lambda m: m.get_global())
+
+    def _collect(self, get):
+        names, values = [], []
+        for metric in self.metrics:
+            name, value = get(metric)
+            names.extend([name] if isinstance(name, str) else name)
+            values.extend([value] if isinstance(value, numeric_types) else value)
+        return (names, values)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({'metrics': [m.get_config() for m in self.metrics]})
+        return config
+
+
+# ------------------------------------------------------------------ classification
+@register
+@_alias('acc')
+class Accuracy(EvalMetric):
+    """The fraction of correct predictions.
+
+    A prediction is a class index, or a vector of scores along ``axis`` whose
+    largest entry is the predicted class.
+    """
+
+    def __init__(self, axis=1, name='accuracy', output_names=None, label_names=None):
+        super().__init__(name, axis=axis, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+        self.axis = axis
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            pred = pred.asnumpy()
+            if pred.shape != label.shape:
+                if not -pred.ndim <= self.axis < pred.ndim:
+                    raise ValueError(f'Accuracy: predictions of shape {pred.shape} have no '
+                                     f'axis {self.axis} to take the class from (labels have '
+                                     f'shape {label.shape})')
+                pred = pred.argmax(axis=self.axis)
+            pred = pred.astype('int32').ravel()
+            label = label.asnumpy().astype('int32').ravel()
+            check_label_shapes(label, pred)
+            self._add((pred == label).sum(), len(pred))
+
+
+@register
+@_alias('top_k_accuracy', 'top_k_acc')
+class TopKAccuracy(EvalMetric):
+    """The fraction of examples whose label is among the ``top_k`` highest scores.
+
+    >>> import d2lmini as mx
+    >>> m = TopKAccuracy(top_k=2)
+    >>> m.update([mx.nd.array([2, 0])], [mx.nd.array([[0.1, 0.5, 0.4], [0.2, 0.3, 0.5]])])
+    >>> m.get()
+    ('top_k_accuracy_2', 0.5)
+    """
+
+    def __init__(self, top_k=1, name='top_k_accuracy', output_names=None, label_names=None):
+        super().__init__(name, top_k=top_k, output_names=output_names,
+                         label_names=label_names, has_global_stats=True)
+        self.top_k = top_k
+        assert self.top_k > 1, 'Please use Accuracy if top_k is no more than 1'
+        self.name += f'_{self.top_k}'
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            assert len(pred.shape) <= 2, 'Predictions should be no more than 2 dims'
+            # argpartition puts the k largest scores last, in no particular order,
+            # which is all that is needed (and faster than a full sort)
+            scores = pred.asnumpy().astype('float32')
+            top = numpy.argpartition(scores, -min(self.top_k, scores.shape[-1]))
+            label = label.asnumpy().astype('int32')
+            check_label_shapes(label, top)
+            if top.ndim == 1:
+                correct = (top.flat == label.flat).sum()
+            else:
+                num_classes = top.shape[1]
+                correct = sum((top[:, num_classes - 1 - j].flat == label.flat).sum()
+                              for j in range(min(num_classes, self.top_k)))
+            self._add(correct, top.shape[0])
+
+
+class _BinaryStats:
+    """True/false positive/negative counts of a binary classifier, local and global."""
+
+    def __init__(self):
+        self.reset_stats()
+
+    def update_binary_stats(self, label, pred):
+        pred = pred.asnumpy()
+        label = label.asnumpy().astype('int32')
+        pred_label = numpy.argmax(pred, axis=1)
+        check_label_shapes(label, pred)
+        if len(numpy.unique(label)) > 2:
+            raise ValueError('F1 currently only supports binary classification.')
+        pred_true, label_true = pred_label == 1, label == 1
+        counts = {'true_positives': (pred_true & label_true).sum(),
+                  'false_positives': (pred_true & ~label_true).sum(),
+                  'false_negatives': (~pred_true & label_true).sum(),
+                  'true_negatives': (~pred_true & ~label_true).sum()}
+        for key, n in counts.items():
+            setattr(self, key, getattr(self, key) + n)
+            setattr(self, 'global_' + key, getattr(self, 'global_' + key) + n)
+
+    @staticmethod
+    def _fscore(tp, fp, fn):
+        precision = float(tp) / (tp + fp) if tp + fp > 0 else 0.
+        recall = float(tp) / (tp + fn) if tp + fn > 0 else 0.
+        if precision + recall > 0:
+            return 2 * precision * recall / (precision + recall)
+        return 0.
+
+    @property
+    def fscore(self):
+        return self._fscore(self.true_positives, self.false_positives, self.false_negatives)
+
+    @property
+    def global_fscore(self):
+        return self._fscore(self.global_true_positives, self.global_false_positives,
+                            self.global_false_negatives)
+
+    @property
+    def total_examples(self):
+        return (self.true_positives + self.false_positives + self.false_negatives
+                + self.true_negatives)
+
+    @property
+    def global_total_examples(self):
+        return (self.global_true_positives + self.global_false_positives
+                + self.global_false_negatives + self.global_true_negatives)
+
+    def local_reset_stats(self):
+        self.true_positives = self.false_positives = 0
+        self.false_negatives = self.true_negatives = 0
+
+    def reset_stats(self):
+        self.local_reset_stats()
+        self.global_true_positives = self.global_false_positives = 0
+        self.global_false_negatives = self.global_true_negatives = 0
+
+
+@register
+class F1(EvalMetric):
+    """The F1 score (harmonic mean of precision and recall) of a binary classifier;
+    predictions are scores of shape (batch, 2), class 1 is the positive one.
+
+    average : ``'macro'`` (default) averages the scores of the mini-batches;
+        ``'micro'`` computes one score from the counts of all of them.
+    """
+
+    def __init__(self, name='f1', output_names=None, label_names=None, average='macro'):
+        self.average = average
+        self.metrics = _BinaryStats()
+        super().__init__(name=name, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            self.metrics.update_binary_stats(label, pred)
+        if self.average == 'macro':
+            self.sum_metric += self.metrics.fscore
+            self.global_sum_metric += self.metrics.global_fscore
+            self.num_inst += 1
+            self.global_num_inst += 1
+            self.metrics.reset_stats()
+        else:
+            self.sum_metric = self.metrics.fscore * self.metrics.total_examples
+            self.global_sum_metric = (self.metrics.global_fscore
+                                      * self.metrics.global_total_examples)
+            self.num_inst = self.metrics.total_examples
+            self.global_num_inst = self.metrics.global_total_examples
+
+    def reset(self):
+        super().reset()
+        self.metrics.reset_stats()
+
+    def reset_local(self):
+        super().reset_local()
+        self.metrics.local_reset_stats()
+
+
+# ------------------------------------------------------------------ regression
+def _as_columns(label, pred):
+    """Labels and predictions as numpy arrays, 1-d ones made columns (so that a
+    (n,) label and a (n, 1) prediction line up instead of broadcasting to (n, n))."""
+    label, pred = label.asnumpy(), pred.asnumpy()
+    if label.ndim == 1:
+        label = label.reshape(label.shape[0], 1)
+    if pred.ndim == 1:
+        pred = pred.reshape(pred.shape[0], 1)
+    return label, pred
+
+
+class _BatchMean(EvalMetric):
+    """A metric that averages a per-batch value over batches (each batch counts once,
+    whatever its size, as in MXNet)."""
+
+    def __init__(self, name, output_names=None, label_names=None):
+        super().__init__(name, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            label, pred = _as_columns(label, pred)
+            self._add(self._batch_value(label, pred), 1)
+
+    def _batch_value(self, label, pred):
+        raise NotImplementedError()
+
+
+@register
+class MAE(_BatchMean):
+    """Mean absolute error, averaged over batches."""
+
+    def __init__(self, name='mae', output_names=None, label_names=None):
+        super().__init__(name, output_names, label_names)
+
+    def _batch_value(self, label, pred):
+        return numpy.abs(label - pred).mean()
+
+
+@register
+class MSE(_BatchMean):
+    """Mean squared error, averaged over batches.
+
+    >>> import d2lmini as mx
+    >>> m = MSE()
+    >>> m.update(mx.nd.array([2.5, 0.0, 2, 8]), mx.nd.array([3, -0.5, 2, 7]))
+    >>> m.get()
+    ('mse', 0.375)
+    """
+
+    def __init__(self, name='mse', output_names=None, label_names=None):
+        super().__init__(name, output_names, label_names)
+
+    def _batch_value(self, label, pred):
+        return ((label - pred) ** 2.0).mean()
+
+
+@register
+class RMSE(_BatchMean):
+    """Root mean squared error of each batch, averaged over batches."""
+
+    def __init__(self, name='rmse', output_names=None, label_names=None):
+        super().__init__(name, output_names, label_names)
+
+    def _batch_value(self, label, pred):
+        return numpy.sqrt(((label - pred) ** 2.0).mean())
+
+
+# ------------------------------------------------------------------ probabilities
+class _LogLoss(EvalMetric):
+    """-log of the probability given to the true class, averaged over examples."""
+
+    def __init__(self, name, eps, output_names, label_names):
+        super().__init__(name, eps=eps, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+        self.eps = eps
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            label = label.asnumpy().ravel()
+            pred = pred.asnumpy()
+            if label.shape[0] != pred.shape[0]:
+                raise ValueError(f'{self.name}: {label.shape[0]} labels for '
+                                 f'{pred.shape[0]} predictions')
+            prob = pred[numpy.arange(label.shape[0]), numpy.int64(label)]
+            self._add((-numpy.log(prob + self.eps)).sum(), label.shape[0])
+
+
+@register
+@_alias('ce')
+class CrossEntropy(_LogLoss):
+    """Cross-entropy of predicted probabilities (batch, classes) and class labels;
+    ``eps`` keeps log away from 0.
+
+    >>> import d2lmini as mx
+    >>> ce = CrossEntropy()
+    >>> ce.update([mx.nd.array([0, 1])], [mx.nd.array([[0.5, 0.5], [0.2, 0.8]])])
+    >>> round(ce.get()[1], 6)
+    0.458145
+    """
+
+    def __init__(self, eps=1e-12, name='cross-entropy', output_names=None, label_names=None):
+        super().__init__(name, eps, output_names, label_names)
+
+
+@register
+@_alias('nll_loss')
+class NegativeLogLikelihood(_LogLoss):
+    """Negative log-likelihood: the same number as :class:`CrossEntropy`."""
+
+    def __init__(self, eps=1e-12, name='nll-loss', output_names=None, label_names=None):
+        super().__init__(name, eps, output_names, label_names)
+
+
+@register
+class Loss(EvalMetric):
+    """The mean of loss values: ``update(_, losses)`` ignores the labels."""
+
+    def __init__(self, name='loss', output_names=None, label_names=None):
+        super().__init__(name, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+
+    def update(self, _, preds):
+        if isinstance(preds, NDArray):
+            preds = [preds]
+        for pred in preds:
+            self._add(float(pred.asnumpy().sum()), pred.size)
+
+
+# ------------------------------------------------------------------ custom
+@register
+class CustomMetric(EvalMetric):
+    """A metric from a function ``feval(label, pred)`` on numpy arrays, which returns
+    a value (each batch counts once) or a tuple ``(sum, count)``.
+
+    >>> import d2lmini as mx
+    >>> m = CustomMetric(lambda label, pred: (label + pred).mean())
+    >>> m.update([mx.nd.array([1, 2])], [mx.nd.array([3, 4])])
+    >>> m.get()
+    ('custom(<lambda>)', 5.0)
+    """
+
+    def __init__(self, feval, name=None, allow_extra_outputs=False, output_names=None,
+                 label_names=None):
+        if name is None:
+            name = feval.__name__
+            if '<' in name:
+                name = f'custom({name})'
+        super().__init__(name, feval=feval, allow_extra_outputs=allow_extra_outputs,
+                         output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+        self._feval = feval
+        self._allow_extra_outputs = allow_extra_outputs
+
+    def update(self, labels, preds):
+        if not self._allow_extra_outputs:
+            labels, preds = check_label_shapes(labels, preds, True)
+        for pred, label in zip(preds, labels):
+            value = self._feval(label.asnumpy(), pred.asnumpy())
+            if isinstance(value, tuple):
+                self._add(*value)
+            else:
+                self._add(value, 1)
+
+    def get_config(self):
+        raise NotImplementedError('CustomMetric cannot be serialized')
+
+
+def np(numpy_feval, name=None, allow_extra_outputs=False):
+    """A :class:`CustomMetric` from a function on numpy arrays (named after it)."""
+    def feval(label, pred):
+        return numpy_feval(label, pred)
+    feval.__name__ = numpy_feval.__name__
+    return CustomMetric(feval, name, allow_extra_outputs)
