@@ -319,31 +319,38 @@ class Block:
                 seen.add(id(p))
             return total, trainable, shared
 
+        def shape_text(data):
+            # MXNet's form: one shape as is, several without the enclosing brackets
+            def shapes(x):
+                if isinstance(x, (list, tuple)):
+                    return [shapes(i) for i in x]
+                return x.shape if isinstance(x, nd.NDArray) else x
+            found = shapes(data)
+            return str(found)[1:-1] if isinstance(found, list) else str(found)
+
         def hook(block, _, out):
-            shapes = [o.shape for o in (out if isinstance(out, (list, tuple)) else [out])]
-            shape = shapes[0] if len(shapes) == 1 else shapes
-            rows.append((f'{type(block).__name__}-{len(rows) + 1}', str(shape)) + count(block))
+            rows.append((f'{type(block).__name__}-{len(rows) + 1}', shape_text(out)) + count(block))
 
-        def add_hooks(block):
-            if block is not self or not block._children:
+        def add_hook(block):
+            # containers only pass data on: their rows would repeat their last child's
+            from .nn.sequential import Sequential, HybridSequential
+            if not isinstance(block, (Sequential, HybridSequential)):
                 hooks.append(block.register_forward_hook(hook))
-            for c in block._children.values():
-                add_hooks(c)
 
-        add_hooks(self)
+        self.apply(add_hook)
         try:
             self(*inputs)
         finally:
             for h in hooks:
                 h.detach()
         line = '-' * 80
+        row = '{:>20}  {:>42} {:>15}'.format
         print(line)
-        print(f"{'Layer (type)':>20}{'Output Shape':>42}{'Param #':>15}")
+        print(row('Layer (type)', 'Output Shape', 'Param #'))
         print('=' * 80)
-        in_shape = inputs[0].shape if len(inputs) == 1 else [i.shape for i in inputs]
-        print(f"{'Input':>20}{str(in_shape):>42}{0:>15}")
+        print(row('Input', shape_text(inputs), 0))
         for name, shape, n, _, _ in rows:
-            print(f'{name:>20}{shape:>42}{n:>15}')
+            print(row(name, shape, n))
         total = sum(r[2] for r in rows)
         trainable = sum(r[3] for r in rows)
         shared = sum(r[4] for r in rows)

@@ -98,7 +98,7 @@ class Parameter:
         if self._shape is not None:
             if len(self._shape) != len(new_shape) or not all(
                     old in (0, new) for new, old in zip(new_shape, self._shape)):
-                raise ValueError(f'Expected shape {new_shape} is incompatible with given shape '
+                raise AssertionError(f'Expected shape {new_shape} is incompatible with given shape '
                                  f'{self._shape} of Parameter {self.name!r}')
         self._shape = new_shape
 

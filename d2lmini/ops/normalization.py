@@ -219,9 +219,18 @@ def _batch_norm_backward(F, dy, x, y, eps, momentum, fix_gamma, axis, **attrs):
     return [dx, dgamma, dbeta, None, None]   # the running statistics get no gradient
 
 
+def _channel_params(names):
+    """``param_shapes`` for a normalisation: one value per channel of ``axis``."""
+    def param_shapes(data_shape, axis=1, **attrs):
+        channels = data_shape[axis]
+        return {name: (channels,) for name in names}
+    return param_shapes
+
+
 register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
          inputs=('data', 'gamma', 'beta', 'moving_mean', 'moving_var'),
-         num_outputs=4, num_visible_outputs=1, infer_shape=_batch_norm_infer_shape)
+         num_outputs=4, num_visible_outputs=1, infer_shape=_batch_norm_infer_shape,
+         param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')))
 
 
 def _batch_norm_backward_op(xp, dy, data, gamma, mean, invstd, used_batch, moving_mean,
@@ -304,7 +313,9 @@ def _layer_norm_backward_op(xp, dy, data, gamma, mean, std, axis=-1):
 register('LayerNorm', _layer_norm, inputs=('data', 'gamma', 'beta'),
          backward=lambda F, dy, x, y, axis, **attrs: F._backward_LayerNorm(
              dy[0], x[0], x[1], y[1], y[2], axis=axis),
-         num_outputs=3, num_visible_outputs=1, infer_shape=_layer_norm_infer_shape)
+         num_outputs=3, num_visible_outputs=1, infer_shape=_layer_norm_infer_shape,
+         param_shapes=lambda data_shape, axis=-1, **attrs: {
+             'gamma': (data_shape[axis],), 'beta': (data_shape[axis],)})
 register('_backward_LayerNorm', _layer_norm_backward_op,
          inputs=('dy', 'data', 'gamma', 'mean', 'std'), num_outputs=3)
 
@@ -344,6 +355,8 @@ register('InstanceNorm', _instance_norm, inputs=('data', 'gamma', 'beta'),
          backward=lambda F, dy, x, y, **attrs: F._backward_InstanceNorm(
              dy[0], x[0], x[1], y[1], y[2]),
          num_outputs=3, num_visible_outputs=1,
+         param_shapes=lambda data_shape, **attrs: {
+             'gamma': (data_shape[1],), 'beta': (data_shape[1],)},
          infer_shape=lambda shapes, **attrs: [
              shapes[0], shapes[0][:2] + (1,) * (len(shapes[0]) - 2),
              shapes[0][:2] + (1,) * (len(shapes[0]) - 2)])

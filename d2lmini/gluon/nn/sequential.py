@@ -9,10 +9,10 @@ class _Chain:
     """What Sequential and HybridSequential share: adding, indexing, printing."""
 
     def add(self, *blocks):
-        """Append blocks; each one's output feeds the next."""
+        """Append blocks; each one's output feeds the next. (Returns None, as in
+        MXNet, so that a notebook cell ending with ``net.add(...)`` prints nothing.)"""
         for block in blocks:
             self.register_child(block)
-        return self
 
     def __repr__(self):
         lines = [f'  ({key}): {_indent(repr(block), 2)}' for key, block in self._children.items()]
@@ -49,7 +49,8 @@ class Sequential(_Chain, Block):
     >>> import d2lmini as mx
     >>> from d2lmini.gluon import nn
     >>> net = nn.Sequential()
-    >>> len(net.add(nn.Dense(4), nn.Dense(2)))
+    >>> net.add(nn.Dense(4), nn.Dense(2))
+    >>> len(net)
     2
     """
 
