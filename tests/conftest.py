@@ -1,6 +1,11 @@
 import os
 import sys
 
+# One BLAS thread for the test run: under CPU contention OpenBLAS's spinning threads make
+# the small matrix products of the tests and notebooks up to 10x slower. The notebook
+# kernels that nbval starts inherit this environment.
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
