@@ -136,6 +136,26 @@ def try_all_gpus():
     return devices if devices else [cpu()]
 
 
+def sgd(params, lr, batch_size):
+    """Minibatch stochastic gradient descent: ``p -= lr * p.grad / batch_size`` for each
+    array in ``params``, in place (so the arrays stay the leaves autograd knows).
+
+    >>> import d2lmini as mx
+    >>> w = mx.nd.array([1.0, 2.0])
+    >>> w.attach_grad()
+    >>> with mx.autograd.record():
+    ...     loss = (w * w).sum()
+    >>> loss.backward()
+    >>> sgd([w], lr=0.1, batch_size=1)
+    >>> w
+    <BLANKLINE>
+    [0.8 1.6]
+    <NDArray 2 @cpu(0)>
+    """
+    for p in params:
+        p[:] = p - lr * p.grad / batch_size
+
+
 def _as_updater(updater):
     """A function ``update(batch_size)``: ``updater`` itself, or its ``step`` method
     (a Gluon ``Trainer`` has one)."""
