@@ -665,3 +665,13 @@ def test_save_and_load_are_exported(tmp_path):
 def test_as_nd_ndarray_is_the_array():
     x = nd.ones((2,))
     assert x.as_nd_ndarray() is x
+
+
+def test_assigning_a_length_one_array_to_one_element():
+    # d2l's classic Y[i, j] = (X[i:i+h, j:j+w] * K).sum(): the sum has shape (1,)
+    y = nd.zeros((2, 3))
+    y[0, 1] = nd.array([5])
+    y[1] = nd.ones((1, 3))
+    check(y, [[0, 5, 0], [1, 1, 1]])
+    with pytest.raises(mx.MXNetError, match='_setitem'):
+        y[0, 1] = nd.ones((2,))

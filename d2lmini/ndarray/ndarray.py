@@ -541,8 +541,14 @@ class NDArray:
             try:
                 self._data[key] = v
             except (ValueError, IndexError) as e:
-                raise OPS['_setitem'].error(e, [self.shape, getattr(v, 'shape', ())],
-                                            {'key': key}) from e
+                # MXNet drops leading length-1 axes of the value: Y[i, j] = x.sum()
+                # stores the (1,)-shaped sum into one element
+                vshape = getattr(v, 'shape', ())
+                extra = len(vshape) - np.ndim(self._data[key]) if isinstance(e, ValueError) else 0
+                if extra > 0 and all(d == 1 for d in vshape[:extra]):
+                    self._data[key] = v.reshape(vshape[extra:])
+                    return
+                raise OPS['_setitem'].error(e, [self.shape, vshape], {'key': key}) from e
             return
         self._check_inplace()
         if not isinstance(value, NDArray):
