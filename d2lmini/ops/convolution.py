@@ -1,1 +1,597 @@
-"""(being written)"""
+"""Convolution and its transpose, Deconvolution, computed by im2col and matrix products.
+
+A convolution slides a small weight tensor over the input and takes a dot product
+at every position. *im2col* ("image to columns") copies every window of the input
+into one column of a matrix; the whole convolution is then a single matrix product
+of the weights with that matrix, which BLAS computes at full speed:
+
+    y = W @ im2col(x)                       forward          (_conv_forward)
+    dW = dy @ im2col(x)^T                   weight gradient  (_conv_weight_grad)
+    dx = col2im(W^T @ dy)                   data gradient    (_conv_data_grad)
+
+``col2im`` is the adjoint of ``im2col``: it adds every column back onto the window
+it came from. The data gradient of a convolution is exactly a *transposed*
+convolution, so ``Deconvolution`` is ``_conv_data_grad`` plus a bias. Each of the
+three kernels is the adjoint of another, so their backward passes are written with
+each other and gradients of any order come for free.
+
+Speed on the CPU comes from three choices:
+
+* **Batch last.** The scratch copy of a chunk of ``n`` images ``(n, C, H, W)`` is
+  laid out as ``(C, H, W, n)``. A window row ``x[c, h, w:w+k, :]`` is then one
+  contiguous run of ``k*n`` numbers, so the im2col copy and the col2im additions
+  move long runs instead of the few numbers a window row holds in NCHW.
+* **Chunks.** The batch is processed a few images at a time so that the columns
+  of a chunk (``_CHUNK_BYTES``) stay in the CPU cache between the copy that writes
+  them and the matrix product that reads them; the full matrix for a ResNet layer
+  would be hundreds of megabytes.
+* **Reused scratch memory.** The chunk buffers are kept between calls
+  (``_scratch``): a fresh large array costs a page fault per 4 KiB on first touch.
+
+On a GPU (cupy) the same code runs with one chunk and cupy's memory pool.
+"""
+import itertools
+import threading
+from math import prod
+
+import numpy as np
+
+from ..base import MXNetError, shape_str
+from .registry import needs_grad, register
+
+_CHUNK_BYTES = 4 << 20          # im2col columns per chunk on the CPU (fits the L3 cache)
+_GPU_CHUNK_BYTES = 1 << 30      # on a GPU a chunk only bounds the memory used
+_MAX_CACHED_BYTES = 64 << 20    # larger scratch buffers are not kept between calls
+_LAYOUTS = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
+
+
+# ------------------------------------------------------------------ attributes
+def _shape_attr(value):
+    """An MXNet ``Shape`` attribute as a tuple of ints: ``3`` -> ``(3,)``,
+    ``[2, 2]`` -> ``(2, 2)``; ``None`` or ``()`` -> ``()`` (not given)."""
+    if value is None:
+        return ()
+    if isinstance(value, (int, np.integer)):
+        return (int(value),)
+    return tuple(int(v) for v in value)
+
+
+def _spatial(op, name, value, ndim, default, minimum):
+    """Attribute ``name`` as an ``ndim``-tuple, ``default`` in every axis when not given."""
+    value = _shape_attr(value)
+    if not value:
+        return (default,) * ndim
+    if len(value) != ndim:
+        raise MXNetError(f'{op}: {name}={value} must have one entry per spatial axis, '
+                         f'like kernel ({ndim})')
+    if min(value) < minimum:
+        raise MXNetError(f'{op}: {name}={value} must be >= {minimum} in every axis')
+    return value
+
+
+def _check_layout(op, layout, nsp):
+    if layout is not None and layout != _LAYOUTS[nsp]:
+        raise MXNetError(f'{op}: layout {layout!r} is not supported; d2lmini stores '
+                         f'{nsp}-D data as {_LAYOUTS[nsp]}')
+
+
+def _check_dtypes(op, arrays, names):
+    """MXNet requires one dtype for data, weight and bias."""
+    dtypes = [a.dtype for a in arrays]
+    if any(d != dtypes[0] for d in dtypes):
+        given = ', '.join(f'{n} {d}' for n, d in zip(names, dtypes))
+        raise MXNetError(f'{op}: inputs must share one dtype, got {given}')
+
+
+def _check_inputs(op, n_given, no_bias):
+    expected = 2 if no_bias else 3
+    if n_given != expected:
+        raise MXNetError(f'{op}: expects {expected} inputs (data, weight'
+                         f'{"" if no_bias else ", bias"}) with no_bias={no_bias}, '
+                         f'got {n_given}')
+
+
+class _Geometry:
+    """The sizes of one convolution, checked once: per spatial axis the kernel,
+    stride, dilation and padding, the input size, the padded input size and the
+    output size."""
+    __slots__ = ('kernel', 'stride', 'dilate', 'pad', 'size', 'padded', 'out')
+
+    def __init__(self, kernel, stride, dilate, pad, size, out):
+        self.kernel, self.stride, self.dilate, self.pad = kernel, stride, dilate, pad
+        self.size = size
+        self.padded = tuple(s + 2 * p for s, p in zip(size, pad))
+        self.out = out
+
+    @property
+    def reach(self):
+        """How far one window spans in each axis (the dilated kernel size)."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilate))
+
+
+def _kernel_attrs(op, kernel, stride, dilate, pad, data_ndim):
+    """Check and normalise kernel, stride, dilate and pad for ``data_ndim``-D data."""
+    kernel = _shape_attr(kernel)
+    if not kernel:
+        raise MXNetError(f'{op}: the kernel attribute is required, e.g. kernel=(3, 3)')
+    nsp = len(kernel)
+    if nsp not in _LAYOUTS:
+        raise MXNetError(f'{op}: kernel={kernel} has {nsp} axes; 1-D, 2-D and 3-D '
+                         'kernels are supported')
+    if data_ndim != nsp + 2:
+        raise MXNetError(f'{op}: a {nsp}-D kernel needs {nsp + 2}-D data '
+                         f'({_LAYOUTS[nsp]}), got {data_ndim}-D data')
+    if min(kernel) < 1:
+        raise MXNetError(f'{op}: kernel={kernel} must be >= 1 in every axis')
+    return (kernel, _spatial(op, 'stride', stride, nsp, 1, 1),
+            _spatial(op, 'dilate', dilate, nsp, 1, 1), _spatial(op, 'pad', pad, nsp, 0, 0))
+
+
+def _conv_geometry(op, data_shape, kernel, stride, dilate, pad):
+    """The geometry of a convolution of data of ``data_shape``; errors when the
+    window does not fit into the padded input."""
+    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad,
+                                                len(data_shape))
+    size = tuple(data_shape[2:])
+    g = _Geometry(kernel, stride, dilate, pad, size, ())
+    if any(r > p for r, p in zip(g.reach, g.padded)):
+        raise MXNetError(f'{op}: kernel {kernel} (dilated to {g.reach}) is larger than the '
+                         f'padded input {g.padded} (data {shape_str(data_shape)}, pad {pad})')
+    g.out = tuple((p - r) // s + 1 for p, r, s in zip(g.padded, g.reach, stride))
+    return g
+
+
+def _grad_geometry(op, data_shape, out_shape, kernel, stride, dilate, pad):
+    """The geometry of the convolution that maps data of ``data_shape`` to an output
+    of ``out_shape``, for the gradient kernels (which know both shapes)."""
+    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad,
+                                                len(data_shape))
+    g = _Geometry(kernel, stride, dilate, pad, tuple(data_shape[2:]), tuple(out_shape[2:]))
+    if any((o - 1) * s + r > p for o, s, r, p in zip(g.out, stride, g.reach, g.padded)):
+        raise MXNetError(f'{op}: an output of shape {shape_str(out_shape)} does not fit a '
+                         f'convolution of data {shape_str(data_shape)} with kernel {kernel}, '
+                         f'stride {stride}, dilate {dilate}, pad {pad}')
+    return g
+
+
+def _check_groups(op, channels, num_filter, num_group):
+    if num_group < 1 or channels % num_group or num_filter % num_group:
+        raise MXNetError(f'{op}: num_group={num_group} must divide both the input channels '
+                         f'({channels}) and num_filter ({num_filter})')
+
+
+# ------------------------------------------------------------------ scratch memory
+class _Scratch(threading.local):
+    """Per-thread scratch buffers, one per role ('x', 'cols', ...)."""
+
+    def __init__(self):
+        self.buffers = {}
+
+
+_SCRATCH = _Scratch()
+
+
+def _scratch(xp, role, shape, dtype):
+    """An uninitialised array for temporary use, reused between calls on the CPU.
+
+    Only values that never leave the operator may live here: the next call with
+    the same role overwrites them. cupy's memory pool already reuses GPU memory.
+    """
+    if xp is not np:
+        return xp.empty(shape, dtype)
+    dtype = np.dtype(dtype)
+    nbytes = prod(shape) * dtype.itemsize
+    if nbytes > _MAX_CACHED_BYTES:
+        return np.empty(shape, dtype)
+    buf = _SCRATCH.buffers.get(role)
+    if buf is None or buf.nbytes < nbytes:
+        buf = _SCRATCH.buffers[role] = np.empty(max(nbytes, 1), np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
+def _chunks(xp, n, bytes_per_item):
+    """``(start, stop)`` ranges splitting ``n`` images into cache-sized chunks."""
+    budget = _CHUNK_BYTES if xp is np else _GPU_CHUNK_BYTES
+    step = max(1, min(n, budget // max(bytes_per_item, 1)))
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+# ------------------------------------------------------------------ batch-last layout
+def _interior(pad, size):
+    """Index of the unpadded region in a batch-last array ``(C, *padded, n)``."""
+    return (slice(None),) + tuple(slice(p, p + s) for p, s in zip(pad, size))
+
+
+def _to_batch_last(xp, x, pad, role):
+    """Copy ``x`` of shape ``(n, C, *size)`` into a zero-padded scratch array of shape
+    ``(C, *(size + 2 * pad), n)``."""
+    n, C, size = x.shape[0], x.shape[1], x.shape[2:]
+    padded = tuple(s + 2 * p for s, p in zip(size, pad))
+    buf = _scratch(xp, role, (C,) + padded + (n,), x.dtype)
+    for axis, (p, s) in enumerate(zip(pad, size), start=1):
+        if p:  # zero only the border; the interior is overwritten just below
+            lead = (slice(None),) * axis
+            buf[lead + (slice(0, p),)] = 0
+            buf[lead + (slice(p + s, None),)] = 0
+    xp.copyto(buf[_interior(pad, size)], xp.moveaxis(x, 0, -1))
+    return buf
+
+
+def _from_batch_last(xp, xb, out):
+    """Copy batch-last ``xb`` of shape ``(C, *size, n)`` into ``out`` of shape
+    ``(n, C, *size)``."""
+    xp.copyto(out, xp.moveaxis(xb, -1, 0))
+
+
+def _window_slices(g, position):
+    """For one position inside the kernel, the slices of the padded input that this
+    kernel element visits as the window moves over every output position."""
+    return tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                 for i, d, s, o in zip(position, g.dilate, g.stride, g.out))
+
+
+def _im2col(xp, xb, g, role='cols'):
+    """All windows of batch-last ``xb`` ``(C, *padded, n)`` as a scratch array of shape
+    ``(C, *kernel, *out, n)``: row ``(c, *kernel position)``, column ``(*output
+    position, image)``.
+
+    The windows are first a strided *view* (no copy): moving one step in a kernel
+    axis moves ``dilate`` input elements, one step in an output axis moves
+    ``stride`` elements. A single copy then lays them out for the matrix product.
+    """
+    C, n = xb.shape[0], xb.shape[-1]
+    sc, sn, ssp = xb.strides[0], xb.strides[-1], xb.strides[1:-1]
+    shape = (C,) + g.kernel + g.out + (n,)
+    strides = ((sc,) + tuple(s * d for s, d in zip(ssp, g.dilate))
+               + tuple(s * t for s, t in zip(ssp, g.stride)) + (sn,))
+    windows = xp.lib.stride_tricks.as_strided(xb, shape, strides)
+    cols = _scratch(xp, role, shape, xb.dtype)
+    xp.copyto(cols, windows)
+    return cols
+
+
+def _col2im(xp, cols, g, role='dx'):
+    """The adjoint of :func:`_im2col`: add every column of ``cols``
+    ``(C, *kernel, *out, n)`` back onto its window of a zeroed batch-last array
+    ``(C, *padded, n)``. One strided addition per kernel position, each covering
+    all channels, output positions and images at once."""
+    C, n = cols.shape[0], cols.shape[-1]
+    dxb = _scratch(xp, role, (C,) + g.padded + (n,), cols.dtype)
+    dxb.fill(0)
+    for position in itertools.product(*(range(k) for k in g.kernel)):
+        region = dxb[(slice(None),) + _window_slices(g, position)]
+        region += cols[(slice(None),) + position]
+    return dxb
+
+
+# ------------------------------------------------------------------ the three kernels
+def _grouped(weight, num_group):
+    """Weight ``(O, C/g, *kernel)`` as ``g`` matrices ``(g, O/g, C/g*prod(kernel))``."""
+    return weight.reshape(num_group, weight.shape[0] // num_group, -1)
+
+
+def _conv_forward_raw(xp, data, weight, g, num_group):
+    """``y = W @ im2col(x)`` chunk by chunk; ``data`` ``(N, C, *size)`` and ``weight``
+    ``(O, C/num_group, *kernel)`` give ``y`` ``(N, O, *out)`` (no bias)."""
+    N, O = data.shape[0], weight.shape[0]
+    out = xp.empty((N, O) + g.out, data.dtype)
+    w = _grouped(weight, num_group)
+    rows = weight[0].size * num_group                  # C * prod(kernel)
+    for n0, n1 in _chunks(xp, N, rows * prod(g.out) * data.itemsize):
+        cols = _im2col(xp, _to_batch_last(xp, data[n0:n1], g.pad, 'x'), g)
+        yb = _scratch(xp, 'y', (num_group, w.shape[1], cols.size // rows), data.dtype)
+        xp.matmul(w, cols.reshape(num_group, w.shape[2], -1), out=yb)
+        _from_batch_last(xp, yb.reshape((O,) + g.out + (n1 - n0,)), out[n0:n1])
+    return out
+
+
+def _conv_weight_grad_raw(xp, out_grad, data, g, num_group):
+    """``dW = dy @ im2col(x)^T`` summed over chunks, shape ``(O, C/num_group, *kernel)``."""
+    N, C, O = data.shape[0], data.shape[1], out_grad.shape[1]
+    rows = C * prod(g.kernel)
+    dw = xp.zeros((num_group, O // num_group, rows // num_group), data.dtype)
+    for n0, n1 in _chunks(xp, N, rows * prod(g.out) * data.itemsize):
+        cols = _im2col(xp, _to_batch_last(xp, data[n0:n1], g.pad, 'x'), g)
+        dyb = _to_batch_last(xp, out_grad[n0:n1], (0,) * len(g.out), 'y')
+        dw += xp.matmul(dyb.reshape(num_group, O // num_group, -1),
+                        cols.reshape(num_group, rows // num_group, -1).transpose(0, 2, 1))
+    return dw.reshape((O, C // num_group) + g.kernel)
+
+
+def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
+    """``dx = col2im(W^T @ dy)``, shape ``data_shape``: the gradient of a convolution
+    with respect to its data, which is also the transposed convolution."""
+    N, C, O = data_shape[0], data_shape[1], weight.shape[0]
+    dx = xp.empty(data_shape, out_grad.dtype)
+    wt = _grouped(weight, num_group).transpose(0, 2, 1)      # (g, C/g*prod(k), O/g)
+    rows = C * prod(g.kernel)
+    for n0, n1 in _chunks(xp, N, rows * prod(g.out) * out_grad.itemsize):
+        n = n1 - n0
+        dyb = _to_batch_last(xp, out_grad[n0:n1], (0,) * len(g.out), 'y')
+        cols = _scratch(xp, 'cols', (num_group, rows // num_group, prod(g.out) * n),
+                        out_grad.dtype)
+        xp.matmul(wt, dyb.reshape(num_group, O // num_group, -1), out=cols)
+        dxb = _col2im(xp, cols.reshape((C,) + g.kernel + g.out + (n,)), g)
+        _from_batch_last(xp, dxb[_interior(g.pad, g.size)], dx[n0:n1])
+    return dx
+
+
+# ------------------------------------------------------------------ Convolution
+def _conv_checks(op, data, weight, bias, kernel, stride, dilate, pad, num_filter, num_group,
+                 no_bias, layout):
+    """Validate a Convolution call; returns its geometry."""
+    _check_inputs(op, 2 if bias is None else 3, no_bias)
+    if num_filter is None:
+        raise MXNetError(f'{op}: the num_filter attribute is required')
+    g = _conv_geometry(op, data.shape, kernel, stride, dilate, pad)
+    _check_layout(op, layout, len(g.kernel))
+    C = data.shape[1]
+    _check_groups(op, C, num_filter, num_group)
+    expected = (num_filter, C // num_group) + g.kernel
+    if weight.shape != expected:
+        raise MXNetError(f'{op}: weight has shape {shape_str(weight.shape)}, expected '
+                         f'{shape_str(expected)} (num_filter, channels/num_group, *kernel) '
+                         f'for data {shape_str(data.shape)}')
+    if bias is not None and bias.shape != (num_filter,):
+        raise MXNetError(f'{op}: bias has shape {shape_str(bias.shape)}, expected '
+                         f'{shape_str((num_filter,))}')
+    _check_dtypes(op, [data, weight] + ([] if bias is None else [bias]),
+                  ['data', 'weight', 'bias'])
+    return g
+
+
+def _add_bias(y, bias):
+    """``y += bias`` along axis 1 (the channels)."""
+    if bias is not None:
+        y += bias.reshape(bias.shape + (1,) * (y.ndim - 2))
+    return y
+
+
+def _convolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), pad=(),
+                 num_filter=None, num_group=1, workspace=1024, no_bias=False,
+                 cudnn_tune=None, cudnn_off=False, layout=None):
+    """Convolution over 1, 2 or 3 spatial axes (NCW, NCHW, NCDHW).
+
+    ``weight`` is ``(num_filter, channels/num_group, *kernel)``; each output
+    position is the dot product of the weights with one (strided, dilated) window
+    of the zero-padded input, plus ``bias``. The output size per axis is
+    ``(size + 2*pad - dilate*(kernel-1) - 1) // stride + 1``.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.ones((1, 1, 4, 4))
+    >>> w = mx.nd.ones((2, 1, 3, 3))
+    >>> mx.nd.Convolution(x, w, mx.nd.array([0, 1]), kernel=(3, 3), num_filter=2).shape
+    (1, 2, 2, 2)
+    """
+    g = _conv_checks('Convolution', data, weight, bias, kernel, stride, dilate, pad,
+                     num_filter, num_group, no_bias, layout)
+    return _add_bias(_conv_forward_raw(xp, data, weight, g, num_group), bias)
+
+
+def _conv_attrs(attrs):
+    return {k: attrs[k] for k in ('kernel', 'stride', 'dilate', 'pad', 'num_group')}
+
+
+def _convolution_backward(F, dy, x, y, **attrs):
+    data, weight = x[0], x[1]
+    conv = _conv_attrs(attrs)
+    grads = [F._conv_data_grad(dy, weight, data_shape=data.shape, **conv)
+             if needs_grad(data) else None,
+             F._conv_weight_grad(dy, data, **conv) if needs_grad(weight) else None]
+    if len(x) == 3:
+        grads.append(F._conv_bias_grad(dy) if needs_grad(x[2]) else None)
+    return grads
+
+
+def convolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group=1,
+                             no_bias=False, **attrs):
+    """The shapes of Convolution's weight and bias for data of ``data_shape``.
+
+    >>> convolution_param_shapes((8, 3, 32, 32), kernel=(3, 3), num_filter=16)
+    {'weight': (16, 3, 3, 3), 'bias': (16,)}
+    """
+    kernel = _shape_attr(kernel)
+    if num_filter is None or not kernel:
+        raise MXNetError('Convolution: kernel and num_filter are required to infer the '
+                         'weight shape')
+    _check_groups('Convolution', data_shape[1], num_filter, num_group)
+    shapes = {'weight': (num_filter, data_shape[1] // num_group) + kernel}
+    if not no_bias:
+        shapes['bias'] = (num_filter,)
+    return shapes
+
+
+def _convolution_infer_shape(in_shapes, **attrs):
+    """Output shape from the data shape alone (weight and bias may be unknown)."""
+    data_shape = tuple(in_shapes[0])
+    g = _conv_geometry('Convolution', data_shape, attrs['kernel'], attrs['stride'],
+                       attrs['dilate'], attrs['pad'])
+    convolution_param_shapes(data_shape, **attrs)  # checks num_filter and groups
+    return [(data_shape[0], attrs['num_filter']) + g.out]
+
+
+register('Convolution', _convolution, backward=_convolution_backward,
+         inputs=('data', 'weight', 'bias'), infer_shape=_convolution_infer_shape,
+         param_shapes=convolution_param_shapes)
+
+
+# ------------------------------------------------------------------ the gradient kernels
+def _conv_data_grad(xp, out_grad, weight, kernel=(), stride=(), dilate=(), pad=(),
+                    num_group=1, data_shape=()):
+    """The gradient of a convolution with respect to its data (of ``data_shape``),
+    given the output gradient: ``col2im(W^T @ out_grad)``."""
+    data_shape = tuple(int(d) for d in data_shape)
+    g = _grad_geometry('_conv_data_grad', data_shape, out_grad.shape, kernel, stride,
+                       dilate, pad)
+    return _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape)
+
+
+def _conv_weight_grad(xp, out_grad, data, kernel=(), stride=(), dilate=(), pad=(),
+                      num_group=1):
+    """The gradient of a convolution with respect to its weight:
+    ``out_grad @ im2col(data)^T``."""
+    g = _grad_geometry('_conv_weight_grad', data.shape, out_grad.shape, kernel, stride,
+                       dilate, pad)
+    return _conv_weight_grad_raw(xp, out_grad, data, g, num_group)
+
+
+def _plain_conv(F, data, weight, **conv):
+    """A convolution without bias, as the backward passes need it."""
+    return F.Convolution(data, weight, no_bias=True, num_filter=weight.shape[0], **conv)
+
+
+def _conv_data_grad_backward(F, dy, x, y, **attrs):
+    # z = D(g, W) is linear in g and in W: <D(g, W), dz> = <g, conv(dz, W)> = <W, Wg(g, dz)>
+    g, weight = x
+    conv = _conv_attrs(attrs)
+    return [_plain_conv(F, dy, weight, **conv) if needs_grad(g) else None,
+            F._conv_weight_grad(g, dy, **conv) if needs_grad(weight) else None]
+
+
+def _conv_weight_grad_backward(F, dy, x, y, **attrs):
+    # z = Wg(g, x): <Wg(g, x), dz> = <g, conv(x, dz)> = <x, D(g, dz)>
+    g, data = x
+    conv = _conv_attrs(attrs)
+    return [_plain_conv(F, data, dy, **conv) if needs_grad(g) else None,
+            F._conv_data_grad(g, dy, data_shape=data.shape, **conv)
+            if needs_grad(data) else None]
+
+
+register('_conv_data_grad', _conv_data_grad, backward=_conv_data_grad_backward,
+         inputs=('out_grad', 'weight'))
+register('_conv_weight_grad', _conv_weight_grad, backward=_conv_weight_grad_backward,
+         inputs=('out_grad', 'data'))
+
+
+def _conv_bias_grad(xp, out_grad):
+    """The gradient of a per-channel bias: ``out_grad`` summed over every axis but 1."""
+    N, C = out_grad.shape[:2]
+    return xp.einsum('ncs->c', out_grad.reshape(N, C, -1))
+
+
+def _conv_bias_broadcast(xp, data, like):
+    """``data`` (one value per channel) repeated over every axis of ``like`` but 1."""
+    shape = (1, data.shape[0]) + (1,) * (like.ndim - 2)
+    return xp.broadcast_to(data.reshape(shape), like.shape).copy()
+
+
+register('_conv_bias_grad', _conv_bias_grad,
+         backward=lambda F, dy, x, y: [F._conv_bias_broadcast(dy, x[0])])
+register('_conv_bias_broadcast', _conv_bias_broadcast, inputs=('data', 'like'),
+         backward=lambda F, dy, x, y: [F._conv_bias_grad(dy), None])
+
+
+# ------------------------------------------------------------------ Deconvolution
+def _deconv_geometry(op, data_shape, kernel, stride, dilate, pad, adj, target_shape):
+    """The geometry of the convolution whose data gradient this deconvolution is:
+    its ``size`` is the deconvolution's output size and its ``out`` the input size.
+
+    Per axis the output is ``stride*(size-1) + dilate*(kernel-1) + 1 - 2*pad + adj``.
+    With ``target_shape``, pad and adj are chosen to produce exactly that size.
+    """
+    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad,
+                                                len(data_shape))
+    nsp = len(kernel)
+    adj = _spatial(op, 'adj', adj, nsp, 0, 0)
+    target = _shape_attr(target_shape)
+    size_in = tuple(data_shape[2:])
+    full = tuple(s * (n - 1) + d * (k - 1) + 1
+                 for s, n, d, k in zip(stride, size_in, dilate, kernel))
+    if target and any(target):
+        if len(target) != nsp:
+            raise MXNetError(f'{op}: target_shape={target} must have one entry per spatial '
+                             f'axis, like kernel ({nsp})')
+        if any(t > f for t, f in zip(target, full)):
+            raise MXNetError(f'{op}: target_shape {target} is larger than {full}, the '
+                             f'largest output data {shape_str(data_shape)} can give')
+        total = tuple(f - t for f, t in zip(full, target))
+        pad = tuple((t + 1) // 2 for t in total)
+        adj = tuple(t % 2 for t in total)
+    if any(a >= s for a, s in zip(adj, stride)):
+        raise MXNetError(f'{op}: adj {adj} must be smaller than stride {stride} in every axis')
+    size = tuple(f - 2 * p + a for f, p, a in zip(full, pad, adj))
+    if min(size) < 1:
+        raise MXNetError(f'{op}: the output would be empty: pad {pad} crops away the whole '
+                         f'{full} result for data {shape_str(data_shape)}')
+    return _Geometry(kernel, stride, dilate, pad, size, size_in)
+
+
+def _deconvolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), pad=(),
+                   adj=(), target_shape=(), num_filter=None, num_group=1, workspace=512,
+                   no_bias=True, cudnn_tune=None, cudnn_off=False, layout=None):
+    """Transposed convolution: the gradient of a Convolution with respect to its data,
+    used to upsample. ``weight`` is ``(channels, num_filter/num_group, *kernel)``
+    and, unlike Convolution, ``no_bias`` defaults to True.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.ones((1, 1, 2, 2))
+    >>> mx.nd.Deconvolution(x, mx.nd.ones((1, 1, 2, 2)), kernel=(2, 2), stride=(2, 2),
+    ...                     num_filter=1).shape
+    (1, 1, 4, 4)
+    """
+    op = 'Deconvolution'
+    _check_inputs(op, 2 if bias is None else 3, no_bias)
+    if num_filter is None:
+        raise MXNetError(f'{op}: the num_filter attribute is required')
+    g = _deconv_geometry(op, data.shape, kernel, stride, dilate, pad, adj, target_shape)
+    _check_layout(op, layout, len(g.kernel))
+    C = data.shape[1]
+    if num_group < 1 or C % num_group or num_filter % num_group:
+        raise MXNetError(f'{op}: num_group={num_group} must divide both the input channels '
+                         f'({C}) and num_filter ({num_filter})')
+    expected = (C, num_filter // num_group) + g.kernel
+    if weight.shape != expected:
+        raise MXNetError(f'{op}: weight has shape {shape_str(weight.shape)}, expected '
+                         f'{shape_str(expected)} (channels, num_filter/num_group, *kernel) '
+                         f'for data {shape_str(data.shape)}')
+    if bias is not None and bias.shape != (num_filter,):
+        raise MXNetError(f'{op}: bias has shape {shape_str(bias.shape)}, expected '
+                         f'{shape_str((num_filter,))}')
+    _check_dtypes(op, [data, weight] + ([] if bias is None else [bias]),
+                  ['data', 'weight', 'bias'])
+    out_shape = (data.shape[0], num_filter) + g.size
+    return _add_bias(_conv_data_grad_raw(xp, data, weight, g, num_group, out_shape), bias)
+
+
+def _deconvolution_backward(F, dy, x, y, **attrs):
+    data, weight = x[0], x[1]
+    g = _deconv_geometry('Deconvolution', data.shape, attrs['kernel'], attrs['stride'],
+                         attrs['dilate'], attrs['pad'], attrs['adj'], attrs['target_shape'])
+    conv = dict(kernel=g.kernel, stride=g.stride, dilate=g.dilate, pad=g.pad,
+                num_group=attrs['num_group'])
+    grads = [_plain_conv(F, dy, weight, **conv) if needs_grad(data) else None,
+             F._conv_weight_grad(data, dy, **conv) if needs_grad(weight) else None]
+    if len(x) == 3:
+        grads.append(F._conv_bias_grad(dy) if needs_grad(x[2]) else None)
+    return grads
+
+
+def deconvolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group=1,
+                               no_bias=True, **attrs):
+    """The shapes of Deconvolution's weight and bias for data of ``data_shape``.
+
+    >>> deconvolution_param_shapes((8, 16, 7, 7), kernel=(4, 4), num_filter=3)
+    {'weight': (16, 3, 4, 4)}
+    """
+    kernel = _shape_attr(kernel)
+    if num_filter is None or not kernel:
+        raise MXNetError('Deconvolution: kernel and num_filter are required to infer the '
+                         'weight shape')
+    _check_groups('Deconvolution', data_shape[1], num_filter, num_group)
+    shapes = {'weight': (data_shape[1], num_filter // num_group) + kernel}
+    if not no_bias:
+        shapes['bias'] = (num_filter,)
+    return shapes
+
+
+def _deconvolution_infer_shape(in_shapes, **attrs):
+    data_shape = tuple(in_shapes[0])
+    g = _deconv_geometry('Deconvolution', data_shape, attrs['kernel'], attrs['stride'],
+                         attrs['dilate'], attrs['pad'], attrs['adj'], attrs['target_shape'])
+    deconvolution_param_shapes(data_shape, **attrs)
+    return [(data_shape[0], attrs['num_filter']) + g.size]
+
+
+register('Deconvolution', _deconvolution, backward=_deconvolution_backward,
+         inputs=('data', 'weight', 'bias'), infer_shape=_deconvolution_infer_shape,
+         param_shapes=deconvolution_param_shapes)

@@ -1,1 +1,291 @@
-"""(being written)"""
+"""Pooling: the maximum, average, sum or Lp norm of every window, channel by channel.
+
+Pooling never mixes channels, so there is no matrix product: the result is built
+by visiting the kernel positions one at a time. For a 2x2 window that means four
+strided slices of the (padded) input, each covering every output position at
+once, combined with ``maximum`` or ``+``. This is many times faster than
+reshaping into windows and calling ``max``/``mean`` over new axes.
+
+The backward pass visits the same slices. Average and sum pooling send each
+output gradient back to every element of its window; max pooling sends it to the
+*first* element that equals the maximum, as MXNet does, so that ties (a window of
+zeros after a ReLU, say) do not multiply the gradient.
+"""
+import itertools
+from math import prod
+
+import numpy as np
+
+from ..base import MXNetError, shape_str
+from .convolution import _check_layout, _scratch, _shape_attr, _spatial
+from .registry import register
+
+_POOL_TYPES = ('max', 'avg', 'sum', 'lp')
+_CONVENTIONS = ('valid', 'full', 'same')
+
+
+class _PoolGeometry:
+    """Sizes of one pooling, per spatial axis: kernel, stride, the padding before and
+    after the input, the input size, the output size, and ``span``, the extent of
+    the padded input the windows read (the 'full' convention can reach past the
+    padding; that overhang is read as padding too)."""
+    __slots__ = ('kernel', 'stride', 'pad_begin', 'pad_end', 'size', 'out', 'span')
+
+    def __init__(self, kernel, stride, pad_begin, pad_end, size, out):
+        self.kernel, self.stride = kernel, stride
+        self.pad_begin, self.pad_end = pad_begin, pad_end
+        self.size, self.out = size, out
+        self.span = tuple(max(b + n + e, (o - 1) * s + k) for b, n, e, o, s, k in
+                          zip(pad_begin, size, pad_end, out, stride, kernel))
+
+    @property
+    def trivial(self):
+        """True when the windows read the input itself: no padding needed."""
+        return self.span == self.size and not any(self.pad_begin)
+
+    def window(self, position):
+        """The slices of the padded input that kernel element ``position`` visits."""
+        return (Ellipsis,) + tuple(slice(i, i + s * (o - 1) + 1, s)
+                                   for i, s, o in zip(position, self.stride, self.out))
+
+    @property
+    def single_window(self):
+        """True when each channel has one window starting at the origin (global pooling)."""
+        return all(o == 1 for o in self.out) and len(self.kernel) > 0
+
+    def window_region(self):
+        """The region of the padded input that the only window covers."""
+        return (Ellipsis,) + tuple(slice(0, k) for k in self.kernel)
+
+    def only_window(self, x):
+        """The single window of every channel of padded ``x``, flattened: ``(N, C, k)``."""
+        region = x[self.window_region()]
+        return region.reshape(region.shape[:2] + (-1,))
+
+    def positions(self):
+        return itertools.product(*(range(k) for k in self.kernel))
+
+    def interior(self):
+        return (Ellipsis,) + tuple(slice(b, b + n) for b, n in zip(self.pad_begin, self.size))
+
+
+def _pool_geometry(data_shape, kernel, global_pool, pooling_convention, stride, pad):
+    op = 'Pooling'
+    if len(data_shape) not in (3, 4, 5):
+        raise MXNetError(f'{op}: data must be 3-D (NCW), 4-D (NCHW) or 5-D (NCDHW), got '
+                         f'shape {shape_str(data_shape)}')
+    size = tuple(data_shape[2:])
+    nsp = len(size)
+    if global_pool:  # one window covering the whole input; kernel, stride, pad ignored
+        return _PoolGeometry(size, (1,) * nsp, (0,) * nsp, (0,) * nsp, size, (1,) * nsp)
+    kernel = _shape_attr(kernel)
+    if not kernel:
+        raise MXNetError(f'{op}: the kernel attribute is required unless global_pool=True')
+    if len(kernel) != nsp:
+        raise MXNetError(f'{op}: kernel={kernel} has {len(kernel)} axes but data of shape '
+                         f'{shape_str(data_shape)} has {nsp} spatial axes')
+    if min(kernel) < 1:
+        raise MXNetError(f'{op}: kernel={kernel} must be >= 1 in every axis')
+    stride = _spatial(op, 'stride', stride, nsp, 1, 1)
+    pad = _spatial(op, 'pad', pad, nsp, 0, 0)
+    if pooling_convention not in _CONVENTIONS:
+        raise MXNetError(f'{op}: pooling_convention must be one of {_CONVENTIONS}, got '
+                         f'{pooling_convention!r}')
+    if pooling_convention == 'same':
+        # TensorFlow's 'SAME': ceil(size/stride) outputs, padding split around the input
+        if nsp != 1:
+            raise MXNetError(f"{op}: pooling_convention='same' supports 1-D pooling (NCW "
+                             f'data) only, got data of shape {shape_str(data_shape)}')
+        if any(pad):
+            raise MXNetError(f"{op}: pooling_convention='same' chooses its own padding; "
+                             f'pad={pad} must not be given')
+        out = tuple(-(-n // s) for n, s in zip(size, stride))
+        total = tuple(max((o - 1) * s + k - n, 0)
+                      for o, s, k, n in zip(out, stride, kernel, size))
+        begin = tuple(t // 2 for t in total)
+        return _PoolGeometry(kernel, stride, begin,
+                             tuple(t - b for t, b in zip(total, begin)), size, out)
+    padded = tuple(n + 2 * p for n, p in zip(size, pad))
+    if any(k > p for k, p in zip(kernel, padded)):
+        raise MXNetError(f'{op}: kernel {kernel} is larger than the padded input {padded} '
+                         f'(data {shape_str(data_shape)}, pad {pad}): the output would be '
+                         'empty')
+    if pooling_convention == 'valid':
+        out = tuple((p - k) // s + 1 for p, k, s in zip(padded, kernel, stride))
+    else:  # 'full': ceil, so that the last partial window still gives an output
+        out = tuple(-(-(p - k) // s) + 1 for p, k, s in zip(padded, kernel, stride))
+    return _PoolGeometry(kernel, stride, pad, pad, size, out)
+
+
+def _check_type(pool_type, p_value, dtype):
+    if pool_type not in _POOL_TYPES:
+        raise MXNetError(f'Pooling: pool_type must be one of {_POOL_TYPES}, got {pool_type!r}')
+    if pool_type == 'lp' and p_value not in (1, 2, 3):
+        raise MXNetError(f'Pooling: pool_type=\'lp\' needs p_value 1, 2 or 3, got {p_value!r}')
+    if pool_type in ('avg', 'lp') and not np.issubdtype(dtype, np.floating):
+        raise MXNetError(f'Pooling: {pool_type} pooling needs floating-point data, got {dtype}')
+
+
+def _lowest(dtype):
+    """The fill value for max pooling: padding never wins (MXNet uses the lowest
+    finite value, so a window of padding only gives that value, not -inf)."""
+    return np.finfo(dtype).min if np.issubdtype(dtype, np.floating) else np.iinfo(dtype).min
+
+
+def _padded(xp, data, g, fill, role):
+    """``data`` inside a scratch array of extent ``g.span``, the border set to ``fill``."""
+    if g.trivial:
+        return data
+    buf = _scratch(xp, role, data.shape[:2] + g.span, data.dtype)
+    for axis, (b, n) in enumerate(zip(g.pad_begin, g.size), start=2):
+        lead = (slice(None),) * axis
+        buf[lead + (slice(0, b),)] = fill
+        buf[lead + (slice(b + n, None),)] = fill
+    buf[g.interior()] = data
+    return buf
+
+
+def _divisor(xp, g, count_include_pad, dtype):
+    """How many elements each average divides by, as MXNet counts them: the window
+    clipped to the padded input (``count_include_pad``, the default) or to the input
+    itself. A number when every window holds the full kernel, else an array."""
+    include = True if count_include_pad is None else count_include_pad
+    counts = []
+    for o, s, k, b, n, e in zip(g.out, g.stride, g.kernel, g.pad_begin, g.size, g.pad_end):
+        start = np.arange(o) * s - b
+        if include:
+            counts.append(np.minimum(start + k, n + e) - start)
+        else:
+            counts.append(np.minimum(start + k, n) - np.maximum(start, 0))
+    if all((c == k).all() for c, k in zip(counts, g.kernel)):
+        return prod(g.kernel)
+    div = counts[0]
+    for c in counts[1:]:
+        div = np.multiply.outer(div, c)
+    # a window of padding only sums to 0; dividing by 1 keeps it 0 instead of 0/0
+    return xp.asarray(np.maximum(div, 1), dtype=dtype)
+
+
+def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=False,
+             pooling_convention='valid', stride=(), pad=(), p_value=None,
+             count_include_pad=None, layout=None):
+    """Pooling over 1, 2 or 3 spatial axes: the max, average, sum or Lp norm
+    (``pool_type='lp'`` with ``p_value`` 1, 2 or 3) of every window.
+
+    ``stride`` defaults to 1 and ``pad`` to 0 in every axis. Per axis the output
+    has ``(size + 2*pad - kernel) // stride + 1`` elements, or the ceiling of that
+    division with ``pooling_convention='full'``. ``global_pool=True`` pools each
+    channel to a single value.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.arange(16).reshape((1, 1, 4, 4))
+    >>> mx.nd.Pooling(x, kernel=(2, 2), stride=(2, 2))
+    <BLANKLINE>
+    [[[[ 5.  7.]
+       [13. 15.]]]]
+    <NDArray 1x1x2x2 @cpu(0)>
+    """
+    g = _pool_geometry(data.shape, kernel, global_pool, pooling_convention, stride, pad)
+    _check_type(pool_type, p_value, data.dtype)
+    _check_layout('Pooling', layout, len(g.size))
+    p = p_value if pool_type == 'lp' else 1
+    x = _padded(xp, data, g, _lowest(data.dtype) if pool_type == 'max' else 0, 'pool_x')
+    if g.single_window:  # global pooling: one reduction instead of a slice per element
+        flat = g.only_window(x)
+        if pool_type == 'max':
+            out = flat.max(axis=-1)
+        else:
+            out = (flat if p == 1 else flat ** p).sum(axis=-1)
+    else:
+        out = None
+        term = None
+        for position in g.positions():
+            window = x[g.window(position)]
+            if pool_type == 'max':
+                out = window.copy() if out is None else xp.maximum(out, window, out=out)
+                continue
+            if p > 1:  # x**p in a reused buffer
+                term = xp.multiply(window, window, out=term)
+                if p == 3:
+                    term *= window
+                window = term
+            out = window.copy() if out is None else xp.add(out, window, out=out)
+    out = out.reshape(data.shape[:2] + g.out)
+    if pool_type == 'avg':
+        out /= _divisor(xp, g, count_include_pad, out.dtype)
+    elif p == 2:
+        xp.sqrt(out, out=out)
+    elif p == 3:
+        xp.cbrt(out, out=out)
+    return out
+
+
+def _pooling_infer_shape(in_shapes, **attrs):
+    g = _pool_geometry(tuple(in_shapes[0]), attrs['kernel'], attrs['global_pool'],
+                       attrs['pooling_convention'], attrs['stride'], attrs['pad'])
+    return [tuple(in_shapes[0][:2]) + g.out]
+
+
+register('Pooling', _pooling, infer_shape=_pooling_infer_shape,
+         backward=lambda F, dy, x, y, **attrs: [F._backward_Pooling(dy, x[0], y, **attrs)])
+
+
+def _backward_pooling(xp, out_grad, data, output, kernel=(), pool_type='max',
+                      global_pool=False, cudnn_off=False, pooling_convention='valid',
+                      stride=(), pad=(), p_value=None, count_include_pad=None, layout=None):
+    """The gradient of Pooling with respect to its data, from the output gradient,
+    the data and the output."""
+    g = _pool_geometry(data.shape, kernel, global_pool, pooling_convention, stride, pad)
+    _check_type(pool_type, p_value, data.dtype)
+    p = p_value if pool_type == 'lp' else 1
+    x = _padded(xp, data, g, _lowest(data.dtype) if pool_type == 'max' else 0, 'pool_x')
+    if g.trivial:  # accumulate straight into the result
+        dx = grad = xp.zeros(data.shape, out_grad.dtype)
+    else:
+        grad = _scratch(xp, 'pool_dx', data.shape[:2] + g.span, out_grad.dtype)
+        grad.fill(0)
+    if pool_type == 'avg':
+        scale = out_grad / _divisor(xp, g, count_include_pad, out_grad.dtype)
+    elif p > 1:  # d/dx (sum x^p)^(1/p) = x^(p-1) / y^(p-1)
+        scale = out_grad / (output if p == 2 else output * output)
+    else:
+        scale = out_grad
+    if g.single_window:
+        _single_window_grad(xp, g, x, grad, pool_type, p, scale, output)
+    elif pool_type == 'max':
+        left = scale.copy()              # gradient not yet handed to a window element
+        routed = xp.empty_like(left)
+        for position in g.positions():
+            hit = x[g.window(position)] == output
+            xp.multiply(left, hit, out=routed)
+            grad[g.window(position)] += routed
+            left -= routed               # later ties get nothing: the first max wins
+    else:
+        for position in g.positions():
+            region = grad[g.window(position)]
+            if p == 1:
+                region += scale
+            else:
+                window = x[g.window(position)]
+                region += (window if p == 2 else window * window) * scale
+    if not g.trivial:
+        dx = grad[g.interior()].copy()
+    return dx
+
+
+def _single_window_grad(xp, g, x, grad, pool_type, p, scale, output):
+    """Backward of a pooling with one window per channel (global pooling)."""
+    region = grad[g.window_region()]
+    flat = g.only_window(x)
+    scale = scale.reshape(scale.shape[:2] + (1,))
+    if pool_type == 'max':  # one-hot at the first maximum
+        first = flat.argmax(axis=-1)[..., None]
+        contrib = (xp.arange(flat.shape[-1]) == first) * scale
+    elif p == 1:
+        contrib = xp.broadcast_to(scale, flat.shape)
+    else:
+        contrib = (flat if p == 2 else flat * flat) * scale
+    region += contrib.reshape(region.shape)
+
+
+register('_backward_Pooling', _backward_pooling, inputs=('out_grad', 'data', 'output'))
