@@ -200,3 +200,188 @@ def test_full_quick_run_writes_json(tmp_path):
     for c in report['cases']:
         assert c['ratio'] == pytest.approx(c['d2lmini'] / c['torch'])
         assert len(c['rounds']['d2lmini']) == len(c['rounds']['torch']) == 1
+
+
+# ------------------------------------------------------------------ conv, train and gluon
+# These three benchmarks share the --device option of bench_conv. Their training
+# steps change the parameters, so each comparison builds fresh cases.
+TRAIN_MODULES = ('benchmarks.bench_train', 'benchmarks.bench_gluon')
+
+
+def _host(result):
+    """A case's arrays as flat float64 numpy arrays, from the CPU or a GPU."""
+    items = result if isinstance(result, (tuple, list)) else (result,)
+    return [np.asarray(r.asnumpy() if hasattr(r, 'asnumpy') else r.detach().cpu().numpy(),
+                       dtype=np.float64).ravel() for r in items]
+
+
+def test_training_benchmarks_found():
+    for m in ('benchmarks.bench_conv',) + TRAIN_MODULES:
+        assert m in BENCH_MODULES
+
+
+def _assert_conv_cases_agree(bench, mine, theirs):
+    for name in bench.cases:
+        got = _host(harness.run_once(mine[name]))
+        want = _host(harness.run_once(theirs[name]))
+        # forward: the output; fwd_bwd: the output and the gradients of data, weight, bias
+        assert len(got) == len(want) == (1 if name.endswith('_fwd') else 4), name
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-3, err_msg=name)
+
+
+def _assert_steps_agree(module, mine, theirs):
+    """One step of each case: the same mean loss and the same parameter updates."""
+    from benchmarks import bench_train
+    bench = _bench(module)
+    for name in bench.cases:
+        network = name.split('_')[0]
+        start = [v.astype(np.float64).ravel() for v in bench_train.initial_params(network)]
+        got = _host(harness.run_once(mine[name]))
+        want = _host(harness.run_once(theirs[name]))
+        assert len(got) == len(want) == len(start) + 1, name
+        # Gluon's loss has one value per image, PyTorch's is their mean
+        np.testing.assert_allclose(got[0].mean(), want[0].mean(), rtol=1e-5, err_msg=name)
+        for g, w, s in zip(got[1:], want[1:], start):
+            assert np.abs(w - s).max() > 1e-6, f'{name}: PyTorch did not update a parameter'
+            np.testing.assert_allclose(g - s, w - s, rtol=1e-3, atol=1e-7, err_msg=name)
+
+
+def test_conv_cases_agree_with_torch():
+    pytest.importorskip('torch')
+    bench = _bench('benchmarks.bench_conv')
+    _assert_conv_cases_agree(bench, bench.build('d2lmini', quick=True),
+                             bench.build('torch', quick=True))
+
+
+@pytest.mark.parametrize('module', TRAIN_MODULES)
+def test_training_steps_agree_with_torch(module):
+    pytest.importorskip('torch')
+    bench = _bench(module)
+    _assert_steps_agree(module, bench.build('d2lmini', quick=True),
+                        bench.build('torch', quick=True))
+
+
+def test_training_steps_lower_the_loss():
+    from benchmarks import bench_gluon, bench_train
+    for step in (bench_train.d2lmini_step('lenet', quick=True),
+                 bench_gluon.bench.build('d2lmini', quick=True)['mlp_step_gluon']):
+        losses = [float(step()[0].mean().asscalar()) for _ in range(5)]
+        assert losses[-1] < losses[0], losses
+
+
+def test_quick_inputs_are_smaller():
+    from benchmarks import bench_conv, bench_train
+    assert bench_conv.inputs('resnet', quick=False)['data'].shape == (128, 64, 32, 32)
+    assert bench_conv.inputs('resnet', quick=True)['data'].shape[0] == bench_conv.QUICK_IMAGES
+    images, labels = bench_train.batch(quick=False)
+    assert images.shape == (256, 1, 28, 28) and images.dtype == np.float32
+    assert labels.shape == (256,) and labels.max() < bench_train.CLASSES
+    assert bench_train.batch(quick=True)[0].shape[0] == bench_train.QUICK_BATCH
+
+
+def test_initial_params_have_the_declared_shapes():
+    from benchmarks import bench_train
+    for network, spec in bench_train.NETWORKS.items():
+        values = bench_train.initial_params(network)
+        assert [v.shape for v in values] == [shape for _, shape in spec]
+        assert all(v.dtype == np.float32 for v in values)
+
+
+def test_gluon_over_raw_line():
+    from benchmarks import bench_gluon
+
+    def report(gluon, raw):
+        return {'cases': [{'name': 'mlp_step_raw', 'd2lmini': raw},
+                          {'name': 'mlp_step_gluon', 'd2lmini': gluon}]}
+
+    assert bench_gluon.gluon_over_raw(report(1.1e-3, 1e-3)) == \
+        ['d2lmini Gluon MLP step / raw-nd MLP step: 1.10  <= 1.15 ok']
+    assert bench_gluon.gluon_over_raw(report(1.2e-3, 1e-3))[0].endswith('OVER')
+    assert bench_gluon.gluon_over_raw(report(None, 1e-3))[0].startswith(
+        'd2lmini Gluon MLP / raw MLP: -')
+
+
+# ------------------------------------------------------------------ --device
+def test_selected_device_reads_the_environment(monkeypatch):
+    from benchmarks import bench_conv
+    monkeypatch.delenv(bench_conv.DEVICE_VARIABLE, raising=False)
+    assert bench_conv.selected_device() == 'cpu'
+    monkeypatch.setenv(bench_conv.DEVICE_VARIABLE, 'gpu')
+    assert bench_conv.selected_device() == 'gpu'
+    monkeypatch.setenv(bench_conv.DEVICE_VARIABLE, 'tpu')
+    with pytest.raises(ValueError, match='tpu'):
+        bench_conv.selected_device()
+
+
+def test_device_option_reaches_the_worker(monkeypatch, capsys):
+    """``--device cpu`` is passed on in the environment, where the workers read it."""
+    from benchmarks import bench_conv
+    monkeypatch.setenv(bench_conv.DEVICE_VARIABLE, 'gpu')   # restored after the test
+    out = bench_conv.main(bench_conv.bench, ['--device', 'cpu', '--worker', 'd2lmini',
+                                             '--quick', '--threads', '1', '--case', 'lenet_fwd'])
+    assert os.environ[bench_conv.DEVICE_VARIABLE] == 'cpu'
+    assert list(out['results']) == ['lenet_fwd'] and out['results']['lenet_fwd']['median'] > 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == out
+
+
+def test_help_mentions_the_device_option(capsys):
+    from benchmarks import bench_conv
+    with pytest.raises(SystemExit) as stop:
+        bench_conv.main(bench_conv.bench, ['--help'])
+    assert stop.value.code == 0
+    assert '--device {cpu,gpu}' in capsys.readouterr().out
+
+
+def _no_gpu():
+    from benchmarks import bench_conv
+    return bench_conv.gpus_missing() != ''
+
+
+def test_gpu_device_without_a_gpu_times_nothing(monkeypatch, capsys):
+    from benchmarks import bench_conv
+    if not _no_gpu():
+        pytest.skip('a GPU is present: the gpu tests below cover it')
+    monkeypatch.setenv(bench_conv.DEVICE_VARIABLE, 'cpu')
+    assert bench_conv.main(bench_conv.bench, ['--device', 'gpu', '--quick']) is None
+    assert 'no GPU cases to run' in capsys.readouterr().err
+    import d2lmini
+    if d2lmini.num_gpus() == 0:
+        # the builders honour the device: without a GPU they cannot put arrays there
+        with pytest.raises(Exception, match='(?i)gpu|cupy'):
+            bench_conv.bench.build('d2lmini', quick=True)
+
+
+def test_gluon_quick_run_writes_the_extra_ratio(tmp_path):
+    pytest.importorskip('torch')
+    path = tmp_path / 'gluon.json'
+    cmd = [sys.executable, '-m', 'benchmarks.bench_gluon', '--device', 'cpu', '--quick',
+           '--threads', '1', '--case', 'mlp_step_raw', '--case', 'mlp_step_gluon',
+           '--json', str(path)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert 'd2lmini Gluon MLP step / raw-nd MLP step:' in proc.stdout
+    report = json.loads(path.read_text())
+    assert [c['name'] for c in report['cases']] == ['mlp_step_raw', 'mlp_step_gluon']
+    assert report['extra'][0] in proc.stdout
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize('module', ('benchmarks.bench_conv',) + TRAIN_MODULES)
+def test_gpu_cases_agree_with_torch_cuda(module, monkeypatch):
+    torch = pytest.importorskip('torch')
+    if not torch.cuda.is_available():
+        pytest.skip('PyTorch sees no CUDA device')
+    from benchmarks import bench_conv
+    monkeypatch.setenv(bench_conv.DEVICE_VARIABLE, 'gpu')
+    bench = _bench(module)
+    mine, theirs = bench.build('d2lmini', quick=True), bench.build('torch', quick=True)
+    probe = bench.build('d2lmini', quick=True)
+    for name in bench.cases:     # every array d2lmini returns lives on the GPU
+        out = harness.run_once(probe[name])
+        out = out if isinstance(out, (list, tuple)) else [out]
+        assert all(a.context.device_type == 'gpu' for a in out), name
+    if module == 'benchmarks.bench_conv':
+        _assert_conv_cases_agree(bench, mine, theirs)
+    else:
+        _assert_steps_agree(module, mine, theirs)
