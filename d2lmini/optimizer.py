@@ -298,6 +298,14 @@ class SGD(Optimizer):
         xp, w = weight.context.xp, weight._data
         lr, wd, rescale, momentum = _hyper(weight, self._get_lr(index), self._get_wd(index),
                                            self.rescale_grad, self.momentum)
+        if state is None and not (self.clip_gradient is not None and self.clip_gradient > 0):
+            # MXNet's multi_sgd_update order, which the Trainer uses:
+            # w + (-(lr * wd) * w - (lr * rescale) * grad); one pass when wd is 0
+            step = (lr * rescale) * grad._data
+            if wd:
+                step += (lr * wd) * w
+            w -= step
+            return
         g = grad._data * rescale
         _clip_fused(xp, g, self.clip_gradient)
         if state is None:
