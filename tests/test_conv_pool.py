@@ -4,8 +4,6 @@ shape inference, the chunked CPU path, and second-order gradients.
 
 (The registry walk checks every gradient against finite differences.)
 """
-import itertools
-
 import numpy as np
 import pytest
 
@@ -225,6 +223,32 @@ def test_convolution_chunks_agree(monkeypatch):
     monkeypatch.setattr(convolution, '_CHUNK_BYTES', 1)
     for a, b_ in zip(run(), whole):
         assert_almost_equal(a, b_, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('shape,nf,kernel,pad,dilate,groups', [
+    ((2, 4, 6, 5), 4, (3, 3), (1, 1), (1, 1), 2),
+    ((1, 3, 7, 7), 3, (3, 3), (2, 2), (2, 2), 1),
+    ((2, 2, 8), 2, (5,), (2,), (1,), 1),
+    ((2, 6, 4, 4), 6, (1, 1), (0, 0), (1, 1), 3),
+])
+def test_data_gradient_paths_agree(monkeypatch, shape, nf, kernel, pad, dilate, groups):
+    """With stride 1 the data gradient is a convolution with the flipped weight;
+    it must equal col2im's result."""
+    rng = np.random.default_rng(14)
+    x, w = _rand(rng, *shape), _rand(rng, nf, shape[1] // groups, *kernel)
+
+    def data_grad():
+        X = nd.array(x)
+        X.attach_grad()
+        with mx.autograd.record():
+            y = nd.Convolution(X, nd.array(w), kernel=kernel, pad=pad, dilate=dilate,
+                               num_filter=nf, num_group=groups, no_bias=True)
+        y.backward(nd.array(np.arange(y.size).reshape(y.shape) % 7 - 3.0))
+        return X.grad.asnumpy()
+
+    flipped = data_grad()
+    monkeypatch.setattr(convolution, '_flipped_geometry', lambda g: None)
+    assert_almost_equal(flipped, data_grad(), rtol=1e-5, atol=1e-5)
 
 
 def test_results_do_not_share_scratch_memory():
@@ -456,9 +480,9 @@ def test_convolution_errors():
     _raises(lambda: C(x, w, b, kernel=(3, 3), dilate=(4, 4), num_filter=6),
             'Convolution', 'dilated to (9, 9)')
     _raises(lambda: C(x, nd.ones((6, 1, 3, 3)), b, kernel=(3, 3), num_filter=6, num_group=3),
-            'Convolution', 'num_group=3', '(4)')
+            'Convolution', 'num_group=3', '[2,4,7,7]')
     _raises(lambda: C(nd.ones((2, 4, 7)), w, b, kernel=(3, 3), num_filter=6),
-            'Convolution', '4-D data', '3-D data')
+            'Convolution', '4-D data', '[2,4,7]')
     _raises(lambda: C(x, w, b, num_filter=6), 'Convolution', 'kernel')
     _raises(lambda: C(x, w, b, kernel=(3, 3)), 'Convolution', 'num_filter')
     _raises(lambda: C(x, w, kernel=(3, 3), num_filter=6), 'Convolution', 'no_bias=False')
@@ -480,7 +504,7 @@ def test_deconvolution_errors():
     _raises(lambda: D(x, w, kernel=(3, 3), stride=(2, 2), target_shape=(12, 12), num_filter=6),
             'Deconvolution', '(12, 12)', '(11, 11)')
     _raises(lambda: D(x, nd.ones((4, 2, 3, 3)), kernel=(3, 3), num_filter=6, num_group=3),
-            'Deconvolution', 'num_group=3')
+            'Deconvolution', 'num_group=3', '[2,4,5,5]')
     _raises(lambda: D(x, w, kernel=(3, 3), pad=(4, 4), num_filter=6), 'empty')
 
 
@@ -534,6 +558,8 @@ def test_param_shapes():
         shapes('Convolution', (8, 4, 9, 9), kernel=(3, 3), num_filter=6, num_group=3)
     with pytest.raises(mx.MXNetError, match='num_hidden'):
         shapes('FullyConnected', (8, 3))
+    with pytest.raises(mx.MXNetError, match=r'4-D data.*\[8,4\]'):
+        shapes('Convolution', (8, 4), kernel=(3, 3), num_filter=2)
 
 
 def test_infer_shape_without_weights():
@@ -559,3 +585,34 @@ def test_infer_shape_without_weights():
                                           if k in params]
         actual = getattr(nd, name)(*inputs, **attrs).shape
         assert shape == [actual], (name, shape, actual)
+
+
+# ------------------------------------------------------------------ GPU
+@pytest.mark.gpu
+@pytest.mark.parametrize('name,shapes,attrs', [
+    ('Convolution', [(16, 8, 12, 12), (8, 4, 3, 3), (8,)],
+     dict(kernel=(3, 3), pad=(1, 1), num_filter=8, num_group=2)),
+    ('Convolution', [(16, 3, 13, 11), (6, 3, 5, 3), (6,)],
+     dict(kernel=(5, 3), stride=(2, 2), dilate=(1, 2), num_filter=6)),
+    ('Deconvolution', [(8, 6, 5, 5), (6, 4, 4, 4)],
+     dict(kernel=(4, 4), stride=(2, 2), pad=(1, 1), num_filter=4)),
+    ('Pooling', [(16, 8, 12, 12)], dict(kernel=(3, 3), stride=(2, 2), pad=(1, 1))),
+    ('Pooling', [(16, 8, 12, 12)], dict(kernel=(2, 2), stride=(2, 2), pool_type='avg')),
+    ('FullyConnected', [(32, 8, 5, 5), (10, 200), (10,)], dict(num_hidden=10)),
+])
+def test_gpu_matches_cpu(name, shapes, attrs):
+    """Whole batches on the GPU (one chunk) against the chunked CPU path."""
+    rng = np.random.default_rng(15)
+    values = [(rng.permutation(int(np.prod(s))) / np.prod(s) - 0.5).reshape(s) for s in shapes]
+
+    def run(ctx):
+        xs = [nd.array(v, ctx=ctx) for v in values]
+        for a in xs:
+            a.attach_grad()
+        with mx.autograd.record():
+            y = getattr(nd, name)(*xs, **attrs)
+        y.backward(nd.array(np.cos(np.arange(y.size)).reshape(y.shape), ctx=ctx))
+        return [y.asnumpy()] + [a.grad.asnumpy() for a in xs]
+
+    for gpu, cpu in zip(run(mx.gpu(0)), run(mx.cpu())):
+        assert_almost_equal(gpu, cpu, rtol=1e-3, atol=1e-4, names=('gpu', 'cpu'))

@@ -5,15 +5,15 @@ at every position. *im2col* ("image to columns") copies every window of the inpu
 into one column of a matrix; the whole convolution is then a single matrix product
 of the weights with that matrix, which BLAS computes at full speed:
 
-    y = W @ im2col(x)                       forward          (_conv_forward)
+    y = W @ im2col(x)                       forward          (Convolution)
     dW = dy @ im2col(x)^T                   weight gradient  (_conv_weight_grad)
     dx = col2im(W^T @ dy)                   data gradient    (_conv_data_grad)
 
 ``col2im`` is the adjoint of ``im2col``: it adds every column back onto the window
 it came from. The data gradient of a convolution is exactly a *transposed*
 convolution, so ``Deconvolution`` is ``_conv_data_grad`` plus a bias. Each of the
-three kernels is the adjoint of another, so their backward passes are written with
-each other and gradients of any order come for free.
+three products is the adjoint of another, so their backward passes are written
+with each other and gradients of any order come for free.
 
 Speed on the CPU comes from three choices:
 
@@ -41,7 +41,7 @@ from .registry import needs_grad, register
 
 _CHUNK_BYTES = 4 << 20          # im2col columns per chunk on the CPU (fits the L3 cache)
 _GPU_CHUNK_BYTES = 1 << 30      # on a GPU a chunk only bounds the memory used
-_MAX_CACHED_BYTES = 64 << 20    # larger scratch buffers are not kept between calls
+_MAX_CACHED_BYTES = 32 << 20    # larger scratch buffers are not kept between calls
 _LAYOUTS = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
 
 
@@ -109,8 +109,8 @@ class _Geometry:
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilate))
 
 
-def _kernel_attrs(op, kernel, stride, dilate, pad, data_ndim):
-    """Check and normalise kernel, stride, dilate and pad for ``data_ndim``-D data."""
+def _kernel_attrs(op, kernel, stride, dilate, pad, data_shape):
+    """Check and normalise kernel, stride, dilate and pad for data of ``data_shape``."""
     kernel = _shape_attr(kernel)
     if not kernel:
         raise MXNetError(f'{op}: the kernel attribute is required, e.g. kernel=(3, 3)')
@@ -118,9 +118,10 @@ def _kernel_attrs(op, kernel, stride, dilate, pad, data_ndim):
     if nsp not in _LAYOUTS:
         raise MXNetError(f'{op}: kernel={kernel} has {nsp} axes; 1-D, 2-D and 3-D '
                          'kernels are supported')
-    if data_ndim != nsp + 2:
+    if len(data_shape) != nsp + 2:
         raise MXNetError(f'{op}: a {nsp}-D kernel needs {nsp + 2}-D data '
-                         f'({_LAYOUTS[nsp]}), got {data_ndim}-D data')
+                         f'({_LAYOUTS[nsp]}), got {len(data_shape)}-D data of shape '
+                         f'{shape_str(data_shape)}')
     if min(kernel) < 1:
         raise MXNetError(f'{op}: kernel={kernel} must be >= 1 in every axis')
     return (kernel, _spatial(op, 'stride', stride, nsp, 1, 1),
@@ -130,8 +131,7 @@ def _kernel_attrs(op, kernel, stride, dilate, pad, data_ndim):
 def _conv_geometry(op, data_shape, kernel, stride, dilate, pad):
     """The geometry of a convolution of data of ``data_shape``; errors when the
     window does not fit into the padded input."""
-    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad,
-                                                len(data_shape))
+    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad, data_shape)
     size = tuple(data_shape[2:])
     g = _Geometry(kernel, stride, dilate, pad, size, ())
     if any(r > p for r, p in zip(g.reach, g.padded)):
@@ -144,8 +144,7 @@ def _conv_geometry(op, data_shape, kernel, stride, dilate, pad):
 def _grad_geometry(op, data_shape, out_shape, kernel, stride, dilate, pad):
     """The geometry of the convolution that maps data of ``data_shape`` to an output
     of ``out_shape``, for the gradient kernels (which know both shapes)."""
-    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad,
-                                                len(data_shape))
+    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad, data_shape)
     g = _Geometry(kernel, stride, dilate, pad, tuple(data_shape[2:]), tuple(out_shape[2:]))
     if any((o - 1) * s + r > p for o, s, r, p in zip(g.out, stride, g.reach, g.padded)):
         raise MXNetError(f'{op}: an output of shape {shape_str(out_shape)} does not fit a '
@@ -154,10 +153,12 @@ def _grad_geometry(op, data_shape, out_shape, kernel, stride, dilate, pad):
     return g
 
 
-def _check_groups(op, channels, num_filter, num_group):
+def _check_groups(op, data_shape, num_filter, num_group):
+    channels = data_shape[1]
     if num_group < 1 or channels % num_group or num_filter % num_group:
         raise MXNetError(f'{op}: num_group={num_group} must divide both the input channels '
-                         f'({channels}) and num_filter ({num_filter})')
+                         f'({channels}, data {shape_str(data_shape)}) and num_filter '
+                         f'({num_filter})')
 
 
 # ------------------------------------------------------------------ scratch memory
@@ -270,9 +271,9 @@ def _grouped(weight, num_group):
     return weight.reshape(num_group, weight.shape[0] // num_group, -1)
 
 
-def _conv_forward_raw(xp, data, weight, g, num_group):
-    """``y = W @ im2col(x)`` chunk by chunk; ``data`` ``(N, C, *size)`` and ``weight``
-    ``(O, C/num_group, *kernel)`` give ``y`` ``(N, O, *out)`` (no bias)."""
+def _conv_forward_raw(xp, data, weight, g, num_group, bias=None):
+    """``y = W @ im2col(x) + bias`` chunk by chunk; ``data`` ``(N, C, *size)`` and
+    ``weight`` ``(O, C/num_group, *kernel)`` give ``y`` ``(N, O, *out)``."""
     N, O = data.shape[0], weight.shape[0]
     out = xp.empty((N, O) + g.out, data.dtype)
     w = _grouped(weight, num_group)
@@ -281,6 +282,8 @@ def _conv_forward_raw(xp, data, weight, g, num_group):
         cols = _im2col(xp, _to_batch_last(xp, data[n0:n1], g.pad, 'x'), g)
         yb = _scratch(xp, 'y', (num_group, w.shape[1], cols.size // rows), data.dtype)
         xp.matmul(w, cols.reshape(num_group, w.shape[2], -1), out=yb)
+        if bias is not None:  # while the chunk is still in the cache
+            yb.reshape(O, -1)[...] += bias[:, None]
         _from_batch_last(xp, yb.reshape((O,) + g.out + (n1 - n0,)), out[n0:n1])
     return out
 
@@ -298,9 +301,42 @@ def _conv_weight_grad_raw(xp, out_grad, data, g, num_group):
     return dw.reshape((O, C // num_group) + g.kernel)
 
 
+def _flipped_geometry(g):
+    """For a stride-1 convolution, the geometry of the convolution that maps its
+    output gradient to its data gradient: the same kernel slid over the output
+    gradient padded by ``reach - 1 - pad``. None when that padding would be negative
+    or the stride is not 1."""
+    if any(s != 1 for s in g.stride):
+        return None
+    pad = tuple(r - 1 - p for r, p in zip(g.reach, g.pad))
+    if min(pad) < 0:
+        return None
+    return _Geometry(g.kernel, g.stride, g.dilate, pad, g.out, g.size)
+
+
+def _flipped_weight(xp, weight, num_group):
+    """The weight of the flipped convolution: input and output channels swapped
+    (within each group) and every spatial axis reversed."""
+    O, Cg, kernel = weight.shape[0], weight.shape[1], weight.shape[2:]
+    w = weight.reshape((num_group, O // num_group, Cg) + kernel).swapaxes(1, 2)
+    w = w[(Ellipsis,) + (slice(None, None, -1),) * len(kernel)]
+    return xp.ascontiguousarray(w).reshape((num_group * Cg, O // num_group) + kernel)
+
+
 def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
     """``dx = col2im(W^T @ dy)``, shape ``data_shape``: the gradient of a convolution
-    with respect to its data, which is also the transposed convolution."""
+    with respect to its data, which is also the transposed convolution.
+
+    With stride 1 the same result is a plain convolution of ``dy`` with the flipped
+    weight. Its im2col copies are cheaper than col2im's additions, so it is used
+    when its column matrix is no larger (a 'same' padding and no more output than
+    input channels, as in ResNet's 3x3 layers).
+    """
+    flipped = _flipped_geometry(g)
+    if flipped is not None and (weight.shape[0] * prod(g.size)
+                                <= data_shape[1] * prod(g.out)):
+        return _conv_forward_raw(xp, out_grad, _flipped_weight(xp, weight, num_group), flipped,
+                                 num_group)
     N, C, O = data_shape[0], data_shape[1], weight.shape[0]
     dx = xp.empty(data_shape, out_grad.dtype)
     wt = _grouped(weight, num_group).transpose(0, 2, 1)      # (g, C/g*prod(k), O/g)
@@ -326,7 +362,7 @@ def _conv_checks(op, data, weight, bias, kernel, stride, dilate, pad, num_filter
     g = _conv_geometry(op, data.shape, kernel, stride, dilate, pad)
     _check_layout(op, layout, len(g.kernel))
     C = data.shape[1]
-    _check_groups(op, C, num_filter, num_group)
+    _check_groups(op, data.shape, num_filter, num_group)
     expected = (num_filter, C // num_group) + g.kernel
     if weight.shape != expected:
         raise MXNetError(f'{op}: weight has shape {shape_str(weight.shape)}, expected '
@@ -365,7 +401,7 @@ def _convolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), p
     """
     g = _conv_checks('Convolution', data, weight, bias, kernel, stride, dilate, pad,
                      num_filter, num_group, no_bias, layout)
-    return _add_bias(_conv_forward_raw(xp, data, weight, g, num_group), bias)
+    return _conv_forward_raw(xp, data, weight, g, num_group, bias)
 
 
 def _conv_attrs(attrs):
@@ -390,11 +426,10 @@ def convolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group=1
     >>> convolution_param_shapes((8, 3, 32, 32), kernel=(3, 3), num_filter=16)
     {'weight': (16, 3, 3, 3), 'bias': (16,)}
     """
-    kernel = _shape_attr(kernel)
-    if num_filter is None or not kernel:
-        raise MXNetError('Convolution: kernel and num_filter are required to infer the '
-                         'weight shape')
-    _check_groups('Convolution', data_shape[1], num_filter, num_group)
+    if num_filter is None:
+        raise MXNetError('Convolution: num_filter is required to infer the weight shape')
+    kernel = _kernel_attrs('Convolution', kernel, (), (), (), tuple(data_shape))[0]
+    _check_groups('Convolution', data_shape, num_filter, num_group)
     shapes = {'weight': (num_filter, data_shape[1] // num_group) + kernel}
     if not no_bias:
         shapes['bias'] = (num_filter,)
@@ -441,7 +476,8 @@ def _plain_conv(F, data, weight, **conv):
 
 
 def _conv_data_grad_backward(F, dy, x, y, **attrs):
-    # z = D(g, W) is linear in g and in W: <D(g, W), dz> = <g, conv(dz, W)> = <W, Wg(g, dz)>
+    # z = _conv_data_grad(g, W) is linear in g and in W; for any dz
+    # <z, dz> = <g, conv(dz, W)> = <W, _conv_weight_grad(g, dz)>, which gives both gradients
     g, weight = x
     conv = _conv_attrs(attrs)
     return [_plain_conv(F, dy, weight, **conv) if needs_grad(g) else None,
@@ -449,7 +485,7 @@ def _conv_data_grad_backward(F, dy, x, y, **attrs):
 
 
 def _conv_weight_grad_backward(F, dy, x, y, **attrs):
-    # z = Wg(g, x): <Wg(g, x), dz> = <g, conv(x, dz)> = <x, D(g, dz)>
+    # z = _conv_weight_grad(g, x): <z, dz> = <g, conv(x, dz)> = <x, _conv_data_grad(g, dz)>
     g, data = x
     conv = _conv_attrs(attrs)
     return [_plain_conv(F, data, dy, **conv) if needs_grad(g) else None,
@@ -489,8 +525,7 @@ def _deconv_geometry(op, data_shape, kernel, stride, dilate, pad, adj, target_sh
     Per axis the output is ``stride*(size-1) + dilate*(kernel-1) + 1 - 2*pad + adj``.
     With ``target_shape``, pad and adj are chosen to produce exactly that size.
     """
-    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad,
-                                                len(data_shape))
+    kernel, stride, dilate, pad = _kernel_attrs(op, kernel, stride, dilate, pad, data_shape)
     nsp = len(kernel)
     adj = _spatial(op, 'adj', adj, nsp, 0, 0)
     target = _shape_attr(target_shape)
@@ -535,10 +570,8 @@ def _deconvolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(),
         raise MXNetError(f'{op}: the num_filter attribute is required')
     g = _deconv_geometry(op, data.shape, kernel, stride, dilate, pad, adj, target_shape)
     _check_layout(op, layout, len(g.kernel))
+    _check_groups(op, data.shape, num_filter, num_group)
     C = data.shape[1]
-    if num_group < 1 or C % num_group or num_filter % num_group:
-        raise MXNetError(f'{op}: num_group={num_group} must divide both the input channels '
-                         f'({C}) and num_filter ({num_filter})')
     expected = (C, num_filter // num_group) + g.kernel
     if weight.shape != expected:
         raise MXNetError(f'{op}: weight has shape {shape_str(weight.shape)}, expected '
@@ -573,11 +606,10 @@ def deconvolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group
     >>> deconvolution_param_shapes((8, 16, 7, 7), kernel=(4, 4), num_filter=3)
     {'weight': (16, 3, 4, 4)}
     """
-    kernel = _shape_attr(kernel)
-    if num_filter is None or not kernel:
-        raise MXNetError('Deconvolution: kernel and num_filter are required to infer the '
-                         'weight shape')
-    _check_groups('Deconvolution', data_shape[1], num_filter, num_group)
+    if num_filter is None:
+        raise MXNetError('Deconvolution: num_filter is required to infer the weight shape')
+    kernel = _kernel_attrs('Deconvolution', kernel, (), (), (), tuple(data_shape))[0]
+    _check_groups('Deconvolution', data_shape, num_filter, num_group)
     shapes = {'weight': (data_shape[1], num_filter // num_group) + kernel}
     if not no_bias:
         shapes['bias'] = (num_filter,)

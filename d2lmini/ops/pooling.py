@@ -1,15 +1,19 @@
 """Pooling: the maximum, average, sum or Lp norm of every window, channel by channel.
 
-Pooling never mixes channels, so there is no matrix product: the result is built
-by visiting the kernel positions one at a time. For a 2x2 window that means four
-strided slices of the (padded) input, each covering every output position at
-once, combined with ``maximum`` or ``+``. This is many times faster than
-reshaping into windows and calling ``max``/``mean`` over new axes.
+Pooling never mixes channels, so there is no matrix product. A window's maximum
+(or sum) is the maximum over its rows of the maxima along each row, so the work is
+done one spatial axis at a time: along the height, combine ``kernel`` strided
+slices of the input (each covering every output row at once) with ``maximum`` or
+``+``; then do the same along the width on that result. A 2x2 window costs two
+passes over the data instead of four, and no reshaping into windows with a
+``max``/``mean`` over new axes (many times slower in numpy).
 
-The backward pass visits the same slices. Average and sum pooling send each
-output gradient back to every element of its window; max pooling sends it to the
-*first* element that equals the maximum, as MXNet does, so that ties (a window of
-zeros after a ReLU, say) do not multiply the gradient.
+The backward pass of average and sum pooling is the same in reverse: each axis
+spreads the gradient back over its windows (``repeat`` when the windows tile the
+axis exactly). Max pooling sends each output gradient to the *first* element of
+its window that equals the maximum, as MXNet does, so that ties (a window of zeros
+after a ReLU, say) do not multiply the gradient; that needs the window's elements
+in order, so it visits the kernel positions one at a time.
 """
 import itertools
 from math import prod
@@ -51,7 +55,7 @@ class _PoolGeometry:
     @property
     def single_window(self):
         """True when each channel has one window starting at the origin (global pooling)."""
-        return all(o == 1 for o in self.out) and len(self.kernel) > 0
+        return all(o == 1 for o in self.out)
 
     def window_region(self):
         """The region of the padded input that the only window covers."""
@@ -61,6 +65,12 @@ class _PoolGeometry:
         """The single window of every channel of padded ``x``, flattened: ``(N, C, k)``."""
         region = x[self.window_region()]
         return region.reshape(region.shape[:2] + (-1,))
+
+    def along(self, axis, i):
+        """Index of the slice that element ``i`` of the kernel visits along spatial
+        ``axis``, for every output position along that axis at once."""
+        s, o = self.stride[axis], self.out[axis]
+        return (slice(None),) * (axis + 2) + (slice(i, i + s * (o - 1) + 1, s),)
 
     def positions(self):
         return itertools.product(*(range(k) for k in self.kernel))
@@ -190,26 +200,24 @@ def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=
     _check_layout('Pooling', layout, len(g.size))
     p = p_value if pool_type == 'lp' else 1
     x = _padded(xp, data, g, _lowest(data.dtype) if pool_type == 'max' else 0, 'pool_x')
-    if g.single_window:  # global pooling: one reduction instead of a slice per element
+    if g.single_window:  # global pooling: one reduction instead of slices
         flat = g.only_window(x)
         if pool_type == 'max':
             out = flat.max(axis=-1)
         else:
             out = (flat if p == 1 else flat ** p).sum(axis=-1)
     else:
-        out = None
-        term = None
-        for position in g.positions():
-            window = x[g.window(position)]
-            if pool_type == 'max':
-                out = window.copy() if out is None else xp.maximum(out, window, out=out)
-                continue
-            if p > 1:  # x**p in a reused buffer
-                term = xp.multiply(window, window, out=term)
-                if p == 3:
-                    term *= window
-                window = term
-            out = window.copy() if out is None else xp.add(out, window, out=out)
+        if p > 1:
+            x = x ** p
+        combine = xp.maximum if pool_type == 'max' else xp.add
+        out = x
+        for axis, k in enumerate(g.kernel):  # one spatial axis at a time
+            part = combine(out[g.along(axis, 0)], out[g.along(axis, 1)]) if k > 1 else None
+            for i in range(2, k):
+                combine(part, out[g.along(axis, i)], out=part)
+            out = out[g.along(axis, 0)] if part is None else part
+        if out.base is not None:  # a 1x1 kernel gave a view: the result must own its memory
+            out = out.copy()
     out = out.reshape(data.shape[:2] + g.out)
     if pool_type == 'avg':
         out /= _divisor(xp, g, count_include_pad, out.dtype)
@@ -238,21 +246,26 @@ def _backward_pooling(xp, out_grad, data, output, kernel=(), pool_type='max',
     g = _pool_geometry(data.shape, kernel, global_pool, pooling_convention, stride, pad)
     _check_type(pool_type, p_value, data.dtype)
     p = p_value if pool_type == 'lp' else 1
-    x = _padded(xp, data, g, _lowest(data.dtype) if pool_type == 'max' else 0, 'pool_x')
-    if g.trivial:  # accumulate straight into the result
-        dx = grad = xp.zeros(data.shape, out_grad.dtype)
-    else:
-        grad = _scratch(xp, 'pool_dx', data.shape[:2] + g.span, out_grad.dtype)
-        grad.fill(0)
     if pool_type == 'avg':
         scale = out_grad / _divisor(xp, g, count_include_pad, out_grad.dtype)
     elif p > 1:  # d/dx (sum x^p)^(1/p) = x^(p-1) / y^(p-1)
         scale = out_grad / (output if p == 2 else output * output)
     else:
         scale = out_grad
+    if pool_type != 'max' and not g.single_window:
+        dx = _spread(xp, g, scale)
+        if p > 1:  # times x^(p-1), per input element
+            dx *= data if p == 2 else data * data
+        return dx
+    x = _padded(xp, data, g, _lowest(data.dtype) if pool_type == 'max' else 0, 'pool_x')
+    if g.trivial:  # accumulate straight into the result
+        dx = grad = xp.zeros(data.shape, out_grad.dtype)
+    else:
+        grad = _scratch(xp, 'pool_dx', data.shape[:2] + g.span, out_grad.dtype)
+        grad.fill(0)
     if g.single_window:
         _single_window_grad(xp, g, x, grad, pool_type, p, scale, output)
-    elif pool_type == 'max':
+    else:
         left = scale.copy()              # gradient not yet handed to a window element
         routed = xp.empty_like(left)
         for position in g.positions():
@@ -260,17 +273,27 @@ def _backward_pooling(xp, out_grad, data, output, kernel=(), pool_type='max',
             xp.multiply(left, hit, out=routed)
             grad[g.window(position)] += routed
             left -= routed               # later ties get nothing: the first max wins
-    else:
-        for position in g.positions():
-            region = grad[g.window(position)]
-            if p == 1:
-                region += scale
-            else:
-                window = x[g.window(position)]
-                region += (window if p == 2 else window * window) * scale
     if not g.trivial:
         dx = grad[g.interior()].copy()
     return dx
+
+
+def _spread(xp, g, grad):
+    """The adjoint of summing windows: every element of the (padded) input gets the
+    sum of ``grad`` over the windows that contain it. One spatial axis at a time,
+    like the forward pass; returns an array of the unpadded data's shape."""
+    for axis, (k, s, o, span) in enumerate(zip(g.kernel, g.stride, g.out, g.span)):
+        if k == s and span == k * o:  # the windows tile this axis exactly
+            grad = xp.repeat(grad, k, axis=axis + 2)
+            continue
+        shape = grad.shape[:axis + 2] + (span,) + grad.shape[axis + 3:]
+        spread = xp.zeros(shape, grad.dtype)
+        for i in range(k):
+            spread[g.along(axis, i)] += grad
+        grad = spread
+    if not g.trivial:
+        grad = grad[g.interior()].copy()
+    return grad
 
 
 def _single_window_grad(xp, g, x, grad, pool_type, p, scale, output):

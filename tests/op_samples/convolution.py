@@ -12,6 +12,14 @@ CASES = {
              attrs=dict(kernel=(3,), stride=(2,), pad=(1,), num_filter=2)),
         Case(shapes=[(1, 2, 4, 4, 3), (2, 2, 2, 2, 2), (2,)],
              attrs=dict(kernel=(2, 2, 2), stride=(2, 1, 1), num_filter=2)),
+        # stride 1 with groups: the data gradient is a convolution with the flipped weight
+        Case(shapes=[(2, 4, 5, 5), (4, 2, 3, 3), (4,)],
+             attrs=dict(kernel=(3, 3), pad=(1, 1), num_filter=4, num_group=2)),
+        Case(shapes=[(1, 2, 6, 6), (2, 2, 3, 3)],
+             attrs=dict(kernel=(3, 3), dilate=(2, 2), pad=(2, 2), num_filter=2, no_bias=True)),
+        # padding wider than the kernel: the data gradient falls back to col2im
+        Case(shapes=[(1, 2, 3, 3), (2, 2, 2, 2)],
+             attrs=dict(kernel=(2, 2), pad=(2, 2), num_filter=2, no_bias=True)),
     ],
     '_conv_data_grad': [
         Case(shapes=[(2, 4, 3, 3), (4, 3, 3, 3)],
