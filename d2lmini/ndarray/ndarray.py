@@ -155,6 +155,7 @@ def _scalar(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
+_GETITEM = OPS['_getitem']
 _ADD, _SUB, _MUL, _DIV = (OPS[n] for n in ('broadcast_add', 'broadcast_sub',
                                            'broadcast_mul', 'broadcast_div'))
 _SCALAR_OPS = {n: OPS[n] for n in (
@@ -521,10 +522,12 @@ class NDArray:
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, key):
-        """MXNet's indexing: an integer or a step-1 slice on the first axis gives a
-        view that shares memory; any other key gives a copy. A result with no axes
-        left has shape ``(1,)``."""
-        return invoke(OPS['_getitem'], (self,), {'key': _raw_key(key, self)})
+        """MXNet's indexing: a key of integers and step-1 slices that selects one
+        contiguous block gives a view that shares memory; any other key gives a copy.
+        A result with no axes left has shape ``(1,)``."""
+        if type(key) is not slice and type(key) is not int:  # plain keys need no conversion
+            key = _raw_key(key, self)
+        return invoke(_GETITEM, (self,), {'key': key})
 
     def __setitem__(self, key, value):
         """``x[key] = value`` with broadcasting; recorded while recording."""

@@ -24,6 +24,10 @@ def _getitem(xp, data, key=None):
     result is one contiguous block of memory gives a view that shares it; every other
     key gives a copy. Where numpy would give a scalar the result has shape ``(1,)``
     (still a view)."""
+    if type(key) is slice and key.step is None:  # rows i:j, the most common key
+        out = data[key]
+        if out.flags.c_contiguous:
+            return out
     if not _is_basic(key):
         return data[key]  # advanced indexing: numpy copies
     items = key if isinstance(key, tuple) else (key,)
