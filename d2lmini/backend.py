@@ -136,6 +136,23 @@ def rng(xp):
     return xp.random.get_random_state()
 
 
+def uniform01(xp, shape, dtype=np.float64):
+    """Numbers drawn uniformly from [0, 1) with ``xp``'s generator (numpy's Generator
+    calls this ``random``, cupy's RandomState ``random_sample``)."""
+    gen = rng(xp)
+    if xp is np:
+        return gen.random(shape, dtype=dtype)
+    return gen.random_sample(shape, dtype=dtype)
+
+
+def randint(xp, low, high, shape, dtype):
+    """Integers drawn uniformly from [low, high) with ``xp``'s generator (numpy's
+    Generator calls this ``integers``, cupy's RandomState ``randint``)."""
+    gen = rng(xp)
+    draw = gen.integers if xp is np else gen.randint
+    return draw(low, high, size=shape, dtype=dtype)
+
+
 def seed(value, device_type='all'):
     """Reseed the CPU generator, the GPU generators, or both."""
     global _np_rng

@@ -14,16 +14,6 @@ from ..base import MXNetError
 from .registry import register
 
 
-def _uniform01(xp, shape):
-    """float32 numbers drawn uniformly from [0, 1) with the context's generator.
-    (numpy's Generator calls the method ``random``, cupy's RandomState
-    ``random_sample``.)"""
-    rng = backend.rng(xp)
-    if backend.is_host(xp):
-        return rng.random(shape, dtype=np.float32)
-    return rng.random_sample(shape, dtype=np.float32)
-
-
 def _mask_shape(data, axes):
     """The mask's shape: the data's, with 1 on ``axes`` so that one random draw is
     shared along each of them (variational dropout)."""
@@ -68,7 +58,7 @@ def _dropout(xp, data, p=0.5, mode='training', axes=(), cudnn_off=False):
     if keep == 0:
         mask = xp.zeros(mask_shape, dtype=data.dtype)   # everything dropped
     else:
-        kept = _uniform01(xp, mask_shape) < keep
+        kept = backend.uniform01(xp, mask_shape, np.float32) < keep
         mask = xp.multiply(kept, 1.0 / keep, dtype=data.dtype)
     return data * mask, mask
 

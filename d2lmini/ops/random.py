@@ -43,7 +43,7 @@ def _dtype(name, dtype, allowed=_FLOATS, default='float32'):
 
 def _uniform01(xp, size):
     """Draws from [0, 1), in float64."""
-    return backend.rng(xp).uniform(0.0, 1.0, size)
+    return backend.uniform01(xp, size, np.float64)
 
 
 def _param_shape(shape):
@@ -92,10 +92,7 @@ def _random_randint(xp, low=0, high=1, shape=(), dtype=None):
     dt = _dtype('_random_randint', dtype, allowed=('int32', 'int64'), default='int32')
     if not low < high:
         raise MXNetError(f'operator _random_randint: low={low} must be less than high={high}')
-    gen = backend.rng(xp)
-    # numpy's Generator calls it integers, cupy's RandomState randint
-    draw = gen.integers if hasattr(gen, 'integers') else gen.randint
-    return draw(int(low), int(high), size=size, dtype=dt)
+    return backend.randint(xp, int(low), int(high), size, dt)
 
 
 @register('_random_exponential', inputs=(), aliases=('random_exponential',),
