@@ -570,3 +570,21 @@ def test_upsampling_errors():
         nd.UpSampling(x, nd.ones((1, 1, 3, 3)), scale=2, sample_type='nearest')
     with pytest.raises(mx.MXNetError, match='num_args=2 but 1 arrays'):
         nd.UpSampling(x, scale=2, sample_type='nearest', num_args=2)
+
+
+def test_output_mean_var_shows_the_statistics():
+    # values from MXNet 1.9.1: BatchNorm shows the batch mean and 1/sqrt(var + eps),
+    # LayerNorm the per-example mean and standard deviation
+    x = nd.array([[1, 2], [3, 5.]])
+    g, b = nd.ones(2), nd.zeros(2)
+    with mx.autograd.record():
+        out, mean, invstd = nd.BatchNorm(x, g, b, nd.zeros(2), nd.ones(2),
+                                         output_mean_var=True, fix_gamma=False)
+    assert_almost_equal(mean, np.array([2., 3.5], np.float32))
+    assert_almost_equal(invstd, np.array([0.9995004, 0.66651857], np.float32))
+    assert_almost_equal(out, np.array([[-0.9995004, -0.99977785],
+                                       [0.9995004, 0.99977785]], np.float32))
+    out, mean, std = nd.LayerNorm(x, g, b, output_mean_var=True)
+    assert_almost_equal(mean, np.array([[1.5], [4.]], np.float32))
+    assert_almost_equal(std, np.array([[0.50001], [1.000005]], np.float32), rtol=1e-5)
+    assert isinstance(nd.BatchNorm(x, g, b, nd.zeros(2), nd.ones(2)), nd.NDArray)

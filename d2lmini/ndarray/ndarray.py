@@ -113,7 +113,10 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
             if x._node is not None:
                 _record(op, attrs, inputs, datas, outs)
                 break
-    visible = outs[:op.num_visible_outputs] if op.num_outputs > 0 else outs
+    nv = op.num_visible_outputs
+    if callable(nv):  # e.g. BatchNorm shows its mean and variance with output_mean_var
+        nv = nv(op.full_attrs(attrs))
+    visible = outs[:nv] if op.num_outputs > 0 else outs
     if out is not None:
         outs_to = [out] if isinstance(out, NDArray) else out
         visible = [o._assign(v) for o, v in zip(outs_to, visible)]

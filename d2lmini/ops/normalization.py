@@ -229,7 +229,8 @@ def _channel_params(names):
 
 register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
          inputs=('data', 'gamma', 'beta', 'moving_mean', 'moving_var'),
-         num_outputs=4, num_visible_outputs=1, infer_shape=_batch_norm_infer_shape,
+         num_outputs=4, infer_shape=_batch_norm_infer_shape,
+         num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
          param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')))
 
 
@@ -313,7 +314,8 @@ def _layer_norm_backward_op(xp, dy, data, gamma, mean, std, axis=-1):
 register('LayerNorm', _layer_norm, inputs=('data', 'gamma', 'beta'),
          backward=lambda F, dy, x, y, axis, **attrs: F._backward_LayerNorm(
              dy[0], x[0], x[1], y[1], y[2], axis=axis),
-         num_outputs=3, num_visible_outputs=1, infer_shape=_layer_norm_infer_shape,
+         num_outputs=3, infer_shape=_layer_norm_infer_shape,
+         num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
          param_shapes=lambda data_shape, axis=-1, **attrs: {
              'gamma': (data_shape[axis],), 'beta': (data_shape[axis],)})
 register('_backward_LayerNorm', _layer_norm_backward_op,

@@ -13,6 +13,8 @@ An operator is a name plus three functions:
 * ``infer_shape(in_shapes, **attrs)`` says the output shapes, for graphs built
   before any data exists. When an operator gives none, the shape is found by running
   ``forward`` on zeros.
+* ``num_visible_outputs`` may be a function of the attributes: some operators keep
+  outputs for their backward (dropout's mask) that users see only on request.
 * ``param_shapes(data_shape, **attrs)``, for operators with weights, returns a dict
   from input name to shape (``{'weight': (10, 784), 'bias': (10,)}``): Gluon's
   deferred initialisation asks it once the first batch shows the data's shape.
