@@ -38,8 +38,8 @@ class _Layer(HybridBlock):
             raise MXNetError(f'{self.name} ({type(self).__name__}): {e}') from e
 
     def _inspect(self, x):
-        """Check the data ``x`` (and learn unknown parameter shapes from it)
-        before the first operator runs; layers override it."""
+        """Check the data ``x`` before the first operator runs, so that a wrong
+        shape is reported by the layer; layers override it."""
 
     def _input_error(self, x, expected):
         return MXNetError(f'{self.name} ({type(self).__name__}): expects {expected}, got '
@@ -50,15 +50,6 @@ class _Layer(HybridBlock):
         if not -x.ndim <= axis < x.ndim:
             raise self._input_error(x, f'data with an axis {axis}')
         return axis % x.ndim
-
-    @staticmethod
-    def _fill_channels(params, channels):
-        """Give per-channel parameters still of shape ``(0,)`` their size. (The
-        normalisation operators cannot tell deferred initialisation the shapes of
-        their parameters, so these layers read the channel count from the data.)"""
-        for p in params:
-            if p.shape is not None and 0 in p.shape:
-                p.shape = (channels,)
 
 
 # ---------------------------------------------------------------------- Dense
@@ -192,9 +183,7 @@ class BatchNorm(_Layer):
                                            allow_deferred_init=True, differentiable=False)
 
     def _inspect(self, x):
-        axis = self._channel_axis(x, self._kwargs['axis'])
-        self._fill_channels((self.gamma, self.beta, self.running_mean, self.running_var),
-                            x.shape[axis])
+        self._channel_axis(x, self._kwargs['axis'])
 
     def cast(self, dtype):
         # float16 statistics lose too many digits: they stay float32, as in MXNet
@@ -245,8 +234,7 @@ class InstanceNorm(_Layer):
     def _inspect(self, x):
         if x.ndim < 3:
             raise self._input_error(x, 'data with at least 3 axes (batch, channel, spatial...)')
-        axis = self._channel_axis(x, self._axis)
-        self._fill_channels((self.gamma, self.beta), x.shape[axis])
+        self._channel_axis(x, self._axis)
 
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
@@ -292,8 +280,7 @@ class LayerNorm(_Layer):
                                     allow_deferred_init=True)
 
     def _inspect(self, x):
-        axis = self._channel_axis(x, self._axis)
-        self._fill_channels((self.gamma, self.beta), x.shape[axis])
+        self._channel_axis(x, self._axis)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
