@@ -45,6 +45,18 @@ class _Layer(HybridBlock):
         return MXNetError(f'{self.name} ({type(self).__name__}): expects {expected}, got '
                           f'input of shape {shape_str(x.shape)}')
 
+    def _scale_and_shift(self, in_channels, scale, center, gamma_initializer,
+                         beta_initializer, **extra):
+        """Declare the per-channel ``gamma`` (scale) and ``beta`` (shift) of a
+        normalisation layer; as in MXNet, ``scale``/``center`` only decide whether
+        they are trained."""
+        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
+                                     shape=(in_channels,), init=gamma_initializer,
+                                     allow_deferred_init=True, **extra.get('gamma', {}))
+        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
+                                    shape=(in_channels,), init=beta_initializer,
+                                    allow_deferred_init=True, **extra.get('beta', {}))
+
     def _channel_axis(self, x, axis):
         """``axis`` of ``x`` as a non-negative number, with an error naming the layer."""
         if not -x.ndim <= axis < x.ndim:
@@ -166,12 +178,8 @@ class BatchNorm(_Layer):
                         'fix_gamma': not scale, 'use_global_stats': use_global_stats}
         if in_channels != 0:
             self.in_channels = in_channels
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True, differentiable=scale)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True, differentiable=center)
+        self._scale_and_shift(in_channels, scale, center, gamma_initializer, beta_initializer,
+                              gamma={'differentiable': scale}, beta={'differentiable': center})
         # the running statistics are state, not trained: the operator updates them
         self.running_mean = self.params.get('running_mean', grad_req='null',
                                             shape=(in_channels,),
@@ -223,13 +231,7 @@ class InstanceNorm(_Layer):
         self._kwargs = {'eps': epsilon, 'axis': axis, 'center': center, 'scale': scale}
         self._axis = axis
         self._epsilon = epsilon
-        # as in MXNet, center/scale only decide whether beta/gamma are trained
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
+        self._scale_and_shift(in_channels, scale, center, gamma_initializer, beta_initializer)
 
     def _inspect(self, x):
         if x.ndim < 3:
@@ -272,12 +274,7 @@ class LayerNorm(_Layer):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get('gamma', grad_req='write' if scale else 'null',
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get('beta', grad_req='write' if center else 'null',
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
+        self._scale_and_shift(in_channels, scale, center, gamma_initializer, beta_initializer)
 
     def _inspect(self, x):
         self._channel_axis(x, self._axis)
