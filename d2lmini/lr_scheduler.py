@@ -133,7 +133,34 @@ class MultiFactorScheduler(LRScheduler):
         return self.base_lr
 
 
-class PolyScheduler(LRScheduler):
+class _DecayScheduler(LRScheduler):
+    """A decay from ``base_lr`` to ``final_lr`` over the ``max_update - warmup_steps``
+    updates after the warm-up; subclasses give the rate at each fraction of it."""
+
+    def __init__(self, max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr,
+                 warmup_mode):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        assert isinstance(max_update, int), 'max_update must be an int'
+        if max_update < 1:
+            raise ValueError('maximum number of updates must be strictly positive')
+        self.base_lr_orig = self.base_lr
+        self.max_update = max_update
+        self.final_lr = final_lr
+        self.max_steps = self.max_update - self.warmup_steps
+
+    def __call__(self, num_update):
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        if num_update <= self.max_update:
+            progress = float(num_update - self.warmup_steps) / float(self.max_steps)
+            self.base_lr = self._lr_at(progress)
+        return self.base_lr
+
+    def _lr_at(self, progress):
+        raise NotImplementedError
+
+
+class PolyScheduler(_DecayScheduler):
     """Decay polynomially to ``final_lr`` over ``max_update`` updates:
     ``final_lr + (base_lr - final_lr) * (1 - n / N) ** pwr`` with ``n`` and ``N``
     counted after the warm-up; the rate stays at its last value afterwards.
@@ -145,27 +172,16 @@ class PolyScheduler(LRScheduler):
 
     def __init__(self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0,
                  warmup_begin_lr=0, warmup_mode='linear'):
-        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        assert isinstance(max_update, int), 'max_update must be an int'
-        if max_update < 1:
-            raise ValueError('maximum number of updates must be strictly positive')
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr,
+                         warmup_mode)
         self.power = pwr
-        self.base_lr_orig = self.base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
 
-    def __call__(self, num_update):
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            progress = float(num_update - self.warmup_steps) / float(self.max_steps)
-            self.base_lr = (self.final_lr
-                            + (self.base_lr_orig - self.final_lr) * pow(1 - progress, self.power))
-        return self.base_lr
+    def _lr_at(self, progress):
+        return (self.final_lr
+                + (self.base_lr_orig - self.final_lr) * pow(1 - progress, self.power))
 
 
-class CosineScheduler(LRScheduler):
+class CosineScheduler(_DecayScheduler):
     """Decay along half a cosine to ``final_lr`` over ``max_update`` updates:
     ``final_lr + (base_lr - final_lr) * (1 + cos(pi * n / N)) / 2`` with ``n`` and
     ``N`` counted after the warm-up; the rate stays at its last value afterwards.
@@ -177,20 +193,9 @@ class CosineScheduler(LRScheduler):
 
     def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0,
                  warmup_begin_lr=0, warmup_mode='linear'):
-        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        assert isinstance(max_update, int), 'max_update must be an int'
-        if max_update < 1:
-            raise ValueError('maximum number of updates must be strictly positive')
-        self.base_lr_orig = base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr,
+                         warmup_mode)
 
-    def __call__(self, num_update):
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
-            progress = (num_update - self.warmup_steps) / self.max_steps
-            self.base_lr = (self.final_lr
-                            + (self.base_lr_orig - self.final_lr) * (1 + cos(pi * progress)) / 2)
-        return self.base_lr
+    def _lr_at(self, progress):
+        return (self.final_lr
+                + (self.base_lr_orig - self.final_lr) * (1 + cos(pi * progress)) / 2)

@@ -266,6 +266,13 @@ def _clip_fused(xp, g, bound):
         xp.clip(g, -bound, bound, out=g)
 
 
+def _momentum_state(momentum, weight):
+    """The momentum buffer of SGD and NAG: zeros like ``weight``, or None without momentum."""
+    if momentum == 0.0:
+        return None
+    return zeros(weight.shape, weight.context, dtype=weight.dtype)
+
+
 @register
 class SGD(Optimizer):
     """Stochastic gradient descent, with momentum and weight decay.
@@ -289,9 +296,7 @@ class SGD(Optimizer):
         self.lazy_update = lazy_update
 
     def create_state(self, index, weight):
-        if self.momentum == 0.0:
-            return None
-        return zeros(weight.shape, weight.context, dtype=weight.dtype)
+        return _momentum_state(self.momentum, weight)
 
     def update(self, index, weight, grad, state):
         self._update_count(index)
@@ -339,9 +344,7 @@ class NAG(Optimizer):
         self.momentum = momentum
 
     def create_state(self, index, weight):
-        if self.momentum == 0.0:
-            return None
-        return zeros(weight.shape, weight.context, dtype=weight.dtype)
+        return _momentum_state(self.momentum, weight)
 
     def update(self, index, weight, grad, state):
         self._update_count(index)
