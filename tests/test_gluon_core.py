@@ -301,6 +301,86 @@ def test_save_and_load_parameters(tmp_path):
     assert_almost_equal(fresh(x), y)
 
 
+def save_as(fname, dtype, **changes):
+    """Ones for a two-layer net's parameters, saved in ``dtype`` (``changes``: per-name
+    dtypes)."""
+    net = two_layer_net()
+    nd.save(fname, {k: nd.ones(p.shape, dtype=changes.get(k, dtype))
+                    for k, p in net._collect_params_with_prefix().items()})
+
+
+@pytest.mark.parametrize('dtype', ['float64', 'int32', 'float16'])
+def test_load_parameters_refuses_another_dtype_as_mxnet_does(tmp_path, dtype):
+    fname = str(tmp_path / 'net.params')
+    save_as(fname, dtype)
+    net = two_layer_net()
+    net.initialize(init.Zero())
+    with pytest.raises(AssertionError, match=rf"Failed loading Parameter '0.weight' from "
+                                             rf"saved params: dtype incompatible expected "
+                                             rf"float32 vs saved {dtype}\. Set cast_dtype=True"):
+        net.load_parameters(fname)
+    assert all((p.data().asnumpy() == 0).all() for p in net.collect_params().values())
+    # a layer waiting for its first batch, and one never initialised, as in MXNet
+    dense_file = str(tmp_path / 'dense.params')
+    nd.save(dense_file, {'weight': nd.ones((4, 3), dtype=dtype),
+                         'bias': nd.ones((4,), dtype=dtype)})
+    waiting, bare = nn.Dense(4), nn.Dense(4)
+    waiting.initialize()
+    for dense in (waiting, bare):
+        with pytest.raises(AssertionError, match='dtype incompatible'):
+            dense.load_parameters(dense_file)
+        dense.load_parameters(dense_file, cast_dtype=True)
+        assert dense.weight.data().dtype == np.float32 and dense.weight.shape == (4, 3)
+
+
+def test_load_parameters_checks_every_dtype_before_loading_any(tmp_path):
+    fname = str(tmp_path / 'net.params')
+    save_as(fname, 'float32', **{'1.bias': 'float64'})
+    net = two_layer_net()
+    net.initialize(init.Zero())
+    # MXNet would load '0.weight', '0.bias' and '1.weight' before failing on '1.bias'
+    with pytest.raises(AssertionError, match="'1.bias'.*Nothing was loaded"):
+        net.load_parameters(fname)
+    assert all((p.data().asnumpy() == 0).all() for p in net.collect_params().values())
+
+
+def test_load_parameters_casts_when_asked(tmp_path):
+    fname = str(tmp_path / 'net.params')
+    save_as(fname, 'float64')
+    net = two_layer_net()
+    net.initialize(init.Zero())
+    net.load_parameters(fname, cast_dtype=True)  # dtype_source='current'
+    for p in net.collect_params().values():
+        assert np.dtype(p.dtype) == np.float32 and p.data().dtype == np.float32
+        assert (p.data().asnumpy() == 1).all()
+    net.load_parameters(fname, cast_dtype=True, dtype_source='saved')
+    for p in net.collect_params().values():
+        assert np.dtype(p.dtype) == np.float64 and p.data().dtype == np.float64
+        assert p.grad().dtype == np.float64
+    assert net(nd.ones((1, 3), dtype='float64')).dtype == np.float64
+    with pytest.raises(AssertionError, match="dtype_source must be 'current' or 'saved'"):
+        net.load_parameters(fname, cast_dtype=True, dtype_source='file')
+    net.load_parameters(fname, dtype_source='file')  # ignored without cast_dtype, as in MXNet
+
+
+def test_parameter_dict_load_refuses_another_dtype_too(tmp_path):
+    fname = str(tmp_path / 'net.params')
+    net = two_layer_net()
+    net.initialize(init.One())
+    net.cast('float64')
+    net.collect_params().save(fname)
+    net.cast('float32')
+    with pytest.raises(AssertionError, match="'dense0_weight'.*expected float32 vs saved "
+                                             "float64.*Other parameters saved with another "
+                                             "dtype: 'dense0_bias'"):
+        net.collect_params().load(fname)
+    net.collect_params().load(fname, cast_dtype=True)
+    assert net[0].weight.data().dtype == np.float32
+    # set_data assigns, converting to the parameter's dtype, as in MXNet
+    net[0].bias.set_data(nd.array([1, 2, 3, 4], dtype='float64'))
+    assert net[0].bias.data().dtype == np.float32
+
+
 SUMMARY = '''\
 --------------------------------------------------------------------------------
         Layer (type)                                Output Shape         Param #

@@ -139,10 +139,20 @@ def test_sum_over_random_axes_agrees_with_numpy(shape, keepdims, data):
     axis = data.draw(_axes(len(shape)))
     got = nd.sum(nd.array(a), axis=axis, keepdims=keepdims)
     expected = np.asarray(a.sum(axis=axis, keepdims=keepdims, dtype=np.float64))
+    magnitude = np.asarray(np.abs(a).sum(axis=axis, keepdims=keepdims, dtype=np.float64))
     if expected.ndim == 0:   # a full reduction has shape (1,)
-        expected = expected.reshape(1)
+        expected, magnitude = expected.reshape(1), magnitude.reshape(1)
     assert got.shape == expected.shape and got.dtype is np.float32
-    np.testing.assert_allclose(got.asnumpy(), expected, rtol=1e-5, atol=1e-5)
+    assert_sum_close(got.asnumpy(), expected, magnitude, a.size)
+
+
+def assert_sum_close(got, exact, magnitude, n):
+    """``got``, float32 sums of at most ``n`` terms, is within the rounding error any
+    summation order may make of the ``exact`` sums: ``n * eps * sum|terms|``
+    (``magnitude``). Tolerances relative to the result fail when terms cancel."""
+    bound = n * np.finfo(np.float32).eps * magnitude
+    err = np.abs(got.astype(np.float64) - exact)
+    assert np.all(err <= bound), f'sum off by {err.max()} (bound {bound[np.argmax(err)]})'
 
 
 def _reduce_to(g, shape):
@@ -165,6 +175,7 @@ def test_gradient_of_sum_of_product_is_the_other_factor_reduced(pair, data):
         z = nd.sum(x * y)
     z.backward()
     assert x.grad.shape == sa and y.grad.shape == sb
-    ones = np.ones(out_shape, np.float32)
-    np.testing.assert_allclose(x.grad.asnumpy(), _reduce_to(ones * b, sa), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(y.grad.asnumpy(), _reduce_to(ones * a, sb), rtol=1e-5, atol=1e-5)
+    ones = np.ones(out_shape)  # float64: the exact sums of the float32 values
+    n = int(np.prod(out_shape))
+    assert_sum_close(x.grad.asnumpy(), _reduce_to(ones * b, sa), _reduce_to(ones * abs(b), sa), n)
+    assert_sum_close(y.grad.asnumpy(), _reduce_to(ones * a, sb), _reduce_to(ones * abs(a), sb), n)

@@ -1,4 +1,5 @@
 """Training utilities (d2lmini.training) and plotting (d2lmini.plotting)."""
+import os
 import subprocess
 import sys
 
@@ -9,6 +10,16 @@ import d2lmini as mx
 from d2lmini import plotting, training
 from d2lmini.gluon.data import ArrayDataset, DataLoader
 from d2lmini.training import Accumulator, Timer, accuracy, evaluate_accuracy
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_python(code):
+    """Run ``code`` in a fresh interpreter that imports this checkout's d2lmini, whatever
+    the current folder and whether or how d2lmini is installed."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get('PYTHONPATH', '')]))
+    return subprocess.run([sys.executable, '-c', code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
 
 
 # ------------------------------------------------------------------ Timer, Accumulator
@@ -91,7 +102,7 @@ def test_try_gpu_without_a_gpu_in_a_fresh_interpreter():
             'n = mx.num_gpus(); ctx = training.try_gpu(); '
             'assert (ctx == mx.cpu()) == (n == 0), (n, ctx); '
             'assert n or training.try_all_gpus() == [mx.cpu()]; print("ok")')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    out = run_python(code)
     assert out.stdout.strip() == 'ok', out.stderr
 
 
@@ -184,7 +195,7 @@ def test_train_checks_its_arguments():
 def test_importing_d2lmini_does_not_import_matplotlib():
     code = ('import sys, d2lmini, d2lmini.plotting, d2lmini.training, d2lmini.gluon; '
             'print("matplotlib" in sys.modules, "IPython" in sys.modules)')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    out = run_python(code)
     assert out.stdout.split() == ['False', 'False'], out.stderr
 
 

@@ -228,7 +228,12 @@ class Parameter:
             g._data[...] = 0
 
     def set_data(self, data):
-        """Overwrite the values on every context (shape may fill unknown dims)."""
+        """Overwrite the values on every context (shape may fill unknown dims).
+
+        As an assignment ``arr[:] = data`` does, and as MXNet's ``set_data`` does, the
+        values are converted to this parameter's dtype; loading from a file
+        (``load_parameters``) instead refuses another dtype unless asked to cast.
+        """
         self.shape = data.shape
         if self._data is None:
             if not self._deferred_init:
@@ -267,7 +272,7 @@ class Parameter:
         """This parameter as a symbolic variable (for hybridized graphs)."""
         from .. import symbol
         return symbol.var(self.name, shape=self.shape, dtype=self.dtype, lr_mult=self.lr_mult,
-                          wd_mult=self.wd_mult, init=self.init)
+                          wd_mult=self.wd_mult, init=self.init, stype=self.stype)
 
     def _reduce(self):
         """The data averaged over the contexts, on the CPU (for saving)."""
@@ -463,7 +468,31 @@ class ParameterDict:
 
     def load(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
              restore_prefix='', cast_dtype=False, dtype_source='current'):
-        """Read parameters saved by ``save`` (or by MXNet) from ``filename``."""
+        """Read parameters saved by ``save`` (or by MXNet) from ``filename``.
+
+        ``restore_prefix`` is put before every saved name. Saved values must have the
+        parameters' dtypes (``AssertionError`` otherwise, as in MXNet) unless
+        ``cast_dtype=True``: ``dtype_source='current'`` then casts them to each
+        parameter's dtype, ``'saved'`` changes the parameter to the saved dtype. When
+        anything does not fit (names, shapes, dtypes), nothing is loaded.
+
+        >>> import os, tempfile
+        >>> import d2lmini as mx
+        >>> params = ParameterDict('net_')
+        >>> w = params.get('w', shape=(2,))
+        >>> params.initialize(mx.init.One())
+        >>> fname = os.path.join(tempfile.mkdtemp(), 'w.params')
+        >>> mx.nd.save(fname, {'net_w': mx.nd.array([0.5, 2], dtype='float64')})
+        >>> params.load(fname)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        AssertionError: Failed loading Parameter 'net_w' ... expected float32 vs saved float64. ...
+        >>> params.load(fname, cast_dtype=True)
+        >>> w.data()
+        <BLANKLINE>
+        [0.5 2. ]
+        <NDArray 2 @cpu(0)>
+        """
         if restore_prefix:
             for name in self.keys():
                 if not name.startswith(restore_prefix):
@@ -481,7 +510,16 @@ class ParameterDict:
 def _load_into(params, loaded, filename, ctx, allow_missing, ignore_extra, cast_dtype,
                dtype_source):
     """Copy ``loaded`` (name -> NDArray) into ``params`` (name -> Parameter) with clear
-    errors listing missing, extra and mis-shaped parameters."""
+    errors listing missing, extra, mis-shaped and mis-typed parameters.
+
+    Every check runs before any parameter changes, so a file that does not fit leaves
+    the model as it was (MXNet stops at the first bad parameter, after loading the
+    ones before it). A saved dtype that differs from the parameter's is an error, as
+    in MXNet, unless ``cast_dtype``: then ``dtype_source='current'`` casts the saved
+    values to the parameter's dtype and ``'saved'`` gives the parameter the saved one.
+    """
+    if cast_dtype and dtype_source not in ('current', 'saved'):
+        raise AssertionError(f"dtype_source must be 'current' or 'saved', got {dtype_source!r}")
     missing = [n for n in params if n not in loaded]
     if missing and not allow_missing:
         raise AssertionError(f"Parameter(s) {', '.join(repr(m) for m in missing)} are missing in "
@@ -497,18 +535,35 @@ def _load_into(params, loaded, filename, ctx, allow_missing, ignore_extra, cast_
            and not _shape_fits(params[n].shape, loaded[n].shape)]
     if bad:
         raise AssertionError(f"shape mismatch loading '{filename}': " + '; '.join(bad))
+    if not cast_dtype:
+        _check_dtypes(params, loaded)
     for name, param in params.items():
         if name not in loaded:
             continue
         value = loaded[name]
-        if cast_dtype:
+        if np.dtype(value.dtype) != np.dtype(param.dtype):  # only with cast_dtype
             if dtype_source == 'current':
                 value = value.astype(param.dtype)
             else:
                 param.dtype = value.dtype
-        elif np.dtype(value.dtype) != np.dtype(param.dtype):
-            value = value.astype(param.dtype)
         _load_one(param, value, ctx)
+
+
+def _check_dtypes(params, loaded):
+    """MXNet's error for saved values of another dtype: loading never casts silently
+    (float64 values squeezed into float32, or integers into floats, lose information)."""
+    wrong = [(n, np.dtype(params[n].dtype).name, np.dtype(loaded[n].dtype).name)
+             for n in params if n in loaded
+             and np.dtype(loaded[n].dtype) != np.dtype(params[n].dtype)]
+    if not wrong:
+        return
+    name, expected, saved = wrong[0]
+    others = ''.join(f", '{n}' ({s})" for n, _, s in wrong[1:])
+    raise AssertionError(
+        f"Failed loading Parameter '{name}' from saved params: dtype incompatible expected "
+        f'{expected} vs saved {saved}. Set cast_dtype=True to cast the dtype of saved params.'
+        + (f' Other parameters saved with another dtype: {others[2:]}.' if others else '')
+        + ' Nothing was loaded.')
 
 
 def _shape_fits(expected, actual):

@@ -37,6 +37,7 @@ import numpy as np
 from .. import backend
 from ..base import MXNetError, shape_str
 from ..context import Context, cpu
+from ..fileio import check_size, write_bytes_atomically
 from .ndarray import NDArray, _wrap
 
 _LIST_MAGIC = 0x112
@@ -125,34 +126,14 @@ def _host_elements(data):
 
 
 def _write_atomically(path, chunks):
-    """Write ``chunks`` to a new file beside ``path``, then rename it to ``path``.
-
-    The rename replaces the old file in one step, so readers see the old file or the
-    new one, never half of one, and an error midway leaves the old file untouched.
+    """Write ``chunks`` to ``path`` with :func:`d2lmini.fileio.atomic_write`: readers see
+    the old file or the new one, never half of one, and an error midway leaves the old
+    file untouched. MXNet reports a file it cannot write as ``MXNetError``; so does this.
     """
-    folder, base = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(folder, f'.{base[:200]}.{os.urandom(6).hex()}.tmp')
     try:
-        # 0o666 lets the umask decide the permissions, as for any new file
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0),
-                     0o666)
+        write_bytes_atomically(path, chunks)
     except OSError as e:
         raise MXNetError(f'nd.save: cannot write {path!r}: {e.strerror or e}') from e
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())  # the data reaches the disk before the name does
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise MXNetError(f'nd.save: cannot write {path!r}: {e.strerror or e}') from e
-        raise
 
 
 # ------------------------------------------------------------------ reading
@@ -292,12 +273,12 @@ class _Reader:
     def error(self, what, at):
         return MXNetError(f'{self.source}: {what} (at byte {at})')
 
+    def _error_here(self, what):
+        return self.error(what, self.pos)
+
     def take(self, nbytes, what):
         """Step over ``nbytes`` bytes; return where they start."""
-        left = len(self.buf) - self.pos
-        if nbytes > left:
-            raise self.error(f'the data ends inside {what}: it needs {nbytes} bytes, '
-                             f'{left} are left', self.pos)
+        check_size(nbytes, len(self.buf) - self.pos, what, self._error_here)
         start = self.pos
         self.pos += nbytes
         return start
