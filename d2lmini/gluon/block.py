@@ -7,9 +7,9 @@ from where a block is created: inside ``with parent.name_scope():`` a ``Dense`` 
 A :class:`HybridBlock` writes its computation once, as ``hybrid_forward(F, x,
 **params)``, where ``F`` is the ``nd`` namespace when run eagerly (the symbolic
 namespace when hybridized). Parameters whose shapes depend on the input are created
-on the first forward pass (deferred initialisation): each operator that takes a
-weight tells, through the registry's ``param_shapes``, what shape it needs for the
-data it is given.
+on the first forward pass (deferred initialisation): the block is traced with
+symbols and shape inference over that graph (each operator that takes a weight
+tells, through the registry, what shape it needs for its data) gives their shapes.
 """
 import re
 import threading
@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import name as _name
 from .. import ndarray as nd
-from ..ops import OPS
+from ..base import MXNetError
 from .parameter import (DeferredInitializationError, Parameter, ParameterDict, _load_into,
                         _indent)
 
@@ -119,6 +119,7 @@ class Block:
         self._forward_hooks = OrderedDict()
         self._forward_pre_hooks = OrderedDict()
         self._hook_id = 0
+        self._op_hook = None     # (callback, monitor_all) of register_op_hook
 
     def __repr__(self):
         lines = [f'  ({key}): {_indent(repr(block), 2)}'
@@ -210,7 +211,8 @@ class Block:
     def save_parameters(self, filename, deduplicate=False):
         """Save the parameters in MXNet's .params format, keyed by structure
         (``'0.weight'``), so a model built the same way can load them whatever its
-        prefixes."""
+        prefixes. The file is replaced in one step (see ``nd.save``): a save that
+        fails leaves the previous file intact."""
         params = self._collect_params_with_prefix()
         if deduplicate:
             seen, unique = set(), {}
@@ -223,7 +225,31 @@ class Block:
 
     def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
                         cast_dtype=False, dtype_source='current'):
-        """Load parameters written by ``save_parameters`` (here or in MXNet)."""
+        """Load parameters written by ``save_parameters`` (here or in MXNet).
+
+        Saved values must have the parameters' dtypes, as in MXNet: a float64 or int32
+        file raises ``AssertionError`` for a float32 model instead of being cast
+        silently. ``cast_dtype=True`` allows it: with ``dtype_source='current'`` the
+        values are cast to the model's dtypes, with ``'saved'`` the model takes the
+        file's. Everything is checked first: a file that does not fit (names, shapes,
+        dtypes) leaves the model unchanged, where MXNet may have loaded some
+        parameters before failing.
+
+        >>> import os, tempfile
+        >>> import d2lmini as mx
+        >>> net = mx.gluon.nn.Dense(2, in_units=3)
+        >>> net.initialize()
+        >>> fname = os.path.join(tempfile.mkdtemp(), 'dense.params')
+        >>> net.cast('float64')
+        >>> net.save_parameters(fname)
+        >>> net.cast('float32')
+        >>> net.load_parameters(fname, cast_dtype=True)
+        >>> net.weight.data().dtype
+        <class 'numpy.float32'>
+        >>> net.load_parameters(fname, cast_dtype=True, dtype_source='saved')
+        >>> net.weight.data().dtype
+        <class 'numpy.float64'>
+        """
         loaded = nd.load(filename)
         if not isinstance(loaded, dict):
             raise ValueError(f"'{filename}' holds arrays without names; it is not a parameter file")
@@ -263,6 +289,29 @@ class Block:
     def register_forward_hook(self, hook):
         """Call ``hook(block, inputs, output)`` after every forward."""
         return self._add_hook(self._forward_hooks, hook)
+
+    def register_op_hook(self, callback, monitor_all=False):
+        """Call ``callback(node_name, op_name, array)`` for every operator output of
+        this block and its descendants while they run hybridized (MXNet gives
+        nothing for blocks that run eagerly). Names are bytes, as MXNet passes
+        them (``b'dense0_fwd_output'``, ``b'FullyConnected'``); ``array`` is the
+        NDArray. ``monitor_all=True`` reports every operator's inputs too
+        (``b'dense0_fwd_weight'``).
+
+        >>> import d2lmini as mx
+        >>> from d2lmini.gluon import nn
+        >>> net = nn.Dense(2, in_units=3, prefix='dense0_')
+        >>> net.initialize()
+        >>> net.hybridize()
+        >>> seen = []
+        >>> net.register_op_hook(lambda name, op, arr: seen.append((name, op, arr.shape)))
+        >>> _ = net(mx.nd.ones((1, 3)))
+        >>> seen
+        [(b'dense0_fwd_output', b'FullyConnected', (1, 2))]
+        """
+        for child in self._children.values():
+            child.register_op_hook(callback, monitor_all)
+        self._op_hook = (callback, monitor_all)
 
     def _add_hook(self, hooks, hook):
         self._hook_id += 1
@@ -371,95 +420,106 @@ def _brief(names, limit=5):
 
 
 # ---------------------------------------------------------------------- HybridBlock
-class _PendingParam:
-    """Stands in for a parameter whose shape is not known yet during the first forward."""
-
-    def __init__(self, param, ctx):
-        self.param, self.ctx = param, ctx
-
-    def resolve(self, shape=None):
-        p = self.param
-        if shape is not None:
-            p.shape = shape
-        p._finish_deferred_init()
-        return p.data(self.ctx)
-
-    def _no_shape(self, *args, **kwargs):
-        raise DeferredInitializationError(
-            f"cannot infer the shape of Parameter '{self.param.name}' from how it is used: "
-            'only operators with weights (FullyConnected, Convolution, BatchNorm, ...) can '
-            'infer it. Give the parameter a full shape.')
-
-    def __getattr__(self, name):
-        if name.startswith('__'):
-            raise AttributeError(name)
-        if name == 'shape':
-            return self.param.shape
-        return self._no_shape
+def _flatten_symbols(out):
+    """The Symbols of what ``hybrid_forward`` returned (one, or a nested list/tuple
+    of them) and the nesting, to give the outputs back in the same structure."""
+    from .. import symbol
+    if isinstance(out, symbol.Symbol):
+        return [out], 0
+    if isinstance(out, (list, tuple)):
+        flat, fmt = [], []
+        for o in out:
+            f, sub = _flatten_symbols(o)
+            flat.extend(f)
+            fmt.append(sub)
+        return flat, fmt
+    raise MXNetError(f'hybrid_forward must return Symbols (or a list of them) when traced, '
+                     f'got {type(out).__name__}')
 
 
-for _op in ('add', 'sub', 'mul', 'truediv', 'pow', 'matmul', 'neg', 'radd', 'rsub', 'rmul',
-            'rtruediv'):
-    setattr(_PendingParam, f'__{_op}__', _PendingParam._no_shape)
+def _flatten_inputs(args):
+    """The arrays (or Symbols) of a hybridized call's arguments, which may be nested
+    lists and may hold None, and their structure as MXNet writes it: 0 for an
+    array, -1 for None, a list for a list."""
+    from .. import symbol
+    flat, fmt = [], []
+    for a in args:
+        if a is None:
+            fmt.append(-1)
+        elif isinstance(a, (nd.NDArray, symbol.Symbol)):
+            flat.append(a)
+            fmt.append(0)
+        elif isinstance(a, (list, tuple)):
+            f, sub = _flatten_inputs(a)
+            flat.extend(f)
+            fmt.append(sub)
+        else:
+            raise ValueError('When hybridized, the input of HybridBlock input must be '
+                             f'(nested) list of Symbol or NDArray, but got {a} of type '
+                             f'{type(a)}')
+    return flat, fmt
 
 
-class _DeferredInitF:
-    """The ``F`` given to ``hybrid_forward`` on the first call with unknown shapes: the
-    ``nd`` namespace, except that an operator receiving a pending parameter first asks
-    the registry for that parameter's shape, initialises it, then runs."""
-
-    def __init__(self, ctx):
-        self._ctx = ctx
-
-    def __getattr__(self, name):
-        fn = getattr(nd, name)
-        op = OPS.get(name)
-        if not callable(fn) or op is None:
-            return fn
-
-        def call(*args, **kwargs):
-            pending = [a for a in list(args) + list(kwargs.values()) if isinstance(a, _PendingParam)]
-            if pending:
-                args, kwargs = _resolve_pending(op, args, kwargs)
-            return fn(*args, **kwargs)
-        return call
+def _regroup(flat, fmt):
+    """Rebuild the nested structure ``fmt`` (see :func:`_flatten_inputs`) from the
+    flat list ``flat``; returns ``(value, rest of flat)``."""
+    if fmt == 0:
+        return flat[0], flat[1:]
+    if fmt == -1:
+        return None, flat
+    out = []
+    for sub in fmt:
+        value, flat = _regroup(flat, sub)
+        out.append(value)
+    return out, flat
 
 
-def _resolve_pending(op, args, kwargs):
-    inputs = dict(zip(op.inputs, args[:len(op.inputs)]))
-    inputs.update({k: v for k, v in kwargs.items() if k in op.inputs})
-    attrs = dict(zip(op.attr_names, args[len(op.inputs):]))
-    attrs.update({k: v for k, v in kwargs.items() if k in op.defaults})
-    shapes = {}
-    if any(isinstance(v, _PendingParam) and v.param.shape is None
-           or isinstance(v, _PendingParam) and not all(d > 0 for d in v.param.shape)
-           for v in inputs.values()):
-        data = inputs.get(op.inputs[0])
-        if op.param_shapes is None or not isinstance(data, nd.NDArray):
-            raise DeferredInitializationError(
-                f'operator {op.name} cannot infer the shapes of its parameters; give them '
-                'full shapes (in_units, in_channels, ...)')
-        shapes = op.param_shapes(data.shape, **attrs)
+def _strip_none(args):
+    """The arguments without trailing Nones (hybrid_forward's defaults)."""
+    args = list(args)
+    while args and args[-1] is None:
+        args.pop()
+    return args
 
-    def fix(key, v):
-        return v.resolve(shapes.get(key)) if isinstance(v, _PendingParam) else v
-    args = tuple(fix(op.inputs[i] if i < len(op.inputs) else None, a) for i, a in enumerate(args))
-    kwargs = {k: fix(k, v) for k, v in kwargs.items()}
-    return args, kwargs
+
+def _count_leaves(fmt):
+    if fmt == 0:
+        return 1
+    if fmt == -1:
+        return 0
+    return sum(_count_leaves(f) for f in fmt)
 
 
 class HybridBlock(Block):
     """A Block written as ``hybrid_forward(F, x, *args, **params)``.
 
     ``params`` are this block's registered parameters, passed by attribute name. ``F``
-    is ``mx.nd`` when the block runs eagerly; ``hybridize()`` marks the block for
-    graph execution.
+    is ``mx.nd`` when the block runs eagerly. After ``hybridize()``, the first call
+    traces ``hybrid_forward`` with ``F = mx.sym`` (inputs named ``data``, or
+    ``data0``, ``data1``, ... for several) and compiles the graph into a
+    :class:`~d2lmini.symbol.cached_op.CachedOp`; later calls run the compiled plan.
+
+    Parameters whose shapes depend on the data (``in_units=0``) get them on the first
+    call, hybridized or not, from shape inference over the traced graph: the
+    registry says, for each operator with weights, the weights' shapes for the
+    data's.
+
+    >>> import d2lmini as mx
+    >>> from d2lmini.gluon import nn
+    >>> net = nn.HybridSequential()
+    >>> net.add(nn.Dense(4, activation='relu'), nn.Dense(2))
+    >>> net.initialize()
+    >>> net.hybridize()
+    >>> net(mx.nd.ones((3, 5))).shape, net[0].weight.shape
+    ((3, 2), (4, 5))
     """
 
     def __init__(self, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
         self._active = False
         self._flags = []
+        self._cached_graph = None
+        self._cached_op = None
 
     def register_child(self, block, name=None):
         if not isinstance(block, HybridBlock):
@@ -468,40 +528,188 @@ class HybridBlock(Block):
                 f'{type(block)}. If you are using Sequential, please try HybridSequential '
                 'instead.')
         super().register_child(block, name)
+        self._clear_cached_op()
 
     def hybridize(self, active=True, **kwargs):
-        """Mark this block (and its children) to run as a graph."""
+        """Run this block (and its children) as a compiled graph from the next call.
+
+        ``static_alloc=True``: the compiled plan allocates its intermediate buffers once
+        and reuses them; ``static_shape=True``: the inputs keep their shapes, so the
+        plan is reused without checking them; ``passes={'fusion': False, ...}``
+        switches compiler passes off (see :mod:`d2lmini.symbol.passes`).
+        ``active=False`` goes back to running ``hybrid_forward`` eagerly."""
         self._active = active
         self._flags = list(kwargs.items())
+        self._clear_cached_op()
+        if active and (self._forward_hooks or self._forward_pre_hooks):
+            warnings.warn(f'"{self.name}" is being hybridized while still having forward '
+                          f'hook/pre-hook. If "{self.name}" is a child of HybridBlock, the '
+                          'hooks will not take effect.', stacklevel=2)
         super().hybridize(active, **kwargs)
 
+    def _clear_cached_op(self):
+        self._cached_graph = None
+        self._cached_op = None
+
+    def cast(self, dtype):
+        self._clear_cached_op()
+        super().cast(dtype)
+
     def forward(self, x, *args):
-        """Run ``hybrid_forward`` with ``F = nd`` and this block's parameters on ``x``'s
-        context, finishing deferred initialisation on the first call."""
+        """Run the block on NDArrays: through the compiled graph when hybridized,
+        else ``hybrid_forward`` with ``F = nd``; on the first call, finish the deferred
+        initialisation of parameters from the data's shapes. With Symbols, trace."""
         if not isinstance(x, nd.NDArray):
             return self._forward_symbolic(x, *args)
+        if self._active:
+            return self._call_cached_op(x, *args)
         ctx = x.context
         try:
             params = {k: v.data(ctx) for k, v in self._reg_params.items()}
         except DeferredInitializationError:
-            return self._deferred_forward(ctx, x, *args)
+            self._deferred_infer_shape(x, *args)
+            params = {k: v.data(ctx) for k, v in self._reg_params.items()}
         return self.hybrid_forward(nd, x, *args, **params)
 
-    def _deferred_forward(self, ctx, x, *args):
-        params = {}
-        for k, p in self._reg_params.items():
+    # ------------------------------------------------------------ tracing
+    def _get_graph(self, *args):
+        """``(input names, graph, single output)``, traced once with symbols.
+        The arguments may be nested lists of arrays with None among them, as in
+        MXNet: each array becomes a variable, None stays None."""
+        in_fmt = _flatten_inputs(_strip_none(args))[1]
+        if self._cached_graph is None:
+            from .. import symbol
+            n = _count_leaves(in_fmt)
+            names = ['data'] if n == 1 else [f'data{i}' for i in range(n)]
+            inputs = _regroup([symbol.var(n) for n in names], in_fmt)[0]
             try:
-                params[k] = p.data(ctx)
+                out = self._forward_symbolic(*inputs)
+                outs, out_fmt = _flatten_symbols(out)
+            except (MXNetError, AttributeError, TypeError, ValueError, IndexError) as e:
+                raise MXNetError(
+                    f'{self.name} ({type(self).__name__}) cannot be hybridized: running '
+                    f'hybrid_forward with symbols (F = mx.sym) failed: {e}') from e
+            self._in_format, self._out_format = in_fmt, out_fmt
+            self._cached_graph = (names, symbol.Group(outs), out_fmt == 0)
+        elif in_fmt != self._in_format:
+            raise ValueError('The argument structure of HybridBlock does not match the cached '
+                             f'version. Stored format = {self._in_format}, input format = '
+                             f'{in_fmt}')
+        return self._cached_graph
+
+    def _deferred_infer_shape(self, *args):
+        """Give every parameter of unknown shape the shape that inference over the
+        traced graph finds for these inputs, and finish its initialisation."""
+        from ..symbol.graph import infer_shapes, topological_order
+        from .parameter import shape_is_known
+        names, graph, _ = self._get_graph(*args)
+        known = {n: a.shape for n, a in zip(names, _flatten_inputs(_strip_none(args))[0])}
+        try:
+            shapes = infer_shapes(graph._entries, known)
+        except MXNetError as e:
+            raise MXNetError(f'{self.name} ({type(self).__name__}): shape inference for '
+                             f'inputs of shapes {list(known.values())} failed: {e}') from e
+        params = {p.name: p for p in self.collect_params().values()}
+        pending = []
+        for node in topological_order(graph._entries):
+            p = params.get(node.name) if node.op is None else None
+            if p is None or p._data is not None or not p._deferred_init:
+                continue
+            shape = shapes.get((id(node), 0))
+            if shape is None or not shape_is_known(shape):
+                raise DeferredInitializationError(
+                    f"cannot infer the shape of Parameter '{p.name}' (shape {p.shape}) in "
+                    f'{self.name} from inputs of shapes {list(known.values())}: no operator '
+                    'that reads it tells its shape. Give it a full shape (in_units, '
+                    'in_channels, ...)')
+            p.shape = shape
+            pending.append(p)
+        # initialise in the order the parameters were declared (the imperative path's
+        # order), so that a seeded network gets the same values either way
+        pending = set(map(id, pending))
+        for p in params.values():
+            if id(p) in pending:
+                p._finish_deferred_init()
+
+    def _call_cached_op(self, *args):
+        names, graph, single = self._get_graph(*args)
+        flat = _flatten_inputs(_strip_none(args))[0]
+        if self._op_hook is not None:
+            try:
+                out = self._run_with_op_hook(names, graph, flat)
             except DeferredInitializationError:
-                if p.shape is not None and all(d > 0 for d in p.shape):
-                    p._finish_deferred_init()
-                    params[k] = p.data(ctx)
+                self._deferred_infer_shape(*args)
+                out = self._run_with_op_hook(names, graph, flat)
+        else:
+            if self._cached_op is None:
+                from ..symbol.cached_op import CachedOp
+                params = {p.name: p for p in self.collect_params().values()}
+                self._cached_op = CachedOp(graph, names, params, dict(self._flags), single)
+            try:
+                out = self._cached_op(flat)
+            except DeferredInitializationError:
+                self._deferred_infer_shape(*args)
+                out = self._cached_op(flat)
+        if single or self._out_format == [0] * len(self._out_format):
+            return out
+        return _regroup(list(out), self._out_format)[0]
+
+    def _run_with_op_hook(self, names, graph, flat):
+        """Run the traced graph one operator at a time (recorded by autograd as any
+        eager call is), reporting each operator's outputs, and with ``monitor_all``
+        its inputs, to the hook of :meth:`register_op_hook`."""
+        from ..ndarray.ndarray import invoke
+        from ..symbol.graph import topological_order
+        callback, monitor_all = self._op_hook
+        ctx = flat[0].context
+        params = {p.name: p for p in self.collect_params().values()}
+        values = {}
+        for node in topological_order(graph._entries):
+            if node.op is None:
+                if node.name in names:
+                    values[(id(node), 0)] = flat[names.index(node.name)]
                 else:
-                    params[k] = _PendingParam(p, ctx)
-        return self.hybrid_forward(_DeferredInitF(ctx), x, *args, **params)
+                    values[(id(node), 0)] = params[node.name].data(ctx)
+                continue
+            inputs = [values[(id(n), i)] for n, i in node.inputs]
+            op_name = node.op.name.encode()
+            if monitor_all:
+                in_names = (node.op.used_inputs(node.attrs) if not node.op.variadic
+                            else [f'input{i}' for i in range(len(inputs))])
+                for in_name, x in zip(in_names, inputs):
+                    callback(f'{node.name}_{in_name}'.encode(), op_name, x)
+            out = invoke(node.op, tuple(inputs), node.attrs)
+            outs = [out] if isinstance(out, nd.NDArray) else list(out)
+            for i, (o, oname) in enumerate(zip(outs, node.output_names())):
+                values[(id(node), i)] = o
+                callback(oname.encode(), op_name, o)
+        outs = [values[(id(n), i)] for n, i in graph._entries]
+        return outs[0] if len(outs) == 1 and self._out_format == 0 else outs
 
     def _forward_symbolic(self, x, *args):
-        raise TypeError(f'{type(self).__name__} expects NDArray input, got {type(x).__name__}')
+        """Called with Symbols: trace ``hybrid_forward`` with ``F = sym`` and the
+        parameters as variables; the nodes get this block's prefix (``dense0_fwd``)."""
+        from .. import symbol
+        if not isinstance(x, symbol.Symbol):
+            raise TypeError(f'{type(self).__name__} expects NDArray or Symbol input, got '
+                            f'{type(x).__name__}')
+        params = {k: v.var() for k, v in self._reg_params.items()}
+        with self.name_scope():
+            return self.hybrid_forward(symbol, x, *args, **params)
+
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """Write the graph to ``path-symbol.json`` and the parameters to
+        ``path-%04d.params`` (keys ``arg:<name>`` and ``aux:<name>``), the files MXNet's
+        ``SymbolBlock.imports`` and Module read. Returns the two file names.
+
+        >>> import os, tempfile
+        >>> from d2lmini import gluon
+        >>> net = gluon.nn.Dense(2, in_units=3, prefix='dense0_'); net.initialize()
+        >>> [os.path.basename(f) for f in net.export(os.path.join(tempfile.mkdtemp(), 'net'))]
+        ['net-symbol.json', 'net-0000.params']
+        """
+        from .symbol_block import export_block
+        return export_block(self, path, epoch, remove_amp_cast)
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         """The computation, written once for ``F = nd`` (and ``F = sym``)."""

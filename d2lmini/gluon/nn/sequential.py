@@ -1,6 +1,7 @@
 """Containers that chain blocks: ``Sequential`` and its hybridizable twin."""
 import warnings
 
+from ...ndarray import NDArray
 from ..block import Block, HybridBlock
 from ..parameter import _indent
 
@@ -78,5 +79,8 @@ class HybridSequential(_Chain, HybridBlock):
         return self._chain(self._children.values(), x, args)
 
     def forward(self, x, *args):
-        # the children handle their own parameters and deferred initialisation
+        # hybridized: the whole chain runs as one compiled graph; otherwise each child
+        # runs (and finishes its own deferred initialisation) in turn
+        if self._active and isinstance(x, NDArray):
+            return HybridBlock.forward(self, x, *args)
         return self._chain(self._children.values(), x, args)

@@ -1,0 +1,218 @@
+"""``gluon.SymbolBlock``: a graph (a Symbol) used as a Block, and MXNet's export format.
+
+``HybridBlock.export('net')`` writes the block's graph to ``net-symbol.json`` and its
+parameters to ``net-0000.params``, keyed ``arg:<name>`` (arguments) and ``aux:<name>``
+(auxiliary states such as BatchNorm's moving statistics), as MXNet does: MXNet 1.x
+loads these files, and ``SymbolBlock.imports`` loads files MXNet exported.
+
+A SymbolBlock's parameters are the graph's variables that are not inputs, named as in
+the graph (no prefix). Called on NDArrays it runs the graph node by node through the
+registered operators, so autograd records it like any other computation; called on a
+Symbol it returns the graph composed onto it.
+
+>>> import os, tempfile
+>>> import d2lmini as mx
+>>> from d2lmini import gluon
+>>> net = gluon.nn.Dense(3, in_units=4, prefix='dense0_')
+>>> net.initialize()
+>>> path = os.path.join(tempfile.mkdtemp(), 'net')
+>>> net.export(path)
+('...-symbol.json', '...-0000.params')
+>>> back = gluon.SymbolBlock.imports(path + '-symbol.json', ['data'], path + '-0000.params')
+>>> x = mx.nd.ones((2, 4))
+>>> bool((back(x) == net(x)).asnumpy().all())
+True
+"""
+from .. import autograd
+from .. import ndarray as nd
+from ..base import MXNetError
+from .block import HybridBlock
+from .parameter import ParameterDict
+
+
+def export_block(block, path, epoch=0, remove_amp_cast=True):
+    """Write ``block``'s graph and parameters as ``path-symbol.json`` and
+    ``path-%04d.params``; returns the two file names. See ``HybridBlock.export``."""
+    sym = getattr(block, '_export_symbol', None)
+    if sym is None:
+        sym = _trace(block)
+    sym_file = f'{path}-symbol.json'
+    params_file = f'{path}-{epoch:04d}.params'
+    arg_names = set(sym.list_arguments())
+    aux_names = set(sym.list_auxiliary_states())
+    arrays = {}
+    for name, param in block.collect_params().items():
+        if name in arg_names:
+            arrays[f'arg:{name}'] = param._reduce()
+        elif name in aux_names:
+            arrays[f'aux:{name}'] = param._reduce()
+        # a parameter the graph does not use (shared elsewhere) is not MXNet's to load
+    sym.save(sym_file, remove_amp_cast=remove_amp_cast)
+    nd.save(params_file, arrays)    # both writes are atomic
+    return sym_file, params_file
+
+
+def _trace(block):
+    """The block's graph, traced with inputs named as MXNet names them (``data``, or
+    ``data0``, ``data1``, ... for several)."""
+    from .. import symbol
+    n_inputs = getattr(block, '_num_inputs', 1)
+    names = ['data'] if n_inputs == 1 else [f'data{i}' for i in range(n_inputs)]
+    out = block(*[symbol.var(n) for n in names])
+    if isinstance(out, (list, tuple)):
+        out = symbol.Group(list(out))
+    return out
+
+
+class SymbolBlock(HybridBlock):
+    """A Block that runs a Symbol: ``outputs`` (a Symbol, or a list of them) computed
+    from ``inputs`` (variables). The other variables become parameters, named as in
+    the graph; ``params`` (a ParameterDict) shares existing ones.
+
+    >>> import d2lmini as mx
+    >>> from d2lmini import gluon
+    >>> data = mx.sym.var('data')
+    >>> fc = mx.sym.FullyConnected(data, num_hidden=2, name='fc')
+    >>> net = gluon.SymbolBlock(fc, data)
+    >>> sorted(net.collect_params().keys())
+    ['fc_bias', 'fc_weight']
+    >>> net.initialize()
+    >>> net(mx.nd.ones((5, 3))).shape
+    (5, 2)
+    """
+
+    def __init__(self, outputs, inputs, params=None):
+        from .. import symbol
+        super().__init__(prefix='', params=None)
+        self._prefix = ''
+        self._params = ParameterDict('', params)
+        if isinstance(inputs, symbol.Symbol) and len(inputs) == 1:
+            inputs = [inputs]
+        if isinstance(outputs, (list, tuple)):
+            outputs = symbol.Group(list(outputs)) if len(outputs) != 1 else outputs[0]
+        if not isinstance(outputs, symbol.Symbol):
+            raise TypeError(f'SymbolBlock: outputs must be a Symbol, got {type(outputs).__name__}')
+        input_names = []
+        for i in inputs:
+            if not isinstance(i, symbol.Symbol) or len(i) != 1 or i._entries[0][0].op is not None:
+                raise TypeError('SymbolBlock: inputs must be variables (mx.sym.var), got '
+                                f'{i!r}')
+            input_names.append(i.name)
+        known = set(outputs.list_inputs())
+        unused = [n for n in input_names if n not in known]
+        if unused:
+            raise MXNetError(f'SymbolBlock: input(s) {unused} are not used by the outputs; '
+                             f'the graph reads {sorted(known)}')
+        self._input_names = input_names
+        self._num_inputs = len(input_names)
+        self._export_symbol = outputs
+        # what a hybridized run needs: the inputs, then the graph (MXNet's _cached_graph)
+        self._cached_graph = ([i._entries[0][0] for i in inputs], outputs)
+        aux = set(outputs.list_auxiliary_states())
+        for name in outputs.list_inputs():
+            if name in input_names:
+                continue
+            node = next(n for n in outputs._order() if n.op is None and n.name == name)
+            attrs = node.extra
+            kwargs = {'allow_deferred_init': True}
+            if name in aux:
+                kwargs['grad_req'] = 'null'
+            self._reg_params[name] = self.params.get(name, **kwargs)
+            if '__init__' in attrs and self._reg_params[name].init is None:
+                self._reg_params[name].init = attrs['__init__']
+        self._shapes_seen = {}
+
+    # ------------------------------------------------------------ files
+    @staticmethod
+    def imports(symbol_file, input_names, param_file=None, ctx=None, allow_missing=False,
+                ignore_extra=False):
+        """A SymbolBlock from a ``-symbol.json`` file (and a ``.params`` file) that
+        ``HybridBlock.export`` or MXNet wrote. Parameters missing from the file, extra
+        ones and ones of the wrong shape are errors naming them (unless
+        ``allow_missing`` / ``ignore_extra``)."""
+        from .. import symbol
+        sym = symbol.load(symbol_file)
+        if isinstance(input_names, str):
+            input_names = [input_names]
+        missing = [n for n in input_names if n not in sym.list_inputs()]
+        if missing:
+            raise MXNetError(f"SymbolBlock.imports: input(s) {missing} are not in "
+                             f"'{symbol_file}'; its variables are {sym.list_inputs()}")
+        inputs = [symbol.var(n) for n in input_names]
+        ret = SymbolBlock(sym, inputs)
+        if param_file is not None:
+            ret.collect_params().load(param_file, ctx=ctx, allow_missing=allow_missing,
+                                      ignore_extra=ignore_extra, cast_dtype=True,
+                                      dtype_source='saved')
+            ret._check_param_shapes(param_file)
+        return ret
+
+    def _check_param_shapes(self, source):
+        """Parameter shapes that the graph cannot take are refused here, with the node
+        and both shapes named, instead of at the first forward."""
+        known = {n: p.shape for n, p in self._reg_params.items()
+                 if p.shape is not None and all(d > 0 for d in p.shape)}
+        try:
+            self._export_symbol.infer_shape_partial(**known)
+        except MXNetError as e:
+            raise MXNetError(f"parameters loaded from '{source}' do not fit the graph: {e}") \
+                from None
+
+    # ------------------------------------------------------------ running
+    def forward(self, x, *args):
+        from .. import symbol
+        inputs = (x,) + args
+        if len(inputs) != len(self._input_names):
+            raise MXNetError(f'SymbolBlock takes {len(self._input_names)} input(s) '
+                             f'{self._input_names}, got {len(inputs)}')
+        if isinstance(x, symbol.Symbol):
+            return self._export_symbol(**dict(zip(self._input_names, inputs)))
+        return self._run(inputs)
+
+    def _run(self, inputs):
+        from ..symbol import graph as _graph
+        from ..symbol.executor import run_graph
+        ctx = inputs[0].context
+        self._finish_init({n: a.shape for n, a in zip(self._input_names, inputs)})
+        sym = self._export_symbol
+        order = _graph.topological_order(sym._entries)
+        values = {}
+        given = dict(zip(self._input_names, inputs))
+        for node in order:
+            if node.op is None:
+                values[id(node)] = given[node.name] if node.name in given else \
+                    self._reg_params[node.name].data(ctx)
+        outs = run_graph(order, sym._entries, values, autograd.is_training())
+        return outs[0] if len(outs) == 1 else outs
+
+    def _finish_init(self, input_shapes):
+        """Shape-check the inputs against the graph once per input shapes, and give
+        parameters still waiting for a shape the one inferred."""
+        key = tuple(sorted(input_shapes.items()))
+        if key in self._shapes_seen:
+            return
+        known = dict(input_shapes)
+        known.update({n: p.shape for n, p in self._reg_params.items()
+                      if p.shape is not None and all(d > 0 for d in p.shape)})
+        arg, _, aux = self._export_symbol.infer_shape_partial(**known)
+        names = self._export_symbol.list_arguments() + \
+            self._export_symbol.list_auxiliary_states()
+        for name, shape in zip(names, arg + aux):
+            param = self._reg_params.get(name)
+            if param is not None and param._data is None:
+                if not shape:
+                    raise MXNetError(f"SymbolBlock: cannot infer the shape of parameter "
+                                     f"'{name}' from inputs {input_shapes}")
+                param.shape = shape
+                param._finish_deferred_init()
+        self._shapes_seen[key] = True
+
+    def hybrid_forward(self, F, x, *args, **kwargs):
+        raise NotImplementedError('SymbolBlock runs its graph; it has no hybrid_forward')
+
+    def cast(self, dtype):
+        super().cast(dtype)
+        self._shapes_seen = {}
+
+
+__all__ = ['SymbolBlock', 'export_block']

@@ -1,0 +1,203 @@
+"""The graph a Symbol describes: nodes, their order, and inference over them.
+
+A :class:`Node` is either a variable (``op is None``: an argument or an auxiliary
+state, given a value when the graph runs) or one call of a registered operator with
+its attributes and the outputs it reads. An *entry* ``(node, index)`` names one
+output of a node. Everything here works on entries and nodes and knows nothing of
+how a graph is run; the executor and the compiler passes build on it.
+
+>>> from d2lmini import sym
+>>> net = sym.FullyConnected(sym.var('data'), num_hidden=3, name='fc')
+>>> [n.name for n in topological_order(net._entries)]
+['data', 'fc_weight', 'fc_bias', 'fc']
+"""
+import numpy as np
+
+from ..base import MXNetError, shape_str
+
+
+class Node:
+    """One node of a graph: a variable (``op`` None) or an operator call.
+
+    ``attrs`` are the operator's attributes as the caller gave them (typed values);
+    ``extra`` holds the string attributes MXNet keeps beside them (``__shape__``,
+    ``__init__``, ``lr_mult`` and user ``attr=`` dicts). ``inputs`` are entries.
+    """
+    __slots__ = ('op', 'name', 'attrs', 'inputs', 'extra')
+
+    def __init__(self, op, name, attrs=None, inputs=(), extra=None):
+        self.op = op
+        self.name = name
+        self.attrs = attrs or {}
+        self.inputs = list(inputs)
+        self.extra = extra or {}
+
+    @property
+    def is_variable(self):
+        return self.op is None
+
+    @property
+    def num_outputs(self):
+        """Outputs a consumer can read (the visible ones)."""
+        return 1 if self.op is None else self.op.visible_outputs(self.attrs)
+
+    def output_names(self):
+        if self.op is None:
+            return [self.name]
+        return [f'{self.name}_{o}' for o in self.op.list_outputs(self.attrs)]
+
+    def __repr__(self):
+        return f'<Node {self.name} ({"variable" if self.op is None else self.op.name})>'
+
+
+def topological_order(entries):
+    """Every node the entries depend on, each after its inputs, in MXNet's order
+    (depth first, inputs left to right): the order of ``list_arguments``."""
+    order, seen = [], set()
+    for head, _ in entries:
+        if id(head) in seen:
+            continue
+        stack = [(head, 0)]
+        seen.add(id(head))
+        while stack:
+            node, i = stack[-1]
+            if i < len(node.inputs):
+                stack[-1] = (node, i + 1)
+                child = node.inputs[i][0]
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, 0))
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def aux_variables(order):
+    """The ids of the variable nodes that operators use as auxiliary states."""
+    aux = set()
+    for node in order:
+        if node.op is not None and node.op.aux_inputs:
+            names = node.op.used_inputs(node.attrs)
+            for (src, _), in_name in zip(node.inputs, names):
+                if in_name in node.op.aux_inputs and src.op is None:
+                    aux.add(id(src))
+    return aux
+
+
+def _node_error(node, message):
+    op = f' ({node.op.name})' if node.op is not None else ''
+    return MXNetError(f"node '{node.name}'{op}: {message}")
+
+
+def infer_shapes(entries, known):
+    """Shapes of every entry reachable from ``entries``, given ``known`` shapes of
+    variables by name. Returns a dict entry-key -> shape (None where unknown).
+
+    Inference goes both ways: an operator that knows its weights' shapes from its
+    data's (FullyConnected, Convolution, BatchNorm, output layers' labels) fills in
+    the variables feeding it. A shape that conflicts with one already known raises an
+    error naming the node and both shapes.
+    """
+    order = topological_order(entries)
+    shapes = {}
+    for node in order:
+        if node.op is None:
+            given = known.get(node.name)
+            if given is None and '__shape__' in node.extra:
+                from ..ops.registry import parse_attr
+                given = parse_attr('shape', node.extra['__shape__'])
+                if given is not None and (not given or 0 in given):   # 0: unknown dimension
+                    given = None
+            shapes[(id(node), 0)] = None if given is None else tuple(given)
+    for _ in range(2):   # a second pass sees shapes found downstream of their first use
+        for node in order:
+            if node.op is None:
+                continue
+            in_keys = [(id(src), i) for src, i in node.inputs]
+            in_shapes = [shapes.get(k) for k in in_keys]
+            try:
+                new_in, out = node.op.infer_shape_partial(in_shapes, node.attrs)
+            except MXNetError as e:
+                raise _node_error(node, f'cannot infer shapes from inputs '
+                                  f'{_shapes_text(node, in_shapes)}: {e}') from None
+            except Exception as e:
+                raise _node_error(node, f'inputs of shapes {_shapes_text(node, in_shapes)} '
+                                  f'do not fit: {e}') from None
+            _check_params(node, in_shapes)
+            for (src, i), key, old, new in zip(node.inputs, in_keys, in_shapes, new_in):
+                if new is None:
+                    continue
+                if old is not None and tuple(old) != tuple(new):
+                    raise _node_error(node, f"input '{src.name}' has shape {shape_str(old)} "
+                                      f'but the operator needs {shape_str(new)}')
+                shapes[key] = tuple(new)
+            if out is not None:
+                for i, s in enumerate(out):
+                    shapes[(id(node), i)] = tuple(s)
+    return shapes
+
+
+def _check_params(node, in_shapes):
+    """Weights given with shapes the data cannot take (a FullyConnected weight of the
+    wrong width) are refused, naming the node, the input and both shapes: the
+    operator's own inference only fills in the shapes nobody gave."""
+    op = node.op
+    if op.param_shapes is None or op.variadic or not in_shapes or in_shapes[0] is None:
+        return
+    try:
+        want = op.param_shapes(tuple(in_shapes[0]), **op.full_attrs(node.attrs))
+    except Exception:   # the operator's inference reports a bad configuration itself
+        return
+    for (src, _), in_name, have in zip(node.inputs, op.used_inputs(node.attrs), in_shapes):
+        need = want.get(in_name)
+        # labels may take other shapes than the one inferred (the operator checks them)
+        if have is None or need is None or in_name == 'label':
+            continue
+        if len(have) != len(need) or any(n and h != n for h, n in zip(have, need)):
+            raise _node_error(node, f"input '{src.name}' ({in_name}) has shape "
+                              f'{shape_str(have)} but data of shape '
+                              f'{shape_str(in_shapes[0])} needs {shape_str(need)}')
+
+
+def _shapes_text(node, shapes):
+    names = [src.name for src, _ in node.inputs]
+    return ', '.join(f'{n}: {"?" if s is None else shape_str(s)}' for n, s in zip(names, shapes))
+
+
+def infer_types(entries, known):
+    """dtypes (numpy) of every entry, given ``known`` dtypes of variables by name;
+    unknown variables take the dtype of the data they meet (float32 by default)."""
+    order = topological_order(entries)
+    types = {}
+    for node in order:
+        if node.op is None:
+            given = known.get(node.name)
+            if given is None and '__dtype__' in node.extra:
+                given = dtype_from_id(node.extra['__dtype__'])
+            types[(id(node), 0)] = None if given is None else np.dtype(given)
+    for node in order:
+        if node.op is None:
+            continue
+        in_keys = [(id(src), i) for src, i in node.inputs]
+        in_types = [types.get(k) for k in in_keys]
+        new_in, out = node.op.infer_type(in_types, node.attrs)
+        for (src, i), key, old, new in zip(node.inputs, in_keys, in_types, new_in):
+            if old is None and new is not None:
+                types[key] = new
+        for i, t in enumerate(out):
+            types[(id(node), i)] = t
+    return types
+
+
+# MXNet's numbering of dtypes, as written in ``__dtype__`` attributes and .params files
+DTYPE_IDS = {'float32': 0, 'float64': 1, 'float16': 2, 'uint8': 3, 'int32': 4, 'int8': 5,
+             'int64': 6, 'bool': 7}
+_ID_DTYPES = {str(v): k for k, v in DTYPE_IDS.items()}
+
+
+def dtype_from_id(text):
+    try:
+        return np.dtype(_ID_DTYPES[str(text).strip()])
+    except KeyError:
+        raise MXNetError(f'unknown dtype id {text!r} in a graph') from None

@@ -1,0 +1,106 @@
+"""Write tests/fixtures/symbol/ with real MXNet 1.9.1 (run with MXNet's Python, not
+d2lmini's): graphs as MXNet lays them out, networks MXNet exported with their inputs
+and outputs. The tests read these files and never import MXNet.
+
+    ~/mxref/bin/python tools/make_symbol_fixtures.py
+"""
+import os
+
+import numpy as np
+
+try:
+    import mxnet as mx
+except ImportError:   # d2lmini's tests import build_nets from here, without MXNet
+    mx = None
+
+OUT = os.path.join(os.path.dirname(__file__), '..', 'tests', 'fixtures', 'symbol')
+
+
+def tutorial_mlp():
+    data = mx.symbol.Variable('data')
+    net = mx.symbol.FullyConnected(data=data, name='fc1', num_hidden=10)
+    net = mx.symbol.Activation(data=net, name='relu1', act_type='relu')
+    net = mx.symbol.FullyConnected(data=net, name='fc2', num_hidden=4)
+    net = mx.symbol.SoftmaxOutput(data=net, name='out')
+    net.save(os.path.join(OUT, 'tutorial_mlp-symbol.json'))
+
+
+def layout():
+    with mx.name.NameManager():
+        net = mx.sym.FullyConnected(mx.sym.var('data'), name='fc1', num_hidden=10)
+        net = mx.sym.Activation(net, name='relu1', act_type='relu')
+        net = mx.sym.Convolution(net, kernel=(3, 3), num_filter=4, pad=(1, 1))
+        net = mx.sym.BatchNorm(net, fix_gamma=False)
+        parts = mx.sym.split(net, num_outputs=2)
+        out = mx.sym.SoftmaxOutput(parts[1], name='out')
+        xs = [mx.sym.var(f'x{i}') for i in range(12)]
+        cat = mx.sym.concat(*xs)
+    mx.sym.Group([out, parts[0], cat]).get_internals().save(
+        os.path.join(OUT, 'layout-symbol.json'))
+
+
+# ---------------------------------------------------------------------- exported networks
+# The same three networks are built with d2lmini in tests/test_export_import.py (the
+# definitions below run there unchanged with ``import d2lmini as mx``).
+def build_nets(mx):
+    """``{name: (net, input shape)}``: an MLP, a LeNet and a residual block with
+    BatchNorm, named by explicit prefixes so both frameworks give the same names."""
+    nn = mx.gluon.nn
+
+    class ResBlock(mx.gluon.HybridBlock):
+        def __init__(self, channels, **kwargs):
+            super().__init__(**kwargs)
+            with self.name_scope():
+                self.conv1 = nn.Conv2D(channels, 3, padding=1, in_channels=channels)
+                self.bn1 = nn.BatchNorm(in_channels=channels)
+                self.conv2 = nn.Conv2D(channels, 3, padding=1, in_channels=channels)
+                self.bn2 = nn.BatchNorm(in_channels=channels)
+
+        def hybrid_forward(self, F, x):
+            out = F.Activation(self.bn1(self.conv1(x)), act_type='relu')
+            out = self.bn2(self.conv2(out))
+            return F.Activation(out + x, act_type='relu')
+
+    mlp = nn.HybridSequential(prefix='mlp_')
+    with mlp.name_scope():
+        mlp.add(nn.Dense(8, activation='relu', in_units=5), nn.Dense(3, in_units=8))
+    lenet = nn.HybridSequential(prefix='lenet_')
+    with lenet.name_scope():
+        lenet.add(nn.Conv2D(4, 3, activation='relu', in_channels=1), nn.MaxPool2D(2),
+                  nn.Conv2D(6, 3, activation='relu', in_channels=4), nn.MaxPool2D(2),
+                  nn.Flatten(), nn.Dense(10, activation='relu', in_units=24),
+                  nn.Dense(3, in_units=10))
+    res = nn.HybridSequential(prefix='res_')
+    with res.name_scope():
+        res.add(nn.Conv2D(4, 3, padding=1, in_channels=2), ResBlock(4, prefix='block_'),
+                nn.GlobalAvgPool2D(), nn.Dense(3, in_units=4))
+    return {'mlp': (mlp, (2, 5)), 'lenet': (lenet, (2, 1, 14, 14)), 'res': (res, (2, 2, 6, 6))}
+
+
+def randomize(mx, net, seed):
+    """Random weights, and random BatchNorm statistics (so that they matter)."""
+    rng = np.random.RandomState(seed)
+    for name, p in sorted(net.collect_params().items()):
+        if name.endswith('running_var') or name.endswith('moving_var'):
+            value = rng.uniform(0.5, 2.0, p.shape)
+        else:
+            value = rng.normal(0, 0.5, p.shape)
+        p.set_data(mx.nd.array(value.astype(np.float32)))
+
+
+def export_nets():
+    for seed, (name, (net, shape)) in enumerate(sorted(build_nets(mx).items())):
+        net.initialize()
+        randomize(mx, net, seed)
+        x = mx.nd.array(np.random.RandomState(100 + seed).normal(size=shape).astype(np.float32))
+        net.hybridize()
+        y = net(x)
+        net.export(os.path.join(OUT, name))
+        mx.nd.save(os.path.join(OUT, f'{name}-io.params'), {'input': x, 'output': y})
+
+
+if __name__ == '__main__':
+    os.makedirs(OUT, exist_ok=True)
+    tutorial_mlp()
+    layout()
+    export_nets()
