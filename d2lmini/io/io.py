@@ -1,0 +1,745 @@
+"""Data iterators: :class:`NDArrayIter` over arrays in memory, :class:`CSVIter` over
+CSV files, and the wrappers :class:`ResizeIter` and :class:`PrefetchingIter`.
+
+They follow MXNet 1.9.1 batch for batch, including what each way of handling the
+last, incomplete batch yields and which ``pad`` it reports.
+"""
+import os
+import threading
+import weakref
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from .. import ndarray as nd
+from ..base import MXNetError
+from ..ndarray import NDArray
+
+_REAL_T = np.float32   # MXNet's mx_real_t: the dtype of data read from numpy and files
+
+
+class DataDesc(namedtuple('DataDesc', ['name', 'shape'])):
+    """The name and shape of one input (data or label), with its ``dtype`` and
+    ``layout``.
+
+    It is a ``(name, shape)`` tuple, so ``name, shape = desc`` works and two
+    descriptions are equal when name and shape are. ``layout`` tells which axis is the
+    batch (``'N'``): ``'NCHW'`` (the default) puts it first.
+
+    >>> d = DataDesc('data', (32, 3, 8, 8))
+    >>> d
+    DataDesc[data,(32, 3, 8, 8),<class 'numpy.float32'>,NCHW]
+    >>> d.name, d.shape[0], DataDesc.get_batch_axis('TNC')
+    ('data', 32, 1)
+    """
+
+    def __new__(cls, name, shape, dtype=_REAL_T, layout='NCHW'):
+        ret = super().__new__(cls, name, shape)
+        ret.dtype = dtype
+        ret.layout = layout
+        return ret
+
+    def __repr__(self):
+        return f'DataDesc[{self.name},{self.shape},{self.dtype},{self.layout}]'
+
+    @staticmethod
+    def get_batch_axis(layout):
+        """The axis of ``layout`` that is the batch (``'N'``); 0 for no layout, and -1
+        when there is no batch axis."""
+        if layout is None:
+            return 0
+        return layout.find('N')
+
+    @staticmethod
+    def get_list(shapes, types):
+        """``DataDesc`` objects from ``[(name, shape)]`` and ``[(name, dtype)]`` (or
+        None for float32).
+
+        >>> DataDesc.get_list([('x', (2, 3))], [('x', 'int32')])
+        [DataDesc[x,(2, 3),int32,NCHW]]
+        """
+        if types is not None:
+            type_dict = dict(types)
+            return [DataDesc(x[0], x[1], type_dict[x[0]]) for x in shapes]
+        return [DataDesc(x[0], x[1]) for x in shapes]
+
+
+class DataBatch:
+    """One batch: ``data`` and ``label`` are lists of NDArrays.
+
+    pad : how many examples at the end only fill the batch up (a prediction drops them)
+    index : the positions of the examples in the data set, when the iterator knows them
+    bucket_key, provide_data, provide_label : for iterators whose shapes change
+        from batch to batch
+
+    >>> import d2lmini as mx
+    >>> print(DataBatch([mx.nd.zeros((2, 3))], [mx.nd.zeros((2,))], pad=1))
+    DataBatch: data shapes: [(2, 3)] label shapes: [(2,)]
+    """
+
+    def __init__(self, data, label=None, pad=None, index=None, bucket_key=None,
+                 provide_data=None, provide_label=None):
+        if data is not None and not isinstance(data, (list, tuple)):
+            raise AssertionError('Data must be list of NDArrays')
+        if label is not None and not isinstance(label, (list, tuple)):
+            raise AssertionError('Label must be list of NDArrays')
+        self.data = data
+        self.label = label
+        self.pad = pad
+        self.index = index
+        self.bucket_key = bucket_key
+        self.provide_data = provide_data
+        self.provide_label = provide_label
+
+    def __str__(self):
+        data_shapes = [d.shape for d in self.data]
+        label_shapes = [lb.shape for lb in self.label] if self.label else None
+        return f'{type(self).__name__}: data shapes: {data_shapes} label shapes: {label_shapes}'
+
+
+class DataIter:
+    """The base class of iterators. A subclass implements ``iter_next`` (move to the
+    next batch; False at the end), ``getdata``, ``getlabel``, ``getpad`` (and maybe
+    ``getindex``), ``reset``, and the ``provide_data`` / ``provide_label``
+    descriptions; ``next()`` then builds the :class:`DataBatch`.
+
+    >>> import d2lmini as mx
+    >>> class Count(DataIter):
+    ...     def __init__(self):
+    ...         super().__init__(batch_size=1)
+    ...         self.i = 0
+    ...     def iter_next(self):
+    ...         self.i += 1
+    ...         return self.i <= 2
+    ...     def getdata(self):
+    ...         return [mx.nd.array([self.i])]
+    ...     def getlabel(self):
+    ...         return []
+    ...     def getpad(self):
+    ...         return 0
+    >>> [b.data[0].asnumpy().tolist() for b in Count()]
+    [[1.0], [2.0]]
+    """
+
+    def __init__(self, batch_size=0):
+        self.batch_size = batch_size
+
+    def __iter__(self):
+        return self
+
+    def reset(self):
+        """Go back to the beginning of the data."""
+
+    def next(self):
+        """The next :class:`DataBatch`; ``StopIteration`` at the end of the data."""
+        if self.iter_next():
+            return DataBatch(data=self.getdata(), label=self.getlabel(),
+                             pad=self.getpad(), index=self.getindex())
+        raise StopIteration
+
+    def __next__(self):
+        return self.next()
+
+    def iter_next(self):
+        """Move to the next batch; whether there was one."""
+
+    def getdata(self):
+        """The data of the current batch (a list of NDArrays)."""
+
+    def getlabel(self):
+        """The labels of the current batch (a list of NDArrays)."""
+
+    def getindex(self):
+        """The positions of the current batch's examples, or None."""
+        return None
+
+    def getpad(self):
+        """How many examples at the end of the current batch are padding."""
+
+
+# ---------------------------------------------------------------------- wrappers
+class ResizeIter(DataIter):
+    """``data_iter`` cut or stretched to ``size`` batches per epoch: it restarts
+    ``data_iter`` when that runs out early, and stops after ``size`` batches.
+
+    reset_internal : whether ``reset()`` also resets ``data_iter`` (False lets
+        epochs continue where the last one stopped)
+
+    >>> import d2lmini as mx
+    >>> it = ResizeIter(mx.io.NDArrayIter(mx.nd.ones((100, 10)), batch_size=25), 2)
+    >>> [b.data[0].shape for b in it]
+    [(25, 10), (25, 10)]
+    """
+
+    def __init__(self, data_iter, size, reset_internal=True):
+        super().__init__()
+        self.data_iter = data_iter
+        self.size = size
+        self.reset_internal = reset_internal
+        self.cur = 0
+        self.current_batch = None
+        self.provide_data = data_iter.provide_data
+        self.provide_label = data_iter.provide_label
+        self.batch_size = data_iter.batch_size
+        if hasattr(data_iter, 'default_bucket_key'):
+            self.default_bucket_key = data_iter.default_bucket_key
+
+    def reset(self):
+        self.cur = 0
+        if self.reset_internal:
+            self.data_iter.reset()
+
+    def iter_next(self):
+        if self.cur == self.size:
+            return False
+        try:
+            self.current_batch = self.data_iter.next()
+        except StopIteration:
+            self.data_iter.reset()
+            self.current_batch = self.data_iter.next()
+        self.cur += 1
+        return True
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+class _Worker:
+    """The state one prefetching thread shares with its :class:`PrefetchingIter`.
+
+    The thread holds this object, never the iterator, so that an iterator dropped
+    early can be garbage collected, and its finalizer can then stop the thread."""
+
+    def __init__(self, it):
+        self.it = it
+        self.ready = threading.Event()    # a batch (or the end, or an error) is waiting
+        self.taken = threading.Event()    # the consumer wants the next one fetched
+        self.taken.set()
+        self.stopped = False
+        self.batch = None
+        self.error = None
+
+    def run(self):
+        while True:
+            self.taken.wait()
+            if self.stopped:
+                return
+            try:
+                self.batch, self.error = self.it.next(), None
+            except StopIteration:
+                self.batch, self.error = None, None
+            except BaseException as e:  # handed to the consumer, who would wait forever
+                self.batch, self.error = None, e
+            self.taken.clear()
+            self.ready.set()
+
+
+def _stop_workers(workers, threads):
+    for w in workers:
+        w.stopped = True
+        w.taken.set()
+    for t in threads:
+        if t is not threading.current_thread():
+            t.join()
+
+
+class PrefetchingIter(DataIter):
+    """Reads the next batch of each of ``iters`` in background threads while the
+    current one is used; the batches of all iterators are joined into one.
+
+    rename_data, rename_label : one dict per iterator mapping its names to new ones
+
+    The threads end when the iterator is closed (``close()``, or leaving a ``with``
+    block) or garbage collected; an error in a wrapped iterator is raised by ``next()``.
+
+    >>> import d2lmini as mx
+    >>> it1 = mx.io.NDArrayIter({'data': mx.nd.ones((100, 10))}, batch_size=25)
+    >>> it2 = mx.io.NDArrayIter({'data': mx.nd.ones((100, 10))}, batch_size=25)
+    >>> with PrefetchingIter([it1, it2], rename_data=[{'data': 'data_1'},
+    ...                                               {'data': 'data_2'}]) as it:
+    ...     print([d.name for d in it.provide_data], len(list(it)))
+    ['data_1', 'data_2'] 4
+    """
+
+    def __init__(self, iters, rename_data=None, rename_label=None):
+        super().__init__()
+        if not isinstance(iters, list):
+            iters = [iters]
+        if not iters:
+            raise AssertionError('PrefetchingIter needs at least one iterator')
+        self.n_iter = len(iters)
+        self.iters = iters
+        self.rename_data = rename_data
+        self.rename_label = rename_label
+        self.batch_size = self.provide_data[0][1][0]
+        self.current_batch = None
+        self._workers = [_Worker(it) for it in iters]
+        self.prefetch_threads = [threading.Thread(target=w.run, daemon=True,
+                                                  name=f'PrefetchingIter-{i}')
+                                 for i, w in enumerate(self._workers)]
+        for t in self.prefetch_threads:
+            t.start()
+        self._finalizer = weakref.finalize(self, _stop_workers, self._workers,
+                                           self.prefetch_threads)
+
+    def close(self):
+        """Stop the prefetching threads (waiting for a read in progress to finish)."""
+        self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _renamed(self, attr, renames):
+        descs = []
+        for k, it in enumerate(self.iters):
+            for x in getattr(it, attr):
+                x = x if isinstance(x, DataDesc) else DataDesc(*x)
+                if renames is not None:
+                    x = DataDesc(renames[k][x.name], x.shape, x.dtype)
+                descs.append(x)
+        return descs
+
+    @property
+    def provide_data(self):
+        return self._renamed('provide_data', self.rename_data)
+
+    @property
+    def provide_label(self):
+        return self._renamed('provide_label', self.rename_label)
+
+    def _check_open(self):
+        if not self._finalizer.alive:
+            raise MXNetError('PrefetchingIter is closed')
+
+    def reset(self):
+        self._check_open()
+        for w in self._workers:
+            w.ready.wait()
+        for it in self.iters:
+            it.reset()
+        for w in self._workers:
+            w.ready.clear()
+        for w in self._workers:
+            w.taken.set()
+
+    def iter_next(self):
+        self._check_open()
+        for w in self._workers:
+            w.ready.wait()
+        errors = [w.error for w in self._workers if w.error is not None]
+        if errors:
+            for w in self._workers:   # the next call tries again
+                w.error = None
+                w.ready.clear()
+                w.taken.set()
+            raise errors[0]
+        batches = [w.batch for w in self._workers]
+        if batches[0] is None:
+            if any(b is not None for b in batches):
+                raise AssertionError('Number of entry mismatches between iterators')
+            return False
+        if any(b is None or b.pad != batches[0].pad for b in batches):
+            raise AssertionError('Number of entry mismatches between iterators')
+        self.current_batch = DataBatch(sum([list(b.data) for b in batches], []),
+                                       sum([list(b.label or []) for b in batches], []),
+                                       batches[0].pad, batches[0].index,
+                                       provide_data=self.provide_data,
+                                       provide_label=self.provide_label)
+        for w in self._workers:
+            w.ready.clear()
+        for w in self._workers:
+            w.taken.set()
+        return True
+
+    def next(self):
+        if self.iter_next():
+            return self.current_batch
+        raise StopIteration
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+# ---------------------------------------------------------------------- arrays in memory
+def _init_data(data, allow_empty, default_name):
+    """``data`` (an array, a list of arrays or a dict name -> array) as a list of
+    ``(name, NDArray)`` sorted by name, as MXNet keeps it: one array is named
+    ``default_name``, those of a list ``_0_<default_name>``, ``_1_<default_name>``..."""
+    if data is None:
+        if not allow_empty:
+            raise AssertionError('NDArrayIter: data must be given')
+        data = []
+    if isinstance(data, (np.ndarray, NDArray)):
+        data = [data]
+    if isinstance(data, list):
+        if not allow_empty and not data:
+            raise AssertionError('NDArrayIter: data must not be an empty list')
+        if len(data) == 1:
+            data = OrderedDict([(default_name, data[0])])
+        else:
+            data = OrderedDict([(f'_{i}_{default_name}', d) for i, d in enumerate(data)])
+    if not isinstance(data, dict):
+        raise TypeError('Input must be NDArray, numpy.ndarray, h5py.Dataset a list of them '
+                        'or dict with them as values')
+    data = dict(data)
+    for k, v in data.items():
+        if not isinstance(v, NDArray):
+            try:
+                data[k] = nd.array(v)   # float32, as mx.nd.array makes from numpy
+            except Exception:
+                raise TypeError(f"Invalid type '{type(v)}' for {k}, should be NDArray, "
+                                'numpy.ndarray or h5py.Dataset') from None
+    return list(sorted(data.items()))
+
+
+_LAST_BATCH = ('pad', 'discard', 'roll_over')
+
+
+class NDArrayIter(DataIter):
+    """Batches of NDArrays or numpy arrays held in memory.
+
+    data, label : an array, a list of arrays (named ``_0_data``, ``_1_data``, ...)
+        or a dict name -> array; numpy arrays become float32 NDArrays. Every array
+        must have as many examples (along the batch axis) as the first.
+    shuffle : shuffle the examples at every ``reset()`` (with numpy's global random
+        generator, as MXNet does, so ``np.random.seed`` repeats the order)
+    last_batch_handle : what to do with the examples that do not fill a last batch:
+
+        * ``'pad'``: fill the batch up with examples from the beginning; ``pad`` says
+          how many were added
+        * ``'discard'``: drop them
+        * ``'roll_over'``: keep them for the next epoch, whose first batch starts
+          with them (its ``pad`` reports how many were carried over)
+
+    data_name, label_name : the names of a single array (or the stem of a list's)
+    layout : where the batch axis is (``'N'``)
+
+    >>> import numpy as np
+    >>> data = np.arange(10)
+    >>> it = NDArrayIter(data, batch_size=4, last_batch_handle='roll_over')
+    >>> [b.data[0].asnumpy().tolist() for b in it]
+    [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]
+    >>> it.reset()
+    >>> [(b.data[0].asnumpy().tolist(), b.pad) for b in it]
+    [([8.0, 9.0, 0.0, 1.0], 2), ([2.0, 3.0, 4.0, 5.0], 0), ([6.0, 7.0, 8.0, 9.0], 0)]
+    """
+
+    def __init__(self, data, label=None, batch_size=1, shuffle=False,
+                 last_batch_handle='pad', data_name='data', label_name='softmax_label',
+                 layout='NCHW'):
+        super().__init__(batch_size)
+        if last_batch_handle not in _LAST_BATCH:
+            raise ValueError(f"last_batch_handle must be 'pad', 'discard' or 'roll_over', "
+                             f'not {last_batch_handle!r}')
+        if int(batch_size) < 1:
+            raise ValueError(f'batch_size must be a positive integer, not {batch_size!r}')
+        self.data = _init_data(data, allow_empty=False, default_name=data_name)
+        self.label = _init_data(label, allow_empty=True, default_name=label_name)
+        self.layout = layout
+        axis = max(layout.find('N'), 0)
+        num = self.data[0][1].shape[axis]
+        for what, source in (('data', self.data), ('label', self.label)):
+            for name, arr in source:
+                if arr.ndim <= axis or arr.shape[axis] != num:
+                    got = arr.shape[axis] if arr.ndim > axis else 'no'
+                    raise MXNetError(
+                        f'NDArrayIter: {what} {name!r} has {got} examples along the batch '
+                        f'axis but {self.data[0][0]!r} has {num}: data and labels must have '
+                        'the same number of examples')
+        self.idx = np.arange(num)
+        self.shuffle = shuffle
+        self.last_batch_handle = last_batch_handle
+        self.batch_size = batch_size
+        self.cursor = -self.batch_size
+        self.num_data = self.idx.shape[0]
+        self.reset()
+        self.data_list = [x[1] for x in self.data] + [x[1] for x in self.label]
+        self.num_source = len(self.data_list)
+        # the incomplete last batch, kept for the next epoch with 'roll_over'
+        self._cache_data = None
+        self._cache_label = None
+
+    def _descs(self, source):
+        axis = self.layout.find('N')
+        return [DataDesc(k, tuple(list(v.shape[:axis]) + [self.batch_size]
+                                  + list(v.shape[axis + 1:])), v.dtype, layout=self.layout)
+                for k, v in source]
+
+    @property
+    def provide_data(self):
+        """A :class:`DataDesc` per data array, with the batch size as the batch axis."""
+        return self._descs(self.data)
+
+    @property
+    def provide_label(self):
+        """A :class:`DataDesc` per label array."""
+        return self._descs(self.label)
+
+    def hard_reset(self):
+        """Go back to the beginning, forgetting examples kept by ``'roll_over'``."""
+        if self.shuffle:
+            self._shuffle_data()
+        self.cursor = -self.batch_size
+        self._cache_data = None
+        self._cache_label = None
+
+    def reset(self):
+        """Go back to the beginning (after the examples kept by ``'roll_over'``)."""
+        if self.shuffle:
+            self._shuffle_data()
+        if self.last_batch_handle == 'roll_over' and \
+                self.num_data - self.batch_size < self.cursor < self.num_data:
+            # the next epoch's first batch starts with the examples left over
+            self.cursor = self.cursor - self.num_data - self.batch_size
+        else:
+            self.cursor = -self.batch_size
+
+    def iter_next(self):
+        self.cursor += self.batch_size
+        return self.cursor < self.num_data
+
+    def next(self):
+        if not self.iter_next():
+            raise StopIteration
+        data = self.getdata()
+        label = self.getlabel()
+        if data[0].shape[self.layout.find('N')] != self.batch_size:
+            # an incomplete last batch ('discard', 'roll_over'): kept for next epoch
+            self._cache_data = data
+            self._cache_label = label
+            raise StopIteration
+        return DataBatch(data=data, label=label, pad=self.getpad(), index=None)
+
+    def _getdata(self, data_source, start=None, end=None):
+        start = 0 if start is None else start
+        if end is None:
+            end = data_source[0][1].shape[0] if data_source else 0
+        axis = self.layout.find('N')
+        return [nd.slice_axis(x[1], axis=axis, begin=start, end=end) for x in data_source]
+
+    def _concat(self, first, second):
+        if not first or not second:
+            return first if first else second
+        axis = self.layout.find('N')
+        return [nd.concat(a, b, dim=axis) for a, b in zip(first, second)]
+
+    def _tile(self, data, repeats):
+        out = []
+        for datum in data:
+            reps = [1] * datum.ndim
+            reps[0] = repeats
+            out.append(nd.tile(datum, reps=tuple(reps)))
+        return out
+
+    def _batchify(self, data_source):
+        if not self.cursor < self.num_data:
+            raise AssertionError('DataIter needs reset.')
+        if self.last_batch_handle == 'roll_over' and -self.batch_size < self.cursor < 0:
+            # the first batch of an epoch after one that left examples over
+            if self._cache_data is None and self._cache_label is None:
+                raise AssertionError('next epoch should have cached data')
+            # getdata() takes the kept data, then getlabel() the kept labels
+            cache = self._cache_data if self._cache_data is not None else self._cache_label
+            second = self._getdata(data_source, end=self.cursor + self.batch_size)
+            if self._cache_data is not None:
+                self._cache_data = None
+            else:
+                self._cache_label = None
+            return self._concat(cache, second)
+        if self.last_batch_handle == 'pad' and self.cursor + self.batch_size > self.num_data:
+            pad = self.batch_size - self.num_data + self.cursor
+            first = self._getdata(data_source, start=self.cursor)
+            if pad > self.num_data:   # a batch larger than the data: repeat it whole
+                second = self._tile(self._getdata(data_source, end=self.num_data),
+                                    pad // self.num_data)
+                if pad % self.num_data:
+                    second = self._concat(second, self._getdata(
+                        data_source, end=pad % self.num_data))
+            else:
+                second = self._getdata(data_source, end=pad)
+            return self._concat(first, second)
+        end = min(self.cursor + self.batch_size, self.num_data)
+        return self._getdata(data_source, self.cursor, end)
+
+    def getdata(self):
+        return self._batchify(self.data)
+
+    def getlabel(self):
+        return self._batchify(self.label)
+
+    def getpad(self):
+        if self.last_batch_handle == 'pad' and self.cursor + self.batch_size > self.num_data:
+            return self.cursor + self.batch_size - self.num_data
+        if self.last_batch_handle == 'roll_over' and -self.batch_size < self.cursor < 0:
+            return -self.cursor
+        return 0
+
+    def _shuffle_data(self):
+        # MXNet shuffles the index in place and reorders the (already shuffled) data
+        # by it: the same composition of permutations gives the same order for a seed
+        np.random.shuffle(self.idx)
+        self.data = [(k, nd.array(v.asnumpy()[self.idx], v.context)) for k, v in self.data]
+        self.label = [(k, nd.array(v.asnumpy()[self.idx], v.context)) for k, v in self.label]
+
+
+# ---------------------------------------------------------------------- CSV files
+def _read_csv(path, shape, dtype, what):
+    if not os.path.isfile(path):
+        raise MXNetError(f'CSVIter: {what} {path}: No such file or directory')
+    size = int(np.prod(shape))
+    rows = []
+    # parse in the target dtype, so that large integers are not rounded through float
+    parse = int if np.issubdtype(dtype, np.integer) else float
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                row = [parse(v) for v in line.split(',')]
+            except ValueError as e:
+                raise MXNetError(f'CSVIter: {path}, line {lineno}: {e}') from None
+            if len(row) != size:
+                raise MXNetError(f'CSVIter: {path}, line {lineno}: The data size in CSV do not '
+                                 f'match size of shape: specified shape={list(shape)}, the '
+                                 f'csv row-length={len(row)}')
+            rows.append(row)
+    if not rows:
+        raise MXNetError(f'CSVIter: {what} {path} has no rows')
+    return np.asarray(rows, dtype=dtype).reshape((len(rows),) + tuple(shape))
+
+
+class CSVIter(DataIter):
+    """Batches read from CSV files: one example per row of ``data_csv`` (and of
+    ``label_csv``), reshaped to ``data_shape`` (``label_shape``).
+
+    round_batch : with True, a last incomplete batch is filled up from the beginning
+        of the file and the next epoch starts after the examples so used; with False
+        the rest of the last batch keeps what the previous batch held. Either way
+        ``pad`` says how many examples are filler.
+    dtype : ``'float32'`` (default), ``'int32'`` or ``'int64'``
+
+    Without ``label_csv`` the labels are zeros. As MXNet's, the arguments must be
+    given by keyword, ``getdata()`` returns one NDArray and ``getindex()`` the rows'
+    positions.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'x.csv')
+    >>> _ = open(path, 'w').write('1,2\\n3,4\\n5,6\\n')
+    >>> it = CSVIter(data_csv=path, data_shape=(2,), batch_size=2)
+    >>> [(b.data[0].asnumpy().tolist(), b.pad) for b in it]
+    [([[1.0, 2.0], [3.0, 4.0]], 0), ([[5.0, 6.0], [1.0, 2.0]], 1)]
+    """
+
+    def __init__(self, *, data_csv, data_shape, label_csv=None, label_shape=(1,),
+                 batch_size, round_batch=True, dtype=None, data_name='data',
+                 label_name='softmax_label', prefetch_buffer=None, ctx=None,
+                 part_index=0, num_parts=1, **kwargs):
+        super().__init__(int(batch_size))
+        if self.batch_size < 1:
+            raise MXNetError(f'CSVIter: batch_size must be positive, got {batch_size}')
+        if kwargs:
+            raise MXNetError(f'CSVIter: unknown argument(s) {sorted(kwargs)}')
+        dtype = np.dtype('float32' if dtype is None else dtype)
+        if dtype.name not in ('float32', 'int32', 'int64'):
+            raise MXNetError(f"CSVIter: dtype must be 'float32', 'int32' or 'int64', not "
+                             f'{dtype.name!r}')
+        data_shape, label_shape = tuple(data_shape), tuple(label_shape)
+        self._data = _read_csv(data_csv, data_shape, dtype, 'data_csv')
+        n = len(self._data)
+        if label_csv is not None and label_csv != 'NULL':
+            self._label = _read_csv(label_csv, label_shape, dtype, 'label_csv')
+            if len(self._label) != n:
+                raise MXNetError(f'CSVIter: {data_csv} has {n} rows but {label_csv} has '
+                                 f'{len(self._label)}')
+        else:
+            self._label = np.zeros((n,) + label_shape, dtype=dtype)
+        if label_shape == (1,):   # a label per example: a vector, not a column
+            self._label = self._label.reshape(n)
+        if num_parts > 1:   # this worker's part of the rows, as for distributed reading
+            lo, hi = n * part_index // num_parts, n * (part_index + 1) // num_parts
+            self._data, self._label = self._data[lo:hi], self._label[lo:hi]
+        self.round_batch = round_batch
+        self.dtype = dtype
+        self.provide_data = [DataDesc(data_name, (self.batch_size,) + self._data.shape[1:],
+                                      dtype.type)]
+        self.provide_label = [DataDesc(label_name, (self.batch_size,) + self._label.shape[1:],
+                                       dtype.type)]
+        # the batch buffers; without round_batch a last batch keeps their old contents
+        self._data_buf = np.zeros((self.batch_size,) + self._data.shape[1:], dtype=dtype)
+        self._label_buf = np.zeros((self.batch_size,) + self._label.shape[1:], dtype=dtype)
+        self._start = 0          # where the next epoch begins
+        self._pos = 0            # where the next batch begins
+        self._done = False
+        self._pad = 0
+        self._index = None
+
+    def reset(self):
+        self._pos = self._start
+        self._done = False
+
+    def iter_next(self):
+        n = len(self._data)
+        if self._done or n == 0:
+            return False
+        pos, bs = self._pos, self.batch_size
+        if pos + bs <= n:
+            index = np.arange(pos, pos + bs)
+            self._pad = 0
+        else:
+            self._pad = pos + bs - n
+            if self.round_batch:
+                index = np.arange(pos, pos + bs) % n
+            else:
+                index = np.arange(pos, n)
+        k = len(index)
+        self._data_buf[:k] = self._data[index]
+        self._label_buf[:k] = self._label[index]
+        if not self.round_batch and k < bs:   # the buffer's tail keeps the old batch
+            index = np.concatenate([index, self._index[k:] if self._index is not None
+                                    else np.zeros(bs - k, dtype=np.int64)])
+        self._index = index
+        if pos + bs >= n:
+            self._done = True
+            self._start = (pos + bs) % n if self.round_batch else 0
+        self._pos = pos + bs
+        return True
+
+    def getdata(self):
+        return nd.array(self._data_buf, dtype=self.dtype)
+
+    def getlabel(self):
+        return nd.array(self._label_buf, dtype=self.dtype)
+
+    def getpad(self):
+        return self._pad
+
+    def getindex(self):
+        return None if self._index is None else self._index.astype(np.uint64)
+
+    def next(self):
+        if self.iter_next():
+            return DataBatch(data=[self.getdata()], label=[self.getlabel()],
+                             pad=self.getpad(), index=self.getindex())
+        raise StopIteration
