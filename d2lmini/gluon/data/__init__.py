@@ -11,7 +11,7 @@ into NDArrays, optionally in worker processes.
 (2, 2) (2,)
 (1, 2) (1,)
 """
-from .dataset import Dataset, SimpleDataset, ArrayDataset  # noqa: F401
+from .dataset import Dataset, SimpleDataset, ArrayDataset, RecordFileDataset  # noqa: F401
 from .sampler import (Sampler, SequentialSampler, RandomSampler,  # noqa: F401
                       FilterSampler, BatchSampler)
 from .dataloader import DataLoader, default_batchify_fn  # noqa: F401

@@ -11,9 +11,11 @@ numpy array, an NDArray); :class:`Dataset` adds lazy transformations on top.
 >>> ds.transform_first(lambda x: x + 1)[1]
 (21, 'b')
 """
+import os
+
 from ...ndarray import NDArray
 
-__all__ = ['Dataset', 'SimpleDataset', 'ArrayDataset']
+__all__ = ['Dataset', 'SimpleDataset', 'ArrayDataset', 'RecordFileDataset']
 
 
 class Dataset:
@@ -140,6 +142,36 @@ class ArrayDataset(Dataset):
 
     def __len__(self):
         return self._length
+
+
+class RecordFileDataset(Dataset):
+    """The records of a RecordIO file (``filename``, with its index next to it: the
+    same name ending in ``.idx``), as raw bytes, in the index's order.
+
+    >>> import os, tempfile
+    >>> from d2lmini import recordio
+    >>> folder = tempfile.mkdtemp()
+    >>> w = recordio.MXIndexedRecordIO(os.path.join(folder, 'r.idx'),
+    ...                                os.path.join(folder, 'r.rec'), 'w')
+    >>> for i in range(3):
+    ...     w.write_idx(i, b'x' * i)
+    >>> w.close()
+    >>> ds = RecordFileDataset(os.path.join(folder, 'r.rec'))
+    >>> len(ds), ds[2]
+    (3, b'xx')
+    """
+
+    def __init__(self, filename):
+        from ... import recordio
+        self.idx_file = os.path.splitext(filename)[0] + '.idx'
+        self.filename = filename
+        self._record = recordio.MXIndexedRecordIO(self.idx_file, self.filename, 'r')
+
+    def __getitem__(self, idx):
+        return self._record.read_idx(self._record.keys[idx])
+
+    def __len__(self):
+        return len(self._record.keys)
 
 
 class _LazyTransformDataset(Dataset):

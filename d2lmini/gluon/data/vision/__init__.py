@@ -7,5 +7,6 @@
 >>> image.shape
 (1, 8, 8)
 """
-from .datasets import MNIST, FashionMNIST, Digits  # noqa: F401
+from .datasets import (MNIST, FashionMNIST, Digits, ImageRecordDataset,  # noqa: F401
+                       ImageFolderDataset)
 from . import transforms  # noqa: F401

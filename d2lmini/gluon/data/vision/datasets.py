@@ -12,17 +12,20 @@ MNIST and Fashion-MNIST are downloaded from MXNet's mirror (the environment vari
 ``root``. Without a network connection, place the four ``.gz`` files in ``root``.
 """
 import gzip
+import math
 import os
 import struct
+import warnings
 
 import numpy as np
 
 from .... import ndarray as nd
 from ....download import download, DownloadError
-from ..dataset import Dataset
+from ....fileio import check_size, read_exactly
+from ..dataset import Dataset, RecordFileDataset
 from .transforms import resize, BILINEAR
 
-__all__ = ['MNIST', 'FashionMNIST', 'Digits']
+__all__ = ['MNIST', 'FashionMNIST', 'Digits', 'ImageRecordDataset', 'ImageFolderDataset']
 
 _DEFAULT_REPO = 'https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/'
 
@@ -59,22 +62,47 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'),
 
 
 def _read_idx(path):
-    """The array stored in IDX file ``path`` (gzip'ed when the name ends in .gz)."""
+    """The array stored in IDX file ``path`` (gzip'ed when the name ends in .gz).
+
+    The size the header declares is checked against the data actually there before
+    anything is allocated, so a damaged or forged file gives a clear error.
+    """
     opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+    try:
+        with opener(path, 'rb') as f:
+            return _read_idx_from(f, path, compressed=opener is gzip.open)
+    except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise ValueError(f'{path} is damaged ({e}); delete it and download it again') from e
+
+
+def _read_idx_from(f, path, compressed):
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES:
         raise ValueError(f'{path} is not an IDX file (it does not start with an IDX '
                          'magic number); the download may be damaged: delete it')
-    dtype, ndim = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
-    header = 4 + 4 * ndim
-    shape = struct.unpack(f'>{ndim}I', raw[4:header])
-    count = int(np.prod(shape))
-    if len(raw) - header != count * dtype.itemsize:
-        raise ValueError(f'{path} is truncated: its header says shape {shape}, which '
-                         f'needs {count * dtype.itemsize} bytes of data, but it has '
-                         f'{len(raw) - header}; delete it and download it again')
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    dtype, ndim = np.dtype(_IDX_TYPES[magic[2]]), magic[3]
+    dims = f.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise ValueError(f'{path} is truncated inside its header; delete it and download '
+                         'it again')
+    shape = struct.unpack(f'>{ndim}I', dims)
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+
+    def truncated(message):
+        return ValueError(f'{path} is truncated: {message}; delete it and download it again')
+
+    what = f'the data of shape {shape}'
+    if not compressed:  # the file's size is known: check it before reading
+        check_size(nbytes, os.fstat(f.fileno()).st_size - 4 - 4 * ndim, what, truncated)
+    # a compressed stream is read piece by piece: memory follows the real data
+    raw = read_exactly(f, nbytes, what, truncated)
+    if f.read(1):
+        raise ValueError(f'{path} has more data than its header (shape {shape}) says; '
+                         'delete it and download it again')
+    data = np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
     return data.astype(dtype.newbyteorder('='))  # native byte order, and writable
 
 
@@ -214,3 +242,91 @@ def _test_mask(labels, fraction, seed):
         rng.shuffle(members)
         mask[members[:k]] = True
     return mask
+
+
+# ------------------------------------------------------------------ your own images
+class ImageRecordDataset(RecordFileDataset):
+    """The images of a RecordIO file made by ``im2rec`` or :func:`mx.recordio.pack_img
+    <d2lmini.recordio.pack_img>` (its index, ``.idx``, next to it).
+
+    filename : the ``.rec`` file
+    flag : 1 colour images ``(H, W, 3)``, 0 greyscale ``(H, W, 1)``
+    transform : called as ``transform(image, label)`` on every example read
+
+    Each example is ``(image, label)``: an NDArray uint8 (RGB) and the record's label
+    (a float, or a numpy float32 array for several labels).
+    """
+
+    def __init__(self, filename, flag=1, transform=None):
+        super().__init__(filename)
+        self._flag = flag
+        self._transform = transform
+
+    def __getitem__(self, idx):
+        from .... import image, recordio
+        header, img = recordio.unpack(super().__getitem__(idx))
+        if self._transform is not None:
+            return self._transform(image.imdecode(img, self._flag), header.label)
+        return image.imdecode(img, self._flag), header.label
+
+
+class ImageFolderDataset(Dataset):
+    """Images stored one folder per class: ``root/<class name>/<image file>``.
+
+    root : the folder holding the class folders
+    flag : 1 colour images ``(H, W, 3)``, 0 greyscale ``(H, W, 1)``
+    transform : called as ``transform(image, label)`` on every example read
+
+    Classes are numbered in the sorted order of their folders' names (``synsets``);
+    ``items`` lists ``(file path, label)``. Only ``.jpg``, ``.jpeg`` and ``.png`` files
+    are read; other files, and files directly in ``root``, are skipped with a warning.
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from d2lmini.image import codec
+    >>> root = tempfile.mkdtemp()
+    >>> for cls in ['dog', 'cat']:
+    ...     os.makedirs(os.path.join(root, cls))
+    ...     with open(os.path.join(root, cls, '1.png'), 'wb') as f:
+    ...         _ = f.write(codec.encode(np.zeros((4, 5, 3), np.uint8), '.png'))
+    >>> ds = ImageFolderDataset(root)
+    >>> ds.synsets, len(ds), ds[1][0].shape, ds[1][1]
+    (['cat', 'dog'], 2, (4, 5, 3), 1)
+    """
+
+    def __init__(self, root, flag=1, transform=None):
+        self._root = os.path.expanduser(root)
+        self._flag = flag
+        self._transform = transform
+        self._exts = ['.jpg', '.jpeg', '.png']
+        self._list_images(self._root)
+
+    def _list_images(self, root):
+        self.synsets = []
+        self.items = []
+        for folder in sorted(os.listdir(root)):
+            path = os.path.join(root, folder)
+            if not os.path.isdir(path):
+                warnings.warn('Ignoring %s, which is not a directory.' % path, stacklevel=3)
+                continue
+            label = len(self.synsets)
+            self.synsets.append(folder)
+            for filename in sorted(os.listdir(path)):
+                filename = os.path.join(path, filename)
+                ext = os.path.splitext(filename)[1]
+                if ext.lower() not in self._exts:
+                    warnings.warn('Ignoring %s of type %s. Only support %s' % (
+                        filename, ext, ', '.join(self._exts)))
+                    continue
+                self.items.append((filename, label))
+
+    def __getitem__(self, idx):
+        from .... import image
+        img = image.imread(self.items[idx][0], self._flag)
+        label = self.items[idx][1]
+        if self._transform is not None:
+            return self._transform(img, label)
+        return img, label
+
+    def __len__(self):
+        return len(self.items)
