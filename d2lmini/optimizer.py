@@ -35,14 +35,19 @@ import math
 import numbers
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 
 from . import lr_scheduler as _lr_scheduler
+from .fileio import check_size, read_exactly
+from . import ndarray as nd
 from .ndarray import NDArray, array, zeros
+from .ndarray import random as _random
 
-__all__ = ['Optimizer', 'SGD', 'NAG', 'Adam', 'RMSProp', 'AdaGrad', 'AdaDelta', 'Updater',
-           'create', 'register', 'get_updater']
+__all__ = ['Optimizer', 'SGD', 'ccSGD', 'NAG', 'Adam', 'RMSProp', 'AdaGrad', 'AdaDelta',
+           'Signum', 'FTML', 'Ftrl', 'LAMB', 'LARS', 'Adamax', 'Nadam', 'SGLD', 'DCASGD',
+           'Updater', 'create', 'register', 'get_updater']
 
 
 class Optimizer:
@@ -249,33 +254,98 @@ create = Optimizer.create_optimizer
 
 
 # ------------------------------------------------------------------ helpers for the rules
-# The built-in rules work on the raw arrays (numpy or cupy) in place, as MXNet's fused
-# update kernels do: no temporary NDArrays, nothing recorded by autograd.
+# Rules with a fused operator in MXNet (sgd_update, adam_update ...) call that same
+# operator here (d2lmini/ops/update.py), so each rule is written once. The others
+# (AdaGrad, AdaDelta, Adamax, Nadam, DCASGD, SGLD) are Python in MXNet too; they work
+# on the raw arrays (numpy or cupy) in place: no temporary NDArrays, nothing recorded
+# by autograd.
 
 def _hyper(weight, *values):
-    """Hyperparameters as scalars of the weight's dtype. MXNet's kernels compute in
-    the weight's precision, so ``1 - beta2`` must be rounded as a float32 (not as a
+    """Hyperparameters as scalars of the weight's dtype. MXNet computes in the
+    weight's precision, so ``1 - beta2`` must be rounded as a float32 (not as a
     Python float) to reproduce MXNet's numbers."""
     to_dtype = weight._data.dtype.type
     return [to_dtype(v) for v in values]
 
 
-def _clip_fused(xp, g, bound):
-    """Clip ``g`` in place as MXNet's fused kernels do: only for a positive bound."""
-    if bound is not None and bound > 0:
-        xp.clip(g, -bound, bound, out=g)
+def _fused_kwargs(opt, **extra):
+    """The arguments every fused update gets from an optimizer: a clip of None or 0
+    means none (``-1``), as MXNet's optimizers pass it."""
+    kwargs = {'rescale_grad': opt.rescale_grad}
+    if opt.clip_gradient:
+        kwargs['clip_gradient'] = opt.clip_gradient
+    kwargs.update(extra)
+    return kwargs
+
+
+def _python_grad(opt, xp, weight, grad, wd=None):
+    """``clip(rescale_grad * grad (+ wd * weight), clip_gradient)`` as a new raw array,
+    for the rules MXNet writes in Python (which clip whenever a bound is set)."""
+    rescale, = _hyper(weight, opt.rescale_grad)
+    g = grad._data * rescale
+    if wd is not None:
+        g += wd * weight._data
+    if opt.clip_gradient is not None:
+        xp.clip(g, -opt.clip_gradient, opt.clip_gradient, out=g)
+    return g
 
 
 def _momentum_state(momentum, weight):
-    """The momentum buffer of SGD and NAG: zeros like ``weight``, or None without momentum."""
+    """The momentum buffer of SGD, NAG and LARS: zeros like ``weight``, or None
+    without momentum."""
     if momentum == 0.0:
         return None
     return zeros(weight.shape, weight.context, dtype=weight.dtype)
 
 
+class _MomentumMasterFirst:
+    """SGD, NAG and LARS keep, for a float16 weight with ``multi_precision``, the state
+    ``(momentum, float32 master copy)``: MXNet's order for these three (the other
+    optimizers keep ``(master, state)``)."""
+
+    def create_state_multi_precision(self, index, weight):
+        if self.multi_precision and weight.dtype == np.float16:
+            master = weight.astype(np.float32)
+            return (self.create_state(index, master), master)
+        if weight.dtype == np.float16:
+            warnings.warn('Accumulating with float16 in optimizer can lead to poor accuracy '
+                          'or slow convergence. Consider using multi_precision=True option '
+                          f'of the {type(self).__name__} optimizer', stacklevel=2)
+        return self.create_state(index, weight)
+
+    def update(self, index, weight, grad, state):
+        self._update_impl(index, weight, grad, state, multi_precision=False)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        mp = (self.multi_precision and weight.dtype == np.float16
+              and isinstance(state, (tuple, list)))
+        self._update_impl(index, weight, grad, state, multi_precision=mp)
+
+    def _sgd_step(self, weight, grad, state, lr, wd, momentum, multi_precision):
+        """One (momentum) SGD step with MXNet's fused operators."""
+        kwargs = _fused_kwargs(self)
+        if multi_precision:
+            mom, master = state
+            if mom is not None:
+                nd.multi_mp_sgd_mom_update(weight, grad, mom, master, out=weight,
+                                           lrs=(lr,), wds=(wd,), momentum=momentum,
+                                           num_weights=1, **kwargs)
+            else:
+                nd.multi_mp_sgd_update(weight, grad, master, out=weight, lrs=(lr,),
+                                       wds=(wd,), num_weights=1, **kwargs)
+        elif state is not None:
+            nd.multi_sgd_mom_update(weight, grad, state, out=weight, lrs=(lr,), wds=(wd,),
+                                    momentum=momentum, num_weights=1, **kwargs)
+        else:
+            nd.multi_sgd_update(weight, grad, out=weight, lrs=(lr,), wds=(wd,),
+                                num_weights=1, **kwargs)
+
+
 @register
-class SGD(Optimizer):
-    """Stochastic gradient descent, with momentum and weight decay.
+class SGD(_MomentumMasterFirst, Optimizer):
+    """Stochastic gradient descent, with momentum and weight decay
+    (``nd.multi_sgd_update`` and ``nd.multi_sgd_mom_update``, the operators MXNet
+    1.x's SGD calls).
 
     Without momentum::
 
@@ -284,10 +354,20 @@ class SGD(Optimizer):
 
     With momentum (the state ``mom`` starts at zero)::
 
-        mom = momentum * mom - lr * wd * weight - lr * grad
+        mom = momentum * mom - lr * (grad + wd * weight)
         weight = weight + mom
 
-    ``lazy_update`` only matters for sparse gradients, which d2lmini does not have.
+    With ``multi_precision`` a float16 weight's state is ``(mom, float32 master
+    copy)``. ``lazy_update`` only matters for sparse gradients, which d2lmini does
+    not have.
+
+    >>> import d2lmini as mx
+    >>> sgd = mx.optimizer.SGD(learning_rate=0.1, momentum=0.9)
+    >>> w = mx.nd.array([1.])
+    >>> mom = sgd.create_state(0, w)
+    >>> sgd.update(0, w, mx.nd.array([2.]), mom)
+    >>> round(float(w.asscalar()), 4), round(float(mom.asscalar()), 4)
+    (0.8, -0.2)
     """
 
     def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
@@ -298,34 +378,21 @@ class SGD(Optimizer):
     def create_state(self, index, weight):
         return _momentum_state(self.momentum, weight)
 
-    def update(self, index, weight, grad, state):
+    def _update_impl(self, index, weight, grad, state, multi_precision=False):
         self._update_count(index)
-        xp, w = weight.context.xp, weight._data
-        lr, wd, rescale, momentum = _hyper(weight, self._get_lr(index), self._get_wd(index),
-                                           self.rescale_grad, self.momentum)
-        if state is None and not (self.clip_gradient is not None and self.clip_gradient > 0):
-            # MXNet's multi_sgd_update order, which the Trainer uses:
-            # w + (-(lr * wd) * w - (lr * rescale) * grad); one pass when wd is 0
-            step = (lr * rescale) * grad._data
-            if wd:
-                step += (lr * wd) * w
-            w -= step
-            return
-        g = grad._data * rescale
-        _clip_fused(xp, g, self.clip_gradient)
-        if state is None:
-            w -= lr * (g + wd * w)
-        else:
-            mom = state._data
-            mom *= momentum
-            mom -= lr * wd * w
-            mom -= lr * g
-            w += mom
+        self._sgd_step(weight, grad, state, self._get_lr(index), self._get_wd(index),
+                       self.momentum, multi_precision)
 
 
 @register
-class NAG(Optimizer):
-    """Nesterov accelerated gradient: momentum that looks one step ahead.
+class ccSGD(SGD):  # noqa: N801 (MXNet's name)
+    """The same as :class:`SGD` (MXNet keeps the name for old code)."""
+
+
+@register
+class NAG(_MomentumMasterFirst, Optimizer):
+    """Nesterov accelerated gradient (``nd.nag_mom_update``): momentum that looks one
+    step ahead.
 
     With ``grad = clip(rescale_grad * grad, clip_gradient)`` and ``mom`` starting at
     zero::
@@ -334,9 +401,15 @@ class NAG(Optimizer):
         weight = weight + momentum * (momentum * mom - lr * step) - lr * step
         mom = momentum * mom - lr * (grad + wd * weight)
 
-    The last line uses the *new* weight: MXNet's fused kernel writes the weight
-    before it updates the momentum, and d2lmini follows it to give the same numbers.
-    Without momentum it is plain SGD.
+    The last line uses the *new* weight, as MXNet's fused kernel does when it writes
+    the weight in place. Without momentum it is plain SGD (``nd.sgd_update``).
+
+    >>> import d2lmini as mx
+    >>> nag = mx.optimizer.NAG(learning_rate=0.1, momentum=0.5)
+    >>> w = mx.nd.array([1.])
+    >>> nag.update(0, w, mx.nd.array([1.]), nag.create_state(0, w))
+    >>> round(float(w.asscalar()), 4)
+    0.85
     """
 
     def __init__(self, momentum=0.0, **kwargs):
@@ -346,27 +419,103 @@ class NAG(Optimizer):
     def create_state(self, index, weight):
         return _momentum_state(self.momentum, weight)
 
-    def update(self, index, weight, grad, state):
+    def _update_impl(self, index, weight, grad, state, multi_precision=False):
         self._update_count(index)
-        xp, w = weight.context.xp, weight._data
-        lr, wd, rescale, momentum = _hyper(weight, self._get_lr(index), self._get_wd(index),
-                                           self.rescale_grad, self.momentum)
-        g = grad._data * rescale
-        _clip_fused(xp, g, self.clip_gradient)
-        if state is None:  # SGD's step, in the order of MXNet's sgd_update kernel
-            w *= 1 - lr * wd
-            w -= lr * g
-            return
-        mom = state._data
-        step = g + wd * w
-        w += momentum * (momentum * mom - lr * step) - lr * step
-        mom *= momentum
-        mom -= lr * (g + wd * w)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        kwargs = _fused_kwargs(self)
+        if self.momentum > 0:
+            kwargs['momentum'] = self.momentum
+        if not multi_precision:
+            if state is not None:
+                nd.nag_mom_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs)
+            else:
+                nd.sgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
+        elif state[0] is not None:
+            nd.mp_nag_mom_update(weight, grad, state[0], state[1], out=weight, lr=lr, wd=wd,
+                                 **kwargs)
+        else:
+            nd.mp_sgd_update(weight, grad, state[1], out=weight, lr=lr, wd=wd, **kwargs)
+
+
+@register
+class LARS(_MomentumMasterFirst, Optimizer):
+    """Layer-wise adaptive rate scaling (You et al.): SGD with momentum whose learning
+    rate is scaled, per weight, by the ratio of the weight's norm to its gradient's::
+
+        lr_layer = lr * eta * |w| / (|rescale_grad * g| + wd * |w| + eps)
+
+    (just ``lr`` when either norm is zero, and for weights whose names end in
+    ``gamma``, ``beta`` or ``bias``). Weight decay applies only to names ending in
+    ``_weight``. With ``momentum_correction`` and a scheduler, the momentum is
+    scaled by ``lr_now / lr_before`` at each step.
+
+    >>> import d2lmini as mx
+    >>> lars = mx.optimizer.LARS(learning_rate=1.0, eta=0.5)
+    >>> w = mx.nd.array([3., 4.])
+    >>> lars.update(0, w, mx.nd.array([0., 10.]), None)   # lr_layer = 0.5 * 5 / 10
+    >>> w.asnumpy().tolist()
+    [3.0, 1.5]
+    """
+
+    def __init__(self, momentum=0.0, lazy_update=True, eta=0.001, eps=0,
+                 momentum_correction=True, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+        self.momentum_correction = momentum_correction
+        self.lazy_update = lazy_update
+        self.eta = eta
+        self.eps = eps
+        self.skip = 0
+        self.last_lr = None
+        self.cur_lr = None
+
+    def _get_lrs(self, indices):
+        # remembers the last two global learning rates, for momentum_correction
+        if self.cur_lr is not None:
+            self.last_lr = self.cur_lr
+        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        if self.cur_lr is None:
+            self.last_lr = lr
+        self.cur_lr = lr
+        return [lr * self._multiplier(index, self.lr_mult, 'lr_mult') for index in indices]
+
+    def set_wd_mult(self, args_wd_mult):
+        self.wd_mult = {}
+        for n in self.idx2name.values():
+            if not n.endswith('_weight'):
+                self.wd_mult[n] = 0.0
+        self.wd_mult.update(args_wd_mult)
+
+    def create_state(self, index, weight):
+        return _momentum_state(self.momentum, weight)
+
+    def _lars(self, index, weight, grad, lr, wd):
+        name = self.idx2name.get(index, str(index))
+        if name.endswith('gamma') or name.endswith('beta') or name.endswith('bias'):
+            return lr
+        xp = weight.context.xp
+        w = weight._data.astype(np.float32)
+        g = grad._data.astype(np.float32) * np.float32(self.rescale_grad)
+        w_norm, g_norm = float(xp.sqrt((w * w).sum())), float(xp.sqrt((g * g).sum()))
+        if w_norm > 0.0 and g_norm > 0.0:
+            return lr * (self.eta * w_norm / (g_norm + wd * w_norm + self.eps))
+        return lr
+
+    def _update_impl(self, index, weight, grad, state, multi_precision=False):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        momentum = self.momentum
+        if momentum > 0 and self.momentum_correction and self.last_lr != 0:
+            momentum = self.momentum * (self.cur_lr / self.last_lr)
+        master = state[1] if multi_precision else weight
+        lr = self._lars(index, master, grad, lr, wd)
+        self._sgd_step(weight, grad, state, lr, wd, momentum, multi_precision)
 
 
 @register
 class Adam(Optimizer):
-    """Adam: steps scaled by running averages of the gradient and its square.
+    """Adam (``nd.adam_update``): steps scaled by running averages of the gradient and
+    its square.
 
     At the ``t``-th update of a weight (``mean`` and ``var`` start at zero)::
 
@@ -378,6 +527,13 @@ class Adam(Optimizer):
 
     The bias correction of ``mean`` and ``var`` is folded into ``lr_t``, as MXNet 1.x
     does, which places ``epsilon`` slightly differently from the paper.
+
+    >>> import d2lmini as mx
+    >>> adam = mx.optimizer.Adam(learning_rate=0.1)
+    >>> w = mx.nd.array([1.])
+    >>> adam.update(0, w, mx.nd.array([5.]), adam.create_state(0, w))
+    >>> round(float(w.asscalar()), 4)            # a first step of lr, whatever the gradient
+    0.9
     """
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
@@ -396,23 +552,17 @@ class Adam(Optimizer):
         self._update_count(index)
         t = self._index_update_count[index]
         lr = self._get_lr(index) * math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
-        xp, w = weight.context.xp, weight._data
-        lr, wd, rescale, beta1, beta2, eps = _hyper(
-            weight, lr, self._get_wd(index), self.rescale_grad, self.beta1, self.beta2,
-            self.epsilon)
-        g = grad._data * rescale + wd * w
-        _clip_fused(xp, g, self.clip_gradient)
-        mean, var = state[0]._data, state[1]._data
-        mean *= beta1
-        mean += (1 - beta1) * g
-        var *= beta2
-        var += (1 - beta2) * g * g
-        w -= lr * mean / (xp.sqrt(var) + eps)
+        mean, var = state
+        nd.adam_update(weight, grad, mean, var, out=weight, lazy_update=self.lazy_update,
+                       lr=lr, wd=self._get_wd(index),
+                       **_fused_kwargs(self, beta1=self.beta1, beta2=self.beta2,
+                                       epsilon=self.epsilon))
 
 
 @register
 class RMSProp(Optimizer):
-    """RMSProp: steps divided by a running root mean square of the gradient.
+    """RMSProp (``nd.rmsprop_update``, ``nd.rmspropalex_update``): steps divided by a
+    running root mean square of the gradient.
 
     With ``grad = clip(rescale_grad * grad + wd * weight, clip_gradient)`` and all
     states starting at zero, Tieleman and Hinton's version (``centered=False``)::
@@ -429,6 +579,13 @@ class RMSProp(Optimizer):
         weight = weight + delta
 
     ``clip_weights`` then clips the weight to ``[-clip_weights, clip_weights]``.
+
+    >>> import d2lmini as mx
+    >>> rms = mx.optimizer.RMSProp(learning_rate=0.1, gamma1=0.75, epsilon=0)
+    >>> w = mx.nd.array([1.])
+    >>> rms.update(0, w, mx.nd.array([2.]), rms.create_state(0, w))
+    >>> round(float(w.asscalar()), 4)
+    0.8
     """
 
     def __init__(self, learning_rate=0.001, gamma1=0.9, gamma2=0.9, epsilon=1e-8,
@@ -447,25 +604,201 @@ class RMSProp(Optimizer):
 
     def update(self, index, weight, grad, state):
         self._update_count(index)
-        xp, w = weight.context.xp, weight._data
-        lr, wd, rescale, gamma1, gamma2, eps = _hyper(
-            weight, self._get_lr(index), self._get_wd(index), self.rescale_grad,
-            self.gamma1, self.gamma2, self.epsilon)
-        g = grad._data * rescale + wd * w
-        _clip_fused(xp, g, self.clip_gradient)
-        n = state[0]._data
-        n *= gamma1
-        n += (1 - gamma1) * xp.square(g)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        kwargs = _fused_kwargs(self, gamma1=self.gamma1, epsilon=self.epsilon)
+        if self.clip_weights:
+            kwargs['clip_weights'] = self.clip_weights
         if not self.centered:
-            w -= lr * (g / xp.sqrt(n + eps))
+            nd.rmsprop_update(weight, grad, state[0], out=weight, lr=lr, wd=wd, **kwargs)
         else:
-            mean_g, delta = state[1]._data, state[2]._data
-            mean_g *= gamma1
-            mean_g += (1 - gamma1) * g
-            delta *= gamma2
-            delta -= lr * g / xp.sqrt(n - xp.square(mean_g) + eps)
-            w += delta
-        _clip_fused(xp, w, self.clip_weights)
+            n, g, delta = state
+            nd.rmspropalex_update(weight, grad, n, g, delta, out=weight, lr=lr, wd=wd,
+                                  gamma2=self.gamma2, **kwargs)
+
+
+@register
+class Signum(Optimizer):
+    """Signum (Bernstein et al.): steps of ``lr`` along the sign of a momentum of the
+    gradients (``nd.signum_update``); without momentum, signSGD
+    (``nd.signsgd_update``)::
+
+        grad = clip(rescale_grad * grad, clip_gradient)
+        mom = momentum * mom - (1 - momentum) * (grad + wd * weight)
+        weight = (1 - lr * wd_lh) * weight + lr * sign(mom)
+
+    ``wd_lh`` is decoupled weight decay (Loshchilov and Hutter).
+
+    >>> import d2lmini as mx
+    >>> signum = mx.optimizer.Signum(learning_rate=0.1)
+    >>> w = mx.nd.array([1., 1.])
+    >>> signum.update(0, w, mx.nd.array([5., -0.01]), signum.create_state(0, w))
+    >>> w.asnumpy().tolist()
+    [0.8999999761581421, 1.100000023841858]
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.9, wd_lh=0.0, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.momentum = momentum
+        self.wd_lh = wd_lh
+
+    def create_state(self, index, weight):
+        return _momentum_state(self.momentum, weight)
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        kwargs = _fused_kwargs(self)
+        if self.momentum > 0:
+            kwargs['momentum'] = self.momentum
+        if self.wd_lh:
+            kwargs['wd_lh'] = self.wd_lh
+        if state is not None:
+            nd.signum_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs)
+        else:
+            kwargs.pop('wd_lh', None)
+            nd.signsgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
+
+
+@register
+class FTML(Optimizer):
+    """FTML, Follow the Moving Leader (Zheng and Kwok), with ``nd.ftml_update``::
+
+        grad = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        v = beta2 * v + (1 - beta2) * grad ** 2
+        d_t = (1 - beta1 ** t) / lr * (sqrt(v / (1 - beta2 ** t)) + epsilon)
+        z = beta1 * z + (1 - beta1) * grad - (d_t - beta1 * d) * weight
+        weight = -z / d_t
+
+    The state is ``(d, v, z)``, zeros at first.
+
+    >>> import d2lmini as mx
+    >>> ftml = mx.optimizer.FTML(learning_rate=0.1)
+    >>> w = mx.nd.array([1.])
+    >>> ftml.update(0, w, mx.nd.array([3.]), ftml.create_state(0, w))
+    >>> round(float(w.asscalar()), 3)
+    0.9
+    """
+
+    def __init__(self, beta1=0.6, beta2=0.999, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+
+    def create_state(self, index, weight):
+        return tuple(zeros(weight.shape, weight.context, dtype=weight.dtype)
+                     for _ in range(3))   # d, v, z
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        kwargs = {'beta1': self.beta1, 'beta2': self.beta2, 'epsilon': self.epsilon,
+                  'rescale_grad': self.rescale_grad, 't': self._index_update_count[index]}
+        if self.clip_gradient:
+            kwargs['clip_grad'] = self.clip_gradient
+        d, v, z = state
+        nd.ftml_update(weight, grad, d, v, z, out=weight, lr=self._get_lr(index),
+                       wd=self._get_wd(index), **kwargs)
+
+
+@register
+class Ftrl(Optimizer):
+    """FTRL-proximal (McMahan et al.), with ``nd.ftrl_update``; the default learning
+    rate is 0.1. The state is ``(z, n)``, zeros at first::
+
+        grad = clip(rescale_grad * grad, clip_gradient)
+        z = z + grad - (sqrt(n + grad ** 2) - sqrt(n)) * weight / lr
+        n = n + grad ** 2
+        weight = (sign(z) * lamda1 - z) / ((beta + sqrt(n)) / lr + wd) * (|z| > lamda1)
+
+    >>> import d2lmini as mx
+    >>> ftrl = mx.optimizer.Ftrl(learning_rate=0.5)
+    >>> w = mx.nd.array([0.])
+    >>> ftrl.update(0, w, mx.nd.array([1.]), ftrl.create_state(0, w))
+    >>> round(float(w.asscalar()), 4)      # (0.01 - 1) / ((1 + 1) / 0.5)
+    -0.2475
+    """
+
+    def __init__(self, lamda1=0.01, learning_rate=0.1, beta=1, **kwargs):
+        super().__init__(**kwargs)
+        self.lamda1 = lamda1
+        self.beta = beta
+        self.lr = learning_rate
+
+    def create_state(self, index, weight):
+        return (zeros(weight.shape, weight.context),   # z
+                zeros(weight.shape, weight.context))   # n
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        z, n = state
+        nd.ftrl_update(weight, grad, z, n, out=weight, lr=self._get_lr(index),
+                       wd=self._get_wd(index),
+                       **_fused_kwargs(self, lamda1=self.lamda1, beta=self.beta))
+
+
+@register
+class LAMB(Optimizer):
+    """LAMB (You et al.): Adam's direction with weight decay, scaled per weight by a
+    trust ratio (``nd.lamb_update_phase1`` then ``nd.lamb_update_phase2``)::
+
+        grad = clip(rescale_grad * grad, clip_gradient)
+        mean = beta1 * mean + (1 - beta1) * grad
+        var = beta2 * var + (1 - beta2) * grad ** 2
+        with bias_correction: mean_hat = mean / (1 - beta1 ** t), var_hat likewise
+        g = mean_hat / (sqrt(var_hat) + epsilon) + wd * weight
+        r1 = clip(|weight|, lower_bound, upper_bound); r2 = |g|
+        weight = weight - lr * (r1 / r2 if r1 > 0 and r2 > 0 else 1) * g
+
+    >>> import d2lmini as mx
+    >>> lamb = mx.optimizer.LAMB(learning_rate=0.1)
+    >>> w = mx.nd.array([3., 4.])
+    >>> lamb.update(0, w, mx.nd.array([1., 0.]), lamb.create_state(0, w))
+    >>> [round(x, 4) for x in w.asnumpy().tolist()]
+    [2.5, 4.0]
+    """
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6,
+                 lower_bound=None, upper_bound=None, bias_correction=True, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.lower_bound = lower_bound
+        self.upper_bound = upper_bound
+        self.bias_correction = bias_correction
+
+    def create_state(self, index, weight):
+        return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # mean
+                zeros(weight.shape, weight.context, dtype=weight.dtype))   # var
+
+    def _update_impl(self, index, weight, grad, state, multi_precision):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        kwargs = _fused_kwargs(self, beta1=self.beta1, beta2=self.beta2,
+                               epsilon=self.epsilon, bias_correction=self.bias_correction,
+                               t=self._index_update_count[index])
+        bounds = {}
+        if self.lower_bound:
+            bounds['lower_bound'] = self.lower_bound
+        if self.upper_bound:
+            bounds['upper_bound'] = self.upper_bound
+        if multi_precision:
+            master, (mean, var) = state
+            g = nd.mp_lamb_update_phase1(weight, grad, mean, var, master, wd=wd, **kwargs)
+            nd.mp_lamb_update_phase2(weight, g, master.norm(), g.norm(), master, lr=lr,
+                                     out=weight, **bounds)
+        else:
+            mean, var = state
+            g = nd.lamb_update_phase1(weight, grad, mean, var, wd=wd, **kwargs)
+            nd.lamb_update_phase2(weight, g, weight.norm(), g.norm(), lr=lr, out=weight,
+                                  **bounds)
+
+    def update(self, index, weight, grad, state):
+        self._update_impl(index, weight, grad, state, multi_precision=False)
+
+    def update_multi_precision(self, index, weight, grad, state):
+        mp = self.multi_precision and weight.dtype == np.float16
+        self._update_impl(index, weight, grad, state, multi_precision=mp)
 
 
 @register
@@ -489,11 +822,9 @@ class AdaGrad(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_count(index)
         xp, w = weight.context.xp, weight._data
-        lr, wd, rescale, eps = _hyper(weight, self._get_lr(index), self._get_wd(index),
-                                      self.rescale_grad, self.float_stable_eps)
-        g = grad._data * rescale
-        if self.clip_gradient is not None:
-            xp.clip(g, -self.clip_gradient, self.clip_gradient, out=g)
+        lr, wd, eps = _hyper(weight, self._get_lr(index), self._get_wd(index),
+                             self.float_stable_eps)
+        g = _python_grad(self, xp, weight, grad)
         history = state._data
         history += xp.square(g)
         w += (g / xp.sqrt(history + eps) + w * wd) * -lr
@@ -528,10 +859,8 @@ class AdaDelta(Optimizer):
         wd = self._get_wd(index)
         self._update_count(index)
         xp, w = weight.context.xp, weight._data
-        wd, rescale, rho, eps = _hyper(weight, wd, self.rescale_grad, self.rho, self.epsilon)
-        g = grad._data * rescale
-        if self.clip_gradient is not None:
-            xp.clip(g, -self.clip_gradient, self.clip_gradient, out=g)
+        wd, rho, eps = _hyper(weight, wd, self.rho, self.epsilon)
+        g = _python_grad(self, xp, weight, grad)
         acc_g, acc_delta = state[0]._data, state[1]._data
         acc_g *= rho
         acc_g += (1 - rho) * g * g
@@ -539,6 +868,164 @@ class AdaDelta(Optimizer):
         acc_delta *= rho
         acc_delta += (1 - rho) * delta * delta
         w -= delta + wd * w
+
+
+@register
+class Adamax(Optimizer):
+    """AdaMax (Kingma and Ba): Adam with the infinity norm. At the ``t``-th update::
+
+        grad = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        m = beta1 * m + (1 - beta1) * grad
+        u = maximum(beta2 * u, |grad|)
+        weight = weight - lr / (1 - beta1 ** t) * m / u
+
+    >>> import d2lmini as mx
+    >>> adamax = mx.optimizer.Adamax(learning_rate=0.1)
+    >>> w = mx.nd.array([1.])
+    >>> adamax.update(0, w, mx.nd.array([-4.]), adamax.create_state(0, w))
+    >>> round(float(w.asscalar()), 4)
+    1.1
+    """
+
+    def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+
+    def create_state(self, index, weight):
+        return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # m
+                zeros(weight.shape, weight.context, dtype=weight.dtype))   # u
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        t = self._index_update_count[index]
+        xp, w = weight.context.xp, weight._data
+        lr, wd, beta1, beta2 = _hyper(weight, self._get_lr(index) / (1. - self.beta1 ** t),
+                                      self._get_wd(index), self.beta1, self.beta2)
+        g = _python_grad(self, xp, weight, grad, wd)
+        m, u = state[0]._data, state[1]._data
+        m *= beta1
+        m += (1 - beta1) * g
+        xp.maximum(beta2 * u, xp.abs(g), out=u)
+        w -= lr * m / u
+
+
+@register
+class Nadam(Optimizer):
+    """Nadam (Dozat): Adam with Nesterov momentum and a momentum schedule. At the
+    ``t``-th update, with ``mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * schedule_decay))``
+    and ``m_schedule`` the product of the ``mu`` so far::
+
+        grad = clip(rescale_grad * grad + wd * weight, clip_gradient)
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad ** 2
+        m_bar = (1 - mu_t) * grad / (1 - m_schedule)
+                + mu_{t+1} * m / (1 - m_schedule * mu_{t+1})
+        weight = weight - lr * m_bar / (sqrt(v / (1 - beta2 ** t)) + epsilon)
+
+    As in MXNet, ``m_schedule`` is one number for the optimizer, advanced at every
+    update of any weight.
+    """
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 schedule_decay=0.004, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.schedule_decay = schedule_decay
+        self.m_schedule = 1.
+
+    def create_state(self, index, weight):
+        return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # m
+                zeros(weight.shape, weight.context, dtype=weight.dtype))   # v
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        t = self._index_update_count[index]
+        xp, w = weight.context.xp, weight._data
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        mu_t = self.beta1 * (1. - 0.5 * (pow(0.96, t * self.schedule_decay)))
+        mu_next = self.beta1 * (1. - 0.5 * (pow(0.96, (t + 1) * self.schedule_decay)))
+        self.m_schedule = self.m_schedule * mu_t
+        m_schedule_next = self.m_schedule * mu_next
+        lr, wd, beta1, beta2, eps = _hyper(weight, lr, wd, self.beta1, self.beta2,
+                                           self.epsilon)
+        c_grad, c_m, c_v, c_mu_t, c_mu_next = _hyper(
+            weight, 1. - self.m_schedule, 1. - m_schedule_next, 1. - pow(self.beta2, t),
+            1. - mu_t, mu_next)
+        g = _python_grad(self, xp, weight, grad, wd)
+        m, v = state[0]._data, state[1]._data
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        m_bar = c_mu_t * (g / c_grad) + c_mu_next * (m / c_m)
+        w -= lr * m_bar / (xp.sqrt(v / c_v) + eps)
+
+
+@register
+class SGLD(Optimizer):
+    """Stochastic gradient Langevin dynamics (Welling and Teh): half an SGD step plus
+    Gaussian noise of variance ``lr``, so the weights sample from the posterior::
+
+        grad = clip(rescale_grad * grad, clip_gradient)
+        weight = weight - lr / 2 * (grad + wd * weight) + normal(0, sqrt(lr))
+    """
+
+    def create_state(self, index, weight):
+        return None
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        xp, w = weight.context.xp, weight._data
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        g = _python_grad(self, xp, weight, grad)
+        half, wd_t = _hyper(weight, lr / 2, wd)
+        w += -half * (g + wd_t * w)
+        noise = _random.normal(0, math.sqrt(lr), shape=weight.shape, dtype=weight.dtype,
+                               ctx=weight.context)
+        w += noise._data
+
+
+@register
+class DCASGD(Optimizer):
+    """Delay-compensated asynchronous SGD (Zheng et al.). The state is ``(mom,
+    previous weight)``; ``mom`` is None without momentum::
+
+        grad = clip(rescale_grad * grad, clip_gradient)
+        step = -lr * (grad + wd * weight + lamda * grad ** 2 * (weight - previous))
+        mom = momentum * mom + step        (or just step without momentum)
+        previous = weight
+        weight = weight + mom
+
+    (MXNet 1.9.1 fails with momentum, testing ``if mom:`` on an array; d2lmini runs
+    the rule above.)
+    """
+
+    def __init__(self, momentum=0.0, lamda=0.04, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+        self.weight_previous = {}
+        self.lamda = lamda
+
+    def create_state(self, index, weight):
+        return (_momentum_state(self.momentum, weight), weight.copy())
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        xp, w = weight.context.xp, weight._data
+        lr, wd, lamda, momentum = _hyper(weight, self._get_lr(index), self._get_wd(index),
+                                         self.lamda, self.momentum)
+        g = _python_grad(self, xp, weight, grad)
+        mom, previous = state
+        step = -lr * (g + wd * w + lamda * g * g * (w - previous._data))
+        if mom is not None:
+            mom._data *= momentum
+            mom._data += step
+            step = mom._data
+        previous._data[...] = w
+        w += step
 
 
 # ------------------------------------------------------------------ the updater
@@ -646,8 +1133,8 @@ def loads_states(data):
     """The ``(states, optimizer or None)`` in bytes written by :func:`dumps_states`."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        doc = json.loads(zf.read('states.json'))
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        doc = json.loads(_read_entry(zf, 'states.json', len(data)))
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error) as e:
         raise ValueError(f'not an optimizer states file written by d2lmini: {e}') from None
     if not isinstance(doc, dict) or doc.get('format') != _FORMAT:
         raise ValueError('not an optimizer states file written by d2lmini')
@@ -664,6 +1151,59 @@ def loads_states(data):
     if not isinstance(states, dict):
         raise ValueError('corrupt optimizer states file: states must be a dict')
     return states, optimizer
+
+
+# The largest ratio of uncompressed to compressed size that deflate can reach; an entry
+# claiming more is forged.
+_MAX_DEFLATE_RATIO = 1032
+
+
+def _entry_size(zf, name, archive_size):
+    """The uncompressed size entry ``name`` declares, once checked against the bytes the
+    archive really holds: nothing is allocated for a size a forged file merely claims."""
+    info = zf.getinfo(name)
+    check_size(info.compress_size, archive_size - info.header_offset, f'entry {name}')
+    most = (info.compress_size if info.compress_type == zipfile.ZIP_STORED
+            else info.compress_size * _MAX_DEFLATE_RATIO + 64)
+    if info.file_size > most:
+        raise ValueError(f'entry {name} claims {info.file_size} bytes but holds at most {most}')
+    return info, info.file_size
+
+
+def _archive_size(zf):
+    where = zf.fp.tell()
+    size = zf.fp.seek(0, io.SEEK_END)
+    zf.fp.seek(where)
+    return size
+
+
+def _read_entry(zf, name, archive_size):
+    info, size = _entry_size(zf, name, archive_size)
+    with zf.open(info) as f:
+        return read_exactly(f, size, f'entry {name}')
+
+
+def _read_npy(zf, name):
+    """The array in .npy entry ``name``: its header's shape is checked against the
+    entry's size before the array is allocated, and nothing is unpickled."""
+    info, size = _entry_size(zf, name, _archive_size(zf))
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f'entry {name}: .npy format version {version} is not supported')
+        if dtype.hasobject:
+            raise ValueError(f'entry {name} holds Python objects, which are never unpickled')
+        nbytes = math.prod(shape) * dtype.itemsize
+        what = f'entry {name} (dtype {dtype}, shape {shape})'
+        check_size(nbytes, size - f.tell(), what)
+        raw = read_exactly(f, nbytes, what)
+    data = np.frombuffer(raw, dtype=dtype, count=math.prod(shape))
+    order = 'F' if fortran_order else 'C'
+    return data.reshape(shape, order=order).astype(dtype.newbyteorder('='), order='C')
 
 
 def _encode_optimizer(optimizer, arrays):
@@ -730,9 +1270,8 @@ def _decode(value, zf):
         return {_decode(k, zf): _decode(v, zf) for k, v in value['dict']}
     if 'ndarray' in value:
         try:
-            with zf.open(value['ndarray']) as f:
-                data = np.lib.format.read_array(f, allow_pickle=False)
-        except (KeyError, ValueError) as e:
+            data = _read_npy(zf, value['ndarray'])
+        except (KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             raise ValueError(f'corrupt optimizer states file: {e}') from None
         return array(data, dtype=data.dtype)
     if 'lr_scheduler' in value:

@@ -334,8 +334,8 @@ def test_num_update_counts_the_most_updated_weight():
 
 def test_updater_counts_each_device_separately():
     o = opt.create('adam')
-    updater = opt.get_updater(o)
-    for ctx in (mx.cpu(0), mx.cpu(1)):
+    for ctx in (mx.cpu(0), mx.cpu(1)):   # one updater per device, as a Trainer keeps
+        updater = opt.get_updater(o)
         w = mx.nd.array([1.], ctx=ctx)
         updater(0, mx.nd.array([1.], ctx=ctx), w)
     assert o._all_index_update_counts == {0: {0: 1}, 1: {0: 1}}
@@ -375,7 +375,7 @@ def test_multi_precision_keeps_a_float32_master_copy():
     o = opt.create('sgd', learning_rate=1e-4, multi_precision=True)
     w = mx.nd.array([1.], dtype='float16')
     state = o.create_state_multi_precision(0, w)
-    master = state[0]
+    master = state[1]   # MXNet's SGD keeps (momentum, master copy)
     assert master.dtype == np.float32
     for _ in range(10):  # 1e-4 steps vanish in float16 (spacing near 1 is ~1e-3)
         o.update_multi_precision(0, w, mx.nd.array([1.], dtype='float16'), state)
