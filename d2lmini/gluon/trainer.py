@@ -23,10 +23,14 @@ update and the copies stay equal.
 [0.9 0.8]
 <NDArray 2 @cpu(0)>
 """
+import os
 import weakref
 
 from .. import autograd
+from .. import kvstore as kvs
+from ..kvstore import KVStore
 from .. import optimizer as opt
+from ..fileio import write_bytes_atomically
 from .parameter import Parameter, ParameterDict
 
 __all__ = ['Trainer']
@@ -40,14 +44,19 @@ class Trainer:
     optimizer : an optimizer name (``'sgd'``, ``'adam'``, ...) or an Optimizer
     optimizer_params : the keyword arguments for the optimizer, e.g.
         ``{'learning_rate': 0.1, 'wd': 1e-4}`` (only with an optimizer name)
-    kvstore : how gradients of parameters on several devices are combined;
-        ``'device'`` or ``'local'`` sum them, ``None`` leaves every copy to its own
-        gradient (the copies then drift apart)
-    compression_params : gradient compression is not supported; must be None
-    update_on_kvstore : in MXNet, whether the update runs where the gradients are
-        summed. d2lmini always updates every copy on its own device, which gives the
-        same numbers; as in MXNet, ``allreduce_grads()`` and ``update()`` need
-        ``update_on_kvstore=False`` when there are several devices.
+    kvstore : how gradients of parameters on several devices are combined: a
+        :class:`~d2lmini.kvstore.KVStore`, or the name of one to create
+        (``'device'``, ``'local'``) when there are several devices; ``None``
+        leaves every copy to its own gradient (the copies then drift apart)
+    compression_params : gradient compression for the store, e.g.
+        ``{'type': '2bit', 'threshold': 0.5}`` (see
+        :meth:`~d2lmini.kvstore.KVStore.set_gradient_compression`)
+    update_on_kvstore : whether the store runs the optimizer (the weights are
+        pushed gradients and pulled back) instead of every device updating its own
+        copy. None chooses as MXNet does: True whenever there is a store (unless
+        ``MXNET_UPDATE_ON_KVSTORE=0``, or a ``'local'`` store holds a parameter of
+        more than 16M elements). As in MXNet, ``allreduce_grads()`` and
+        ``update()`` need it False.
     """
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore='device',
@@ -66,18 +75,59 @@ class Trainer:
             self._param2idx[param.name] = i
             self._params.append(param)
             param._trainer = weakref.ref(self)  # a weak link, as in MXNet: no cycle
-        if compression_params is not None:
-            raise ValueError('gradient compression is not supported by d2lmini: pass '
-                             'compression_params=None')
         self._compression_params = compression_params
         self._contexts = self._check_contexts()
         self._init_optimizer(optimizer, optimizer_params or {})
         self._scale = self._optimizer.rescale_grad
-        self._kvstore = _kvstore_type(kvstore, len(self._contexts))
-        if self._kvstore is None:
-            self._update_on_kvstore = None
+        _check_kvstore_arg(kvstore)
+        # the store is made on the first step, once every parameter has its data
+        self._kvstore_params = {'kvstore': kvstore, 'update_on_kvstore': update_on_kvstore}
+        self._kv_initialized = False
+        self._kvstore = None
+        self._update_on_kvstore = None
+        self._params_to_init = []
+
+    def _init_kvstore(self):
+        """Create the store (MXNet's rules for ``update_on_kvstore``), set its
+        compression and optimizer, and give it every parameter's value."""
+        config = self._kvstore_params
+        self._contexts = self._check_contexts()
+        arrays = [p.data(self._contexts[0]) for p in self._params if p._data is not None]
+        kvstore, update_on_kvstore = _create_kvstore(config['kvstore'], len(self._contexts),
+                                                     arrays)
+        if config['update_on_kvstore'] is not None:
+            update_on_kvstore = config['update_on_kvstore']
+        if kvstore is not None:
+            if self._compression_params:
+                kvstore.set_gradient_compression(self._compression_params)
+            if update_on_kvstore:
+                kvstore.set_optimizer(self._optimizer)
+            self._kvstore = kvstore
+            self._update_on_kvstore = update_on_kvstore
         else:
-            self._update_on_kvstore = True if update_on_kvstore is None else update_on_kvstore
+            self._kvstore = None
+            self._update_on_kvstore = None
+        self._kv_initialized = True
+        self._params_to_init = list(self._params)
+
+    def _init_params(self):
+        """Put the parameters' values in the store (each key once); a parameter
+        still waiting for its shape waits for a later step."""
+        waiting = []
+        if self._kvstore:
+            for param in self._params_to_init:
+                if param._data is None:
+                    waiting.append(param)
+                    continue
+                datas = param.list_data()
+                self._kvstore.broadcast(self._param2idx[param.name], datas[0], datas)
+        self._params_to_init = waiting
+
+    def _ready(self):
+        if not self._kv_initialized:
+            self._init_kvstore()
+        if self._params_to_init:
+            self._init_params()
 
     def _check_contexts(self):
         contexts = None
@@ -130,6 +180,7 @@ class Trainer:
         network was not used), unless ``ignore_stale_grad=True``, which skips it.
         """
         self._optimizer.rescale_grad = self._scale / batch_size
+        self._ready()
         self._allreduce_grads()
         self._update(ignore_stale_grad)
 
@@ -137,12 +188,14 @@ class Trainer:
         """Sum each parameter's gradients over its devices, in place: the first half
         of ``step``, for work on the summed gradients (e.g. clipping) before
         ``update``."""
+        self._ready()
         self._check_not_on_kvstore('allreduce_grads()')
         self._allreduce_grads()
 
     def update(self, batch_size, ignore_stale_grad=False):
         """The second half of ``step``: apply the optimizer to the gradients as they
         are (call ``allreduce_grads`` first when there are several devices)."""
+        self._ready()
         self._check_not_on_kvstore('update()')
         self._optimizer.rescale_grad = self._scale / batch_size
         self._update(ignore_stale_grad)
@@ -156,17 +209,16 @@ class Trainer:
         if not self._kvstore:
             return
         with autograd.pause():
-            for param in self._params:
+            for i, param in enumerate(self._params):
                 if param.grad_req == 'null':
                     continue
-                grads = param.list_grad()
-                if len(grads) < 2:
-                    continue
-                total = grads[0].copy()
-                for g in grads[1:]:
-                    total += g.as_in_context(total.context)
-                for g in grads:
-                    total.copyto(g)
+                if self._update_on_kvstore:
+                    # the store sums the gradients, updates its weight, and every
+                    # device gets the new weight
+                    self._kvstore.pushpull(i, param.list_grad(), out=param.list_data(),
+                                           priority=-i)
+                else:
+                    self._kvstore.pushpull(i, param.list_grad(), priority=-i)
 
     def _update(self, ignore_stale_grad=False):
         updates = [[] for _ in self._updaters]  # (index, grad, weight) per device
@@ -185,6 +237,10 @@ class Trainer:
                             'intentionally only using a subset, call step with '
                             'ignore_stale_grad=True to suppress this warning and skip '
                             'updating of Parameters with stale gradient')
+            if self._kvstore and self._update_on_kvstore:
+                for data in datas:
+                    _mark_grad_used(data)
+                continue     # the store has updated the weights already
             for upd, data, grad in zip(updates, datas, param.list_grad()):
                 if not ignore_stale_grad or _grad_is_fresh(data):
                     upd.append((i, grad, data))
@@ -202,14 +258,43 @@ class Trainer:
 
         The file is a zip archive described in :mod:`d2lmini.optimizer`. The
         parameters' ``lr_mult`` and ``wd_mult`` are not saved, as in MXNet; the states
-        of the first device are saved, the others being equal.
+        of the first device are saved, the others being equal. The states are turned
+        into bytes before the file is touched, and the file is replaced in one step
+        (:func:`d2lmini.fileio.atomic_write`): a save that fails, even halfway through
+        writing, leaves the previous file as it was. (MXNet truncates it first.)
+
+        >>> import os, tempfile
+        >>> import d2lmini as mx
+        >>> w = mx.gluon.Parameter('w', shape=(2,))
+        >>> w.initialize(mx.init.One())
+        >>> trainer = Trainer([w], 'sgd', {'learning_rate': 0.1, 'momentum': 0.9})
+        >>> fname = os.path.join(tempfile.mkdtemp(), 'trainer.states')
+        >>> trainer.save_states(fname)
+        >>> trainer.load_states(fname)
+        >>> trainer.optimizer.momentum
+        0.9
         """
-        with open(fname, 'wb') as f:
-            f.write(self._updaters[0].get_states(dump_optimizer=True))
+        self._ready()
+        if self._update_on_kvstore:
+            assert not self._params_to_init, ('Cannot save trainer states when some '
+                                              'parameters are not yet initialized in kvstore.')
+            self._kvstore.save_optimizer_states(fname, dump_optimizer=True)  # atomic too
+            return
+        states = self._updaters[0].get_states(dump_optimizer=True)
+        write_bytes_atomically(fname, states)
 
     def load_states(self, fname):
         """Load what ``save_states`` wrote: the optimizer is replaced by the saved one
-        (``trainer.optimizer`` is a new object) and every device gets the states."""
+        (``trainer.optimizer`` is a new object) and every device gets the states.
+
+        A damaged or forged file raises ``ValueError`` before anything is changed;
+        sizes it declares are checked against its length before any allocation."""
+        self._ready()
+        if self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            self._optimizer = self._kvstore._updater.optimizer
+            self._optimizer.param_dict = {i: param for i, param in enumerate(self._params)}
+            return
         with open(fname, 'rb') as f:
             states = f.read()
         for updater in self._updaters:
@@ -219,17 +304,36 @@ class Trainer:
         self._optimizer.param_dict = {i: param for i, param in enumerate(self._params)}
 
 
-def _kvstore_type(kvstore, num_device):
-    """The kind of gradient summation to use: None for a single device (nothing to
-    sum) or no kvstore, else the kvstore's name."""
-    if kvstore is None:
-        return None
+def _check_kvstore_arg(kvstore):
+    """MXNet's errors for a kvstore argument that cannot work, at construction."""
+    if kvstore is None or isinstance(kvstore, KVStore):
+        return
     if not isinstance(kvstore, str):
         raise TypeError('kvstore must be KVStore, str or None')
     if kvstore.startswith('dist') or kvstore in ('horovod', 'byteps'):
         raise ValueError(f"kvstore '{kvstore}' is for training on several machines, which "
                          "d2lmini does not do; use 'device' or 'local'")
-    return kvstore if num_device > 1 else None
+
+
+def _create_kvstore(kvstore, num_device, arrays):
+    """``(store or None, update_on_kvstore)`` as MXNet chooses them: a store object
+    is used as given; a name makes a store only for several devices; the store
+    runs the optimizer unless ``MXNET_UPDATE_ON_KVSTORE=0`` or a ``'local'`` store
+    would hold a parameter of more than 16M elements."""
+    update_on_kvstore = bool(int(os.getenv('MXNET_UPDATE_ON_KVSTORE', '1')))
+    if kvstore is None:
+        kv = None
+    elif isinstance(kvstore, KVStore):
+        kv = kvstore
+    elif num_device == 1:
+        kv = None       # nothing to add up on one device
+    else:
+        kv = kvs.create(kvstore)
+        if kvstore == 'local' and arrays and max(a.size for a in arrays) > 1024 * 1024 * 16:
+            update_on_kvstore = False
+    if kv is None:
+        return None, False
+    return kv, update_on_kvstore and kv.is_capable(KVStore.OPTIMIZER)
 
 
 # ------------------------------------------------------------------ stale gradients

@@ -287,6 +287,51 @@ class LayerNorm(_Layer):
         return f'{type(self).__name__}({content}, in_channels={self.gamma.shape[0]})'
 
 
+class GroupNorm(_Layer):
+    """Group normalisation: the channels (axis 1) are split into ``num_groups``
+    groups, and every group of every example is standardised over its channels
+    and positions, then scaled by ``gamma`` and shifted by ``beta``. As in MXNet
+    1.x, ``gamma`` and ``beta`` have one value per group (shape
+    ``(num_groups,)``), so their shapes are known before any data. It behaves the
+    same in training and prediction.
+
+    >>> import d2lmini as mx
+    >>> from d2lmini.gluon import nn
+    >>> layer = nn.GroupNorm(num_groups=2)
+    >>> layer
+    GroupNorm(eps=1e-05, num_groups=2, center=True, scale=True)
+    >>> layer.initialize()
+    >>> layer(mx.nd.array([[[1, 3], [0, 10]]])).asnumpy().round(4)
+    array([[[-1.,  1.],
+            [-1.,  1.]]], dtype=float32)
+    >>> layer.gamma.shape
+    (2,)
+    """
+
+    def __init__(self, num_groups=1, epsilon=1e-5, center=True, scale=True,
+                 beta_initializer='zeros', gamma_initializer='ones', prefix=None,
+                 params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._kwargs = {'eps': epsilon, 'num_groups': num_groups, 'center': center,
+                        'scale': scale}
+        self._num_groups = num_groups
+        self._epsilon = epsilon
+        self._scale_and_shift(num_groups, scale, center, gamma_initializer, beta_initializer)
+
+    def _inspect(self, x):
+        if x.ndim < 2 or x.shape[1] % self._num_groups:
+            raise self._input_error(x, f'data whose axis 1 splits into {self._num_groups} '
+                                       'groups')
+
+    def hybrid_forward(self, F, data, gamma, beta):
+        return F.GroupNorm(data, gamma=gamma, beta=beta, num_groups=self._num_groups,
+                           eps=self._epsilon)
+
+    def __repr__(self):
+        content = ', '.join(f'{k}={v!r}' for k, v in self._kwargs.items())
+        return f'{type(self).__name__}({content})'
+
+
 # ---------------------------------------------------------------------- Embedding
 class Embedding(_Layer):
     """Map integer indices (tokens) to dense vectors: row ``i`` of ``weight``
@@ -406,5 +451,5 @@ class HybridLambda(HybridBlock):
         return f'{type(self).__name__}({self._func_name})'
 
 
-__all__ = ['Dense', 'Dropout', 'BatchNorm', 'InstanceNorm', 'LayerNorm', 'Embedding',
+__all__ = ['Dense', 'Dropout', 'BatchNorm', 'InstanceNorm', 'LayerNorm', 'GroupNorm', 'Embedding',
            'Flatten', 'Lambda', 'HybridLambda']

@@ -1,0 +1,9 @@
+"""``gluon.contrib``: layers outside Gluon's core, as in MXNet 1.x.
+
+>>> from d2lmini import gluon
+>>> gluon.contrib.nn.Identity()
+Identity(
+<BLANKLINE>
+)
+"""
+from . import nn  # noqa: F401

@@ -1,0 +1,233 @@
+"""Concurrent containers, Identity, SparseEmbedding, SyncBatchNorm, PixelShuffle.
+
+>>> import d2lmini as mx
+>>> from d2lmini.gluon import nn
+>>> from d2lmini.gluon.contrib.nn import HybridConcurrent, Identity
+>>> net = HybridConcurrent(axis=1)
+>>> net.add(nn.Dense(3), Identity())
+>>> net.initialize()
+>>> net(mx.nd.ones((2, 4))).shape
+(2, 7)
+"""
+import warnings
+
+from .... import ndarray as nd
+from ....base import numeric_types
+from ...block import HybridBlock
+from ...nn import BatchNorm, Embedding, HybridSequential, Sequential
+
+
+class Concurrent(Sequential):
+    """Run every child on the same input and concatenate their outputs along
+    ``axis`` (Inception's branches).
+
+    >>> import d2lmini as mx
+    >>> from d2lmini.gluon import nn
+    >>> net = Concurrent(axis=1)
+    >>> net.add(nn.Lambda(lambda x: x * 2), Identity())
+    >>> net(mx.nd.ones((1, 2)))
+    <BLANKLINE>
+    [[2. 2. 1. 1.]]
+    <NDArray 1x4 @cpu(0)>
+    """
+
+    def __init__(self, axis=-1, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self.axis = axis
+
+    def forward(self, x):
+        out = [block(x) for block in self._children.values()]
+        return nd.concat(*out, dim=self.axis)
+
+
+class HybridConcurrent(HybridSequential):
+    """The hybridizable :class:`Concurrent`: every child runs on the same input,
+    and the outputs are concatenated along ``axis``.
+
+    >>> import d2lmini as mx
+    >>> from d2lmini.gluon import nn
+    >>> net = HybridConcurrent(axis=-1)
+    >>> net.add(nn.Dense(2), nn.Dense(3))
+    >>> net.initialize()
+    >>> net.hybridize()
+    >>> net(mx.nd.ones((4, 5))).shape
+    (4, 5)
+    """
+
+    def __init__(self, axis=-1, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self.axis = axis
+
+    def forward(self, x, *args):
+        # not HybridSequential's chaining: every child sees the same input
+        return HybridBlock.forward(self, x, *args)
+
+    def hybrid_forward(self, F, x):
+        out = [block(x) for block in self._children.values()]
+        return F.concat(*out, dim=self.axis)
+
+
+class Identity(HybridBlock):
+    """Return the input unchanged: a branch of a :class:`HybridConcurrent` that
+    passes the data through (a residual connection).
+
+    >>> import d2lmini as mx
+    >>> Identity()(mx.nd.array([1, 2]))
+    <BLANKLINE>
+    [1. 2.]
+    <NDArray 2 @cpu(0)>
+    """
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+
+    def hybrid_forward(self, F, x):
+        return x
+
+
+class SparseEmbedding(Embedding):
+    """An :class:`~d2lmini.gluon.nn.Embedding` whose weight gets row-sparse
+    gradients in MXNet. d2lmini has dense arrays only: the gradient is dense
+    (with zero rows for the indices not looked up), which gives the same
+    updates for optimizers that skip nothing.
+
+    >>> import d2lmini as mx
+    >>> layer = SparseEmbedding(10, 4)
+    >>> layer
+    SparseEmbedding(10 -> 4, float32)
+    >>> layer.initialize()
+    >>> layer(mx.nd.array([1, 2])).shape
+    (2, 4)
+    """
+
+    def __init__(self, input_dim, output_dim, dtype='float32', weight_initializer=None,
+                 prefix=None, params=None):
+        super().__init__(input_dim, output_dim, dtype=dtype,
+                         weight_initializer=weight_initializer, sparse_grad=True,
+                         prefix=prefix, params=params)
+
+
+class SyncBatchNorm(BatchNorm):
+    """Batch normalisation whose statistics MXNet gathers across the devices of
+    one machine. d2lmini runs each device's batch on its own, so this is
+    :class:`~d2lmini.gluon.nn.BatchNorm` over the batch each device sees (the
+    same numbers as MXNet with one device). ``num_devices`` is kept for the
+    printed form; as in MXNet, leaving it out warns.
+
+    >>> import d2lmini as mx
+    >>> layer = SyncBatchNorm(num_devices=1)
+    >>> layer
+    SyncBatchNorm(eps=1e-05, momentum=0.9, fix_gamma=False, use_global_stats=False, ndev=1, key='syncbatchnorm0_', in_channels=None)
+    """
+
+    def __init__(self, in_channels=0, num_devices=None, momentum=0.9, epsilon=1e-5,
+                 center=True, scale=True, use_global_stats=False, beta_initializer='zeros',
+                 gamma_initializer='ones', running_mean_initializer='zeros',
+                 running_variance_initializer='ones', prefix=None, params=None):
+        super().__init__(axis=1, momentum=momentum, epsilon=epsilon, center=center,
+                         scale=scale, use_global_stats=use_global_stats,
+                         beta_initializer=beta_initializer,
+                         gamma_initializer=gamma_initializer,
+                         running_mean_initializer=running_mean_initializer,
+                         running_variance_initializer=running_variance_initializer,
+                         in_channels=in_channels, prefix=prefix, params=params)
+        if num_devices is None:
+            warnings.warn('Caution using SyncBatchNorm: if not using all the GPUs, please '
+                          'mannually set num_devices', UserWarning, stacklevel=2)
+            num_devices = 1
+        self._num_devices = num_devices
+
+    def __repr__(self):
+        kw = self._kwargs
+        in_channels = self.gamma.shape[0] or None
+        return (f"{type(self).__name__}(eps={kw['eps']!r}, momentum={kw['momentum']!r}, "
+                f"fix_gamma={kw['fix_gamma']!r}, use_global_stats={kw['use_global_stats']!r}, "
+                f"ndev={self._num_devices!r}, key={self.prefix!r}, in_channels={in_channels})")
+
+
+class PixelShuffle1D(HybridBlock):
+    """Move channels into width: ``(N, f*C, W)`` becomes ``(N, C, W*f)``.
+
+    >>> import d2lmini as mx
+    >>> PixelShuffle1D(2)(mx.nd.arange(6).reshape((1, 2, 3)))
+    <BLANKLINE>
+    [[[0. 3. 1. 4. 2. 5.]]]
+    <NDArray 1x1x6 @cpu(0)>
+    """
+
+    def __init__(self, factor):
+        super().__init__()
+        self._factor = int(factor)
+
+    def hybrid_forward(self, F, x):
+        f = self._factor
+        x = F.reshape(x, (0, -4, -1, f, 0))        # (N, C, f, W)
+        x = F.transpose(x, (0, 1, 3, 2))          # (N, C, W, f)
+        return F.reshape(x, (0, 0, -3))           # (N, C, W*f)
+
+    def __repr__(self):
+        return f'{type(self).__name__}({self._factor})'
+
+
+class PixelShuffle2D(HybridBlock):
+    """Move channels into space (sub-pixel convolution's upsampling):
+    ``(N, f1*f2*C, H, W)`` becomes ``(N, C, H*f1, W*f2)``; ``factor`` is a number
+    or a pair ``(f1, f2)``.
+
+    >>> import d2lmini as mx
+    >>> PixelShuffle2D((2, 3))(mx.nd.zeros((1, 12, 3, 5))).shape
+    (1, 2, 6, 15)
+    """
+
+    def __init__(self, factor):
+        super().__init__()
+        if isinstance(factor, numeric_types):
+            factor = (factor,) * 2
+        self._factors = tuple(int(f) for f in factor)
+        assert len(self._factors) == 2, f'wrong length {len(self._factors)}'
+
+    def hybrid_forward(self, F, x):
+        f1, f2 = self._factors
+        x = F.reshape(x, (0, -4, -1, f1 * f2, 0, 0))   # (N, C, f1*f2, H, W)
+        x = F.reshape(x, (0, 0, -4, f1, f2, 0, 0))     # (N, C, f1, f2, H, W)
+        x = F.transpose(x, (0, 1, 4, 2, 5, 3))        # (N, C, H, f1, W, f2)
+        return F.reshape(x, (0, 0, -3, -3))           # (N, C, H*f1, W*f2)
+
+    def __repr__(self):
+        return f'{type(self).__name__}({self._factors})'
+
+
+class PixelShuffle3D(HybridBlock):
+    """Move channels into a volume: ``(N, f1*f2*f3*C, D, H, W)`` becomes
+    ``(N, C, D*f1, H*f2, W*f3)``; ``factor`` is a number or a triple.
+
+    >>> import d2lmini as mx
+    >>> PixelShuffle3D((1, 2, 3))(mx.nd.zeros((1, 12, 2, 3, 4))).shape
+    (1, 2, 2, 6, 12)
+    """
+
+    def __init__(self, factor):
+        super().__init__()
+        if isinstance(factor, numeric_types):
+            factor = (factor,) * 3
+        self._factors = tuple(int(f) for f in factor)
+        assert len(self._factors) == 3, f'wrong length {len(self._factors)}'
+
+    def hybrid_forward(self, F, x):
+        f1, f2, f3 = self._factors
+        x = F.reshape(x, (0, -4, -1, f1 * f2 * f3, 0, 0, 0))  # (N, C, f1*f2*f3, D, H, W)
+        x = F.transpose(x, (0, 1, 3, 2, 4, 5))               # (N, C, D, f1*f2*f3, H, W)
+        x = F.reshape(x, (0, 0, 0, -4, f1, f2 * f3, 0, 0))   # (N, C, D, f1, f2*f3, H, W)
+        x = F.reshape(x, (0, 0, -3, 0, 0, 0))                # (N, C, D*f1, f2*f3, H, W)
+        x = F.transpose(x, (0, 1, 2, 4, 3, 5))               # (N, C, D*f1, H, f2*f3, W)
+        x = F.reshape(x, (0, 0, 0, 0, -4, f2, f3, 0))        # (N, C, D*f1, H, f2, f3, W)
+        x = F.reshape(x, (0, 0, 0, -3, 0, 0))                # (N, C, D*f1, H*f2, f3, W)
+        x = F.transpose(x, (0, 1, 2, 3, 5, 4))               # (N, C, D*f1, H*f2, W, f3)
+        return F.reshape(x, (0, 0, 0, 0, -3))                # (N, C, D*f1, H*f2, W*f3)
+
+    def __repr__(self):
+        return f'{type(self).__name__}({self._factors})'
+
+
+__all__ = ['Concurrent', 'HybridConcurrent', 'Identity', 'SparseEmbedding', 'SyncBatchNorm',
+           'PixelShuffle1D', 'PixelShuffle2D', 'PixelShuffle3D']
