@@ -1,9 +1,22 @@
 """Tools for testing code written with d2lmini (and d2lmini itself), after
-``mxnet.test_utils``: comparing arrays and checking gradients numerically."""
+``mxnet.test_utils``: comparing arrays with tolerances that follow their dtypes,
+random inputs, checking gradients numerically, and checking a Symbol's forward and
+backward against expected values.
+
+>>> import numpy as np
+>>> import d2lmini as mx
+>>> x = mx.sym.var('x')
+>>> a = np.array([[-1.0, 2.0]])
+>>> _ = check_symbolic_forward(mx.sym.relu(x), [a], [np.maximum(a, 0)])
+"""
+import contextlib
+import numbers
+import os
+
 import numpy as np
 
 from . import autograd, backend
-from .context import cpu, gpu, num_gpus
+from .context import Context, cpu, current_context, gpu, num_gpus
 
 
 def _to_numpy(a):
@@ -13,7 +26,85 @@ def _to_numpy(a):
 
 
 def default_context():
-    return cpu()
+    """The context tests run on: the current default context (``cpu(0)`` unless
+    :func:`set_default_context` or a ``with ctx:`` block says otherwise)."""
+    return current_context()
+
+
+def set_default_context(ctx):
+    """Make ``ctx`` the default context (for arrays created without ``ctx=``).
+
+    >>> import d2lmini as mx
+    >>> set_default_context(mx.cpu(0)); default_context()
+    cpu(0)
+    """
+    Context._default.value = ctx
+
+
+def default_dtype():
+    """The dtype of random test data: float32."""
+    return np.float32
+
+
+# MXNet's default tolerances per dtype
+_RTOLS = {'float16': 1e-2, 'float32': 1e-4, 'float64': 1e-5}
+_ATOLS = {'float16': 1e-1, 'float32': 1e-3, 'float64': 1e-20}
+
+
+def default_rtols():
+    """The relative tolerance of comparisons for each dtype (0 for integers and bools)."""
+    return _tol_table(_RTOLS)
+
+
+def default_atols():
+    """The absolute tolerance of comparisons for each dtype (0 for integers and bools)."""
+    return _tol_table(_ATOLS)
+
+
+def _tol_table(floats):
+    table = {np.dtype(k): v for k, v in floats.items()}
+    for k in ('bool', 'int8', 'uint8', 'int32', 'uint32', 'int64', 'uint64'):
+        table[np.dtype(k)] = 0
+    return table
+
+
+def get_tolerance(dat, tol, default_tol):
+    """The tolerance for comparing ``dat``: ``tol`` when it is a number, else the entry
+    for ``dat``'s dtype in the dict ``tol`` or, failing that, in ``default_tol``.
+
+    >>> get_tolerance(np.zeros(2, np.float16), None, default_rtols())
+    0.01
+    """
+    if isinstance(tol, numbers.Number):
+        return tol
+    dtype = np.dtype(dat.dtype)
+    tol = {} if tol is None else tol
+    return tol.get(dtype, default_tol[dtype])
+
+
+def get_tols(x, y, rtol, atol):
+    """``(rtol, atol)`` for comparing ``x`` and ``y``: the looser default of the two
+    dtypes, unless given."""
+    x = np.array(x) if isinstance(x, numbers.Number) else x
+    y = np.array(y) if isinstance(y, numbers.Number) else y
+    return (max(get_tolerance(x, rtol, default_rtols()), get_tolerance(y, rtol, default_rtols())),
+            max(get_tolerance(x, atol, default_atols()), get_tolerance(y, atol, default_atols())))
+
+
+def get_rtol(rtol=None, dtype=np.dtype(np.float64)):
+    """``rtol``, or the default relative tolerance of ``dtype`` (float64: 1e-5)."""
+    return default_rtols()[np.dtype(dtype)] if rtol is None else rtol
+
+
+def get_atol(atol=None, dtype=np.dtype(np.float64)):
+    """``atol``, or the default absolute tolerance of ``dtype`` (float64: 1e-20)."""
+    return default_atols()[np.dtype(dtype)] if atol is None else atol
+
+
+def default_numeric_eps():
+    """The step of central differences for each floating dtype."""
+    return {np.dtype(np.float16): 1.0 / 2 ** 6, np.dtype(np.float32): 1.0 / 2 ** 9,
+            np.dtype(np.float64): 1.0 / 2 ** 14}
 
 
 def list_gpus():
@@ -21,24 +112,33 @@ def list_gpus():
     return range(num_gpus())
 
 
-def assert_almost_equal(a, b, rtol=None, atol=None, names=('a', 'b'), equal_nan=False):
-    """Raise an AssertionError naming the worst element when ``a`` and ``b`` (NDArrays
-    or numpy arrays) differ by more than ``atol + rtol * |b|``.
+def assert_almost_equal(a, b, rtol=None, atol=None, names=('a', 'b'), equal_nan=False,
+                        use_broadcast=True, mismatches=(10, 10)):
+    """Raise an AssertionError naming the worst element when ``a`` and ``b`` (NDArrays,
+    numpy arrays or numbers) differ by more than ``atol + rtol * |b|``. Shapes that
+    broadcast against each other are compared element by element, as in MXNet
+    (``use_broadcast=False`` requires equal shapes). The default tolerances follow the
+    dtypes (float32: ``rtol=1e-4, atol=1e-3``; float64: ``1e-5, 1e-20``; integers: exact).
 
     >>> import d2lmini as mx
-    >>> assert_almost_equal(mx.nd.array([1, 2]), np.array([1, 2.0000001]))
+    >>> assert_almost_equal(mx.nd.array([1, 2]), np.array([1, 2.0000001], np.float32))
+    >>> assert_almost_equal(np.ones((2, 3)), np.ones(3))       # broadcasts
     """
+    rtol, atol = get_tols(_dtype_of(a), _dtype_of(b), rtol, atol)
     a, b = _to_numpy(a), _to_numpy(b)
-    if rtol is None:
-        rtol = 1e-5 if a.dtype == np.float64 and b.dtype == np.float64 else 1e-4
-    if atol is None:
-        atol = 1e-20 if a.dtype == np.float64 and b.dtype == np.float64 else 1e-6
-    if a.shape != b.shape:
+    if not use_broadcast and a.shape != b.shape:
         raise AssertionError(f'shapes differ: {names[0]} {a.shape}, {names[1]} {b.shape}')
+    try:
+        a, b = np.broadcast_arrays(a, b)
+    except ValueError:
+        raise AssertionError(f'shapes differ: {names[0]} {a.shape}, {names[1]} {b.shape}') \
+            from None
     if np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan):
         return
     diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
     rel = diff / (atol + rtol * np.abs(b.astype(np.float64)))
+    if equal_nan:
+        rel = np.where(np.isnan(a) & np.isnan(b), 0, rel)
     rel = np.where(np.isnan(rel), np.inf, rel)
     idx = np.unravel_index(np.argmax(rel), rel.shape) if rel.size else ()
     raise AssertionError(
@@ -47,12 +147,82 @@ def assert_almost_equal(a, b, rtol=None, atol=None, names=('a', 'b'), equal_nan=
         f'{int((rel > 1).sum())} of {a.size} elements out of tolerance')
 
 
-def almost_equal(a, b, rtol=None, atol=None, equal_nan=False):
+def _dtype_of(x):
+    """Something with the dtype of ``x`` (for the tolerances), without copying it."""
+    if isinstance(x, numbers.Number):
+        return np.array(x)
+    if hasattr(x, 'dtype'):
+        return np.empty(0, dtype=x.dtype)
+    return np.asarray(x)
+
+
+def almost_equal(a, b, rtol=None, atol=None, equal_nan=False, use_broadcast=True):
+    """Whether ``a`` and ``b`` are equal within the tolerances (see
+    :func:`assert_almost_equal`).
+
+    >>> almost_equal(np.array([1.0]), np.array([1.0 + 1e-9]))
+    True
+    """
     try:
-        assert_almost_equal(a, b, rtol, atol, equal_nan=equal_nan)
+        assert_almost_equal(a, b, rtol, atol, equal_nan=equal_nan, use_broadcast=use_broadcast)
         return True
     except AssertionError:
         return False
+
+
+def same(a, b):
+    """Whether ``a`` and ``b`` are exactly equal (same shape, same values).
+
+    >>> same(np.array([1, 2]), np.array([1, 2]))
+    True
+    """
+    return np.array_equal(_to_numpy(a), _to_numpy(b))
+
+
+def assert_exception(f, exception_type, *args, **kwargs):
+    """Check that ``f(*args, **kwargs)`` raises ``exception_type``.
+
+    >>> assert_exception(int, ValueError, 'not a number')
+    """
+    try:
+        f(*args, **kwargs)
+    except exception_type:
+        return
+    raise AssertionError(f'{getattr(f, "__name__", f)!s} did not raise '
+                         f'{exception_type.__name__}')
+
+
+@contextlib.contextmanager
+def environment(*args):
+    """Set environment variables for the body of a ``with`` block and restore them
+    after it, even when it raises: ``environment('NAME', 'value')`` or
+    ``environment({'NAME': 'value', ...})``; a value of None unsets the variable.
+
+    >>> with environment('D2LMINI_DEMO_VAR', '1'):
+    ...     os.environ['D2LMINI_DEMO_VAR']
+    '1'
+    >>> 'D2LMINI_DEMO_VAR' in os.environ
+    False
+    """
+    if len(args) == 1 and isinstance(args[0], dict):
+        env = dict(args[0])
+    elif len(args) == 2:
+        env = {args[0]: args[1]}
+    else:
+        raise ValueError('environment() takes one dict, or a name and a value')
+
+    def apply(values):
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = str(value)
+    saved = {name: os.environ.get(name) for name in env}
+    apply(env)
+    try:
+        yield
+    finally:
+        apply(saved)
 
 
 def numeric_grad(f, inputs, eps=1e-4):
@@ -73,9 +243,33 @@ def numeric_grad(f, inputs, eps=1e-4):
     return grads
 
 
-def check_numeric_gradient(fn, location, numeric_eps=1e-4, rtol=1e-3, atol=1e-5,
-                           grad_nodes=None, ctx=None, dtype=np.float64, head_grads=None,
-                           train_mode=True, seed=None):
+def check_numeric_gradient(sym, location, *args, **kwargs):
+    """Compare computed gradients with central differences. Two forms:
+
+    * MXNet's, for a Symbol: ``check_numeric_gradient(sym, location, aux_states=None,
+      numeric_eps=None, rtol=None, atol=None, grad_nodes=None, use_forward_train=True,
+      ctx=None, grad_stype_dict=None, dtype=np.float32)``, where ``location`` lists
+      the arguments' values (numpy arrays or NDArrays) in ``sym.list_arguments()``
+      order, or maps their names to values; the outputs are projected on a random
+      direction and the executor's backward is checked;
+    * for a Python function of NDArrays: ``check_numeric_gradient(fn, location,
+      numeric_eps=1e-4, rtol=1e-3, atol=1e-5, grad_nodes=None, ctx=None,
+      dtype=np.float64, head_grads=None, train_mode=True, seed=None)``, checked
+      through autograd (described below).
+
+    >>> import d2lmini as mx
+    >>> check_numeric_gradient(mx.sym.exp(mx.sym.var('x')), [np.array([0.5, -1.0])],
+    ...                        dtype=np.float64)
+    """
+    from .symbol import Symbol
+    if isinstance(sym, Symbol):
+        return _check_numeric_gradient_symbol(sym, location, *args, **kwargs)
+    return _check_numeric_gradient_fn(sym, location, *args, **kwargs)
+
+
+def _check_numeric_gradient_fn(fn, location, numeric_eps=1e-4, rtol=1e-3, atol=1e-5,
+                               grad_nodes=None, ctx=None, dtype=np.float64, head_grads=None,
+                               train_mode=True, seed=None):
     """Compare autograd's gradients of ``fn`` with central differences.
 
     ``fn`` maps NDArrays to an NDArray (or a list of them); ``location`` is a list of
@@ -136,15 +330,314 @@ def check_numeric_gradient(fn, location, numeric_eps=1e-4, rtol=1e-3, atol=1e-5,
                             names=(f'autograd d/d input {i}', f'numeric d/d input {i}'))
 
 
-def rand_ndarray(shape, dtype='float32', ctx=None, low=-1.0, high=1.0):
-    """A uniformly random NDArray (drawn with numpy's global generator)."""
+def _check_numeric_gradient_symbol(sym, location, aux_states=None, numeric_eps=None,
+                                   rtol=None, atol=None, grad_nodes=None,
+                                   use_forward_train=True, ctx=None, grad_stype_dict=None,
+                                   dtype=np.float32):
     from . import ndarray as nd
-    return nd.array(np.random.uniform(low, high, size=shape), ctx=ctx, dtype=dtype)
+    ctx = ctx or default_context()
+    dtype = np.dtype(dtype)
+    location = _parse_location(sym, location, ctx, dtype)
+    aux = _parse_aux_states(sym, aux_states, ctx, dtype)
+    if grad_nodes is None:
+        grad_req = {k: 'write' for k in sym.list_arguments()}
+    elif isinstance(grad_nodes, dict):
+        grad_req = dict(grad_nodes)
+    else:
+        grad_req = {k: 'write' for k in grad_nodes}
+    checked = [k for k, r in grad_req.items() if r != 'null']
+    start = {k: v.asnumpy() for k, v in location.items()}
+    aux_start = {k: v.asnumpy() for k, v in (aux or {}).items()}
+    exe = sym.bind(ctx, location, args_grad={k: nd.zeros(location[k].shape, ctx, dtype=dtype)
+                                             for k in checked},
+                   grad_req={k: ('write' if k in checked else 'null') for k in location},
+                   aux_states=aux)
+    rs = np.random.RandomState(1234)
+
+    def run(values, is_train):
+        for k, v in values.items():
+            exe.arg_dict[k][:] = v
+        for k, v in aux_start.items():   # a forward may move the running statistics
+            exe.aux_dict[k][:] = v
+        return exe.forward(is_train=is_train)
+
+    outs = run(start, True)
+    proj = [rs.rand(*o.shape) + 0.1 for o in outs]
+    exe.backward([nd.array(p, ctx, dtype=o.dtype) for p, o in zip(proj, outs)])
+    analytic = {k: exe.grad_dict[k].asnumpy() for k in checked}
+    eps = get_tolerance(np.empty(0, dtype), numeric_eps, default_numeric_eps())
+
+    def scalar(values):
+        outs = run(values, use_forward_train)
+        return sum(float((o.asnumpy().astype(np.float64) * p).sum()) for o, p in zip(outs, proj))
+
+    for name in checked:
+        def f(sub, name=name):
+            return scalar(dict(start, **{name: sub[0].astype(dtype)}))
+        numeric = numeric_grad(f, [start[name].astype(np.float64)], eps)[0]
+        assert_almost_equal(numeric.astype(dtype), analytic[name], rtol, atol,
+                            (f'NUMERICAL_{name}', f'BACKWARD_{name}'))
 
 
-def same(a, b):
-    return np.array_equal(_to_numpy(a), _to_numpy(b))
+def _parse_location(sym, location, ctx, dtype):
+    """The arguments' values as a dict of NDArrays of ``dtype``, from a list in
+    ``sym.list_arguments()`` order or a dict."""
+    from . import ndarray as nd
+    names = sym.list_arguments()
+    if isinstance(location, dict):
+        if set(location) != set(names):
+            raise ValueError(f'location names {sorted(location)} differ from the symbol\'s '
+                             f'arguments {names}')
+    else:
+        if len(location) != len(names):
+            raise ValueError(f'location has {len(location)} values but the symbol has '
+                             f'{len(names)} arguments {names}')
+        location = dict(zip(names, location))
+    return {k: nd.array(_to_numpy(v), ctx=ctx, dtype=dtype) for k, v in location.items()}
+
+
+def _parse_aux_states(sym, aux_states, ctx, dtype):
+    from . import ndarray as nd
+    names = sym.list_auxiliary_states()
+    if aux_states is None:
+        return None
+    if not isinstance(aux_states, dict):
+        if len(aux_states) != len(names):
+            raise ValueError(f'aux_states has {len(aux_states)} values; the symbol has '
+                             f'{names}')
+        aux_states = dict(zip(names, aux_states))
+    return {k: nd.array(_to_numpy(v), ctx=ctx, dtype=dtype) for k, v in aux_states.items()}
+
+
+def _expected_list(expected, names, what):
+    if isinstance(expected, dict):
+        return [expected[n] for n in names]
+    if len(expected) != len(names):
+        raise ValueError(f'{what}: {len(expected)} expected values for {len(names)} '
+                         f'({names})')
+    return list(expected)
+
+
+def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_states=None,
+                           ctx=None, equal_nan=False, dtype=np.float32):
+    """Run ``sym`` forward (not training) on ``location`` (a list in
+    ``sym.list_arguments()`` order, or a dict) and compare each output with
+    ``expected`` (a list, or a dict by output name). Returns the outputs as numpy
+    arrays.
+
+    >>> import d2lmini as mx
+    >>> a, b = mx.sym.var('a'), mx.sym.var('b')
+    >>> outs = check_symbolic_forward(a * b, [np.array([2.0]), np.array([3.0])], [np.array([6.0])])
+    >>> outs[0].tolist()
+    [6.0]
+    """
+    ctx = ctx or default_context()
+    location = _parse_location(sym, location, ctx, np.dtype(dtype))
+    aux = _parse_aux_states(sym, aux_states, ctx, np.dtype(dtype))
+    exe = sym.bind(ctx, location, grad_req='null', aux_states=aux)
+    outputs = [o.asnumpy() for o in exe.forward(is_train=False)]
+    expected = _expected_list(expected, sym.list_outputs(), 'check_symbolic_forward')
+    for name, want, got in zip(sym.list_outputs(), expected, outputs):
+        assert_almost_equal(want, got, rtol, atol, (f'EXPECTED_{name}', f'FORWARD_{name}'),
+                            equal_nan=equal_nan)
+    return outputs
+
+
+def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=None,
+                            aux_states=None, grad_req='write', ctx=None, grad_stypes=None,
+                            equal_nan=False, dtype=np.float32):
+    """Run ``sym`` forward (training) and backward with the output gradients
+    ``out_grads``, and compare the arguments' gradients with ``expected`` (a list in
+    ``sym.list_arguments()`` order, or a dict; with ``grad_req='add'`` the gradient
+    is checked as added to what the gradient array held). Returns the gradients, a
+    dict of numpy arrays.
+
+    >>> import d2lmini as mx
+    >>> x = mx.sym.var('x')
+    >>> a = np.array([[-1.0, 2.0]])
+    >>> g = check_symbolic_backward(mx.sym.relu(x), [a], [np.ones((1, 2))], [np.array([[0, 1.0]])])
+    >>> g['x'].tolist()
+    [[0.0, 1.0]]
+    """
+    from . import ndarray as nd
+    ctx = ctx or default_context()
+    dtype = np.dtype(dtype)
+    location = _parse_location(sym, location, ctx, dtype)
+    aux = _parse_aux_states(sym, aux_states, ctx, dtype)
+    names = sym.list_arguments()
+    if isinstance(grad_req, str):
+        grad_req = {k: grad_req for k in names}
+    elif isinstance(grad_req, (list, tuple)):
+        grad_req = dict(zip(names, grad_req))
+    expected = dict(zip(names, _expected_list(expected, names, 'check_symbolic_backward'))) \
+        if not isinstance(expected, dict) else expected
+    rs = np.random.RandomState(0)
+    start = {k: rs.normal(size=location[k].shape) for k in names}
+    args_grad = {k: nd.array(start[k], ctx=ctx, dtype=dtype) for k in names}
+    exe = sym.bind(ctx, location, args_grad=args_grad, grad_req=grad_req, aux_states=aux)
+    exe.forward(is_train=True)
+    if isinstance(out_grads, dict):
+        out_grads = [out_grads[n] for n in sym.list_outputs()]
+    exe.backward([nd.array(_to_numpy(g), ctx=ctx, dtype=dtype) for g in out_grads])
+    grads = {k: exe.grad_dict[k].asnumpy() for k in names if grad_req[k] != 'null'}
+    for name, want in expected.items():
+        if want is None or grad_req.get(name) == 'null':
+            continue
+        got = grads[name]
+        if grad_req[name] == 'add':
+            got = got - start[name].astype(dtype)
+        assert_almost_equal(want, got, rtol, atol, (f'EXPECTED_{name}', f'BACKWARD_{name}'),
+                            equal_nan=equal_nan)
+    return grads
+
+
+def check_consistency(sym, ctx_list, scale=1.0, grad_req='write', arg_params=None,
+                      aux_params=None, tol=None, raise_on_err=True, ground_truth=None,
+                      equal_nan=False, use_uniform=False, rand_type=np.float64):
+    """Run ``sym`` (or a list of symbols, one per entry) forward and backward on
+    every entry of ``ctx_list`` and check that the results agree with those of the
+    most precise dtype. Each entry is a dict: ``{'ctx': mx.cpu(0), 'data': (2, 3),
+    'type_dict': {'data': np.float32}}`` (the argument shapes by name, and their
+    dtypes). On a machine without a GPU the list holds CPU contexts. Returns the
+    ground truth: a dict of numpy arrays of the outputs and gradients.
+
+    >>> import d2lmini as mx
+    >>> x = mx.sym.var('x')
+    >>> gt = check_consistency(mx.sym.tanh(x, name='y'), [{'ctx': mx.cpu(0), 'x': (2, 3),
+    ...                                          'type_dict': {'x': np.float64}},
+    ...                                         {'ctx': mx.cpu(0), 'x': (2, 3),
+    ...                                          'type_dict': {'x': np.float32}}])
+    >>> sorted(gt)
+    ['x', 'y_output']
+    """
+    from . import ndarray as nd
+    if tol is None:
+        tol = {np.dtype(np.float16): 1e-1, np.dtype(np.float32): 1e-3,
+               np.dtype(np.float64): 1e-5, np.dtype(np.uint8): 0, np.dtype(np.int32): 0,
+               np.dtype(np.int64): 0}
+    elif isinstance(tol, numbers.Number):
+        tol = {np.dtype(t): tol for t in (np.float16, np.float32, np.float64, np.uint8,
+                                          np.int32, np.int64)}
+    syms = list(sym) if isinstance(sym, (list, tuple)) else [sym] * len(ctx_list)
+    if len(syms) != len(ctx_list):
+        raise ValueError('check_consistency: one symbol per entry of ctx_list')
+    names = syms[0].list_arguments()
+    outputs_names = syms[0].list_outputs()
+    exes = []
+    for s, spec in zip(syms, ctx_list):
+        spec = dict(spec)
+        ctx = spec.pop('ctx')
+        types = {k: np.dtype(v) for k, v in spec.pop('type_dict', {}).items()}
+        exes.append(s.simple_bind(ctx, grad_req=grad_req, type_dict=types, **spec))
+    arg_params = {} if arg_params is None else dict(arg_params)
+    aux_params = {} if aux_params is None else dict(aux_params)
+    for n, arr in exes[0].arg_dict.items():
+        if n not in arg_params:
+            arg_params[n] = (np.random.uniform(-0.1, 0.1, arr.shape) if use_uniform
+                             else np.random.normal(size=arr.shape)).astype(rand_type) * scale
+    for n, arr in exes[0].aux_dict.items():
+        aux_params.setdefault(n, np.zeros(arr.shape, rand_type))
+    for e in exes:
+        for n, arr in e.arg_dict.items():
+            arr[:] = arg_params[n].astype(arr.dtype)
+        for n, arr in e.aux_dict.items():
+            arr[:] = aux_params[n].astype(arr.dtype)
+    results = []
+    head = None
+    for e in exes:
+        outs = e.forward(is_train=True)
+        if head is None:
+            head = [np.random.normal(size=o.shape) for o in outs]
+        if grad_req != 'null':
+            e.backward([nd.array(h, ctx=o.context, dtype=o.dtype) for h, o in zip(head, outs)])
+        res = {f'{n}': o.asnumpy() for n, o in zip(outputs_names, outs)}
+        if grad_req != 'null':
+            res.update((n, g.asnumpy()) for n, g in e.grad_dict.items() if g is not None)
+        results.append(res)
+    dtypes = [np.dtype(next(iter(e.arg_dict.values())).dtype) for e in exes]
+    best = max(range(len(exes)), key=lambda i: dtypes[i].itemsize)
+    gt = ground_truth if ground_truth is not None else results[best]
+    for i, res in enumerate(results):
+        if i == best and ground_truth is None:
+            continue
+        t = tol[dtypes[i]]
+        for name, value in res.items():
+            try:
+                assert_almost_equal(value, gt[name], rtol=t, atol=t, equal_nan=equal_nan,
+                                    names=(f'ctx {i} {name}', f'ground truth {name}'))
+            except AssertionError:
+                if raise_on_err:
+                    raise
+                print(f'check_consistency: ctx_list entry {i} ({name}) differs')
+    return gt
+
+
+def random_arrays(*shapes):
+    """Standard-normal numpy arrays of the given shapes, float32 (one array for one
+    shape, else a list).
+
+    >>> random_arrays((2, 3)).shape, len(random_arrays((1,), (2,)))
+    ((2, 3), 2)
+    """
+    arrays = [np.array(np.random.randn(), dtype=default_dtype()) if len(s) == 0
+              else np.random.randn(*s).astype(default_dtype()) for s in shapes]
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def rand_ndarray(shape, stype='default', density=None, dtype=None, modifier_func=None,
+                 shuffle_csr_indices=False, distribution=None, ctx=None, low=None, high=None):
+    """A random dense NDArray of ``shape``: standard-normal draws from numpy's global
+    generator (as MXNet's), or uniform on ``[low, high)`` when those are given;
+    ``modifier_func`` is applied to the numpy values first. Sparse storage types
+    (``'row_sparse'``, ``'csr'``) do not exist here and raise an error.
+
+    >>> rand_ndarray((2, 3)).shape, rand_ndarray((2,), dtype='float64').dtype.__name__
+    ((2, 3), 'float64')
+    """
+    from . import ndarray as nd
+    if stype != 'default':
+        raise NotImplementedError(f'rand_ndarray: storage type {stype!r} is not supported; '
+                                  "d2lmini has dense arrays only (stype='default')")
+    if low is not None or high is not None:
+        values = np.random.uniform(-1.0 if low is None else low, 1.0 if high is None else high,
+                                   size=shape)
+    else:
+        values = random_arrays(shape)
+    if modifier_func is not None:
+        values = modifier_func(values)
+    return nd.array(values, ctx=ctx, dtype=np.float32 if dtype is None else dtype)
+
+
+def rand_shape_2d(dim0=10, dim1=10, allow_zero_size=False):
+    """A random 2-D shape, each length from 1 (0 with ``allow_zero_size``) to ``dim``.
+
+    >>> len(rand_shape_2d())
+    2
+    """
+    low = 0 if allow_zero_size else 1
+    return np.random.randint(low, dim0 + 1), np.random.randint(low, dim1 + 1)
+
+
+def rand_shape_3d(dim0=10, dim1=10, dim2=10, allow_zero_size=False):
+    """A random 3-D shape (see :func:`rand_shape_2d`)."""
+    low = 0 if allow_zero_size else 1
+    return (np.random.randint(low, dim0 + 1), np.random.randint(low, dim1 + 1),
+            np.random.randint(low, dim2 + 1))
+
+
+def rand_shape_nd(num_dim, dim=10, allow_zero_size=False):
+    """A random shape of ``num_dim`` axes, each of length at most ``dim``.
+
+    >>> len(rand_shape_nd(4))
+    4
+    """
+    low = 0 if allow_zero_size else 1
+    return tuple(np.random.randint(low, dim + 1, size=num_dim))
 
 
 __all__ = ['assert_almost_equal', 'almost_equal', 'check_numeric_gradient', 'numeric_grad',
-           'list_gpus', 'default_context', 'rand_ndarray', 'same', 'gpu', 'cpu']
+           'list_gpus', 'default_context', 'set_default_context', 'default_dtype',
+           'get_tolerance', 'get_tols', 'get_rtol', 'get_atol', 'default_rtols',
+           'default_atols', 'rand_ndarray', 'random_arrays', 'rand_shape_2d', 'rand_shape_3d',
+           'rand_shape_nd', 'same', 'assert_exception', 'environment', 'check_consistency',
+           'check_symbolic_forward', 'check_symbolic_backward', 'gpu', 'cpu']

@@ -21,7 +21,9 @@ from ..ops import OPS
 from .ndarray import NDArray, invoke, invoke_nullary
 
 __all__ = ['uniform', 'normal', 'randn', 'randint', 'exponential', 'poisson', 'gamma',
-           'multinomial', 'shuffle', 'seed']
+           'negative_binomial', 'generalized_negative_binomial', 'multinomial', 'shuffle',
+           'seed', 'uniform_like', 'normal_like', 'gamma_like', 'exponential_like',
+           'poisson_like', 'negative_binomial_like', 'generalized_negative_binomial_like']
 
 
 def _draw(dist, params, shape, dtype, ctx, out, kwargs):
@@ -129,6 +131,56 @@ def gamma(alpha=1, beta=1, shape=None, dtype=None, ctx=None, out=None, **kwargs)
     (2, 3)
     """
     return _draw('gamma', {'alpha': alpha, 'beta': beta}, shape, dtype, ctx, out, kwargs)
+
+
+def negative_binomial(k=1, p=1, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    """Draws from the negative binomial distribution: failures before the ``k``-th
+    success, each trial succeeding with probability ``p`` (mean ``k (1 - p) / p``).
+
+    >>> import d2lmini as mx
+    >>> mx.random.seed(0)
+    >>> x = mx.nd.random.negative_binomial(k=3, p=0.4, shape=(10000,))
+    >>> abs(float(x.mean().asscalar()) - 4.5) < 0.2      # the mean is k (1 - p) / p
+    True
+    """
+    return _draw('negative_binomial', {'k': k, 'p': p}, shape, dtype, ctx, out, kwargs)
+
+
+def generalized_negative_binomial(mu=1, alpha=1, shape=None, dtype=None, ctx=None, out=None,
+                                  **kwargs):
+    """Draws from the generalized negative binomial distribution of mean ``mu`` and
+    dispersion ``alpha`` (variance ``mu + alpha * mu ** 2``).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random.generalized_negative_binomial(mu=2, alpha=0.5, shape=(2, 2)).shape
+    (2, 2)
+    """
+    return _draw('generalized_negative_binomial', {'mu': mu, 'alpha': alpha}, shape, dtype,
+                 ctx, out, kwargs)
+
+
+def _like(dist, names):
+    op = OPS[f'_random_{dist}_like']
+
+    def fn(data=None, *args, out=None, name=None, **kwargs):
+        attrs = dict(zip(names, args), **kwargs)
+        return invoke(op, (data,), attrs, out)
+    fn.__name__ = fn.__qualname__ = f'{dist}_like'
+    fn.__doc__ = (f'{dist}_like(data, {", ".join(f"{n}={op.defaults[n]!r}" for n in names)}, '
+                  f'out=None)\n\n{op.doc}\n\n'
+                  f'>>> import d2lmini as mx\n'
+                  f'>>> mx.nd.random.{dist}_like(mx.nd.zeros((2, 3), dtype=\'float64\')).dtype.__name__\n'
+                  f"'float64'\n")
+    return fn
+
+
+uniform_like = _like('uniform', ('low', 'high'))
+normal_like = _like('normal', ('loc', 'scale'))
+gamma_like = _like('gamma', ('alpha', 'beta'))
+exponential_like = _like('exponential', ('lam',))
+poisson_like = _like('poisson', ('lam',))
+negative_binomial_like = _like('negative_binomial', ('k', 'p'))
+generalized_negative_binomial_like = _like('generalized_negative_binomial', ('mu', 'alpha'))
 
 
 def multinomial(data, shape=None, get_prob=False, out=None, dtype='int32', **kwargs):
