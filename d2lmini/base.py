@@ -61,3 +61,46 @@ def as_dtype(dtype):
 def shape_str(shape):
     """Shapes in error messages, written as MXNet does: ``[2,3]``."""
     return '[' + ','.join(str(d) for d in shape) + ']'
+
+
+class ShapeError(MXNetError, ValueError, TypeError):
+    """A shape that is not a tuple of integers, or that does not fit the data.
+
+    MXNet 1.x raises an MXNetError, a ValueError (``x.reshape`` to a wrong size) or a
+    TypeError (a float in a shape given to ``x.reshape`` or ``nd.full``) for this,
+    depending on where the shape is read; this error is all three.
+    """
+
+
+class IndexingError(MXNetError, IndexError, ValueError):
+    """A key that cannot index an NDArray: an index past the end of an axis, too many
+    indices, or a key of the wrong type (a float). MXNet 1.x raises IndexError for
+    the first two, which code that probes indices catches, and ValueError for the
+    third; this error is both, and an MXNetError like every error of an operator."""
+
+
+def as_shape(shape, what='shape'):
+    """``shape`` (an int or a sequence of ints) as a tuple of Python ints; a float,
+    even a whole one such as ``2.0``, is refused, as MXNet refuses it, rather than
+    silently truncated.
+
+    >>> as_shape((2, np.int64(3)))
+    (2, 3)
+    >>> try:
+    ...     as_shape((2.5, 2))
+    ... except ValueError as e:
+    ...     print(e)
+    shape (2.5, 2) must hold integers, but 2.5 is a float
+    """
+    if isinstance(shape, integer_types) and not isinstance(shape, (bool, np.bool_)):
+        return (int(shape),)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ShapeError(f'{what} must be an integer or a tuple of integers, '
+                         f'not {type(shape).__name__}') from None
+    for d in dims:
+        if not isinstance(d, integer_types) or isinstance(d, (bool, np.bool_)):
+            raise ShapeError(f'{what} {shape!r} must hold integers, but {d!r} is a '
+                             f'{type(d).__name__}')
+    return tuple(int(d) for d in dims)

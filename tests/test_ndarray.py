@@ -61,9 +61,21 @@ def test_array_dtype_argument(dtype, expected):
     check(nd.array([1, 2], dtype=dtype), [1, 2], expected)
 
 
-def test_array_of_a_number_has_shape_1():
-    check(nd.array(3), [3.])
-    check(nd.array(np.float64(2.5)), [2.5])
+@pytest.mark.parametrize('source, value', [
+    (3, 3.), (2.5, 2.5), (True, 1.), (np.float32(1), 1.), (np.float64(2.5), 2.5),
+    (np.int64(3), 3.), (np.ones(()), 1.), (np.array(5), 5.)])
+def test_array_of_a_number_has_shape_empty(source, value):
+    # MXNet 1.9.1: nd.array(3).shape == () for numbers and 0-d numpy arrays alike
+    a = nd.array(source)
+    check(a, value)
+    assert a.shape == () and (a * 2).shape == ()
+    check(nd.array(a), value)  # an NDArray source keeps its shape
+
+
+def test_array_of_a_list_keeps_its_shape():
+    check(nd.array([3]), [3.])
+    check(nd.array([]), np.zeros((0,)))
+    check(nd.array([[]]), np.zeros((1, 0)))
 
 
 def test_array_on_a_context():
@@ -310,10 +322,52 @@ def test_boolean_ndarray_key_is_refused():
         grid()[mask]
 
 
-@pytest.mark.parametrize('key', [5, (1, 2, 3), 1.0])
-def test_bad_keys_name_the_operator(key):
-    with pytest.raises(mx.MXNetError, match=r'_getitem.*\[3,4\]'):
+@pytest.mark.parametrize('key, error', [
+    (5, IndexError), ((1, 2, 3), IndexError), (1.0, ValueError)])
+def test_bad_keys_name_the_shape(key, error):
+    # MXNet 1.9.1: IndexError for an index too large or too many indices, ValueError
+    # for a float key; ours is also an MXNetError
+    with pytest.raises(error, match=r'\[3,4\]') as info:
         grid()[key]
+    assert isinstance(info.value, mx.MXNetError)
+
+
+@pytest.mark.parametrize('make, key, message', [
+    (lambda: nd.arange(5), 7, 'index 7 is out of bounds for axis 0 with size 5'),
+    (lambda: nd.arange(5), -6, 'index -6 is out of bounds for axis 0 with size 5'),
+    (grid, 3, 'index 3 is out of bounds for axis 0 with size 3'),
+    (grid, (0, 4), 'index 4 is out of bounds for axis 1 with size 4'),
+    (grid, (1, -5), 'index -5 is out of bounds for axis 1 with size 4'),
+    (grid, (None, 3), 'index 3 is out of bounds for axis 0 with size 3'),
+    (grid, (Ellipsis, 4), 'index 4 is out of bounds for axis 1 with size 4'),
+    (grid, [0, 3], 'index 3 is out of bounds for axis 0 with size 3'),
+    (grid, np.array([0, 3]), 'index 3 is out of bounds for axis 0 with size 3'),
+    (grid, (slice(None), [0, 4]), 'index 4 is out of bounds for axis 1 with size 4'),
+    (grid, (slice(1, 2), [0, 4]), 'index 4 is out of bounds for axis 1 with size 4'),
+])
+def test_index_out_of_range_is_an_index_error(make, key, message):
+    x = make()
+    with pytest.raises(IndexError, match=message):
+        x[key]
+    with pytest.raises(IndexError, match=message):
+        x[nd.array(key) if isinstance(key, list) else key] = 1
+    with pytest.raises(IndexError, match=message):
+        with mx.autograd.record():
+            x[key] = 1
+    # the probe that code written for MXNet relies on
+    try:
+        x[key]
+        found = True
+    except IndexError:
+        found = False
+    assert not found
+
+
+def test_index_in_range_at_the_edges():
+    check(nd.arange(5)[-5], [0.])
+    check(nd.arange(5)[4], [4.])
+    check(grid()[-1, -1], [11.])
+    check(grid()[3:5], np.zeros((0, 4)))  # slices clip, as in numpy and MXNet
 
 
 @pytest.mark.parametrize('key', [1, slice(1, 3), slice(0, 1)])
@@ -675,3 +729,247 @@ def test_assigning_a_length_one_array_to_one_element():
     check(y, [[0, 5, 0], [1, 1, 1]])
     with pytest.raises(mx.MXNetError, match='_setitem'):
         y[0, 1] = nd.ones((2,))
+
+
+# ------------------------------------------------------------------ integers, as MXNet 1.9.1 has them
+def _i(values, dtype='int32'):
+    return nd.array(values, dtype=dtype)
+
+
+@pytest.mark.parametrize('dtype', ['int32', 'int64', 'uint8', 'int8'])
+@pytest.mark.parametrize('divide', [
+    lambda a, z: a / z, lambda a, z: a / 0, lambda a, z: 6 / z, lambda a, z: nd.divide(a, z),
+    lambda a, z: nd.divide(a, 0), lambda a, z: nd.divide(6, z),
+    lambda a, z: nd.elemwise_div(a, z), lambda a, z: nd.broadcast_div(a, z[0:1]),
+    lambda a, z: a.__itruediv__(z), lambda a, z: a.__itruediv__(0), lambda a, z: a / 0.5])
+def test_integer_division_by_zero_raises(dtype, divide):
+    # MXNet 1.9.1 kills the process (SIGFPE) here, or gives -2147483648 for 6 / z
+    a, z = _i([5, 7], dtype), _i([0, 1], dtype)
+    with pytest.raises(mx.MXNetError, match='integer division by zero'):
+        divide(a, z)
+    check(a, [5, 7], np.dtype(dtype).type)   # in place: left as it was
+    with pytest.raises(mx.MXNetError, match='integer division by zero'):
+        with mx.autograd.record():
+            divide(a, z)
+
+
+def test_integer_division_truncates_exactly():
+    check(_i([-5, 5, -7]) / _i([2, -2, 7]), [-2, -2, -1], np.int32)
+    check(_i([-5, 5]) / 2, [-2, 2], np.int32)
+    check(7 / _i([-2, 2]), [-3, 3], np.int32)
+    check(_i([7]) / 2.7, [3], np.int32)                      # the number becomes 2
+    big = 2 ** 62 + 1                                          # beyond float64's precision
+    check(_i([big], 'int64') / _i([1], 'int64'), [big], np.int64)
+    check(_i([big], 'int64') / 1, [big], np.int64)
+    a = _i([7, -7])
+    a /= 2
+    check(a, [3, -3], np.int32)
+
+
+@pytest.mark.parametrize('expr, expected, dtype', [
+    (lambda: _i([5, -5]) % _i([0, 0]), [0, 0], np.int32),
+    (lambda: _i([5, -5]) % 0, [0, 0], np.int32),
+    (lambda: 5 % _i([0, 1]), [0, 0], np.int32),
+    (lambda: nd.modulo(_i([5, -5]), 0), [0, 0], np.int32),
+    (lambda: nd.array([1., 2., -3.]) % 0.0, [0., 0., 0.], np.float32),
+    (lambda: nd.array([1., 2., -3.]) % nd.array([0., 0., 0.]), [0., 0., 0.], np.float32),
+    (lambda: 5. % nd.array([0., 1., 2.]), [0., 0., 1.], np.float32),
+    (lambda: nd.array([7.], dtype='float16') % 0, [0.], np.float16),
+    (lambda: nd.array([5., -5.]) % nd.array([-3., 3.]), [-1., 1.], np.float32),
+    (lambda: _i([7, -7]) % -3, [-2, -1], np.int32),
+    (lambda: -7 % _i([3, -3]), [2, -1], np.int32),
+])
+def test_modulo_by_zero_is_zero_as_in_mxnet(expr, expected, dtype):
+    check(expr(), expected, dtype)
+
+
+def test_modulo_in_place_by_zero():
+    a, b = nd.array([1.5, 2.]), _i([3, 4])
+    a %= 0
+    b %= 0
+    check(a, [0., 0.])
+    check(b, [0, 0], np.int32)
+
+
+@pytest.mark.parametrize('expr, expected, dtype', [
+    # a number is converted to the array's dtype as C converts a double: it wraps
+    (lambda: _i([1, 2, 250], 'uint8') * -1, [255, 254, 6], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') + -1, [0, 1, 249], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') - 5, [252, 253, 245], np.uint8),
+    (lambda: 5 - _i([1, 2, 250], 'uint8'), [4, 3, 11], np.uint8),
+    (lambda: -1 - _i([1, 2, 250], 'uint8'), [254, 253, 5], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') / -1, [0, 0, 0], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') * -1.5, [255, 254, 6], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') + 300, [45, 46, 38], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') * 256, [0, 0, 0], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') > -1, [0, 0, 0], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') == -1, [0, 0, 0], np.uint8),
+    (lambda: nd.maximum(_i([1, 2, 250], 'uint8'), -1), [255, 255, 255], np.uint8),
+    (lambda: _i([1, 2, 250], 'uint8') % -3, [1, 2, 250], np.uint8),
+    (lambda: _i([1, -128, 5], 'int8') * -1, [-1, -128, -5], np.int8),
+    (lambda: _i([1, -128, 5], 'int8') + 200, [-55, 72, -51], np.int8),
+    (lambda: _i([1]) + 2 ** 40, [-2147483647], np.int32),
+    (lambda: _i([1]) + float('nan'), [-2147483647], np.int32),
+    (lambda: _i([3]) * 1e10, [-2147483648], np.int32),
+    (lambda: _i([3]) * -0.5, [0], np.int32),
+    (lambda: _i([1], 'int64') + 1e30, [-9223372036854775807], np.int64),
+    (lambda: _i([1], 'uint8') + 1e10, [1], np.uint8),
+    (lambda: nd.full((2,), -1, dtype='uint8'), [255, 255], np.uint8),
+    (lambda: nd.full((2,), 300, dtype='uint8'), [44, 44], np.uint8),
+    (lambda: nd.full((2,), 2.7, dtype='int32'), [2, 2], np.int32),
+    (lambda: nd.array([-1, 300], dtype='uint8'), [255, 44], np.uint8),
+    (lambda: nd.array(np.array([-1, 300]), dtype='uint8'), [255, 44], np.uint8),
+    (lambda: nd.array([2.7, -2.7], dtype='int32'), [2, -2], np.int32),
+    (lambda: nd.clip(_i([1, 200, 50], 'uint8'), -1, 100), [1, 100, 50], np.uint8),
+    (lambda: nd.clip(_i([1, 200, 50], 'uint8'), -10, -5), [251, 251, 251], np.uint8),
+    (lambda: nd.clip(_i([1, 200, 50], 'uint8'), 260, 270), [4, 4, 4], np.uint8),
+    (lambda: nd.clip(_i([1, -200, 50]), 2.7, 40.9), [2, 2, 40], np.int32),
+])
+def test_numbers_with_integer_arrays_wrap_as_in_mxnet(expr, expected, dtype):
+    check(expr(), expected, dtype)
+
+
+@pytest.mark.parametrize('update, expected', [
+    (lambda a: a.__iadd__(-1), [0, 1]), (lambda a: a.__isub__(2), [255, 0]),
+    (lambda a: a.__imul__(-1), [255, 254]), (lambda a: a.__setitem__(0, -1), [255, 2]),
+    (lambda a: a.__setitem__(slice(None), 300), [44, 44]),
+    (lambda a: a.__setitem__(slice(None), [300, -1]), [44, 255])])
+def test_updates_of_uint8_wrap_as_in_mxnet(update, expected):
+    for recording in (False, True):
+        a = _i([1, 2], 'uint8')
+        with mx.autograd.record() if recording else mx.autograd.pause():
+            update(a)
+        check(a, expected, np.uint8)
+
+
+@pytest.mark.parametrize('expr, expected', [
+    (lambda: _i([2]) ** -1, [0]), (lambda: _i([-1]) ** -1, [-1]), (lambda: _i([0]) ** -1, [-2 ** 31]),
+    (lambda: _i([3]) ** 40, [-2 ** 31]), (lambda: _i([4]) ** 0.5, [1]),
+    (lambda: 2 ** _i([-1, 3]), [0, 8]),
+    (lambda: nd.broadcast_power(_i([3, 2, 0, -2]), _i([40, -1, -1, 3])), [-2 ** 31, 0, -2 ** 31, -8]),
+    (lambda: nd.broadcast_hypot(_i([3, 4]), _i([4, 3])), [5, 5]),
+    (lambda: nd.hypot(_i([3]), 4.9), [5]),
+])
+def test_integer_powers_and_hypot_keep_int32(expr, expected):
+    check(expr(), expected, np.int32)
+
+
+def test_hypot_keeps_uint8_and_float16():
+    check(nd.broadcast_hypot(_i([3, 4], 'uint8'), _i([4, 3], 'uint8')), [5, 5], np.uint8)
+    check(nd.broadcast_hypot(nd.array([3], dtype='float16'), nd.array([4], dtype='float16')),
+          [5.], np.float16)
+
+
+@pytest.mark.parametrize('op, values, expected', [
+    ('sqrt', [4, 5], [2, 2]), ('exp', [1, 0], [2, 1]), ('reciprocal', [2, 1], [0, 1]),
+    ('sigmoid', [2, -2], [0, 0]), ('log', [-3, 0, 2, 5], [-2 ** 31, -2 ** 31, 0, 1]),
+    ('cbrt', [8, -27], [2, -3]), ('degrees', [1, 2], [57, 114]), ('rsqrt', [4, 1], [0, 1]),
+    ('round', [-3, 2], [-3, 2]), ('floor', [-1, 2], [-1, 2]), ('cos', [0, 3], [1, 0]),
+    ('arctan', [5, -5], [1, -1]), ('sign', [-3, 0], [-1, 0]), ('relu', [-1, 2], [0, 2])])
+def test_math_on_integers_keeps_the_dtype(op, values, expected):
+    check(getattr(nd, op)(_i(values)), expected, np.int32)
+    assert getattr(nd, op)(_i(values, 'uint8' if min(values) >= 0 else 'int8')).dtype in (
+        np.uint8, np.int8)
+
+
+# ------------------------------------------------------------------ shapes
+@pytest.mark.parametrize('make', [
+    lambda: nd.zeros((2.5, 2)), lambda: nd.zeros((2.0, 2)), lambda: nd.ones((2.5,)),
+    lambda: nd.full((2.5,), 1), lambda: nd.empty((2.5,)), lambda: nd.zeros(3.0),
+    lambda: nd.random.uniform(shape=(2.5,)), lambda: nd.random.normal(shape=(2, 1.5)),
+    lambda: nd.zeros((3,)).reshape((1.5, 2)), lambda: nd.zeros((6,)).reshape((2.0, 3.0)),
+    lambda: nd.reshape(nd.zeros((6,)), shape=(2.0, 3)),
+    lambda: nd.broadcast_to(nd.ones((1, 3)), shape=(2.0, 3)),
+    lambda: nd.tile(nd.ones((1, 3)), reps=(2.5,)), lambda: nd.zeros((-1, 2))])
+def test_shapes_that_are_not_integers_are_refused(make):
+    # MXNet 1.9.1 raises MXNetError (nd.zeros) or TypeError (x.reshape, nd.full) here,
+    # where int() would quietly make another shape
+    with pytest.raises(mx.MXNetError) as info:
+        make()
+    assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize('make', [
+    lambda: nd.eye(2.0), lambda: nd.eye(3, k=1.5), lambda: nd.linspace(0, 1, 3.5),
+    lambda: nd.arange(3, repeat=2.5)])
+def test_integer_attributes_that_are_floats_are_refused(make):
+    with pytest.raises(mx.MXNetError, match='must be an integer'):
+        make()
+
+
+def test_shapes_given_as_numpy_integers_are_fine():
+    assert nd.zeros((np.int64(2), np.int32(3))).shape == (2, 3)
+    assert nd.zeros(np.int64(3)).shape == (3,)
+    assert nd.zeros((6,)).reshape((np.int64(2), 3)).shape == (2, 3)
+
+
+@pytest.mark.parametrize('reshape', [
+    lambda x: x.reshape((5,)), lambda x: x.reshape((5, -1)), lambda x: x.reshape((-1, -1)),
+    lambda x: x.reshape((13,)), lambda x: x.reshape((-7,)), lambda x: nd.reshape(x, shape=(5,)),
+    lambda x: nd.reshape_like(x, nd.ones((5,)))])
+def test_bad_reshape_is_a_value_error_and_an_mxnet_error(reshape):
+    # MXNet 1.9.1: x.reshape((5,)) raises ValueError, x.reshape((13,)) and bad codes
+    # MXNetError (and nd.reshape silently drops or invents elements)
+    with pytest.raises(ValueError, match=r'\[3,4\]') as info:
+        reshape(nd.zeros((3, 4)))
+    assert isinstance(info.value, mx.MXNetError)
+
+
+def test_broadcast_to_method_pads_leading_axes():
+    check(nd.array([1, 2, 3]).broadcast_to((2, 3)), [[1, 2, 3], [1, 2, 3]])
+    assert nd.ones((1, 3)).broadcast_to((5, 2, 3)).shape == (5, 2, 3)
+    for cur, shape in (((2, 3), (4, 3)), ((2, 3), (3,)), ((1, 3), (2, 0))):
+        with pytest.raises(ValueError, match='could not be broadcast'):
+            nd.ones(cur).broadcast_to(shape)
+    with pytest.raises(mx.MXNetError):      # the operator itself does not pad
+        nd.broadcast_to(nd.ones((3,)), shape=(2, 3))
+    x = nd.array([1., 2., 3.])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = x.broadcast_to((2, 3)) * nd.array([[1.], [10.]])
+    y.backward()
+    check(x.grad, [11., 11., 11.])
+
+
+def test_pick_from_a_1d_array_has_shape_1():
+    check(nd.pick(nd.array([1, 2, 3]), nd.array([1])), [2.])
+    check(nd.pick(nd.array([1, 2, 3]), nd.array([2]), keepdims=True), [3.])
+    check(nd.pick(nd.array([1, 2, 3]), nd.array(2)), [3.])
+    x = nd.array([1., 2., 3.])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = nd.pick(x, nd.array([1])) * 5
+    y.backward()
+    check(x.grad, [0., 5., 0.])
+
+
+def test_relu_gradient_at_nan():
+    # MXNet 1.9.1: nd.relu passes NaN to the gradient, Activation(relu) gives 0
+    for f, at_nan in ((nd.relu, np.nan), (lambda a: nd.Activation(a, act_type='relu'), 0.)):
+        x = nd.array([np.nan, -1., 0., 2.])
+        x.attach_grad()
+        with mx.autograd.record():
+            y = f(x)
+        y.backward()
+        np.testing.assert_array_equal(x.grad.asnumpy(), [at_nan, 0., 0., 1.])
+    x = nd.array([np.inf, -np.inf])
+    x.attach_grad()
+    with mx.autograd.record():
+        y = nd.relu(x)
+    y.backward()
+    check(x.grad, [1., 0.])
+
+
+def test_errors_mxnet_raises_as_value_errors_are_value_errors():
+    # MXNet 1.9.1 raises ValueError for a slice step of 0 and for a value that does
+    # not broadcast into x[key]; ours are also MXNetErrors, naming the shapes
+    x = nd.arange(6)
+    for record in (False, True):
+        with mx.autograd.record() if record else mx.autograd.pause():
+            with pytest.raises(ValueError, match=r'step cannot be zero.*\[6\]'):
+                x[::0]
+            with pytest.raises(ValueError, match=r'step cannot be zero.*\[6\]'):
+                x[::0] = 1
+            with pytest.raises(ValueError, match=r'_setitem.*\[6\]'):
+                x[0:2] = nd.ones((3,))
+    check(x, [0., 1., 2., 3., 4., 5.])

@@ -323,8 +323,11 @@ def test_batch_norm_gradients():
 def test_batch_norm_hidden_outputs_are_mean_and_inverse_std():
     op = registry.get('BatchNorm')
     x, gamma, beta, mm, mv = (a.asnumpy() for a in _bn_arrays())
+    # the training flag is an argument of the operator: the global mode does not reach it
     with mx.autograd.train_mode():
         _, mean, invstd, _ = op.forward(np, x, gamma, beta, mm, mv, eps=0.0)
+    assert_almost_equal(mean, mm)
+    _, mean, invstd, _ = op.forward(np, x, gamma, beta, mm, mv, eps=0.0, is_train=True)
     assert_almost_equal(mean, np.array([2.0, 4.0], np.float32))
     assert_almost_equal(invstd, np.array([1.0, 0.5], np.float32))
     _, mean, invstd, _ = op.forward(np, x, gamma, beta, mm, mv, eps=0.0)

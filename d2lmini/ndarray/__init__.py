@@ -15,7 +15,8 @@ import builtins
 from .. import backend
 from ..base import numeric_types
 from ..ops import OPS
-from ..autograd import _STATE, _record
+from ..ops.registry import front_end_doc
+from ..tape import _STATE, _record
 from .ndarray import NDArray, array, invoke, invoke_nullary, _scalar, _wrap, _EMPTY
 from . import ndarray as _ndarray_module
 
@@ -35,25 +36,13 @@ def _make_function(name, op):
         def fn(*args, out=None, name=None, **kwargs):
             if len(args) == n_in and not kwargs:
                 return invoke(op, args, _EMPTY, out)
-            inputs = list(args[:n_in])
-            for i, value in enumerate(args[n_in:]):
-                if i >= len(attr_names):
-                    raise TypeError(f'{op.name}() takes {n_in} input(s) and {len(attr_names)} '
-                                    f'attribute(s) but {len(args)} positional arguments were given')
-                kwargs[attr_names[i]] = value
-            if len(inputs) < n_in:
-                inputs += [None] * (n_in - len(inputs))
-            for i, in_name in enumerate(in_names):
-                if in_name in kwargs:
-                    if inputs[i] is not None:
-                        raise TypeError(f'{op.name}() got input {in_name!r} twice')
-                    inputs[i] = kwargs.pop(in_name)
-            while inputs and inputs[-1] is None:  # optional trailing inputs (bias)
-                inputs.pop()
-            return invoke(op, tuple(inputs), kwargs, out)
+            inputs, attrs, _ = op.bind(args, kwargs)
+            if None in inputs:   # an optional input left out before a given one
+                used = op.used_inputs(attrs)
+                inputs = [x for n, x in zip(in_names, inputs) if x is not None or n in used]
+            return invoke(op, tuple(inputs), attrs, out)
     fn.__name__ = fn.__qualname__ = name
-    sig = ', '.join(in_names + tuple(f'{a}={op.defaults[a]!r}' for a in attr_names))
-    fn.__doc__ = f'{name}({sig}, out=None)\n\n{op.doc}'
+    fn.__doc__ = front_end_doc(name, op)
     return fn
 
 
@@ -126,6 +115,20 @@ def concatenate(arrays, axis=0, always_copy=True):
     if not always_copy and len(arrays) == 1:
         return arrays[0]
     return _FRONT_END['concat'](*arrays, dim=axis)
+
+
+def onehot_encode(indices, out):
+    """Write the one-hot rows of ``indices`` into ``out`` and return ``out`` (MXNet's
+    older form of ``one_hot``): ``out[i, indices[i]] = 1``, zeros elsewhere.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.onehot_encode(mx.nd.array([1, 0]), mx.nd.zeros((2, 3)))
+    <BLANKLINE>
+    [[0. 1. 0.]
+     [1. 0. 0.]]
+    <NDArray 2x3 @cpu(0)>
+    """
+    return _FRONT_END['_onehot_encode'](indices, out, out=out)
 
 
 def moveaxis(tensor, source, destination):
@@ -253,8 +256,12 @@ def _reshape_method(self, *shape, **kwargs):
         op.check_attrs(kwargs)
     new_shape = op.infer_shape([self.shape], **kwargs)[0]   # checks the special codes
     y = _wrap(self._data.reshape(new_shape), self._ctx)     # a view, no copy
-    if _STATE.recording and self._node is not None:
-        _record(op, kwargs, (self,), (self._data,), (y,))
+    if _STATE.recording:
+        if _STATE.logged:  # memory written in place while recording: see ndarray.py
+            _ndarray_module._follow(self)
+            y._ver = _STATE.writes
+        if self._node is not None:
+            _record(op, kwargs, (self,), (self._data,), (y,))
     return y
 
 
@@ -264,3 +271,94 @@ _attach_methods()
 
 from . import random  # noqa: E402,F401
 from .serialization import save, load, load_frombuffer  # noqa: E402,F401
+
+
+# ------------------------------------------------------------------ MXNet's older names
+# ``nd.random_uniform`` and friends are the ``_random_*`` operators under their
+# pre-``nd.random`` names; they take numbers (MXNet's ``nd.uniform`` is the same).
+def random_uniform(low=0.0, high=1.0, shape=None, ctx=None, dtype=None, out=None, **kwargs):
+    """Uniform draws on ``[low, high)`` (also ``nd.uniform``; see ``nd.random.uniform``).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random_uniform(0, 1, shape=(2, 3)).shape
+    (2, 3)
+    """
+    return random.uniform(low, high, shape=shape, dtype=dtype, ctx=ctx, out=out, **kwargs)
+
+
+def random_normal(loc=0.0, scale=1.0, shape=None, ctx=None, dtype=None, out=None, **kwargs):
+    """Normal draws of mean ``loc``, standard deviation ``scale`` (also ``nd.normal``).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random_normal(0, 1, shape=(4,)).shape
+    (4,)
+    """
+    return random.normal(loc, scale, shape=shape, dtype=dtype, ctx=ctx, out=out, **kwargs)
+
+
+def random_exponential(lam=1.0, shape=None, ctx=None, dtype=None, out=None, **kwargs):
+    """Exponential draws of *rate* ``lam`` (mean ``1 / lam``; ``nd.random.exponential``
+    takes the mean, ``scale``, instead).
+
+    >>> import d2lmini as mx
+    >>> bool(mx.nd.random_exponential(lam=4.0, shape=(1000,)).mean() < 0.5)
+    True
+    """
+    return random.exponential(1.0 / lam, shape=shape, dtype=dtype, ctx=ctx, out=out, **kwargs)
+
+
+def random_gamma(alpha=1.0, beta=1.0, shape=None, ctx=None, dtype=None, out=None, **kwargs):
+    """Gamma draws with shape ``alpha`` and scale ``beta``.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random_gamma(2.0, 1.0, shape=(3,)).shape
+    (3,)
+    """
+    return random.gamma(alpha, beta, shape=shape, dtype=dtype, ctx=ctx, out=out, **kwargs)
+
+
+def random_poisson(lam=1.0, shape=None, ctx=None, dtype=None, out=None, **kwargs):
+    """Poisson draws of mean ``lam`` (whole numbers stored as floats).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random_poisson(3.0, shape=(2,)).dtype.__name__
+    'float32'
+    """
+    return random.poisson(lam, shape=shape, dtype=dtype, ctx=ctx, out=out, **kwargs)
+
+
+def random_randint(low, high, shape=None, ctx=None, dtype=None, out=None, **kwargs):
+    """Integers from ``[low, high)``, int32 unless ``dtype`` says otherwise.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random_randint(0, 5, shape=(3,)).dtype.__name__
+    'int32'
+    """
+    return random.randint(low, high, shape=shape, dtype=dtype, ctx=ctx, out=out, **kwargs)
+
+
+def random_negative_binomial(k=1, p=1, shape=None, ctx=None, dtype=None, out=None, **kwargs):
+    """Negative binomial draws (see ``nd.random.negative_binomial``).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random_negative_binomial(2, 0.5, shape=(3,)).shape
+    (3,)
+    """
+    return random.negative_binomial(k, p, shape=shape, dtype=dtype, ctx=ctx, out=out, **kwargs)
+
+
+def random_generalized_negative_binomial(mu=1, alpha=1, shape=None, ctx=None, dtype=None,
+                                         out=None, **kwargs):
+    """Generalized negative binomial draws (see
+    ``nd.random.generalized_negative_binomial``).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.random_generalized_negative_binomial(2, 0.5, shape=(3,)).shape
+    (3,)
+    """
+    return random.generalized_negative_binomial(mu, alpha, shape=shape, dtype=dtype, ctx=ctx,
+                                                out=out, **kwargs)
+
+
+uniform = random_uniform
+normal = random_normal

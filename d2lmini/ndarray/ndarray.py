@@ -8,14 +8,43 @@ says where in a recorded graph the value came from).
 Every operator call goes through :func:`invoke`, which looks the operator up in the
 registry, runs its ``forward`` on the raw arrays and, when recording, adds a node
 to the tape.
+
+In-place updates (``y += 1``, ``y[1:3] = v``, ``out=y``) write the array's own
+memory, so views (``y[1:3]``, ``y[0]``, ``y.reshape(...)``) and the array they came
+from always see each other's values, as in MXNet. MXNet refuses such updates inside
+``autograd.record()``; here they are recorded, with right gradients both ways:
+
+>>> import d2lmini as mx
+>>> x = mx.nd.array([1., 2., 3.])
+>>> x.attach_grad()
+>>> with mx.autograd.record():
+...     y = x * 1
+...     v = y[0:2]
+...     y += 10                  # v sees it: [11, 12]
+...     z = (v * v).sum()
+>>> z.backward()
+>>> x.grad
+<BLANKLINE>
+[22. 24.  0.]
+<NDArray 3 @cpu(0)>
+
+How: the written array takes the graph entry of the value written; every other
+array on the same memory catches up with the writes when a node next records it
+(the written positions route their gradient to the written values); and nodes that
+read the memory before a write read, in their backward, their own copies of the
+old values (copy on write, from a log of what each write overwrote). The section
+"in place while recording" at the end of this module has the details. Writing
+memory that holds an array needing a gradient (``attach_grad``) is refused while
+recording, as writing that array itself is.
 """
 import numpy as np
 
 from .. import backend
-from ..autograd import _STATE, _record, Variable
-from ..base import MXNetError, as_dtype, numeric_types, shape_str
+from ..tape import _STATE, _record, Variable
+from ..base import IndexingError, MXNetError, ShapeError, as_dtype, numeric_types, shape_str
 from ..context import Context, current_context
 from ..ops import OPS
+from ..ops.elemwise import c_cast, int_scalar
 
 _new = object.__new__
 _EMPTY = {}
@@ -83,6 +112,9 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
             raise TypeError(f'operator {op.name} needs at least one input') from None
         raise _type_error(op, inputs) from None
     xp = ctx._xp or ctx.xp
+    if op.train_mode and 'is_train' not in attrs:
+        # the training flag reaches the operator as an argument, never as a global
+        attrs = {**attrs, 'is_train': _STATE.training}
     try:
         if xp is np:
             res = op.forward(xp, *datas, **attrs)
@@ -100,19 +132,25 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
     if op.num_outputs == 1:
         y = _wrap(res, ctx)
         if _STATE.recording:
-            for x in inputs:
-                if x._node is not None:
-                    _record(op, attrs, inputs, datas, (y,))
-                    break
+            if _STATE.logged:
+                _record_following(op, attrs, inputs, datas, (y,))
+            else:
+                for x in inputs:
+                    if x._node is not None:
+                        _record(op, attrs, inputs, datas, (y,))
+                        break
         if out is not None:
             return out._assign(y)
         return y
     outs = tuple([_wrap(r, ctx) for r in res])
     if _STATE.recording:
-        for x in inputs:
-            if x._node is not None:
-                _record(op, attrs, inputs, datas, outs)
-                break
+        if _STATE.logged:
+            _record_following(op, attrs, inputs, datas, outs)
+        else:
+            for x in inputs:
+                if x._node is not None:
+                    _record(op, attrs, inputs, datas, outs)
+                    break
     nv = op.num_visible_outputs
     if callable(nv):  # e.g. BatchNorm shows its mean and variance with output_mean_var
         nv = nv(op.full_attrs(attrs))
@@ -198,7 +236,9 @@ class NDArray:
     <NDArray 2 @cpu(0)>
     """
 
-    __slots__ = ('_data', '_ctx', '_node', '_oidx', '__weakref__')
+    # _ver (left unset by _wrap, read with a default): the count of in-place writes
+    # made while recording that this array's graph entry already reflects
+    __slots__ = ('_data', '_ctx', '_node', '_oidx', '_ver', '__weakref__')
     __array_priority__ = 1000.0
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
@@ -287,6 +327,24 @@ class NDArray:
     def copy(self):
         return self.copyto(self._ctx)
 
+    def broadcast_to(self, shape):
+        """The values repeated to ``shape``. As MXNet's method (unlike the operator
+        ``nd.broadcast_to``), missing leading axes count as length 1:
+        ``nd.ones((3,)).broadcast_to((2, 3))`` works.
+
+        >>> import d2lmini as mx
+        >>> mx.nd.array([1, 2, 3]).broadcast_to((2, 3)).shape
+        (2, 3)
+        """
+        shape = tuple(shape)
+        cur = self.shape
+        pad = (1,) * (len(shape) - len(cur)) + cur
+        if len(shape) < len(cur) or any(c != s and c != 1 for c, s in zip(pad, shape)):
+            raise ShapeError('operands could not be broadcast together with remapped shapes'
+                             f'[original->remapped]: {cur} and requested shape {shape}')
+        x = self if pad == cur else self.reshape(pad)
+        return invoke(OPS['broadcast_to'], (x,), {'shape': shape})
+
     def copyto(self, other):
         """Copy into NDArray ``other``, or to a new array on Context ``other``."""
         if isinstance(other, NDArray):
@@ -300,8 +358,11 @@ class NDArray:
         y = _wrap(backend.to_device(self._data, ctx), ctx)
         if y._data is self._data:
             y._data = self._data.copy()
-        if _STATE.recording and self._node is not None:
-            _record(OPS['_copyto'], {}, (self,), (self._data,), (y,))
+        if _STATE.recording:
+            if _STATE.logged:
+                _follow(self)
+            if self._node is not None:
+                _record(OPS['_copyto'], {}, (self,), (self._data,), (y,))
         return y
 
     def as_in_context(self, context):
@@ -311,8 +372,15 @@ class NDArray:
         return self.copyto(context)
 
     def detach(self):
-        """The same values, cut off from the graph (no gradient flows through)."""
-        return _wrap(self._data, self._ctx)
+        """The same values, cut off from the graph (no gradient flows through).
+
+        It shares memory with this array, so it sees later in-place updates of it;
+        those made while recording carry their gradients into it, those made before
+        ``detach`` do not."""
+        y = _wrap(self._data, self._ctx)
+        if _STATE.logged:
+            y._ver = _STATE.writes
+        return y
 
     def wait_to_read(self):
         backend.synchronize(self._ctx)
@@ -342,6 +410,16 @@ class NDArray:
         grad = _wrap(self._ctx.xp.zeros_like(self._data), self._ctx)
         self._node = None if grad_req == 'null' else Variable(grad, grad_req)
         self._oidx = 0
+        if grad_req != 'null':
+            self._became_leaf()
+
+    def _became_leaf(self):
+        """Note that this array's memory holds a leaf of the graph: writing it while
+        recording, even through a view, is refused (see :meth:`_check_inplace`)."""
+        root = _root(self._data)
+        key = id(root)
+        if key not in _LEAF_ROOTS:
+            _LEAF_ROOTS[key] = weakref.ref(root, lambda _, key=key: _LEAF_ROOTS.pop(key, None))
 
     def backward(self, out_grad=None, retain_graph=False, train_mode=True):
         """Compute the gradient of this array with respect to the leaves."""
@@ -445,44 +523,55 @@ class NDArray:
 
     # ------------------------------------------------------------ in place
     def _assign(self, res):
-        """Make this array hold ``res``'s values.
+        """Make this array hold ``res``'s values, in its own memory, so that views and
+        the array it is a view of see them, as in MXNet.
 
-        Outside recording the values are copied into this array's memory, so views
-        and other references see them, as in MXNet. While recording, an in-place
-        update is recorded as a new node and this array is rebound to it; nodes that
-        saw the old value keep the old buffer, so gradients stay right.
+        While recording, the write is recorded too (see "In place while recording"
+        at the end of this module): this array takes ``res``'s place in the graph,
+        arrays sharing its memory follow, and nodes that read the old values keep them.
         """
         if res.shape != self.shape:
             raise MXNetError(f'cannot write an array of shape {shape_str(res.shape)} into one '
                              f'of shape {shape_str(self.shape)}')
-        if _STATE.recording and (res._node is not None or self._node is not None):
+        if _STATE.recording:
             self._check_inplace()
-            if self._data.base is not None:
-                # a recorded update rebinds this array to a new buffer, so the array
-                # it was sliced from would silently keep its old values
-                raise MXNetError(
-                    'in-place update inside autograd.record() of an array that shares '
-                    'memory with another one (a view such as x[1:3], x[0] or x.reshape(...)): '
-                    'the other array would not see the change. Assign through the '
-                    'original array (x[1:3] = ...) or copy the view first (v = x[1:3].copy())')
-            data = res._data
-            if data.dtype != self._data.dtype:
+            if res._data.dtype != self._data.dtype:
                 raise MXNetError(f'in-place update would change dtype {self._data.dtype} '
-                                 f'to {data.dtype} while recording')
-            self._data, self._node, self._oidx = data, res._node, res._oidx
+                                 f'to {res._data.dtype} while recording')
+            _write(self, res)
         else:
             self._data[...] = res._data
         return self
 
     def _check_inplace(self):
+        """Refuse, while recording, to write an array that needs a gradient, or memory
+        it shares with one (through a view): the leaf would no longer hold the values
+        its gradient is taken at."""
         if type(self._node) is Variable:
             raise MXNetError(
                 'in-place update of an array that needs a gradient (it called attach_grad) '
                 'inside autograd.record(): its gradient would be lost. Write the result '
                 'to a new array (y = x + 1) or update it outside record()')
+        if _LEAF_ROOTS:
+            root = _root(self._data)
+            ref = _LEAF_ROOTS.get(id(root))
+            if ref is not None and ref() is root:
+                raise MXNetError(
+                    'in-place update inside autograd.record() of memory that an array needing '
+                    'a gradient (it called attach_grad) shares with this one, through a view '
+                    'such as x[1:3] or x.reshape(...): its gradient would be lost. Write the '
+                    'result to a new array or update it outside record()')
 
     def _inplace(self, other, op, scalar_op, ufunc):
-        if not _STATE.recording or (self._node is None and getattr(other, '_node', None) is None):
+        if not _STATE.recording:
+            kind = self._data.dtype.kind
+            if ufunc == 'mod' or (ufunc == 'true_divide' and kind in 'iu'):
+                # through the operator: MXNet's x % 0 is 0, and an integer division by
+                # zero raises rather than leaving garbage
+                res = _binary(self, other, op, scalar_op)
+                if res is NotImplemented:
+                    return res
+                return self._assign(res)
             if isinstance(other, NDArray):
                 if other._ctx != self._ctx:
                     raise _ctx_error(op, (self, other))
@@ -491,8 +580,11 @@ class NDArray:
                     raise _dtype_error(op, (self, other))
             elif isinstance(other, numeric_types):
                 o = _scalar(other)
-                if self._data.dtype.kind in 'iub' and isinstance(o, float):
-                    # MXNet converts the number to the array's type first: int32 += 2.7 adds 2
+                if kind in 'iu':
+                    # MXNet converts the number to the array's type first: int32 += 2.7
+                    # adds 2, uint8 += -1 adds 255 (wrapping)
+                    o = int_scalar(o, self._data.dtype)
+                elif kind == 'b' and isinstance(o, float):
                     o = int(o)
             else:
                 return NotImplemented
@@ -535,26 +627,35 @@ class NDArray:
     def __setitem__(self, key, value):
         """``x[key] = value`` with broadcasting; recorded while recording."""
         key = _raw_key(key, self)
-        if not _STATE.recording or (self._node is None and getattr(value, '_node', None) is None):
+        if not _STATE.recording:
             if isinstance(value, NDArray):
                 if value._ctx != self._ctx:  # assignment copies between devices, as copyto
                     value = value.copyto(self._ctx)
                 v = value._data
             elif isinstance(value, numeric_types):
                 v = _scalar(value)
+                if self._data.dtype.kind in 'iu':  # as MXNet converts it: uint8 -1 is 255
+                    v = int_scalar(v, self._data.dtype)
             else:
-                v = backend.to_device(np.asarray(value, dtype=self._data.dtype), self._ctx)
+                v = backend.to_device(_host_values(value, self._data.dtype), self._ctx)
             try:
                 self._data[key] = v
-            except (ValueError, IndexError) as e:
+            except (IndexError, ValueError) as e:
+                try:
+                    region = self._data[key]
+                except (IndexError, ValueError):  # the key, not the value (a step of 0)
+                    raise IndexingError(f'{e} (writing into an array of shape '
+                                        f'{shape_str(self.shape)} with key {key!r})') from None
                 # MXNet drops leading length-1 axes of the value: Y[i, j] = x.sum()
                 # stores the (1,)-shaped sum into one element
                 vshape = getattr(v, 'shape', ())
-                extra = len(vshape) - np.ndim(self._data[key]) if isinstance(e, ValueError) else 0
+                extra = len(vshape) - np.ndim(region)
                 if extra > 0 and all(d == 1 for d in vshape[:extra]):
                     self._data[key] = v.reshape(vshape[extra:])
                     return
-                raise OPS['_setitem'].error(e, [self.shape, vshape], {'key': key}) from e
+                # a ValueError in MXNet too: code may catch it
+                raise ShapeError(str(OPS['_setitem'].error(e, [self.shape, vshape],
+                                                           {'key': key}))) from e
             return
         self._check_inplace()
         if not isinstance(value, NDArray):
@@ -596,14 +697,34 @@ def _rebuild(values, ctx):
     return array(values, ctx=ctx, dtype=values.dtype)
 
 
+def _host_values(src, dt):
+    """A new numpy array of dtype ``dt`` holding ``src`` (a list, numpy array or
+    number). Integers that do not fit an integer dtype wrap around, and floats
+    convert as MXNet converts them (:func:`~d2lmini.ops.elemwise.c_cast`), where
+    numpy 2 would raise: ``nd.array([-1], dtype='uint8')`` holds 255, as in MXNet."""
+    try:
+        return np.array(src, dtype=dt)
+    except OverflowError:
+        wide = np.array(src)
+        if wide.dtype.kind == 'f' or wide.dtype == object:
+            return c_cast(np, np.array(src, dtype=np.float64), dt)
+        return wide.astype(dt)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f'cannot make an NDArray from this data: {e}') from e
+
+
 def array(source_array, ctx=None, dtype=None):
     """An NDArray holding a copy of ``source_array`` (a list, numpy array, NDArray
     or number). The dtype is float32 unless ``dtype`` says otherwise or the source is
-    an NDArray, whose dtype is kept, as in MXNet.
+    an NDArray, whose dtype is kept, as in MXNet. A number, or a 0-d numpy array, gives
+    an array of shape ``()``, as in MXNet 1.9 (where such an array fails every operator;
+    here operators take it as numpy does).
 
     >>> import d2lmini as mx
     >>> mx.nd.array([[1, 2], [3, 4]]).dtype
     <class 'numpy.float32'>
+    >>> mx.nd.array(3).shape
+    ()
     """
     ctx = current_context() if ctx is None else _as_context(ctx)
     if isinstance(source_array, NDArray):
@@ -617,10 +738,296 @@ def array(source_array, ctx=None, dtype=None):
                 src = backend.to_host(src) if hasattr(src, 'get') else np.asarray(src)
             else:
                 raise TypeError(f'cannot make an NDArray from {type(src).__name__}')
-    try:
-        data = np.array(src, dtype=dt, ndmin=1)  # a number becomes shape (1,), as in MXNet
-    except (ValueError, TypeError) as e:
-        raise ValueError(f'cannot make an NDArray from this data: {e}') from e
+    data = _host_values(src, dt)
     if ctx.device_type != 'cpu':
         data = backend.to_device(data, ctx)
     return _wrap(data, ctx)
+
+
+# ------------------------------------------------------------------ in place while recording
+# Memory is what arrays share: a view (x[1:3], x[0], x.reshape(...), x.detach()) and
+# the array it came from are two windows on one buffer. An in-place update writes
+# the buffer, so every window sees the new values at once, as in MXNet. While
+# recording, the graph must follow too; three things make it so.
+#
+# * The written array takes the graph entry of the value written into it, and the
+#   write goes into a log kept for the buffer (keyed by the raw array that owns the
+#   memory, dropped with it): which positions it wrote, the graph entry of the
+#   value, and the values it overwrote.
+# * Any other array on the buffer catches up when a node next records it
+#   (``_follow``, called from the tape): the positions written since its own entry
+#   was recorded take their gradient route from the values written there (an
+#   ``_overlay`` node), the rest from its old entry. So a view sees an update made
+#   through its base, and a base one made through a view, with gradients flowing to
+#   whatever the written values were computed from. An array made by ``detach()``
+#   follows the writes made after it only.
+# * A node keeps the raw arrays it read, and some are windows on the buffer: its
+#   backward must see them as they were. A node carries the number of writes made
+#   when it was recorded (``Node.epoch``), and before a backward the nodes it will
+#   run get their own copies of every window written since, rebuilt from the
+#   overwritten values in the log: copy on write, made once the copy is needed. The
+#   nodes that computed a written value get their copies at the write itself, so
+#   that the log, which keeps that value's graph, never keeps the buffer alive.
+#
+# Writing memory that holds an array needing a gradient is refused while recording,
+# as writing that array is: its gradient would be taken at values it no longer holds.
+import weakref  # noqa: E402
+
+from ..tape import Node  # noqa: E402
+
+_LOGS = {}        # id(raw array owning the memory) -> _Log of the writes into it
+_LEAF_ROOTS = {}  # id(raw array owning the memory) -> weakref to it: memory of a leaf
+
+
+def _root(d):
+    """The raw array that owns the memory of raw array ``d`` (``d`` if it does)."""
+    kind = type(d)
+    base = d.base
+    while base is not None and type(base) is kind:
+        d, base = base, base.base
+    return d
+
+
+def _address(d):
+    if isinstance(d, np.ndarray):
+        return d.__array_interface__['data'][0]
+    return d.data.ptr
+
+
+def _positions(xp, d, root):
+    """Where ``d``'s elements (flattened in C order) lie in ``root``'s memory, counted
+    in elements from its start."""
+    size = root.itemsize
+    pos = xp.full(d.shape, (_address(d) - _address(root)) // size, np.int64)
+    for axis, (n, stride) in enumerate(zip(d.shape, d.strides)):
+        step = xp.arange(n, dtype=np.int64) * (stride // size)
+        pos += step.reshape((n,) + (1,) * (d.ndim - axis - 1))
+    return pos.reshape(-1)
+
+
+def _flat(xp, root):
+    """``root``'s memory as a flat array, in memory order."""
+    return xp.lib.stride_tricks.as_strided(root, (root.size,), (root.itemsize,))
+
+
+def _check_layout(d, root):
+    """Positions in memory name elements only for an owner whose elements fill its
+    memory (any order of axes) and a window of the same dtype; numpy and cupy give
+    no others through NDArray's operators, but a foreign buffer might."""
+    size = root.itemsize
+    span = sum((n - 1) * s for n, s in zip(root.shape, root.strides)) + size
+    if (d.dtype != root.dtype or any(s < 0 for s in root.strides) or span != root.nbytes
+            or any(s % size for s in d.strides) or (_address(d) - _address(root)) % size):
+        raise MXNetError('in-place update inside autograd.record() of an array whose memory '
+                         'layout autograd cannot follow (a foreign or reinterpreted buffer); '
+                         'write the result to a new array, or copy the array first')
+
+
+class _Log:
+    """The writes made while recording into the memory of one raw array (the owner,
+    held weakly): the latest write of every position (``owner``, -1 for none); the
+    graph entry of each value still latest somewhere (``values``); and what every
+    write overwrote (``undo``), for the nodes that read the memory before it."""
+    __slots__ = ('ref', 'xp', 'latest', 'owner', 'values', 'undo', 'seen')
+
+    def __init__(self, root, xp):
+        self.ref = weakref.ref(root)
+        self.xp = xp
+        self.latest = 0
+        self.owner = xp.full(root.size, -1, np.int64)
+        self.values = {}   # write number -> (node, output index, raw value, positions)
+        self.undo = []     # (write number, positions, overwritten values), in order
+        self.seen = set()  # ids of nodes already given their own copies at a write
+
+
+def _log_of(root):
+    log = _LOGS.get(id(root))
+    return log if log is not None and log.ref() is root else None
+
+
+def _drop_log(key, ref):
+    log = _LOGS.get(key)
+    if log is not None and log.ref is ref:
+        del _LOGS[key]
+        _STATE.logged = bool(_LOGS)
+
+
+def _new_log(root, xp):
+    log = _LOGS[id(root)] = _Log(root, xp)
+    weakref.finalize(root, _drop_log, id(root), log.ref)
+    _STATE.logged = True
+    return log
+
+
+def _write(a, res):
+    """Write ``res``'s values into NDArray ``a``'s memory while recording (see above)."""
+    data = a._data
+    node, oidx = res._node, res._oidx
+    if data.size == 0:
+        a._node, a._oidx = node, oidx
+        return
+    root = _root(data)
+    _check_layout(data, root)
+    xp = a._ctx.xp
+    log = _log_of(root) or _new_log(root, xp)
+    value = res._data
+    if _root(value) is root:  # a value read from the memory it is written to
+        value = value.copy()
+    if type(node) is Node:
+        _own_ancestry(node, log)
+    pos = _positions(xp, data, root)
+    _STATE.writes += 1
+    gen = _STATE.writes
+    log.undo.append((gen, pos, _flat(xp, root)[pos]))  # fancy indexing copies
+    data[...] = value
+    log.owner[pos] = gen
+    log.latest = gen
+    log.values[gen] = (node, oidx, value, pos)
+    live = set(xp.unique(log.owner).tolist())
+    for g in [g for g in log.values if g not in live]:  # overwritten everywhere since
+        del log.values[g]
+    a._node, a._oidx, a._ver = node, oidx, gen
+
+
+def _placeholder(xp, data):
+    """An array of ``data``'s shape and dtype holding no memory of its own, recorded
+    where an ``_overlay`` node needs only the shape."""
+    return xp.broadcast_to(xp.zeros((), data.dtype), data.shape)
+
+
+def _follow(x):
+    """Bring NDArray ``x``'s graph entry up to date with the writes made while
+    recording into memory it shares (see above); called before a node records it."""
+    data = x._data
+    root = _root(data)
+    log = _LOGS.get(id(root))
+    if log is None or log.ref() is not root:
+        return
+    node = x._node
+    if type(node) is Variable:  # leaves are never written while recording
+        return
+    since = getattr(x, '_ver', -1)
+    if node is not None and node.epoch > since:
+        since = node.epoch
+    if log.latest <= since:
+        return
+    x._ver = _STATE.writes
+    xp, ctx = log.xp, x._ctx
+    pos = _positions(xp, data, root)
+    own = log.owner[pos]
+    for gen in sorted(xp.unique(own[own > since]).tolist()):
+        vnode, voidx, value, vpos = log.values[gen]
+        if x._node is None and vnode is None:  # a constant written over a constant
+            continue
+        dst = xp.flatnonzero(own == gen)
+        where = xp.full(log.owner.size, -1, np.int64)
+        where[vpos] = xp.arange(vpos.size, dtype=np.int64)
+        out = _wrap(_placeholder(xp, data), ctx)
+        _record(_OVERLAY, {'dst': dst, 'src': where[pos[dst]]},
+                (x, _wrap_entry(value, ctx, vnode, voidx)),
+                (_placeholder(xp, data), value), (out,))
+        x._node, x._oidx = out._node, 0
+
+
+def _record_following(op, attrs, inputs, datas, outs):
+    """``invoke``'s recording, once memory has been written while recording: the
+    inputs follow the writes first, which may put a constant into the graph."""
+    for x in inputs:
+        _follow(x)
+    for x in inputs:
+        if x._node is not None:
+            _record(op, attrs, inputs, datas, outs)
+            return
+    for y in outs:  # constants, current as they are (a view of one must stay constant)
+        y._ver = _STATE.writes
+
+
+def _as_of(d, root, log, epoch, cache):
+    """A copy of raw window ``d`` as it was after the first ``epoch`` writes."""
+    key = (id(log), epoch)
+    mem = cache.get(key)
+    if mem is None:
+        mem = _flat(log.xp, root).copy()
+        for gen, pos, old in reversed(log.undo):
+            if gen <= epoch:
+                break
+            mem[pos] = old
+        cache[key] = mem
+    return mem[_positions(log.xp, d, root)].reshape(d.shape)
+
+
+def _own_copies(node, cache, every):
+    """Give ``node`` its own copies of the raw arrays it recorded that lie in memory
+    written while recording: of those written since the node (as they were then),
+    or, with ``every``, of all of them."""
+    epoch = node.epoch
+    for field in ('in_data', 'out_data'):
+        arrays = getattr(node, field)
+        if not arrays:
+            continue
+        copies = None
+        for i, d in enumerate(arrays):
+            if getattr(d, 'base', False) is False:  # not a raw array
+                continue
+            root = _root(d)
+            log = _log_of(root)
+            if log is None:
+                continue
+            stale = log.latest > epoch
+            if stale or every:
+                if copies is None:
+                    copies = list(arrays)
+                copies[i] = _as_of(d, root, log, epoch, cache) if stale else d.copy()
+        if copies is not None:
+            setattr(node, field, tuple(copies))
+
+
+def _own_ancestry(head, log):
+    """Copies for ``head`` and the nodes it depends on, before a write (see above)."""
+    seen, stack, cache = log.seen, [head], {}
+    while stack:
+        node = stack.pop()
+        if type(node) is not Node or id(node) in seen or node.in_data is None:
+            continue
+        seen.add(id(node))
+        _own_copies(node, cache, every=True)
+        stack.extend(p[0] for p in node.parents if p is not None)
+
+
+def _before_backward(heads):
+    """Before a backward from ``heads``: heads follow the writes, and the nodes the
+    backward will run get their own copies of memory written after they read it."""
+    heads = [heads] if isinstance(heads, NDArray) else list(heads)
+    stack = []
+    for h in heads:
+        if isinstance(h, NDArray):
+            _follow(h)
+            if h._node is not None:
+                stack.append(h._node)
+    seen, cache = set(), {}
+    while stack:
+        node = stack.pop()
+        if type(node) is not Node or id(node) in seen or node.in_data is None:
+            continue
+        seen.add(id(node))
+        _own_copies(node, cache, every=False)
+        stack.extend(p[0] for p in node.parents if p is not None)
+
+
+_OVERLAY = OPS['_overlay']
+_STATE.follow = _follow
+_STATE.before_backward = _before_backward
+
+
+def _as_recorded(arrays, epoch):
+    """``arrays`` (a custom Function's saved tensors), each NDArray written in place
+    after the first ``epoch`` writes replaced by a constant copy as it was then."""
+    out, cache = [], {}
+    for a in arrays:
+        if isinstance(a, NDArray):
+            root = _root(a._data)
+            log = _log_of(root)
+            if log is not None and log.latest > epoch:
+                a = _wrap(_as_of(a._data, root, log, epoch, cache), a._ctx)
+        out.append(a)
+    return type(arrays)(out) if isinstance(arrays, tuple) else out

@@ -2,9 +2,12 @@
 
 Importing this package fills :data:`registry.OPS`; the front ends (``mx.nd`` now,
 ``mx.sym`` later) build their functions from it. The modules follow the book: plain
-array math first, then the neural-network layers of chapters 3 to 6.
+array math first, then the neural-network layers of chapters 3 to 8.
 """
 from .registry import OPS, Op, register, get  # noqa: F401
 from . import creation, elemwise, indexing, reduce, shape, sort, linalg, random  # noqa: F401
 from . import (fully_connected, activation, dropout, convolution, pooling,  # noqa: F401
                normalization, embedding, upsampling, output)
+from . import update  # noqa: F401,E402
+from . import sequence, gather, contrib  # noqa: F401,E402
+from . import ctc  # noqa: F401,E402

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..base import MXNetError, shape_str
-from .elemwise import _relu, _sigmoid
+from .elemwise import _relu, _sigmoid, relu_mask_grad, sum_to
 from .registry import OPS, register
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -126,7 +126,7 @@ def _softrelu(xp, data):
 
 # act_type -> (forward, backward); four of them are the element-wise operators
 _ACTIVATIONS = {
-    'relu': (_relu, OPS['relu'].backward),
+    'relu': (_relu, relu_mask_grad),  # 0 at NaN, as MXNet's Activation (nd.relu: NaN)
     'sigmoid': (_sigmoid, OPS['sigmoid'].backward),
     'tanh': (OPS['tanh'].forward, OPS['tanh'].backward),
     'softrelu': (_softrelu, lambda F, dy, x, y: [dy * F.sigmoid(x[0])]),
@@ -245,7 +245,9 @@ def _leaky_relu_backward(F, dy, x, y, act_type, slope, **attrs):
 
 
 register('LeakyReLU', _leaky_relu, backward=_leaky_relu_backward, inputs=('data', 'gamma'),
-         infer_shape=lambda shapes, **attrs: [shapes[0]])
+         infer_shape=lambda shapes, **attrs: [shapes[0]],
+         optional_inputs=lambda attrs: ('data', 'gamma') if attrs['act_type'] == 'prelu'
+         else ('data',))
 
 
 def _prelu_backward_op(xp, dy, data, gamma):
@@ -263,5 +265,28 @@ def _prelu_backward_op(xp, dy, data, gamma):
     return ddata, dgamma
 
 
+def _prelu_backward_grad(F, dys, x, y, **attrs):
+    """The gradient of ``_backward_prelu``, whose outputs are
+    ``d data = dy * (gamma where x <= 0 else 1)`` and
+    ``d gamma = sum(dy * x where x <= 0)`` (summed to gamma's shape): both linear in
+    ``dy``, the first linear in gamma, the second in ``x`` (the kink at 0 aside)."""
+    a, b = dys
+    dy, data, gamma = x
+    neg = data <= 0                                  # 1 where the slope applies, else 0
+    if gamma.size == 1:
+        g = F.reshape(gamma, (1,) * data.ndim)
+    else:
+        shape = [1] * data.ndim
+        shape[1 if data.ndim > 1 else 0] = gamma.shape[0]
+        g = F.reshape(gamma, tuple(shape))
+    b = F.reshape(b, g.shape)
+    slope = neg * (g - 1.0) + 1.0
+    bneg = b * neg
+    d_dy = a * slope + bneg * data
+    d_data = bneg * dy
+    d_gamma = F.reshape(sum_to(F, a * dy * neg, g.shape), gamma.shape)
+    return [d_dy, d_data, d_gamma]
+
+
 register('_backward_prelu', _prelu_backward_op, inputs=('dy', 'data', 'gamma'),
-         num_outputs=2)
+         num_outputs=2, backward=_prelu_backward_grad)

@@ -9,7 +9,7 @@ elements that were kept.
 """
 import numpy as np
 
-from .. import autograd, backend
+from .. import backend
 from ..base import MXNetError
 from .registry import register
 
@@ -26,7 +26,7 @@ def _mask_shape(data, axes):
     return tuple(shape)
 
 
-def _dropout(xp, data, p=0.5, mode='training', axes=(), cudnn_off=False):
+def _dropout(xp, data, p=0.5, mode='training', axes=(), cudnn_off=False, is_train=False):
     """Randomly zero elements with probability ``p`` while training (or always,
     with ``mode='always'``), scaling the kept ones by ``1 / (1 - p)``; ``axes``
     shares one draw along the given axes. Outside training it returns the data.
@@ -50,7 +50,7 @@ def _dropout(xp, data, p=0.5, mode='training', axes=(), cudnn_off=False):
         raise MXNetError(f'Dropout: p={p} must be a probability in [0, 1]')
     axes = (axes,) if isinstance(axes, int) else tuple(axes or ())
     mask_shape = _mask_shape(data, axes)
-    if p == 0 or (mode == 'training' and not autograd.is_training()):
+    if p == 0 or (mode == 'training' and not is_train):
         # A mask of ones with a single element: backward's ``dy * mask`` is then dy.
         # The data is copied so that writing into the result cannot change the input.
         return data.copy(), xp.ones((1,) * data.ndim, dtype=data.dtype)
@@ -72,4 +72,5 @@ def _dropout_infer_shape(in_shapes, axes=(), **attrs):
 
 register('Dropout', _dropout,
          backward=lambda F, dy, x, y, **attrs: [dy[0] * y[1]],
-         num_outputs=2, num_visible_outputs=1, infer_shape=_dropout_infer_shape)
+         num_outputs=2, num_visible_outputs=1, infer_shape=_dropout_infer_shape,
+         random=True, train_mode=True)

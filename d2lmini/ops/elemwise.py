@@ -17,9 +17,184 @@ def _keep_dtype(res, like):
     return res if res.dtype == like.dtype else res.astype(like.dtype)
 
 
+# ------------------------------------------------------------------ integers as MXNet has them
+# MXNet computes math on integer arrays in floating point and converts back with C's
+# cast, which on x86 turns NaN and values out of range into the most negative
+# integer (of 32 bits, then cut to 8 for int8/uint8; of 64 bits for int64). Numbers
+# given with an operator (``x + 2.7``) reach it as doubles and are converted the same
+# way before use: ``uint8 * -1`` multiplies by 255, ``int32 * 0.5`` by 0.
+def _wide(dtype):
+    return np.int64 if dtype.itemsize == 8 else np.int32
+
+
+# membership in a set of dtypes is the cheapest test of "a float" (dtype.kind costs
+# several times as much, on paths that run for every operator call)
+_FLOATS = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+
+
+def c_cast(xp, values, dtype):
+    """Floating-point ``values`` converted to ``dtype`` as MXNet converts them:
+    truncated toward zero, wrapped into narrow types, NaN and out-of-range values
+    becoming the most negative integer. Non-integer dtypes are a plain ``astype``."""
+    if dtype.kind not in 'iu':
+        return values.astype(dtype, copy=False)
+    values = values.astype(np.float64, copy=False)  # float16 cannot hold the limits
+    info = np.iinfo(_wide(dtype))
+    # NaN fails both comparisons, so it lands on info.min too
+    fits = (values >= info.min) & (values < -float(info.min))
+    wide = xp.where(fits, xp.trunc(xp.where(fits, values, 0)), info.min).astype(_wide(dtype))
+    return wide.astype(dtype)
+
+
+def int_scalar(value, dtype):
+    """The number ``value`` as MXNet hands it to an operator on a ``dtype`` array
+    (see :func:`c_cast`): a numpy scalar of that dtype, so numpy neither promotes
+    the result nor refuses a value outside the dtype's range.
+
+    >>> int(int_scalar(-1, np.dtype('uint8'))), int(int_scalar(2.7, np.dtype('int32')))
+    (255, 2)
+    """
+    info = np.iinfo(_wide(dtype))
+    v = float(value)
+    i = int(v) if info.min <= v < -float(info.min) else info.min  # int(): toward zero
+    return np.array(i, _wide(dtype)).astype(dtype)[()]
+
+
+def _int_math(fn):
+    """``fn(xp, data)`` with MXNet's result dtype: an integer input is computed in
+    float64 and converted back with :func:`c_cast` (numpy would give a float)."""
+    def forward(xp, data):
+        if data.dtype in _FLOATS or data.dtype.kind not in 'iu':
+            return fn(xp, data)
+        with np.errstate(all='ignore'):  # log(0) and the like: C's cast decides below
+            out = fn(xp, data.astype(np.float64))
+        return c_cast(xp, out, data.dtype)
+    forward.__doc__ = fn.__doc__
+    return forward
+
+
+def _int_divide(xp, lhs, rhs):
+    """Integer division as C does it (truncated toward zero, exact for int64), and
+    an error for a zero divisor: MXNet kills the process with SIGFPE there (or, for
+    ``number / array``, returns the most negative integer)."""
+    if bool((rhs == 0).any()):
+        raise MXNetError('integer division by zero: a divisor of this integer division is 0 '
+                         '(MXNet crashes here); convert to a float dtype with astype() to get '
+                         'inf, or keep zeros out of the divisor')
+    q = xp.floor_divide(lhs, rhs)
+    # floor and truncation differ where the signs differ and the division is inexact
+    q += ((xp.remainder(lhs, rhs) != 0) & ((lhs < 0) != (rhs < 0))).astype(q.dtype)
+    return q.astype(xp.result_type(lhs, rhs), copy=False)
+
+
+def _divide(xp, lhs, rhs):
+    if lhs.dtype.kind in 'iu':
+        return _int_divide(xp, lhs, rhs)
+    return _keep_dtype(lhs / rhs, lhs)
+
+
+def _mod(xp, lhs, rhs):
+    """MXNet's modulo: the sign of the divisor, as Python's ``%``, and 0 for a zero
+    divisor (numpy gives NaN for floats), for every dtype."""
+    if isinstance(rhs, (int, float, np.generic)):  # a number: the divisor of x % 2
+        return xp.zeros_like(lhs) if rhs == 0 else xp.mod(lhs, rhs)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        out = xp.mod(lhs, rhs)
+    return xp.where(rhs == 0, xp.zeros((), out.dtype), out)
+
+
+def _power(xp, lhs, rhs):
+    """Integers are raised in float64 and converted back (MXNet: ``2 ** -1`` is 0 in
+    int32, where numpy refuses a negative integer power)."""
+    dt = lhs.dtype   # the array's: the number of ``x ** 2`` is already in that dtype
+    if dt.kind in 'iu':
+        with np.errstate(all='ignore'):  # 0 ** -1 and overflows: C's cast decides below
+            out = xp.power(xp.asarray(lhs, np.float64), xp.asarray(rhs, np.float64))
+        return c_cast(xp, out, dt)
+    return xp.power(lhs, rhs)
+
+
+def _hypot(xp, lhs, rhs):
+    """hypot in the inputs' dtype; integers through float64 and C's cast."""
+    dt = lhs.dtype
+    if dt.kind in 'iu':
+        return c_cast(xp, xp.hypot(xp.asarray(lhs, np.float64), xp.asarray(rhs, np.float64)), dt)
+    return xp.hypot(lhs, rhs)
+
+
 # ------------------------------------------------------------------ unary math
+# numpy keeps an integer input's dtype for these; every other unary operator gives a
+# float, which MXNet converts back to the input's integer dtype
+_INT_PRESERVING = frozenset(('negative', 'abs', 'sign', 'square', 'relu'))
+
+
+# Descriptions for ``help(nd.X)`` of the operators whose forward is a lambda.
+_DOCS = {
+    'negative': 'The negation ``-data``, element-wise.',
+    'exp': '``e ** data``, element-wise.',
+    'expm1': '``exp(data) - 1``, element-wise, accurate for small ``data``.',
+    'log': 'The natural logarithm of ``data``, element-wise.',
+    'log2': 'The base-2 logarithm of ``data``, element-wise.',
+    'log10': 'The base-10 logarithm of ``data``, element-wise.',
+    'log1p': '``log(1 + data)``, element-wise, accurate for small ``data``.',
+    'sqrt': 'The square root of ``data``, element-wise.',
+    'rsqrt': '``1 / sqrt(data)``, element-wise.',
+    'cbrt': 'The cube root of ``data``, element-wise.',
+    'square': '``data ** 2``, element-wise.',
+    'reciprocal': '``1 / data``, element-wise.',
+    'abs': 'The absolute value of ``data``, element-wise.',
+    'sign': 'The sign of ``data`` (-1, 0 or 1), element-wise; its gradient is zero.',
+    'sin': 'The sine of ``data`` (radians), element-wise.',
+    'cos': 'The cosine of ``data`` (radians), element-wise.',
+    'tan': 'The tangent of ``data`` (radians), element-wise.',
+    'arcsin': 'The inverse sine of ``data``, element-wise, in ``[-pi/2, pi/2]``.',
+    'arccos': 'The inverse cosine of ``data``, element-wise, in ``[0, pi]``.',
+    'arctan': 'The inverse tangent of ``data``, element-wise, in ``(-pi/2, pi/2)``.',
+    'sinh': 'The hyperbolic sine of ``data``, element-wise.',
+    'cosh': 'The hyperbolic cosine of ``data``, element-wise.',
+    'tanh': 'The hyperbolic tangent of ``data``, element-wise.',
+    'arcsinh': 'The inverse hyperbolic sine of ``data``, element-wise.',
+    'arccosh': 'The inverse hyperbolic cosine of ``data``, element-wise.',
+    'arctanh': 'The inverse hyperbolic tangent of ``data``, element-wise.',
+    'degrees': '``data`` converted from radians to degrees.',
+    'radians': '``data`` converted from degrees to radians.',
+    'sigmoid': 'The logistic function ``1 / (1 + exp(-data))``, element-wise.',
+    'relu': 'The rectified linear unit ``max(data, 0)``, element-wise.',
+    'softsign': '``data / (1 + abs(data))``, element-wise.',
+    'floor': 'The largest integer not above ``data``, element-wise.',
+    'ceil': 'The smallest integer not below ``data``, element-wise.',
+    'trunc': '``data`` with its fractional part dropped (rounded toward zero).',
+    'fix': '``data`` rounded toward zero, element-wise.',
+    'broadcast_add': '``lhs + rhs``, element-wise, with broadcasting.',
+    'broadcast_sub': '``lhs - rhs``, element-wise, with broadcasting.',
+    'broadcast_mul': '``lhs * rhs``, element-wise, with broadcasting.',
+    'broadcast_div': '``lhs / rhs``, element-wise, with broadcasting.',
+    'broadcast_mod': '``lhs % rhs`` (with the sign of the divisor), element-wise, with broadcasting.',
+    'broadcast_power': '``lhs ** rhs``, element-wise, with broadcasting.',
+    'broadcast_maximum': 'The larger of ``lhs`` and ``rhs``, element-wise, with broadcasting.',
+    'broadcast_minimum': 'The smaller of ``lhs`` and ``rhs``, element-wise, with broadcasting.',
+    'broadcast_hypot': '``sqrt(lhs ** 2 + rhs ** 2)``, element-wise, with broadcasting.',
+    'broadcast_equal': '``lhs == rhs`` as 1 or 0 in the dtype of the inputs, with broadcasting.',
+    'broadcast_not_equal': '``lhs != rhs`` as 1 or 0 in the dtype of the inputs, with broadcasting.',
+    'broadcast_greater': '``lhs > rhs`` as 1 or 0 in the dtype of the inputs, with broadcasting.',
+    'broadcast_greater_equal': '``lhs >= rhs`` as 1 or 0 in the dtype of the inputs, with broadcasting.',
+    'broadcast_lesser': '``lhs < rhs`` as 1 or 0 in the dtype of the inputs, with broadcasting.',
+    'broadcast_lesser_equal': '``lhs <= rhs`` as 1 or 0 in the dtype of the inputs, with broadcasting.',
+    'broadcast_logical_and': '``lhs and rhs`` (non-zero is true) as 1 or 0, with broadcasting.',
+    'broadcast_logical_or': '``lhs or rhs`` (non-zero is true) as 1 or 0, with broadcasting.',
+    'broadcast_logical_xor': '``lhs xor rhs`` (non-zero is true) as 1 or 0, with broadcasting.',
+    'elemwise_add': '``lhs + rhs`` for arrays of the same shape (no broadcasting).',
+    'elemwise_sub': '``lhs - rhs`` for arrays of the same shape (no broadcasting).',
+    'elemwise_mul': '``lhs * rhs`` for arrays of the same shape (no broadcasting).',
+    'elemwise_div': '``lhs / rhs`` for arrays of the same shape (no broadcasting).',
+}
+
+
 def _unary(name, forward, backward=None, aliases=()):
-    register(name, forward, backward=backward, aliases=aliases)
+    if name not in _INT_PRESERVING:
+        forward = _int_math(forward)
+    register(name, forward, backward=backward, aliases=aliases,
+             doc=None if forward.__doc__ else _DOCS.get(name))
 
 
 def _sigmoid(xp, data):
@@ -33,6 +208,17 @@ def _sigmoid(xp, data):
 
 def _relu(xp, data):
     return xp.maximum(data, 0, dtype=data.dtype)
+
+
+def _relu_slope(F, x):
+    """relu's derivative as ``nd.relu``'s backward has it in MXNet: 1 above zero, 0
+    at or below it, and NaN at NaN (a NaN input must not pass as a zero gradient)."""
+    return F.where(x == x, x > 0, x)
+
+
+def relu_mask_grad(F, dy, x, y):
+    """relu's gradient as ``Activation(act_type='relu')`` has it in MXNet: 0 at NaN."""
+    return [dy * (x[0] > 0)]
 
 
 def _zero_grad(F, dy, x, y, **attrs):
@@ -99,8 +285,7 @@ _unary('radians', lambda xp, data: xp.radians(data),
        lambda F, dy, x, y: [dy * (math.pi / 180)])
 _unary('sigmoid', _sigmoid,
        lambda F, dy, x, y: [dy * y * (1 - y)])
-_unary('relu', _relu,
-       lambda F, dy, x, y: [dy * (x[0] > 0)])
+_unary('relu', _relu, lambda F, dy, x, y: [dy * _relu_slope(F, x[0])])
 _unary('softsign', lambda xp, data: data / (1 + xp.abs(data)),
        lambda F, dy, x, y: [dy / F.square(1 + F.abs(x[0]))])
 
@@ -112,7 +297,15 @@ def _round_half_away(xp, data):
 
 
 _unary('round', _round_half_away, _zero_grad)
-_unary('rint', lambda xp, data: xp.rint(data), _zero_grad)
+def _rint(xp, data):
+    """Round to the nearest integer, halves downwards, as MXNet's ``rint`` does
+    (``rint([-1.5, 0.5, 1.5, 2.6])`` is ``[-2, 0, 1, 3]``; numpy's rint, which
+    rounds halves to even, would give ``[-2, 0, 2, 3]``)."""
+    low = xp.floor(data)
+    return xp.where(data - low <= 0.5, low, xp.ceil(data)).astype(data.dtype, copy=False)
+
+
+_unary('rint', _rint, _zero_grad)
 _unary('floor', lambda xp, data: xp.floor(data), _zero_grad)
 _unary('ceil', lambda xp, data: xp.ceil(data), _zero_grad)
 _unary('trunc', lambda xp, data: xp.trunc(data), _zero_grad)
@@ -156,7 +349,8 @@ def _binary(name, forward, backward=None, aliases=()):
         return forward(xp, lhs, rhs)
     same_dtype.__doc__ = forward.__doc__
     same_dtype.__wrapped__ = forward
-    register(name, same_dtype, backward=backward, inputs=('lhs', 'rhs'), aliases=aliases)
+    register(name, same_dtype, backward=backward, inputs=('lhs', 'rhs'), aliases=aliases,
+             doc=None if forward.__doc__ else _DOCS.get(name))
 
 
 def _cmp(ufunc):
@@ -179,13 +373,13 @@ _binary('broadcast_sub', lambda xp, lhs, rhs: lhs - rhs,
 _binary('broadcast_mul', lambda xp, lhs, rhs: lhs * rhs,
         lambda F, dy, x, y: [sum_to(F, dy * x[1], x[0].shape),
                              sum_to(F, dy * x[0], x[1].shape)])
-_binary('broadcast_div', lambda xp, lhs, rhs: _keep_dtype(lhs / rhs, lhs),
+_binary('broadcast_div', _divide,
         lambda F, dy, x, y: [sum_to(F, dy / x[1], x[0].shape),
                              sum_to(F, -dy * y / x[1], x[1].shape)])
-_binary('broadcast_mod', lambda xp, lhs, rhs: xp.mod(lhs, rhs),
+_binary('broadcast_mod', _mod,
         lambda F, dy, x, y: [sum_to(F, dy, x[0].shape),
                              sum_to(F, -dy * F.floor(x[0] / x[1]), x[1].shape)])
-_binary('broadcast_power', lambda xp, lhs, rhs: xp.power(lhs, rhs),
+_binary('broadcast_power', _power,
         lambda F, dy, x, y: [sum_to(F, dy * x[1] * x[0] ** (x[1] - 1), x[0].shape),
                              sum_to(F, dy * y * F.log(x[0]), x[1].shape)])
 _binary('broadcast_maximum', lambda xp, lhs, rhs: xp.maximum(lhs, rhs),
@@ -194,7 +388,7 @@ _binary('broadcast_maximum', lambda xp, lhs, rhs: xp.maximum(lhs, rhs),
 _binary('broadcast_minimum', lambda xp, lhs, rhs: xp.minimum(lhs, rhs),
         lambda F, dy, x, y: [sum_to(F, dy * (x[0] <= x[1]), x[0].shape),
                              sum_to(F, dy * (x[0] > x[1]), x[1].shape)])
-_binary('broadcast_hypot', lambda xp, lhs, rhs: xp.hypot(lhs, rhs),
+_binary('broadcast_hypot', _hypot,
         lambda F, dy, x, y: [sum_to(F, dy * x[0] / y, x[0].shape),
                              sum_to(F, dy * x[1] / y, x[1].shape)])
 for _name, _ufunc in (('equal', 'equal'), ('not_equal', 'not_equal'),
@@ -212,6 +406,8 @@ def _same_shape(name, ufunc):
             raise MXNetError(f'operator {name}: shapes {shape_str(lhs.shape)} and '
                              f'{shape_str(rhs.shape)} differ; elemwise operators do not '
                              'broadcast (use broadcast_* or the +, -, *, / operators)')
+        if ufunc == 'true_divide':
+            return _divide(xp, lhs, rhs)
         return _keep_dtype(getattr(xp, ufunc)(lhs, rhs), lhs)
     return forward
 
@@ -252,10 +448,20 @@ def _s(fn):
     """``fn(xp, data, scalar)`` with the result in the data's dtype. As in MXNet, the
     scalar is first converted to that dtype: ``int32 array * 0.5`` multiplies by 0."""
     def forward(xp, data, scalar=0.0):
-        if data.dtype.kind in 'iub' and isinstance(scalar, float):
-            scalar = int(scalar)
+        if data.dtype not in _FLOATS:
+            kind = data.dtype.kind
+            if kind in 'iu':
+                scalar = int_scalar(scalar, data.dtype)
+            elif kind == 'b' and isinstance(scalar, float):
+                scalar = int(scalar)
         return _keep_dtype(fn(xp, data, scalar), data)
     return forward
+
+
+def _as_lhs(xp, scalar, data):
+    """The number of ``number (op) array`` as a 0-d array of the array's dtype, the
+    type MXNet converts it to."""
+    return xp.asarray(scalar, data.dtype)
 
 
 def _scalar_cmp(ufunc):
@@ -271,23 +477,23 @@ _scalar_op('_rminus_scalar', _s(lambda xp, d, s: s - d),
            lambda F, dy, x, y, scalar: [-dy])
 _scalar_op('_mul_scalar', _s(lambda xp, d, s: d * s),
            lambda F, dy, x, y, scalar: [dy * scalar])
-_scalar_op('_div_scalar', _s(lambda xp, d, s: d / s),
+_scalar_op('_div_scalar', _s(_divide),
            lambda F, dy, x, y, scalar: [dy / scalar])
-_scalar_op('_rdiv_scalar', _s(lambda xp, d, s: s / d),
+_scalar_op('_rdiv_scalar', _s(lambda xp, d, s: _divide(xp, _as_lhs(xp, s, d), d)),
            lambda F, dy, x, y, scalar: [-dy * y / x[0]])
-_scalar_op('_mod_scalar', _s(lambda xp, d, s: xp.mod(d, s)),
+_scalar_op('_mod_scalar', _s(_mod),
            lambda F, dy, x, y, scalar: [dy])
-_scalar_op('_rmod_scalar', _s(lambda xp, d, s: xp.mod(s, d)),
+_scalar_op('_rmod_scalar', _s(lambda xp, d, s: _mod(xp, s, d)),
            lambda F, dy, x, y, scalar: [-dy * F.floor(scalar / x[0])])
-_scalar_op('_power_scalar', _s(lambda xp, d, s: xp.power(d, s)),
+_scalar_op('_power_scalar', _s(_power),
            lambda F, dy, x, y, scalar: [dy * scalar * x[0] ** (scalar - 1)])
-_scalar_op('_rpower_scalar', _s(lambda xp, d, s: xp.power(s, d)),
+_scalar_op('_rpower_scalar', _s(lambda xp, d, s: _power(xp, _as_lhs(xp, s, d), d)),
            lambda F, dy, x, y, scalar: [dy * y * math.log(scalar)])
 _scalar_op('_maximum_scalar', _s(lambda xp, d, s: xp.maximum(d, s)),
            lambda F, dy, x, y, scalar: [dy * (x[0] >= scalar)])
 _scalar_op('_minimum_scalar', _s(lambda xp, d, s: xp.minimum(d, s)),
            lambda F, dy, x, y, scalar: [dy * (x[0] <= scalar)])
-_scalar_op('_hypot_scalar', _s(lambda xp, d, s: xp.hypot(d, s)),
+_scalar_op('_hypot_scalar', _s(_hypot),
            lambda F, dy, x, y, scalar: [dy * x[0] / y])
 for _name, _ufunc in (('equal', 'equal'), ('not_equal', 'not_equal'),
                       ('greater', 'greater'), ('greater_equal', 'greater_equal'),

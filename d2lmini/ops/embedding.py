@@ -58,6 +58,7 @@ def _embedding_backward_op(xp, dy, data, input_dim=None, output_dim=None):
 
 
 register('Embedding', _embedding, inputs=('data', 'weight'),
+         infer_type=lambda types, **attrs: [types[1]],   # the weight's, not the indices'
          backward=lambda F, dy, x, y, input_dim, output_dim, **attrs: [
              None,   # indices are not differentiable
              F._backward_Embedding(dy, x[0], input_dim=input_dim, output_dim=output_dim)],

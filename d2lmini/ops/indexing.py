@@ -3,7 +3,7 @@ the operators behind NDArray's Python protocols."""
 import numpy as np
 
 from .. import backend
-from ..base import as_dtype
+from ..base import IndexingError, ShapeError, as_dtype, shape_str
 from .elemwise import sum_to
 from .registry import register
 
@@ -19,24 +19,77 @@ def _unit_steps(key):
     return all(k.step in (None, 1) for k in items if isinstance(k, slice))
 
 
+def _index_error(exc, shape, key):
+    """An IndexingError (an IndexError, as MXNet raises) for numpy's complaint about
+    ``key``, with the array's shape."""
+    return IndexingError(f'{exc} (indexing an array of shape {shape_str(shape)} with key '
+                         f'{key!r})')
+
+
+def _key_axes(ndim, key):
+    """``(axis, item)`` for each item of ``key`` that stands for one axis of an array
+    of ``ndim`` axes (``None`` adds an axis, ``...`` stands for the ones not named)."""
+    items = key if isinstance(key, tuple) else (key,)
+    named = sum(1 for k in items if k is not None and k is not Ellipsis)
+    axis = 0
+    for k in items:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            axis += ndim - named
+            continue
+        yield axis, k
+        axis += 1
+
+
+def _bounds(xp, shape, key):
+    """Raise for an integer, or an integer array, of ``key`` past the end of its axis.
+    numpy checks this itself; cupy's advanced indexing does not (it would wrap)."""
+    for axis, k in _key_axes(len(shape), key):
+        if axis >= len(shape) or isinstance(k, slice):
+            continue
+        n = shape[axis]
+        if isinstance(k, (int, np.integer)):
+            bad = [int(k)] if not -n <= k < n else []
+        elif getattr(k, 'size', 0):
+            low, high = int(k.min()), int(k.max())
+            bad = [i for i in (low, high) if not -n <= i < n]
+        else:
+            continue
+        if bad:
+            raise IndexingError(f'index {bad[0]} is out of bounds for axis {axis} with size {n} '
+                                f'(indexing an array of shape {shape_str(shape)})')
+
+
 def _getitem(xp, data, key=None):
     """``data[key]`` with MXNet's rules: a basic key (integers and step-1 slices) whose
     result is one contiguous block of memory gives a view that shares it; every other
     key gives a copy. Where numpy would give a scalar the result has shape ``(1,)``
-    (still a view)."""
+    (still a view). An index past the end of an axis raises an IndexError naming the
+    index, the axis and its size, as in MXNet."""
     if type(key) is slice and key.step is None:  # rows i:j, the most common key
         out = data[key]
         if out.flags.c_contiguous:
             return out
-    if not _is_basic(key):
-        return data[key]  # advanced indexing: numpy copies
-    items = key if isinstance(key, tuple) else (key,)
-    if (Ellipsis not in items and None not in items and len(items) == data.ndim
-            and all(isinstance(k, (int, np.integer)) for k in items)):
-        # one element: a length-1 slice per axis keeps it a view of ``data``
-        one = tuple(slice(k, k + 1 if k != -1 else None) for k in items)
-        return data[one].reshape(1)
-    out = data[key]
+    try:
+        if not _is_basic(key):
+            if xp is not np:
+                _bounds(xp, data.shape, key)
+            return data[key]  # advanced indexing: numpy copies
+        items = key if isinstance(key, tuple) else (key,)
+        if (Ellipsis not in items and None not in items and len(items) == data.ndim
+                and all(isinstance(k, (int, np.integer)) for k in items)):
+            # one element: a length-1 slice per axis keeps it a view of ``data``
+            one = tuple(slice(k, k + 1 if k != -1 else None) for k in items)
+            out = data[one]
+            if out.size != 1:  # an index past the end gave an empty slice
+                _bounds(xp, data.shape, items)
+            return out.reshape(1)
+        out = data[key]
+    except IndexingError:
+        raise
+    except (IndexError, ValueError) as e:  # ValueError: a slice step of 0
+        raise _index_error(e, data.shape, key) from None
     if not (_unit_steps(key) and out.flags.c_contiguous):
         out = out.copy()
     return out
@@ -58,10 +111,21 @@ def _index_scatter(xp, data, like, key=None):
 def _setitem(xp, data, value, key=None):
     """A copy of ``data`` with ``value`` written at ``key`` (broadcasting)."""
     out = data.copy()
-    region = out[key]
+    try:
+        if xp is not np and not _is_basic(key):
+            _bounds(xp, data.shape, key)
+        region = out[key]
+    except IndexingError:
+        raise
+    except (IndexError, ValueError) as e:  # ValueError: a slice step of 0
+        raise _index_error(e, data.shape, key) from None
     if value.size == region.size and value.shape != region.shape:
         value = value.reshape(region.shape)
-    out[key] = value
+    try:
+        out[key] = value
+    except ValueError as e:  # a ValueError in MXNet too: code may catch it
+        raise ShapeError(f'operator _setitem: {e} (writing into an array of shape '
+                         f'{shape_str(data.shape)} with key {key!r})') from None
     return out
 
 
@@ -75,11 +139,65 @@ register('_setitem', _setitem, inputs=('data', 'value'),
              sum_to(F, F._getitem(dy, key=key), x[1].shape)])
 
 
+# ------------------------------------------------------------------ in-place writes, in the graph
+# An array sharing memory that was written while recording takes, at the written
+# positions, the values written there (see ndarray.py): ``_overlay`` is that step.
+# Positions are flat (C order) index arrays; ``dst`` and ``src`` pair them up.
+def _overlay(xp, data, value, dst=None, src=None):
+    """``data`` with its flat positions ``dst`` replaced by ``value``'s flat positions
+    ``src``."""
+    out = data.copy()
+    out.reshape(-1)[dst] = value.reshape(-1)[src]
+    return out
+
+
+def _flat_zero(xp, data, index=None):
+    """``data`` with its flat positions ``index`` set to zero."""
+    out = data.copy()
+    out.reshape(-1)[index] = 0
+    return out
+
+
+def _flat_move(xp, data, like, src=None, dst=None):
+    """Zeros shaped like ``like``, with ``data``'s flat positions ``src`` at its flat
+    positions ``dst`` (no position repeats, so nothing adds up)."""
+    out = xp.zeros(like.shape, data.dtype)
+    out.reshape(-1)[dst] = data.reshape(-1)[src]
+    return out
+
+
+register('_overlay', _overlay, inputs=('data', 'value'),
+         backward=lambda F, dy, x, y, dst, src: [
+             F._flat_zero(dy, index=dst), F._flat_move(dy, x[1], src=dst, dst=src)])
+register('_flat_zero', _flat_zero,
+         backward=lambda F, dy, x, y, index: [F._flat_zero(dy, index=index)])
+register('_flat_move', _flat_move, inputs=('data', 'like'),
+         backward=lambda F, dy, x, y, src, dst: [F._flat_move(dy, x[0], src=dst, dst=src),
+                                                  None])
+
+
 # ------------------------------------------------------------------ copies and casts
 register('_copyto', lambda xp, data: data.copy(),
          backward=lambda F, dy, x, y: [dy.as_in_context(x[0].context)])
 register('_copy', lambda xp, data: data.copy(),
-         backward=lambda F, dy, x, y: [dy], aliases=('identity',))
+         backward=lambda F, dy, x, y: [dy], aliases=('identity',),
+         doc='A copy of ``data`` (the gradient passes through unchanged).')
 register('Cast', lambda xp, data, dtype='float32': data.astype(as_dtype(dtype)),
-         backward=lambda F, dy, x, y, dtype: [dy.astype(x[0].dtype)], aliases=('cast',))
-register('BlockGrad', lambda xp, data: data.copy(), aliases=('stop_gradient',))
+         backward=lambda F, dy, x, y, dtype: [dy.astype(x[0].dtype)], aliases=('cast',),
+         doc='''``data`` converted to ``dtype`` (``'float16'``, ``'int32'``, ...); the
+         gradient is converted back to the dtype of ``data``.
+
+         >>> import d2lmini as mx
+         >>> mx.nd.cast(mx.nd.array([1.7]), dtype='int32').asnumpy().tolist()
+         [1]''')
+register('BlockGrad', lambda xp, data: data.copy(), aliases=('stop_gradient',), no_grad=True,
+         doc='''A copy of ``data`` that stops gradients: nothing flows back through it.
+
+         >>> import d2lmini as mx
+         >>> x = mx.nd.ones((2,))
+         >>> x.attach_grad()
+         >>> with mx.autograd.record():
+         ...     y = (mx.nd.stop_gradient(x) * x).sum()
+         >>> y.backward()
+         >>> x.grad.asnumpy().tolist()
+         [1.0, 1.0]''')

@@ -11,7 +11,9 @@ and a variance:
 
 The statistics come out as hidden outputs, so backward can reuse them. The gradient
 of step 1 has a closed form (see :func:`_norm_backward`), computed by one internal
-operator per layer instead of a chain of small operators.
+operator per layer instead of a chain of small operators. That internal operator is
+differentiable in turn (see :func:`_norm_backward_grad`), so gradients of gradients
+(``autograd.grad(..., create_graph=True)``) work through every normalisation.
 
 Batch norm has a second mode: outside training (or with ``use_global_stats``) it
 normalises with the running statistics ``moving_mean``/``moving_var`` instead of
@@ -22,8 +24,8 @@ variance is the biased one (divided by the number of elements, not one less).
 """
 import numpy as np
 
-from .. import autograd
 from ..base import MXNetError, shape_str
+from .elemwise import sum_to
 from .registry import register
 
 
@@ -147,6 +149,73 @@ def _norm_backward(xp, dy, data, gamma, mean, invstd, norm_axes, param_axis):
     return dx.astype(data.dtype, copy=False), dgamma, dbeta
 
 
+def _norm_backward_grad(F, dgrads, dy, data, gamma, norm_axes, param_axis, eps,
+                        stats=None):
+    """The gradients of ``(dy, data, gamma)`` of the first derivative
+    ``(dx, dgamma, dbeta)`` that :func:`_norm_backward` computes, given the
+    gradients ``dgrads = (a, b, c)`` of those three; ``gamma`` None means 1 (its
+    gradient is then None and ``b`` is ignored: the first derivative gave zeros).
+
+    The internal backward operators take the statistics as inputs to save work, but
+    they are functions of the data, not free inputs: here they are computed again
+    from ``data`` (unless ``stats``, the running ``(mean, invstd)``, says they are
+    constants), so that their dependence on the data is part of the gradient, and
+    of the recorded graph when gradients of third order are wanted.
+
+    With ``m`` the mean over the normalised axes, ``r = 1 / sqrt(var + eps)``,
+    ``g = dy * gamma`` and ``w = b * dy`` (``b`` broadcast along the parameter axis),
+    the first derivative is ``dx = r (g - m(g) - xhat m(g xhat))``, and:
+
+    * ``d dy = gamma q + b xhat + c`` with ``q = r (a - m(a) - xhat m(a xhat))``,
+      because the map ``g -> g - m(g) - xhat m(g xhat)`` is symmetric;
+    * ``d gamma = sum(dy q)`` over every axis but the parameter axis;
+    * ``d data = u - m(u)`` (centring: the data enter only through ``x - m(x)``),
+      with ``u = r (w - xhat m(w xhat))
+      - r^2 (a m(g xhat) + g m(a xhat) + xhat (m(a g) - m(a) m(g) - 3 m(a xhat) m(g xhat)))``,
+      differentiating ``r`` and ``xhat`` through the variance.
+    """
+    a, b, c = dgrads
+    pshape = _param_shape(data.ndim, param_axis, data.shape[param_axis])
+    axes = tuple(norm_axes)
+
+    def m(t):
+        return F.mean(t, axis=axes, keepdims=True)
+
+    if stats is not None:                      # running statistics: constants
+        mean, r = (F.reshape(t, pshape).astype(data.dtype) for t in stats)
+        xhat = (data - mean) * r
+    else:
+        centered = data - m(data)
+        r = F.rsqrt(m(centered * centered) + eps)
+        xhat = centered * r
+    gam = None if gamma is None else F.reshape(gamma, pshape)
+    c = F.reshape(c, pshape)
+    if gam is not None:
+        b = F.reshape(b, pshape)
+    if stats is not None:                      # y is affine in x: dx = dy gamma r
+        q = a * r
+        d_dy = (q if gam is None else q * gam) + c
+        if gam is None:
+            return d_dy, None, None
+        d_dy = d_dy + b * xhat
+        d_gamma = F.reshape(sum_to(F, q * dy, pshape), gamma.shape)
+        return d_dy, b * dy * r, d_gamma
+    m_ax = m(a * xhat)
+    q = r * (a - m(a) - xhat * m_ax)
+    g = dy if gam is None else dy * gam
+    m_gx = m(g * xhat)
+    inner = a * m_gx + g * m_ax + xhat * (m(a * g) - m(a) * m(g) - 3.0 * m_ax * m_gx)
+    u = inner * (r * r) * -1.0
+    d_dy = (q if gam is None else q * gam) + c
+    d_gamma = None
+    if gam is not None:
+        w = b * dy
+        u = u + r * (w - xhat * m(w * xhat))
+        d_dy = d_dy + b * xhat
+        d_gamma = F.reshape(sum_to(F, dy * q, pshape), gamma.shape)
+    return d_dy, u - m(u), d_gamma
+
+
 def _channel_axis(op, data, axis):
     if not -data.ndim <= axis < data.ndim:
         raise MXNetError(f'{op}: axis {axis} is out of range for data of shape '
@@ -157,7 +226,7 @@ def _channel_axis(op, data, axis):
 # ------------------------------------------------------------------ BatchNorm
 def _batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9,
                 fix_gamma=True, use_global_stats=False, output_mean_var=False, axis=1,
-                cudnn_off=False, min_calib_range=None, max_calib_range=None):
+                cudnn_off=False, min_calib_range=None, max_calib_range=None, is_train=False):
     """Batch normalisation over every axis but ``axis`` (the channels).
 
     While training it normalises with the batch's mean and (biased) variance, and
@@ -187,7 +256,11 @@ def _batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, moment
     dt = _compute_dtype(data)
     pshape = _param_shape(data.ndim, axis, channels)
     g = None if fix_gamma else gamma
-    batch_stats = autograd.is_training() and not use_global_stats
+    if fix_gamma:
+        # MXNet writes the ones it computes with into gamma itself, so the array a
+        # caller reads (Gluon's BatchNorm(scale=False) too) shows them
+        gamma[...] = 1
+    batch_stats = is_train and not use_global_stats
     # Backward must differentiate what forward computed, so forward records which
     # statistics it used in the LENGTH of a hidden output: 1 for the batch's, 0 for
     # the running ones. (A length is known without reading GPU memory.)
@@ -231,7 +304,9 @@ register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
          inputs=('data', 'gamma', 'beta', 'moving_mean', 'moving_var'),
          num_outputs=4, infer_shape=_batch_norm_infer_shape,
          num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
-         param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')))
+         param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
+         aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
+         output_names=('output', 'mean', 'var'))
 
 
 def _batch_norm_backward_op(xp, dy, data, gamma, mean, invstd, used_batch, moving_mean,
@@ -265,10 +340,20 @@ def _batch_norm_backward_op(xp, dy, data, gamma, mean, invstd, used_batch, movin
     return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
 
 
+def _batch_norm_backward_grad(F, dgrads, x, y, eps, fix_gamma, axis, **attrs):
+    dy, data, gamma, mean, invstd, used_batch = x[:6]
+    axis = axis % data.ndim
+    norm_axes = tuple(i for i in range(data.ndim) if i != axis)
+    stats = None if used_batch.shape[0] else (mean, invstd)
+    d_dy, d_data, d_gamma = _norm_backward_grad(
+        F, dgrads, dy, data, None if fix_gamma else gamma, norm_axes, axis, eps, stats)
+    return [d_dy, d_data, d_gamma, None, None, None, None, None]
+
+
 register('_backward_BatchNorm', _batch_norm_backward_op,
          inputs=('dy', 'data', 'gamma', 'mean', 'invstd', 'used_batch', 'moving_mean',
                  'moving_var'),
-         num_outputs=3)
+         num_outputs=3, backward=_batch_norm_backward_grad)
 
 
 # ------------------------------------------------------------------ LayerNorm
@@ -301,8 +386,9 @@ def _layer_norm_infer_shape(in_shapes, axis=-1, **attrs):
     return [shape, stat, stat]
 
 
-def _layer_norm_backward_op(xp, dy, data, gamma, mean, std, axis=-1):
-    """LayerNorm's gradients ``(d data, d gamma, d beta)``."""
+def _layer_norm_backward_op(xp, dy, data, gamma, mean, std, axis=-1, eps=1e-5):
+    """LayerNorm's gradients ``(d data, d gamma, d beta)``. (``eps`` is for the
+    gradient of this gradient, which recomputes the statistics.)"""
     axis = axis % data.ndim
     dt = _compute_dtype(data)
     invstd = xp.divide(1.0, std, dtype=dt)
@@ -312,14 +398,17 @@ def _layer_norm_backward_op(xp, dy, data, gamma, mean, std, axis=-1):
 
 
 register('LayerNorm', _layer_norm, inputs=('data', 'gamma', 'beta'),
-         backward=lambda F, dy, x, y, axis, **attrs: F._backward_LayerNorm(
-             dy[0], x[0], x[1], y[1], y[2], axis=axis),
+         backward=lambda F, dy, x, y, axis, eps, **attrs: F._backward_LayerNorm(
+             dy[0], x[0], x[1], y[1], y[2], axis=axis, eps=eps),
          num_outputs=3, infer_shape=_layer_norm_infer_shape,
          num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
          param_shapes=lambda data_shape, axis=-1, **attrs: {
              'gamma': (data_shape[axis],), 'beta': (data_shape[axis],)})
 register('_backward_LayerNorm', _layer_norm_backward_op,
-         inputs=('dy', 'data', 'gamma', 'mean', 'std'), num_outputs=3)
+         inputs=('dy', 'data', 'gamma', 'mean', 'std'), num_outputs=3,
+         backward=lambda F, dgrads, x, y, axis, eps, **attrs: list(_norm_backward_grad(
+             F, dgrads, x[0], x[1], x[2], (axis % x[1].ndim,), axis % x[1].ndim, eps)) + [
+             None, None])
 
 
 # ------------------------------------------------------------------ InstanceNorm
@@ -346,16 +435,17 @@ def _instance_norm(xp, data, gamma, beta, eps=1e-3):
     return _scale_shift(xp, centered, invstd, gamma, beta, 1, data.dtype), mean, invstd
 
 
-def _instance_norm_backward_op(xp, dy, data, gamma, mean, invstd):
-    """InstanceNorm's gradients ``(d data, d gamma, d beta)``."""
+def _instance_norm_backward_op(xp, dy, data, gamma, mean, invstd, eps=1e-3):
+    """InstanceNorm's gradients ``(d data, d gamma, d beta)``. (``eps`` is for the
+    gradient of this gradient, which recomputes the statistics.)"""
     dx, dgamma, dbeta = _norm_backward(xp, dy, data, gamma, mean, invstd,
                                        tuple(range(2, data.ndim)), 1)
     return dx, dgamma.astype(gamma.dtype, copy=False), dbeta.astype(gamma.dtype, copy=False)
 
 
 register('InstanceNorm', _instance_norm, inputs=('data', 'gamma', 'beta'),
-         backward=lambda F, dy, x, y, **attrs: F._backward_InstanceNorm(
-             dy[0], x[0], x[1], y[1], y[2]),
+         backward=lambda F, dy, x, y, eps, **attrs: F._backward_InstanceNorm(
+             dy[0], x[0], x[1], y[1], y[2], eps=eps),
          num_outputs=3, num_visible_outputs=1,
          param_shapes=lambda data_shape, **attrs: {
              'gamma': (data_shape[1],), 'beta': (data_shape[1],)},
@@ -363,4 +453,84 @@ register('InstanceNorm', _instance_norm, inputs=('data', 'gamma', 'beta'),
              shapes[0], shapes[0][:2] + (1,) * (len(shapes[0]) - 2),
              shapes[0][:2] + (1,) * (len(shapes[0]) - 2)])
 register('_backward_InstanceNorm', _instance_norm_backward_op,
-         inputs=('dy', 'data', 'gamma', 'mean', 'invstd'), num_outputs=3)
+         inputs=('dy', 'data', 'gamma', 'mean', 'invstd'), num_outputs=3,
+         backward=lambda F, dgrads, x, y, eps, **attrs: list(_norm_backward_grad(
+             F, dgrads, x[0], x[1], x[2], tuple(range(2, x[1].ndim)), 1, eps)) + [None, None])
+
+
+# ------------------------------------------------------------------ GroupNorm
+def _groups(op, data, num_groups):
+    """``data`` as ``(batch, num_groups, everything else of the group)``."""
+    if data.ndim < 2 or num_groups < 1 or data.shape[1] % num_groups:
+        raise MXNetError(f'{op}: data of shape {shape_str(data.shape)} cannot be split into '
+                         f'{num_groups} groups of channels (axis 1)')
+    return data.reshape(data.shape[0], num_groups, -1)
+
+
+def _group_norm(xp, data, gamma, beta, num_groups=1, eps=1e-5, output_mean_var=False):
+    """Group normalisation: the channels (axis 1) are split into ``num_groups``
+    groups, and every group of every example is standardised over its channels and
+    positions, then scaled by ``gamma`` and shifted by ``beta``. As in MXNet 1.x,
+    ``gamma`` and ``beta`` have one value per *group*. The hidden outputs are the
+    mean and the standard deviation ``sqrt(var + eps)``, of shape
+    ``(batch, num_groups)``.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([[[1, 3], [5, 9]]])         # 1 example, 2 channels, 2 positions
+    >>> mx.nd.GroupNorm(x, mx.nd.ones(2), mx.nd.array([0, 7]), num_groups=2, eps=0)
+    <BLANKLINE>
+    [[[-1.  1.]
+      [ 6.  8.]]]
+    <NDArray 1x2x2 @cpu(0)>
+    """
+    grouped = _groups('GroupNorm', data, num_groups)
+    _check_param('GroupNorm', 'gamma', gamma, num_groups, grouped)
+    _check_param('GroupNorm', 'beta', beta, num_groups, grouped)
+    centered, mean, invstd = _normalize(xp, grouped, (2,), eps)
+    out = _scale_shift(xp, centered, invstd, gamma, beta, 1, data.dtype).reshape(data.shape)
+    n = data.shape[0]
+    std = xp.divide(1.0, invstd).reshape(n, num_groups)
+    return (out, mean.reshape(n, num_groups).astype(data.dtype, copy=False),
+            std.astype(data.dtype, copy=False))
+
+
+def _group_norm_backward_op(xp, dy, data, gamma, mean, std, num_groups=1, eps=1e-5):
+    """GroupNorm's gradients ``(d data, d gamma, d beta)``. (``eps`` is for the
+    gradient of this gradient, which recomputes the statistics.)"""
+    grouped = _groups('GroupNorm', data, num_groups)
+    dt = _compute_dtype(data)
+    shape = grouped.shape[:2] + (1,)
+    invstd = xp.divide(1.0, std, dtype=dt).reshape(shape)
+    dx, dgamma, dbeta = _norm_backward(xp, dy.reshape(grouped.shape), grouped, gamma,
+                                       mean.astype(dt, copy=False).reshape(shape), invstd,
+                                       (2,), 1)
+    return (dx.reshape(data.shape), dgamma.astype(gamma.dtype, copy=False),
+            dbeta.astype(gamma.dtype, copy=False))
+
+
+def _group_norm_backward_grad(F, dgrads, x, y, num_groups, eps, **attrs):
+    dy, data, gamma = x[:3]
+    shape = data.shape
+    grouped = (shape[0], num_groups, -1)
+    a, b, c = dgrads
+    d_dy, d_data, d_gamma = _norm_backward_grad(
+        F, (F.reshape(a, grouped), b, c), F.reshape(dy, grouped), F.reshape(data, grouped),
+        gamma, (2,), 1, eps)
+    return [F.reshape(d_dy, shape), F.reshape(d_data, shape), d_gamma, None, None]
+
+
+def _group_norm_infer_shape(in_shapes, num_groups=1, **attrs):
+    shape = in_shapes[0]
+    return [shape, (shape[0], num_groups), (shape[0], num_groups)]
+
+
+register('GroupNorm', _group_norm, inputs=('data', 'gamma', 'beta'),
+         backward=lambda F, dy, x, y, num_groups, eps, **attrs: F._backward_GroupNorm(
+             dy[0], x[0], x[1], y[1], y[2], num_groups=num_groups, eps=eps),
+         num_outputs=3, infer_shape=_group_norm_infer_shape,
+         num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
+         param_shapes=lambda data_shape, num_groups=1, **attrs: {
+             'gamma': (num_groups,), 'beta': (num_groups,)})
+register('_backward_GroupNorm', _group_norm_backward_op,
+         inputs=('dy', 'data', 'gamma', 'mean', 'std'), num_outputs=3,
+         backward=_group_norm_backward_grad)

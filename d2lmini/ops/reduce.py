@@ -232,9 +232,10 @@ register('nansum', _reduction('nansum', _nansum),
          backward=_reduce_backward(
              lambda F, dy, x, y, axes: _kept(F, dy, x, axes) * (x == x)))  # x == x: not NaN
 register('nanprod', _reduction('nanprod', _nanprod),
-         backward=_reduce_backward(
-             lambda F, dy, x, y, axes: F.where(x == x, _kept(F, dy * y, x, axes) / x,
-                                               F.zeros_like(x))))
+         backward=_reduce_backward(   # NaN replaced by 1 before dividing: else the unused
+             lambda F, dy, x, y, axes: F.where(   # branch makes the second derivative NaN
+                 x == x, _kept(F, dy * y, x, axes) / F.where(x == x, x, F.ones_like(x)),
+                 F.zeros_like(x))))
 register('max', _reduction('max', _max), aliases=('max_axis',),
          backward=_reduce_backward(_extreme_grad))
 register('min', _reduction('min', _min), aliases=('min_axis',),
@@ -468,6 +469,7 @@ def _same_shape(in_shapes, **attrs):
 
 
 register('softmax', _softmax, inputs=('data', 'length'), backward=_softmax_grad,
-         infer_shape=_same_shape)
+         infer_shape=_same_shape,
+         optional_inputs=lambda attrs: ('data', 'length') if attrs['use_length'] else ('data',))
 register('log_softmax', _log_softmax, backward=_log_softmax_grad, infer_shape=_same_shape)
 register('softmin', _softmin, backward=_softmin_grad, infer_shape=_same_shape)

@@ -12,19 +12,18 @@ import math
 import numpy as np
 
 from .. import backend
-from ..base import MXNetError, shape_str
+from ..base import MXNetError, ShapeError, as_shape, shape_str
 from .elemwise import sum_to
 from .registry import register
 
 
 # ------------------------------------------------------------------ helpers
-def _tuple(value):
-    """An attribute that MXNet accepts as an int or a tuple, as a tuple of ints."""
+def _tuple(value, what='attribute'):
+    """An attribute that MXNet accepts as an int or a tuple, as a tuple of ints; a
+    float in it is an error (MXNet refuses one too), not a value to truncate."""
     if value is None:
         return ()
-    if isinstance(value, (int, np.integer)):
-        return (int(value),)
-    return tuple(int(v) for v in value)
+    return as_shape(value, what)
 
 
 def _required(op, name, value):
@@ -84,14 +83,17 @@ def infer_reshape(src_shape, shape, reverse=False):
     >>> infer_reshape((10, 5, 4), (-1, 0), reverse=True)
     (50, 4)
     """
-    codes = shape if type(shape) is tuple else _tuple(shape)
+    codes = shape if type(shape) is tuple else _tuple(shape, 'shape')
     if not codes:
         _reshape_error(src_shape, codes, 'the requested shape is empty')
     size = math.prod(src_shape)
+    n = math.prod(codes)
+    if type(n) is not int:  # a float among the codes (or numpy integers): check them
+        codes = _tuple(codes, 'shape')
+        n = math.prod(codes)
     if not reverse and min(codes) > 0:  # a plain shape: the common, fast case
-        if math.prod(codes) != size:
-            _reshape_error(src_shape, codes, f'the target has {math.prod(codes)} elements, '
-                           f'the input {size}')
+        if n != size:
+            _reshape_error(src_shape, codes, f'the target has {n} elements, the input {size}')
         return codes
     src = tuple(src_shape)
     if reverse:  # match from the right: run the same rules on both reversed
@@ -161,8 +163,10 @@ def infer_reshape(src_shape, shape, reverse=False):
 
 
 def _reshape_error(src, shape, why):
-    raise MXNetError(f'operator reshape: cannot reshape an input of shape {shape_str(src)} '
-                     f'to shape={_tuple(shape)}: {why}')
+    # MXNet's x.reshape raises ValueError for a size that does not fit, nd.reshape an
+    # MXNetError: ShapeError is both
+    raise ShapeError(f'operator reshape: cannot reshape an input of shape {shape_str(src)} '
+                     f'to shape={tuple(shape)}: {why}')
 
 
 @register('reshape', aliases=('Reshape',),
@@ -208,7 +212,7 @@ def _reshape_like(xp, lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rh
     """
     shape = _reshape_like_shape(lhs.shape, rhs.shape, lhs_begin, lhs_end, rhs_begin, rhs_end)
     if math.prod(shape) != lhs.size:
-        raise MXNetError(f'operator reshape_like: cannot reshape lhs of shape '
+        raise ShapeError(f'operator reshape_like: cannot reshape lhs of shape '
                          f'{shape_str(lhs.shape)} to {shape_str(shape)} (from rhs of shape '
                          f'{shape_str(rhs.shape)}): the sizes differ')
     return lhs.reshape(shape).copy()
@@ -217,7 +221,7 @@ def _reshape_like(xp, lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rh
 # ------------------------------------------------------------------ axes
 def _transpose_axes(op, axes, shape):
     ndim = len(shape)
-    axes = _tuple(axes)
+    axes = _tuple(axes, f'operator {op}: axes')
     if not axes:
         return tuple(range(ndim - 1, -1, -1))
     if len(axes) != ndim:
@@ -440,7 +444,7 @@ def _split(xp, data, num_outputs=None, axis=1, squeeze_axis=False):
 
 # ------------------------------------------------------------------ repeat and tile
 def _tile_reps(op, reps, shape):
-    reps = _tuple(_required(op, 'reps', reps))
+    reps = _tuple(_required(op, 'reps', reps), f'operator {op}: reps')
     if any(r <= 0 for r in reps):
         raise MXNetError(f'operator {op}: reps={reps} must be positive')
     return reps
@@ -555,7 +559,7 @@ def _broadcast_to(xp, data, shape=()):
      [1. 2.]]
     <NDArray 2x2 @cpu(0)>
     """
-    target = _tuple(shape)
+    target = _tuple(shape, 'operator broadcast_to: shape')
     if len(target) == data.ndim:
         target = tuple(s if t == 0 else t for s, t in zip(data.shape, target))
     if target == data.shape:
@@ -602,7 +606,8 @@ def _broadcast_axis(xp, data, axis=(), size=()):
     >>> mx.nd.broadcast_axis(mx.nd.zeros((1, 3, 1)), axis=(0, 2), size=(2, 4)).shape
     (2, 3, 4)
     """
-    axes, sizes = _tuple(axis), _tuple(size)
+    axes = _tuple(axis, 'operator broadcast_axis: axis')
+    sizes = _tuple(size, 'operator broadcast_axis: size')
     if len(axes) != len(sizes):
         raise MXNetError(f'operator broadcast_axis: axis={axes} and size={sizes} must have the '
                          'same length')
@@ -623,7 +628,7 @@ _PAD_MODES = ('constant', 'edge', 'reflect')
 def _pad_pairs(data_shape, mode, pad_width):
     """Check ``Pad``'s attributes; the padding as ``((before, after), ...)`` per axis."""
     mode = _required('pad', 'mode', mode)
-    flat = _tuple(_required('pad', 'pad_width', pad_width))
+    flat = _tuple(_required('pad', 'pad_width', pad_width), 'operator pad: pad_width')
     if mode not in _PAD_MODES:
         raise MXNetError(f'operator pad: mode={mode!r} must be one of {", ".join(_PAD_MODES)}')
     ndim = len(data_shape)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..base import MXNetError, as_dtype, shape_str
+from .elemwise import int_scalar
 from .registry import register
 from .shape import _axis, _required, _tuple
 
@@ -207,7 +208,8 @@ def _pick(xp, data, index, axis=-1, keepdims=False, mode='clip'):
     """
     idx, ax = _pick_index(xp, data, index, axis, mode)
     out = xp.take_along_axis(data, idx, axis=ax)
-    return out if keepdims else out.reshape(idx.shape[:ax] + idx.shape[ax + 1:])
+    # with no axes left the result has shape (1,), as every MXNet result does
+    return out if keepdims else out.reshape(idx.shape[:ax] + idx.shape[ax + 1:] or (1,))
 
 
 @register('_backward_pick', inputs=('ograd', 'data', 'index'),
@@ -225,7 +227,7 @@ def _backward_pick(xp, ograd, data, index, axis=-1, keepdims=False, mode='clip')
 _ONE_HOT_DTYPES = ('float16', 'float32', 'float64', 'int8', 'uint8', 'int32', 'int64')
 
 
-@register('one_hot', inputs=('indices',))
+@register('one_hot', inputs=('indices',), no_grad=True)
 def _one_hot(xp, indices, depth=None, on_value=1.0, off_value=0.0, dtype='float32'):
     """A new last axis of length ``depth`` holding ``on_value`` at each index and
     ``off_value`` elsewhere (everywhere for indices outside ``[0, depth)``).
@@ -291,7 +293,13 @@ def _clip(xp, data, a_min=None, a_max=None):
     """
     _required('clip', 'a_min', a_min)
     _required('clip', 'a_max', a_max)
-    lo, hi = data.dtype.type(a_min), data.dtype.type(a_max)  # int data: bounds truncated
+    if data.dtype.kind in 'iu':
+        # MXNet compares integers with the bounds as numbers and converts a bound only
+        # when it is the result: a uint8 clipped to [-1, 100] keeps its 1
+        wide = data.astype(np.float64)
+        hi, lo = int_scalar(a_max, data.dtype), int_scalar(a_min, data.dtype)
+        return xp.where(wide > a_max, hi, xp.where(wide < a_min, lo, data))
+    lo, hi = data.dtype.type(a_min), data.dtype.type(a_max)
     if lo <= hi:
         return xp.clip(data, lo, hi)
     # MXNet tests the upper bound first, which matters only when a_min > a_max
@@ -339,7 +347,7 @@ def _sort(xp, data, axis=-1, is_ascend=True):
     return out if is_ascend else xp.flip(out, ax).copy()
 
 
-@register('argsort')
+@register('argsort', no_grad=True)
 def _argsort(xp, data, axis=-1, is_ascend=True, dtype='float32'):
     """The indices that sort ``data`` along ``axis`` (float32 by default, as in MXNet).
 
@@ -365,7 +373,11 @@ def _topk_backward(F, dy, x, y, axis, k, ret_typ, is_ascend, dtype):
 
 # topk has one output, or two with ret_typ='both': the forward always returns a
 # tuple, whose length the front end follows (at most num_outputs=2)
-@register('topk', num_outputs=2, backward=_topk_backward)
+@register('topk', num_outputs=2, backward=_topk_backward,
+          num_visible_outputs=lambda attrs: 2 if attrs['ret_typ'] == 'both' else 1,
+          infer_type=lambda types, ret_typ='indices', dtype='float32', **attrs: (
+              [types[0], dtype] if ret_typ == 'both' else
+              [types[0]] if ret_typ in ('value', 'mask') else [dtype]))
 def _topk(xp, data, axis=-1, k=1, ret_typ='indices', is_ascend=False, dtype='float32'):
     """The ``k`` largest elements along ``axis`` (smallest with ``is_ascend=True``;
     ``k <= 0`` means all). ``ret_typ`` says what to return: 'indices' (in ``dtype``),
@@ -436,7 +448,7 @@ def _sorted_scatter(xp, ograd, key, axis=-1, is_ascend=True):
 
 
 # ------------------------------------------------------------------ shape queries, diag
-@register('shape_array')
+@register('shape_array', no_grad=True, infer_type=lambda types, **attrs: [np.int64])
 def _shape_array(xp, data):
     """The shape as a 1-D int64 array.
 
@@ -449,7 +461,7 @@ def _shape_array(xp, data):
     return xp.asarray(data.shape, dtype=np.int64)
 
 
-@register('size_array')
+@register('size_array', no_grad=True, infer_type=lambda types, **attrs: [np.int64])
 def _size_array(xp, data):
     """The number of elements as an int64 array of shape (1,).
 

@@ -99,7 +99,7 @@ def _upsampling_infer_shape(in_shapes, scale=1, multi_input_mode='concat', **att
     return [(n, c, h * scale, w * scale)]
 
 
-def _upsampling_backward_op(xp, *arrays, scale=1, multi_input_mode='concat'):
+def _upsampling_backward_op(xp, *arrays, scale=1, multi_input_mode='concat', num_args=2):
     """The gradients of UpSampling's inputs: ``arrays`` is the output gradient
     followed by the inputs (only their shapes are used); each input's gradient sums
     the output gradient over the block its pixels filled."""
@@ -132,4 +132,19 @@ def _upsampling_backward(F, dy, x, y, scale, multi_input_mode, **attrs):
 
 register('UpSampling', _upsampling, infer_shape=_upsampling_infer_shape,
          backward=_upsampling_backward)
-register('_backward_UpSampling', _upsampling_backward_op, num_outputs=0)
+
+
+def _upsampling_backward_grad(F, dy, x, y, scale, multi_input_mode, **attrs):
+    """The gradient of ``_backward_UpSampling``. UpSampling is linear and its backward
+    is its adjoint, so the adjoint of the backward is UpSampling itself, applied to
+    the gradients of the inputs' gradients; the inputs (used for their shapes
+    only) get none."""
+    grads = (dy,) if len(x) == 2 else tuple(dy)
+    d_out = F.UpSampling(*grads, scale=scale, sample_type='nearest',
+                         multi_input_mode=multi_input_mode, num_args=len(grads))
+    return [d_out] + [None] * len(grads)
+
+
+register('_backward_UpSampling', _upsampling_backward_op, num_outputs=0,
+         backward=_upsampling_backward_grad,
+         num_visible_outputs=lambda attrs: attrs['num_args'] - 1)   # dy, then the inputs

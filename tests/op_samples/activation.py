@@ -13,6 +13,11 @@ def _prelu_inputs(gamma_size):
     return lambda rng: _away_from_zero(2, 3, 4)(rng) + [rng.uniform(0.1, 0.9, size=(gamma_size,))]
 
 
+def _prelu_backward_inputs(gamma_size):
+    """``(dy, data, gamma)`` for ``_backward_prelu``, the data away from the kink."""
+    return lambda rng: [rng.normal(size=(2, 3, 4))] + _prelu_inputs(gamma_size)(rng)
+
+
 CASES = {
     'erf': [Case(shapes=[(3, 4)], low=-3.0, high=3.0)],
     'Activation': [
@@ -30,6 +35,6 @@ CASES = {
         Case(inputs=_away_from_zero(3, 4), attrs=dict(act_type='selu')),
         Case(shapes=[(3, 4)], low=-3.0, high=3.0, attrs=dict(act_type='gelu')),
     ],
-    '_backward_prelu': [Case(shapes=[(2, 3, 4), (2, 3, 4), (3,)],
-                             nondiff='internal backward of LeakyReLU (prelu), checked through it')],
+    '_backward_prelu': [Case(inputs=_prelu_backward_inputs(3)),
+                        Case(inputs=_prelu_backward_inputs(1))],
 }

@@ -22,6 +22,12 @@ CASES = {
                             wrt=[0])],
     '_setitem': [Case(shapes=[(4, 5), (2, 5)], attrs=dict(key=slice(1, 3))),
                  Case(shapes=[(4, 5), (1,)], attrs=dict(key=(slice(None), 2)))],
+    # positions 1, 3, 4 of a (2, 3) array take positions 0, 2, 1 of a (4,) value
+    '_overlay': [Case(shapes=[(2, 3), (4,)],
+                      attrs=dict(dst=np.array([1, 3, 4]), src=np.array([0, 2, 1])))],
+    '_flat_zero': [Case(shapes=[(2, 3)], attrs=dict(index=np.array([0, 5])))],
+    '_flat_move': [Case(shapes=[(2, 3), (4,)], wrt=[0],
+                        attrs=dict(src=np.array([1, 3, 4]), dst=np.array([0, 2, 1])))],
     '_copyto': [Case(shapes=[(2, 3)])],
     '_copy': [Case(shapes=[(2, 3)])],
     'Cast': [Case(shapes=[(2, 3)], attrs=dict(dtype='float64'))],

@@ -12,6 +12,10 @@ CASES = {
         Case(shapes=[(1, 2, 2, 2), (1, 2, 1, 1)],
              attrs=dict(scale=2, num_args=2, multi_input_mode='sum', **_NEAREST)),
     ],
+    # the inputs after the output gradient give only their shapes: their gradient is 0
     '_backward_UpSampling': [Case(shapes=[(1, 3, 4, 6), (1, 2, 2, 3), (1, 1, 4, 6)],
-                                  attrs=dict(scale=2), nondiff='internal backward of UpSampling')],
+                                  attrs=dict(scale=2)),
+                             Case(shapes=[(1, 2, 4, 4), (1, 2, 2, 2), (1, 2, 1, 1)],
+                                  attrs=dict(scale=2, multi_input_mode='sum')),
+                             Case(shapes=[(2, 1, 6, 3), (2, 1, 2, 1)], attrs=dict(scale=3))],
 }
