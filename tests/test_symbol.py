@@ -442,3 +442,14 @@ def test_plot_network_without_graphviz():
         assert {'data', 'FullyConnected\n4', 'relu', '3', '4'} <= set(texts)
     else:
         assert isinstance(drawing, graphviz.Digraph)
+
+
+def test_backward_runs_again_after_one_forward():
+    """MXNet lets an executor's backward run several times after one forward."""
+    x = mx.sym.var('x')
+    exe = (x * x).simple_bind(mx.cpu(), x=(2,), grad_req='add')
+    exe.arg_dict['x'][:] = mx.nd.array([1, 2])
+    exe.forward(is_train=True)
+    exe.backward(mx.nd.ones(2))
+    exe.backward(mx.nd.ones(2))
+    assert exe.grad_dict['x'].asnumpy().tolist() == [4.0, 8.0]

@@ -188,7 +188,8 @@ class Executor:
             for g, r in zip(self.grad_arrays, self._grad_req):
                 if r == 'write':
                     g[:] = 0
-        autograd.backward(recorded, grads, train_mode=is_train)
+        # the recording is kept until the next forward: MXNet lets backward run again
+        autograd.backward(recorded, grads, retain_graph=True, train_mode=is_train)
 
     def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
         """Copy arrays by name into the arguments and auxiliary states."""
