@@ -11,13 +11,27 @@ __version__ = '0.1.0'
 
 from .base import MXNetError  # noqa: F401
 from . import base, backend, context, ops  # noqa: F401
-from .context import Context, cpu, gpu, cpu_pinned, num_gpus, current_context  # noqa: F401
+from .context import Context, cpu, gpu, cpu_pinned, cpu_shared, num_gpus, current_context  # noqa: F401
 from . import autograd  # noqa: F401
 from . import ndarray  # noqa: F401
 from . import ndarray as nd  # noqa: F401
 from . import random  # noqa: F401
+from . import symbol  # noqa: F401
+from . import symbol as sym  # noqa: F401
+from .symbol import AttrScope  # noqa: F401
+from . import visualization  # noqa: F401
+from . import visualization as viz  # noqa: F401
 from . import initializer  # noqa: F401
 from . import initializer as init  # noqa: F401
 from . import test_utils  # noqa: F401
 from . import optimizer, lr_scheduler, metric  # noqa: F401
+from . import kvstore  # noqa: F401
+from . import kvstore as kv  # noqa: F401
 from . import gluon  # noqa: F401
+from . import io  # noqa: F401
+from . import recordio  # noqa: F401
+from . import image  # noqa: F401
+from . import model  # noqa: F401
+from . import callback  # noqa: F401
+from . import module as mod  # noqa: F401
+from . import contrib  # noqa: F401

@@ -14,9 +14,16 @@ from .base import MXNetError
 
 
 class Context:
-    """A device: ``Context('cpu', 0)`` or ``Context('gpu', 1)``.
+    """A device: ``Context('cpu', 0)``, ``Context('gpu', 1)``, or MXNet's host-memory
+    kinds ``Context('cpu_pinned', 0)`` and ``Context('cpu_shared', 0)``.
 
-    ``with ctx:`` makes it the default for arrays created inside the block.
+    ``with ctx:`` makes it the default for arrays created inside the block. Creating a
+    context is free and checks nothing; using a GPU that is not there raises
+    ``MXNetError`` at the first array made or copied there.
+
+    >>> import d2lmini as mx
+    >>> mx.gpu(1).device_typeid, mx.cpu_pinned(0).device_typeid
+    (2, 3)
     """
     devtype2str = {1: 'cpu', 2: 'gpu', 3: 'cpu_pinned', 5: 'cpu_shared'}
     devstr2type = {'cpu': 1, 'gpu': 2, 'cpu_pinned': 3, 'cpu_shared': 5}
@@ -25,16 +32,21 @@ class Context:
     # so it cannot keep that stack itself)
     _default = threading.local()
 
-    __slots__ = ('device_type', 'device_id', '_xp')
+    # _compute: the context operators put their results on. MXNet's pinned and
+    # shared host memory only matter for copies to and from a GPU, so an operator on
+    # such arrays writes an ordinary cpu(i) array, as in MXNet; for the others, itself
+    __slots__ = ('device_type', 'device_id', '_xp', '_compute')
 
     def __init__(self, device_type, device_id=0):
         if isinstance(device_type, Context):
             device_type, device_id = device_type.device_type, device_type.device_id
-        if device_type not in ('cpu', 'gpu'):
-            raise ValueError(f"unknown device type {device_type!r}: use 'cpu' or 'gpu'")
+        if device_type not in self.devstr2type:
+            raise ValueError(f'unknown device type {device_type!r}: use one of '
+                             f"{', '.join(map(repr, self.devstr2type))}")
         self.device_type = device_type
         self.device_id = int(device_id)
         self._xp = None
+        self._compute = self if device_type in ('cpu', 'gpu') else cpu(self.device_id)
 
     @property
     def device_typeid(self):
@@ -42,14 +54,27 @@ class Context:
 
     @property
     def xp(self):
-        """The array module that holds this context's arrays (numpy or cupy)."""
+        """The array module that holds this context's arrays (numpy or cupy).
+
+        For a GPU this is where a missing device is found: without cupy, without a
+        GPU, or with an id past the last GPU, it raises ``MXNetError``, which code
+        such as d2l's ``try_gpu`` catches."""
         xp = self._xp
         if xp is None:
-            xp = self._xp = backend.array_module(self.device_type)
-            if self.device_type == 'gpu' and self.device_id >= backend.num_gpus():
-                self._xp = None
-                raise MXNetError(f'{self} is not available: {backend.num_gpus()} GPU(s) found')
+            if self.device_type != 'gpu':
+                xp = self._xp = backend.array_module('cpu')
+                return xp
+            xp = backend.array_module('gpu')   # MXNetError without cupy
+            n = backend.num_gpus()
+            if not 0 <= self.device_id < n:
+                raise MXNetError(f'{self} is not available: {n} GPU(s) found' +
+                                 (f', with ids 0 to {n - 1}' if n else ''))
+            self._xp = xp
         return xp
+
+    def __reduce__(self):
+        # the cached array module cannot be pickled, and need not be
+        return Context, (self.device_type, self.device_id)
 
     def __eq__(self, other):
         return (isinstance(other, Context) and self.device_type == other.device_type
@@ -97,8 +122,28 @@ def gpu(device_id=0):
 
 
 def cpu_pinned(device_id=0):
-    """MXNet's page-locked host memory; here the ordinary CPU context."""
-    return cpu(device_id)
+    """MXNet's page-locked host memory, which a GPU copies from faster.
+
+    Here it is ordinary host memory: arrays on it work as CPU arrays, and an operator
+    on them writes its result to ``cpu(device_id)``, as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.ones((2,), ctx=mx.cpu_pinned(0))
+    >>> x.context, (x + 1).context
+    (cpu_pinned(0), cpu(0))
+    """
+    return Context('cpu_pinned', device_id)
+
+
+def cpu_shared(device_id=0):
+    """MXNet's shared-memory host context (where its data loader's worker processes put
+    batches); here ordinary host memory, as for :func:`cpu_pinned`.
+
+    >>> import d2lmini as mx
+    >>> mx.cpu_shared(0), mx.cpu_shared(0).device_typeid
+    (cpu_shared(0), 5)
+    """
+    return Context('cpu_shared', device_id)
 
 
 def num_gpus():

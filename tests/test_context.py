@@ -39,8 +39,10 @@ def test_unknown_device_type():
         Context('tpu', 0)
 
 
-def test_cpu_pinned_is_the_cpu():
-    assert mx.cpu_pinned() == mx.cpu() and mx.cpu_pinned(1) == mx.cpu(1)
+def test_cpu_pinned_is_its_own_context():
+    # MXNet 1.9.1: cpu_pinned(0) != cpu(0); device type 3 (cpu_shared is 5)
+    assert mx.cpu_pinned() != mx.cpu() and mx.cpu_pinned(1) == mx.Context('cpu_pinned', 1)
+    assert (mx.cpu_pinned().device_typeid, mx.cpu_shared().device_typeid) == (3, 5)
 
 
 def test_num_gpus():

@@ -271,6 +271,8 @@ _attach_methods()
 
 from . import random  # noqa: E402,F401
 from .serialization import save, load, load_frombuffer  # noqa: E402,F401
+from .dlpack import (from_dlpack, from_numpy, to_dlpack_for_read,  # noqa: E402,F401
+                     to_dlpack_for_write)
 
 
 # ------------------------------------------------------------------ MXNet's older names

@@ -37,6 +37,8 @@ old values (copy on write, from a log of what each write overwrote). The section
 memory that holds an array needing a gradient (``attach_grad``) is refused while
 recording, as writing that array itself is.
 """
+import struct
+
 import numpy as np
 
 from .. import backend
@@ -105,8 +107,8 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
         else:
             datas = tuple([x._data for x in inputs])
             for x in inputs:
-                if x._ctx is not ctx and x._ctx != ctx:
-                    raise _ctx_error(op, inputs)
+                if x._ctx is not ctx and x._ctx._compute != ctx._compute:
+                    raise _ctx_error(op, inputs)  # pinned memory counts as its CPU
     except (AttributeError, IndexError):
         if not inputs:
             raise TypeError(f'operator {op.name} needs at least one input') from None
@@ -129,6 +131,8 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
         raise op.error(e, [d.shape for d in datas], attrs) from e
     except Exception as e:
         raise op.error(e, [d.shape for d in datas], attrs) from e
+    if ctx._compute is not ctx:  # pinned or shared host memory: results go to the CPU
+        ctx = _result_context(op, ctx, res, datas)
     if op.num_outputs == 1:
         y = _wrap(res, ctx)
         if _STATE.recording:
@@ -159,6 +163,15 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
         outs_to = [out] if isinstance(out, NDArray) else out
         visible = [o._assign(v) for o, v in zip(outs_to, visible)]
     return visible[0] if len(visible) == 1 else list(visible)
+
+
+def _result_context(op, ctx, res, datas):
+    """Where an operator on arrays in pinned or shared host memory puts its result:
+    on the plain ``cpu(i)``, as MXNet does, except that a view (``x[0]``) stays where
+    its memory is."""
+    if op is _GETITEM and _root(res) is _root(datas[0]):
+        return ctx
+    return ctx._compute
 
 
 def invoke_nullary(op, ctx, attrs, out=None):
@@ -215,6 +228,10 @@ def _binary(lhs, rhs, op, scalar_op):
         return invoke(op, (lhs, rhs))
     if isinstance(rhs, numeric_types):
         return invoke(scalar_op, (lhs,), {'scalar': _scalar(rhs)})
+    if isinstance(rhs, np.ndarray):
+        # as MXNet: numpy defers ``np.ones(3) + x`` and ``np.ones(3) == x`` to NDArray
+        # (see __array_priority__), which refuses them rather than guessing a dtype
+        raise TypeError(f'type {type(rhs)} not supported')
     return NotImplemented
 
 
@@ -239,8 +256,11 @@ class NDArray:
     # _ver (left unset by _wrap, read with a default): the count of in-place writes
     # made while recording that this array's graph entry already reflects
     __slots__ = ('_data', '_ctx', '_node', '_oidx', '_ver', '__weakref__')
+    # As in MXNet, no __array_ufunc__: numpy's operators then defer to ours by this
+    # priority (np.float32(1) + x and np.ones(3) + x call x.__radd__, which gives an
+    # NDArray or refuses the numpy array), while numpy's functions (np.exp(x),
+    # np.add(x, 1)) read the values through __array__ and return numpy arrays.
     __array_priority__ = 1000.0
-    __array_ufunc__ = None  # numpy defers to our reflected operators
 
     def __init__(self, *args, **kwargs):
         raise TypeError('create arrays with mx.nd.array, mx.nd.zeros, ... '
@@ -355,6 +375,7 @@ class NDArray:
                                  f'into one of shape {shape_str(other.shape)}')
             return other._assign(self.copyto(other._ctx))
         ctx = _as_context(other)
+        ctx.xp  # noqa: B018 -- a missing GPU raises MXNetError here, before any copy
         y = _wrap(backend.to_device(self._data, ctx), ctx)
         if y._data is self._data:
             y._data = self._data.copy()
@@ -398,8 +419,155 @@ class NDArray:
         return self
 
     def __array__(self, dtype=None, copy=None):
+        """The values as a numpy array, for ``np.asarray(x)``, ``np.array(x)`` and numpy
+        functions called on an NDArray (an extension: MXNet 1.x's NDArray has none).
+
+        A copy, unless numpy asks for none (``np.asarray(x, copy=False)``), which an
+        array in host memory of the same dtype allows: the numpy array then shares it.
+
+        >>> import numpy as np, d2lmini as mx
+        >>> x = mx.nd.array([1, 2, 3])
+        >>> np.asarray(x, dtype='int32')
+        array([1, 2, 3], dtype=int32)
+        >>> np.square(x)                   # numpy's ufuncs give numpy arrays
+        array([1., 4., 9.], dtype=float32)
+        """
+        data = self._data
+        if copy is False:
+            if not isinstance(data, np.ndarray) or (dtype is not None
+                                                    and np.dtype(dtype) != data.dtype):
+                raise ValueError('cannot make a numpy array of this NDArray without a copy '
+                                 f'(it lives on {self._ctx} as {data.dtype})')
+            return data
         a = self.asnumpy()
-        return a if dtype is None else a.astype(dtype)
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def __dlpack__(self, **kwargs):
+        """The DLPack protocol, so that ``np.from_dlpack(x)``, ``torch.from_dlpack(x)``
+        and ``cupy.from_dlpack(x)`` share this array's memory (an extension: MXNet 1.x
+        has ``to_dlpack_for_read`` and ``to_dlpack_for_write`` only).
+
+        >>> import numpy as np, d2lmini as mx
+        >>> x = mx.nd.zeros((2,))
+        >>> y = np.from_dlpack(x)
+        >>> y[0] = 5
+        >>> x
+        <BLANKLINE>
+        [5. 0.]
+        <NDArray 2 @cpu(0)>
+        """
+        from . import dlpack
+        return dlpack.export(self, kwargs)
+
+    def __dlpack_device__(self):
+        """The DLPack device of this array: ``(1, 0)`` for host memory, ``(2, i)`` for
+        GPU ``i``."""
+        from . import dlpack
+        return dlpack.device_of(self)
+
+    def to_dlpack_for_read(self):
+        """A DLPack capsule (named ``dltensor``) that shares this array's memory, once
+        queued writes to it are done; ``nd.from_dlpack`` (or another framework's
+        ``from_dlpack``) consumes it.
+
+        >>> import d2lmini as mx
+        >>> x = mx.nd.ones((2, 3))
+        >>> mx.nd.from_dlpack(x.to_dlpack_for_read()).shape
+        (2, 3)
+        """
+        from . import dlpack
+        return dlpack.to_dlpack_for_read(self)
+
+    def to_dlpack_for_write(self):
+        """A DLPack capsule that shares this array's memory for writing, once queued
+        reads and writes of it are done.
+
+        >>> import d2lmini as mx
+        >>> x = mx.nd.ones((2,))
+        >>> u = mx.nd.from_dlpack(x.to_dlpack_for_write())
+        >>> u += 1
+        >>> x
+        <BLANKLINE>
+        [2. 2.]
+        <NDArray 2 @cpu(0)>
+        """
+        from . import dlpack
+        return dlpack.to_dlpack_for_write(self)
+
+    # ------------------------------------------------------------ shape views
+    def expand_dims(self, axis, inplace=False):
+        """A new axis of length 1 at ``axis`` (from ``-ndim - 1`` to ``ndim``).
+
+        With ``inplace=True`` the result is a view that shares this array's memory
+        (a reshape), as in MXNet; otherwise a copy.
+
+        >>> import d2lmini as mx
+        >>> x = mx.nd.arange(6).reshape((2, 3))
+        >>> y = x.expand_dims(1, inplace=True)
+        >>> y.shape
+        (2, 1, 3)
+        >>> y[:] = -1
+        >>> print(x[0, 0].asscalar())
+        -1.0
+        """
+        if not inplace:
+            return invoke(OPS['expand_dims'], (self,), {'axis': axis})
+        new_shape = list(self.shape)
+        if not -len(new_shape) - 1 <= axis <= len(new_shape):
+            # MXNet checks these with assert, so code may catch AssertionError
+            raise AssertionError(f'axis {axis} is out of range for {len(new_shape)}d array')
+        if axis < 0:
+            axis += len(new_shape) + 1
+        new_shape.insert(axis, 1)
+        return self.reshape(new_shape)
+
+    def squeeze(self, axis=None, inplace=False):
+        """This array without the axes of length 1 (those in ``axis``, an int or a
+        tuple, or all of them); shape ``(1,)`` when none is left.
+
+        With ``inplace=True`` the result is a view that shares this array's memory,
+        as in MXNet; otherwise a copy.
+
+        >>> import d2lmini as mx
+        >>> x = mx.nd.zeros((2, 1, 3, 1))
+        >>> x.squeeze(inplace=True).shape, x.squeeze(axis=1).shape
+        ((2, 3), (2, 3, 1))
+        """
+        if not inplace:
+            return invoke(OPS['squeeze'], (self,), {'axis': axis})
+        new_shape = list(self.shape)
+        axes = [axis] if isinstance(axis, int) else axis
+        if axes:
+            if len(axes) != len(set(axes)):
+                raise AssertionError(f'axis {axes} contains duplicate which is not allowed.')
+            for a in axes:
+                if not -len(new_shape) <= a < len(new_shape):
+                    raise AssertionError(f'axis {a} is out of range for {len(new_shape)}d array')
+                if new_shape[a] != 1:
+                    raise AssertionError(f'Squeeze target axis {a} must be size 1, '
+                                         f'got {new_shape[a]}.')
+            for i in sorted((a % len(new_shape) for a in axes), reverse=True):
+                del new_shape[i]
+        else:
+            new_shape = [d for d in new_shape if d != 1]
+        return self.reshape(new_shape or [1])
+
+    def flatten(self, inplace=False):
+        """The array as 2-D, ``(d1, d2 * ... * dk)``.
+
+        With ``inplace=True`` the result is a view that shares this array's memory,
+        as in MXNet; otherwise a copy.
+
+        >>> import d2lmini as mx
+        >>> x = mx.nd.zeros((5, 2, 3))
+        >>> y = x.flatten(inplace=True)
+        >>> y[:] = 1
+        >>> y.shape, float(x.sum().asscalar())
+        ((5, 6), 30.0)
+        """
+        if not inplace:
+            return invoke(OPS['flatten'], (self,))
+        return self.reshape((0, -1))
 
     # ------------------------------------------------------------ autograd
     def attach_grad(self, grad_req='write', stype=None):
@@ -453,8 +621,30 @@ class NDArray:
 
     __hash__ = object.__hash__
 
+    # ------------------------------------------------------------ pickling
+    def __getstate__(self):
+        """The state that ``pickle`` (and ``copy.deepcopy``) saves, as MXNet's:
+        ``{'handle': bytes}``, the bytes being MXNet's binary form of one array (its
+        shape, context, dtype and values; see :mod:`d2lmini.ndarray.serialization`).
+        Autograd's state (``attach_grad``, the graph) is not saved, as in MXNet.
+        """
+        return {'handle': bytearray(_raw_bytes(self))}
+
+    def __setstate__(self, state):
+        """Fill this (new, empty) array from ``state``, on the context it was saved
+        from. An array from a GPU that is not here raises ``MXNetError``.
+
+        (MXNet puts arrays from any host context on ``cpu(0)``; here the context is
+        kept, since an operator refuses to mix ``cpu(0)`` and ``cpu(1)`` arrays.)
+        """
+        handle = state['handle']
+        if handle is None:
+            raise MXNetError('cannot unpickle an NDArray without data')
+        data, ctx = _from_raw_bytes(handle)
+        self._data, self._ctx, self._node, self._oidx = data, ctx, None, 0
+
     def __reduce__(self):
-        return _rebuild, (self.asnumpy(), str(self._ctx))
+        return _unpickled, (), self.__getstate__()
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -573,7 +763,7 @@ class NDArray:
                     return res
                 return self._assign(res)
             if isinstance(other, NDArray):
-                if other._ctx != self._ctx:
+                if other._ctx != self._ctx and other._ctx._compute != self._ctx._compute:
                     raise _ctx_error(op, (self, other))
                 o = other._data
                 if o.dtype != self._data.dtype:
@@ -694,7 +884,59 @@ def _raw_key(key, arr):
 
 
 def _rebuild(values, ctx):
+    """An array pickled by an earlier d2lmini (numpy values and a context name)."""
     return array(values, ctx=ctx, dtype=values.dtype)
+
+
+def _unpickled():
+    """A blank NDArray for ``pickle`` to fill with ``__setstate__`` (as MXNet's
+    ``__reduce__`` gives ``NDArray(None)``)."""
+    a = _new(NDArray)
+    a._data, a._ctx, a._node, a._oidx = None, None, None, 0
+    return a
+
+
+def _raw_bytes(a):
+    """NDArray ``a`` in MXNet's binary form of one array (what MXNet's
+    ``MXNDArraySaveRawBytes`` writes): the V2 magic, dense storage, the shape, the
+    context, the type flag, then the values in C order. A 0-d array has ``ndim`` 0."""
+    from .serialization import _DTYPE_TO_FLAG, _V2_MAGIC, _host_elements
+    flat = _host_elements(a._data)
+    flag = _DTYPE_TO_FLAG.get(flat.dtype)
+    if flag is None:
+        raise MXNetError(f'cannot pickle an NDArray of dtype {flat.dtype}')
+    ctx = a._ctx
+    head = struct.pack(f'<Iii{a.ndim}qiii', _V2_MAGIC, 0, a.ndim, *a.shape,
+                       ctx.device_typeid, ctx.device_id, flag)
+    return head + flat.astype(flat.dtype.newbyteorder('<'), copy=False).tobytes()
+
+
+def _from_raw_bytes(buf):
+    """The raw array and the context that :func:`_raw_bytes` (or MXNet) wrote to
+    ``buf``. Every length is checked, as ``nd.load`` checks a file."""
+    from . import serialization as ser
+    r = ser._Reader(memoryview(buf).cast('B'), 'unpickling an NDArray')
+    magic, = r.unpack(ser._U32, 'the magic number')
+    if magic not in (ser._V2_MAGIC, ser._V3_MAGIC):
+        raise r.error(f'0x{magic:x} is not the magic number of a pickled NDArray', 0)
+    stype, = r.unpack(ser._I32, 'the storage type')
+    if stype != 0:
+        raise r.error(f'storage type {stype}: d2lmini arrays are dense', 4)
+    shape = r.shape(ser._I32, 'q', 0)  # ndim 0 with values after it: a 0-d array
+    dev_type, dev_id, flag = r.unpack(ser._CONTEXT_AND_FLAG, 'the context and dtype')
+    if dev_type not in Context.devtype2str:
+        raise r.error(f'unknown device type {dev_type}', r.pos - 12)
+    data = r.elements(ser._dtype_of(r, flag, 0), shape, 0)
+    ctx = Context(Context.devtype2str[dev_type], dev_id)
+    if ctx.device_type == 'gpu':
+        try:
+            ctx.xp  # noqa: B018
+        except MXNetError as e:
+            raise MXNetError(f'this NDArray was pickled on {ctx}, which is not available '
+                             f'here ({e}); unpickle it where that GPU is, or pickle '
+                             'x.as_in_context(mx.cpu()) instead') from None
+        data = backend.to_device(data, ctx)
+    return data, ctx
 
 
 def _host_values(src, dt):
@@ -738,8 +980,10 @@ def array(source_array, ctx=None, dtype=None):
                 src = backend.to_host(src) if hasattr(src, 'get') else np.asarray(src)
             else:
                 raise TypeError(f'cannot make an NDArray from {type(src).__name__}')
+    if ctx.device_type == 'gpu':
+        ctx.xp  # noqa: B018 -- a missing GPU raises MXNetError here
     data = _host_values(src, dt)
-    if ctx.device_type != 'cpu':
+    if ctx.device_type == 'gpu':
         data = backend.to_device(data, ctx)
     return _wrap(data, ctx)
 
