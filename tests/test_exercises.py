@@ -45,8 +45,9 @@ def _score_line(output):
 # ------------------------------------------------------------------ the sets themselves
 def test_there_is_a_set_per_chapter_topic():
     topics = {s.topic for s in SETS}
-    assert {'ndarray', 'autograd', 'linear_regression', 'softmax_mlp_dropout', 'convolution',
-            'batch_norm', 'blocks', 'parameters', 'gluon_training'} <= topics
+    assert {'ndarray', 'autograd', 'linear_regression', 'softmax_mlp_dropout', 'generalization',
+            'backprop_initialization', 'convolution', 'batch_norm', 'blocks', 'parameters',
+            'gluon_training', 'hybridize_symbol', 'modern_cnns'} <= topics
 
 
 @pytest.mark.parametrize('exercise_set', SETS, ids=lambda s: s.topic)
