@@ -12,5 +12,8 @@ from . import data  # noqa: F401
 from . import parameter, block, nn, loss  # noqa: F401
 from .parameter import Parameter, Constant, ParameterDict, DeferredInitializationError  # noqa: F401,E501
 from .block import Block, HybridBlock  # noqa: F401
+from .symbol_block import SymbolBlock  # noqa: F401
 from . import utils  # noqa: F401
 from .trainer import Trainer  # noqa: F401
+from . import contrib  # noqa: F401
+from . import model_zoo  # noqa: F401
