@@ -35,6 +35,44 @@ def _keep_freed_memory():
 
 _keep_freed_memory()
 
+# thread counts that a user or a tool may have set for the BLAS library itself
+_BLAS_THREAD_VARIABLES = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
+
+
+def _limit_blas_threads():
+    """Run numpy's BLAS (the matrix products) on one thread, unless told otherwise.
+
+    The matrices of the book are small. Split over several threads, a product spends
+    more time handing out and collecting the work than computing, and on a busy
+    machine OpenBLAS's threads spin while they wait for a free core: a chapter then
+    runs several times slower than on one thread. So at import d2lmini asks for one
+    thread, only when you have not chosen: the number in ``D2LMINI_NUM_THREADS`` wins
+    (0 leaves the BLAS's own default), and a count set for the BLAS itself
+    (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) is left alone.
+    The change goes through threadpoolctl, so it works even when numpy was imported
+    first, as in a notebook.
+    """
+    wanted = os.environ.get('D2LMINI_NUM_THREADS')
+    if wanted is None:
+        if any(os.environ.get(v) for v in _BLAS_THREAD_VARIABLES):
+            return
+        wanted = '1'
+    try:
+        n = int(wanted)
+    except ValueError:
+        raise MXNetError(f'D2LMINI_NUM_THREADS must be a whole number, not {wanted!r}') \
+            from None
+    if n <= 0:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an install without it: keep the BLAS's default
+        return
+    threadpool_limits(n, user_api='blas')
+
+
+_limit_blas_threads()
+
 _cupy = None          # the cupy module once imported, else None
 _cupy_error = None    # why importing it failed, for the error message
 
@@ -86,7 +124,7 @@ def to_host(data):
 
 def to_device(data, ctx):
     """The values of ``data`` (numpy or cupy) as an array on ``ctx``."""
-    if ctx.device_type == 'cpu':
+    if ctx.device_type != 'gpu':
         return to_host(data)
     cp = cupy()
     with cp.cuda.Device(ctx.device_id):
@@ -95,7 +133,7 @@ def to_device(data, ctx):
 
 def device_scope(ctx):
     """A ``with`` block that makes ``ctx``'s GPU current (nothing for the CPU)."""
-    if ctx.device_type == 'cpu':
+    if ctx.device_type != 'gpu':
         return _NULL_SCOPE
     return cupy().cuda.Device(ctx.device_id)
 

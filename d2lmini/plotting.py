@@ -2,8 +2,9 @@
 as training goes.
 
 matplotlib is imported only when a plot is made, so ``import d2lmini`` stays fast.
-In Jupyter the figures are shown inline as SVG; elsewhere (a script, a test run) the
-Animator draws quietly into its figure, which ``animator.fig.savefig`` can save.
+In Jupyter the figures are shown inline as PNG images at twice the screen's
+resolution; elsewhere (a script, a test run) the Animator draws quietly into its
+figure, which ``animator.fig.savefig`` can save.
 
 >>> animator = Animator(xlabel='epoch', legend=['train loss', 'test acc'], xlim=[1, 3])
 >>> for epoch in range(1, 4):
@@ -11,7 +12,8 @@ Animator draws quietly into its figure, which ``animator.fig.savefig`` can save.
 >>> animator.Y[0]
 [1.0, 0.5, 0.3333333333333333]
 """
-__all__ = ['use_svg_display', 'set_figsize', 'set_axes', 'plot', 'Animator']
+__all__ = ['use_png_display', 'use_svg_display', 'set_figsize', 'set_axes', 'plot',
+           'Animator']
 
 
 def _in_notebook():
@@ -24,30 +26,83 @@ def _in_notebook():
     return shell is not None and 'IPKernelApp' in getattr(shell, 'config', {})
 
 
-def use_svg_display():
-    """Show inline figures as SVG (sharp at any zoom) in Jupyter; elsewhere nothing."""
+def _png(fig):
+    """``(PNG bytes, {'width', 'height'})`` of a matplotlib figure, for Jupyter.
+
+    The picture is drawn at twice the figure's size and shown at its size, so it
+    stays sharp on high-density screens; it is then reduced to at most 256 colours,
+    which line plots never use up, for a file about a third as large (a notebook
+    stores every figure it shows). The file names no software version, so the same
+    figure gives the same bytes with any matplotlib.
+    """
+    import io
+    from PIL import Image
+    from IPython.core.pylabtools import print_figure
+    data = print_figure(fig, 'retina', bbox_inches='tight', metadata={'Software': None})
+    image = Image.open(io.BytesIO(data))
+    out = io.BytesIO()
+    image.quantize(256, method=Image.Quantize.FASTOCTREE).save(out, 'png')
+    return out.getvalue(), {'width': image.width // 2, 'height': image.height // 2}
+
+
+def _inline_formats(*formats):
+    """Show figures inline in the ``formats`` that matplotlib-inline knows, with
+    ``'png'`` made by :func:`_png`."""
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+    from matplotlib_inline import backend_inline
+    backend_inline.set_matplotlib_formats(*formats)
+    if 'png' in formats:
+        get_ipython().display_formatter.formatters['image/png'].for_type(Figure, _png)
+
+
+def use_png_display():
+    """Show inline figures in Jupyter as PNG images drawn at twice the screen's
+    resolution, so that they stay sharp on high-density screens; elsewhere nothing.
+
+    This is what the chapters use. JupyterLab shows a PNG in every notebook, while it
+    hides SVG images in a notebook that it does not trust, which is any notebook you
+    did not run yourself (a fresh clone, a download). PNGs are also what a notebook
+    converted to HTML and most notebook viewers show.
+    """
     if _in_notebook():
-        from matplotlib_inline import backend_inline
-        backend_inline.set_matplotlib_formats('svg')
+        _inline_formats('png')
+
+
+def use_svg_display():
+    """Show inline figures in Jupyter as SVG (sharp at any zoom), each with a PNG
+    copy beside it for where SVG is not shown (an untrusted notebook in JupyterLab);
+    elsewhere nothing."""
+    if _in_notebook():
+        _inline_formats('svg', 'png')
 
 
 def set_figsize(figsize=(3.5, 2.5)):
     """The size, in inches, of figures made from now on with ``plot``."""
     import matplotlib.pyplot as plt
-    use_svg_display()
+    use_png_display()
     plt.rcParams['figure.figsize'] = figsize
 
 
-def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
-    """Labels, ranges, scales and legend of matplotlib ``axes``, in one call."""
+def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend, legend_loc=None):
+    """Labels, ranges, scales and legend of matplotlib ``axes``, in one call.
+
+    ``legend_loc`` is where the legend goes, as matplotlib's ``loc`` (``'best'`` by
+    default), or ``'outside'``: to the right of the axes, where it hides no line.
+    """
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.set_xscale(xscale)
     axes.set_yscale(yscale)
-    axes.set_xlim(xlim)
-    axes.set_ylim(ylim)
+    if xlim is not None:  # else matplotlib fits the range to the data
+        axes.set_xlim(xlim)
+    if ylim is not None:
+        axes.set_ylim(ylim)
     if legend:
-        axes.legend(legend)
+        if legend_loc == 'outside':
+            axes.legend(legend, loc='upper left', bbox_to_anchor=(1.02, 1), borderaxespad=0)
+        else:
+            axes.legend(legend, loc=legend_loc)
     axes.grid()
 
 
@@ -63,7 +118,7 @@ def _as_list(v):
 
 def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
          xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'),
-         figsize=(3.5, 2.5), axes=None):
+         figsize=(3.5, 2.5), axes=None, legend_loc=None):
     """Plot one or several series. ``X`` and ``Y`` are arrays or lists of them; with
     ``Y`` omitted, ``X`` holds the values and the x axis counts 0, 1, 2, ...
 
@@ -92,7 +147,7 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
             axes.plot(x, y, fmt)
         else:
             axes.plot(y, fmt)
-    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend, legend_loc)
 
 
 class Animator:
@@ -101,21 +156,28 @@ class Animator:
     cell's output; elsewhere nothing is shown or printed.
 
     ``legend`` names the lines; the other arguments are matplotlib's, as in
-    :func:`plot`. ``nrows``/``ncols`` make a grid of plots, of which the first is used.
+    :func:`plot`. Without ``ylim`` the y axis grows with the values, so that no
+    point falls outside the picture (``yscale='log'`` suits a loss that falls by
+    orders of magnitude). ``legend_loc='outside'`` puts the legend right of the plot,
+    where it cannot hide a line. ``nrows``/``ncols`` make a grid of plots, of which
+    the first is used.
     """
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
                  xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'),
-                 nrows=1, ncols=1, figsize=(3.5, 2.5)):
+                 nrows=1, ncols=1, figsize=(3.5, 2.5), legend_loc=None):
         # A Figure made directly, not through pyplot: pyplot would keep every
         # animator's figure alive, and Jupyter would show it a second time at the
         # end of the cell.
         from matplotlib.figure import Figure
-        use_svg_display()
-        self.fig = Figure(figsize=figsize)
+        use_png_display()
+        # a legend outside the axes needs room: the constrained layout shrinks the
+        # axes so that the figure keeps its size and still holds the legend
+        self.fig = Figure(figsize=figsize,
+                          layout='constrained' if legend_loc == 'outside' else None)
         axes = self.fig.subplots(nrows, ncols, squeeze=False)
         self.axes = list(axes.ravel())
-        self._config = (xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
+        self._config = (xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [], legend_loc)
         self.fmts = fmts
         self.X, self.Y = None, None
 

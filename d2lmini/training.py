@@ -15,8 +15,9 @@ import numpy as np
 from . import autograd
 from .context import cpu, gpu, num_gpus
 
-__all__ = ['Timer', 'Accumulator', 'accuracy', 'evaluate_accuracy', 'try_gpu',
-           'try_all_gpus', 'train_epoch', 'train']
+__all__ = ['Timer', 'Accumulator', 'synthetic_data', 'linreg', 'squared_loss', 'sgd',
+           'accuracy', 'evaluate_accuracy', 'evaluate_loss', 'try_gpu', 'try_all_gpus',
+           'train_epoch', 'train']
 
 
 class Timer:
@@ -87,6 +88,44 @@ def _number(v):
     return float(v.asscalar() if hasattr(v, 'asscalar') else v)
 
 
+def synthetic_data(w, b, num_examples):
+    """Examples of a linear model with noise: features ``X`` drawn from N(0, 1), one
+    row per example, and labels ``y = Xw + b + noise`` as a column, with noise drawn
+    from N(0, 0.01^2).
+
+    >>> import d2lmini as mx
+    >>> X, y = synthetic_data(mx.nd.array([2, -3.4]), 4.2, 5)
+    >>> X.shape, y.shape
+    ((5, 2), (5, 1))
+    """
+    from . import ndarray as nd
+    X = nd.random.normal(0, 1, shape=(num_examples, len(w)))
+    y = nd.dot(X, w) + b
+    y += nd.random.normal(0, 0.01, shape=y.shape)
+    return X, y.reshape((-1, 1))
+
+
+def linreg(X, w, b):
+    """The linear regression model: ``Xw + b``, with ``b`` added to every row."""
+    from . import ndarray as nd
+    return nd.dot(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Half the squared error of each example. ``y`` is reshaped like ``y_hat``, so
+    that a label vector ``(n,)`` and a column of predictions ``(n, 1)`` are not
+    broadcast to an ``(n, n)`` table.
+
+    >>> import d2lmini as mx
+    >>> squared_loss(mx.nd.array([[1.0], [2.0]]), mx.nd.array([1.0, 4.0]))
+    <BLANKLINE>
+    [[0.]
+     [2.]]
+    <NDArray 2x1 @cpu(0)>
+    """
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
 def accuracy(y_hat, y):
     """The number of correct predictions, as a float.
 
@@ -118,6 +157,19 @@ def evaluate_accuracy(net, data_iter, ctx=None):
         if ctx is not None:
             X, y = X.as_in_context(ctx), y.as_in_context(ctx)
         metric.add(accuracy(net(X), y), y.size)
+    return metric[0] / metric[1]
+
+
+def evaluate_loss(net, data_iter, loss):
+    """The mean of ``loss(net(X), y)`` over every example of ``data_iter``.
+
+    ``loss`` gives one value per example (or one per element of ``y``, as
+    ``squared_loss`` does for a column of labels); the mean is over all of them.
+    """
+    metric = Accumulator(2)  # sum of losses, number of losses
+    for X, y in data_iter:
+        l = loss(net(X), y)
+        metric.add(l.sum(), l.size)
     return metric[0] / metric[1]
 
 

@@ -81,8 +81,25 @@ def test_source_of_unknown_member_names_it():
 def test_source_of_lambda_operator_is_its_whole_register_call():
     op = mx.ops.get('exp')
     text = book.source(op)
-    assert text == _top_level_statement(op.forward)
-    ast.parse(text)  # a complete statement, not the fragment of a line getsource gives
+    # the backward lambda sits in the statement that registers the operator
+    assert _top_level_statement(op.backward) in text
+    ast.parse(text)  # complete statements, not the fragment of a line getsource gives
+
+
+def _twice(fn):
+    """A wrapper: the function it returns calls ``fn``."""
+    def wrapped(x):
+        return 2 * fn(x)
+    return wrapped
+
+
+def _square(x):
+    return x * x
+
+
+def test_source_of_a_wrapper_shows_what_it_wraps():
+    assert book.source(_twice(_square)) == \
+        inspect.getsource(_square) + '\n' + inspect.getsource(_twice)
 
 
 def test_source_of_lambdas_inside_a_function_is_the_function(demo_op):
@@ -120,24 +137,65 @@ def test_source_rejects_objects_without_source():
 
 
 # ------------------------------------------------------------------ show()
-def test_show_prints_source_with_file_and_line(capsys):
+def test_show_prints_source_with_file_and_name(capsys):
     book.show(autograd._topological_order)
     out = capsys.readouterr().out
-    lines, first = inspect.getsourcelines(autograd._topological_order)
     header, body = out.split('\n', 1)
-    assert header == f'# d2lmini/autograd.py, line {first}'
-    assert body == ''.join(lines)
+    assert header == '# d2lmini/autograd.py: _topological_order'
+    assert body == inspect.getsource(autograd._topological_order)
+
+
+def test_show_names_methods_and_properties_by_qualified_name(capsys):
+    book.show(mx.gluon.Trainer, 'step')
+    assert capsys.readouterr().out.startswith('# d2lmini/gluon/trainer.py: Trainer.step\n')
+    book.show(mx.nd.NDArray, 'grad')
+    assert capsys.readouterr().out.startswith('# d2lmini/ndarray/ndarray.py: NDArray.grad\n@')
+    book.show(mx.gluon.Trainer(mx.gluon.ParameterDict(), 'sgd').step)  # a bound method
+    assert capsys.readouterr().out.startswith('# d2lmini/gluon/trainer.py: Trainer.step\n')
+
+
+def test_show_headers_carry_no_line_numbers(capsys):
+    for obj in (mx.ops.get('exp'), mx.nd.exp, autograd.Node, mx.ops.get('Dropout')):
+        book.show(obj)
+        headers = [line for line in capsys.readouterr().out.splitlines()
+                   if line.startswith('# d2lmini/')]
+        assert headers and not any('line' in h for h in headers), headers
+
+
+def test_show_names_module_members_private_ones_included(capsys):
+    from d2lmini.gluon import block
+    book.show(block, '_BlockScope')
+    out = capsys.readouterr().out
+    assert out == '# d2lmini/gluon/block.py: _BlockScope\n' + inspect.getsource(block._BlockScope)
+    book.show(block, '_BlockScope.create')  # a dotted path: a method of the class
+    out = capsys.readouterr().out
+    assert out.startswith('# d2lmini/gluon/block.py: _BlockScope.create\n@staticmethod\n')
+    with pytest.raises(AttributeError, match='_NoSuchClass'):
+        book.show(block, '_NoSuchClass.create')
+    book.show(book)  # a whole module: the file alone names it
+    assert capsys.readouterr().out.startswith('# d2lmini/book.py\n"""')
 
 
 def test_show_heads_every_piece_of_an_operator(capsys):
     op = mx.ops.get('_getitem')  # a def for forward, a lambda in register() for backward
     book.show(op)
     lines = capsys.readouterr().out.splitlines(keepends=True)
-    headers = [line for line in lines if line.startswith('# d2lmini/ops/indexing.py, line ')]
+    headers = [line for line in lines if line.startswith('# d2lmini/ops/indexing.py: ')]
     assert len(headers) == 2
-    first_line = inspect.getsourcelines(op.forward)[1]
-    assert headers[0] == f'# d2lmini/ops/indexing.py, line {first_line}\n'
+    assert headers[0] == f'# d2lmini/ops/indexing.py: {op.forward.__name__}\n'
+    assert headers[1] == "# d2lmini/ops/indexing.py: register('_getitem', ...)\n"
     assert ''.join(line for line in lines if line not in headers) == book.source(op)
+
+
+def test_show_of_lambda_operator_names_its_register_call(capsys):
+    book.show(mx.ops.get('exp'))
+    assert capsys.readouterr().out.splitlines()[0] == \
+        "# d2lmini/ops/elemwise.py: _unary('exp', ...)"
+
+
+def test_render_is_what_show_prints(capsys):
+    book.show(mx.gluon.Trainer, 'step')
+    assert capsys.readouterr().out == book.render(mx.gluon.Trainer, 'step') + '\n'
 
 
 def test_show_leaves_out_header_for_code_outside_the_package(capsys):
@@ -148,6 +206,7 @@ def test_show_leaves_out_header_for_code_outside_the_package(capsys):
 def test_show_in_notebook_displays_highlighted_markdown(monkeypatch):
     shown = []
     monkeypatch.setattr(book, '_in_notebook', lambda: True)
+    pytest.importorskip('IPython')  # a test extra (ipykernel); skip cleanly without it
     import IPython.display
     monkeypatch.setattr(IPython.display, 'display',
                         lambda bundle, raw=False: shown.append((bundle, raw)))
@@ -342,3 +401,108 @@ def test_plot_graph_into_given_axes():
     assert book.plot_graph(y, ax=ax) is ax
     assert len(fig.axes) == 1
     plt.close(fig)
+
+
+# ------------------------------------------------------------------ drawing symbols
+def _small_symbol():
+    """data -> FullyConnected (weight, bias) -> relu, and a constant scale."""
+    data = mx.sym.var('data')
+    fc = mx.sym.FullyConnected(data, num_hidden=3, name='fc')
+    return mx.sym.broadcast_mul(mx.sym.relu(fc, name='act'),
+                                mx.sym.ones((1, 1), name='one') * 2, name='out')
+
+
+def test_symbol_graph_kinds_labels_and_edges():
+    g = book.symbol_graph(_small_symbol())
+    assert g.nodes[:4] == [('variable', 'data'), ('parameter', 'fc_weight'),
+                           ('parameter', 'fc_bias'), ('op', 'FullyConnected')]
+    assert [kind for kind, _ in g.nodes[4:]] == ['op'] * 4
+    labels = [label for _, label in g.nodes]
+    # an edge per operator input, in input order
+    assert g.edges[:3] == [(0, 3), (1, 3), (2, 3)]
+    assert len(g.edges) == 3 + 1 + 1 + 2
+    assert g.heads == [labels.index('broadcast_mul')]
+    named = book.symbol_graph(_small_symbol(), names=True)
+    assert named.nodes[3] == ('op', 'fc\nFullyConnected')
+    assert named.nodes[0] == ('variable', 'data')  # variables carry their names anyway
+
+
+def test_symbol_graph_of_compiled_graph_shows_constants_and_fused_kernels():
+    from d2lmini.symbol import passes
+    x = mx.sym.var('x')
+    y = mx.sym.relu(x * 2 + 1) + mx.sym.ones((3,)) * 4
+    g, _ = passes.run_pipeline(passes.Graph.from_symbol(y, {'x': (3,)}))
+    drawn = book.symbol_graph(g)
+    kinds = [kind for kind, _ in drawn.nodes]
+    assert kinds.count('constant') == 1 and kinds.count('variable') == 1
+    assert ('constant', 'constant\n(3,)') in drawn.nodes
+    fused = [label for kind, label in drawn.nodes if label.startswith('fused\n')]
+    assert fused
+    hints = {op.hint.strip('_') for op in OPS.values()}
+    for label in fused:   # the kernel's operators, a few per line
+        assert set(label.split()[1:]) <= hints and len(label.split()) > 2, label
+        assert all(len(line) <= 20 for line in label.splitlines()), label
+    assert len(drawn.nodes) == len(g.nodes)
+    assert len(drawn.edges) == sum(len(n.inputs) for n in g.nodes)
+
+
+def test_layout_puts_parameters_beside_their_reader():
+    g = book.symbol_graph(_small_symbol())
+    pos = book.graph_layout(g).nodes
+    for i, (kind, _) in enumerate(g.nodes):
+        readers = [dst for src, dst in g.edges if src == i]
+        if kind == 'parameter':
+            assert pos[i][0] == min(pos[r][0] for r in readers) - 1
+    # deep in a network, a weight does not start in the first column
+    data = mx.sym.var('data')
+    deep = mx.sym.FullyConnected(mx.sym.relu(mx.sym.relu(data)), num_hidden=2, name='fc')
+    g = book.symbol_graph(deep)
+    pos = book.graph_layout(g).nodes
+    weight = [label for _, label in g.nodes].index('fc_weight')
+    assert pos[weight][0] == 2 and pos[0][0] == 0
+
+
+def test_layout_draws_what_depends_on_no_variable_beside_its_reader():
+    g = book.symbol_graph(_small_symbol())   # out = relu(fc(data)) * (ones((1, 1)) * 2)
+    pos = book.graph_layout(g).nodes
+    labels = [label for _, label in g.nodes]
+    out, scaled, ones = (labels.index(k) for k in ('broadcast_mul', '_mul_scalar', '_ones'))
+    assert pos[scaled][0] == pos[out][0] - 1 and pos[ones][0] == pos[out][0] - 2
+    assert pos[labels.index('FullyConnected')][0] == 1   # the data's path is unchanged
+
+
+def test_draw_graph_vertical_runs_from_top_to_bottom():
+    import matplotlib.pyplot as plt
+    g = book.symbol_graph(_small_symbol())
+    ax = book.draw_graph(g, vertical=True)
+    ax.figure.canvas.draw()
+    boxes = [t for t in ax.texts if not isinstance(t, matplotlib.text.Annotation)]
+    arrows = [t for t in ax.texts if isinstance(t, matplotlib.text.Annotation)]
+    assert [b.get_text() for b in boxes] == [label for _, label in g.nodes]
+    assert len(arrows) == len(g.edges)
+    for src, dst in g.edges:   # every input above the operator that reads it
+        assert boxes[src].get_position()[1] > boxes[dst].get_position()[1]
+    tall = ax.figure.get_size_inches()
+    plt.close(ax.figure)
+    ax = book.draw_graph(g)  # the default stays left to right
+    boxes = [t for t in ax.texts if not isinstance(t, matplotlib.text.Annotation)]
+    for src, dst in g.edges:
+        assert boxes[src].get_position()[0] < boxes[dst].get_position()[0]
+    wide = ax.figure.get_size_inches()
+    assert tall[1] / tall[0] > wide[1] / wide[0]
+    plt.close(ax.figure)
+
+
+def test_plot_symbols_side_by_side():
+    import matplotlib.pyplot as plt
+    small = mx.sym.relu(mx.sym.var('x'))
+    axes = book.plot_symbols([_small_symbol(), small], titles=['network', 'relu'])
+    assert len(axes) == 2 and axes[0].figure is axes[1].figure
+    assert [ax.get_title() for ax in axes] == ['network', 'relu']
+    assert len(axes[1].texts) == 2 + 1        # two boxes, one arrow
+    # each panel is as wide as its graph needs
+    assert axes[0].get_position().width > axes[1].get_position().width
+    plt.close(axes[0].figure)
+    ax = book.plot_symbol(small)
+    assert len(ax.texts) == 3
+    plt.close(ax.figure)

@@ -1,12 +1,13 @@
 """Execute chapter notebooks in place, so the committed copies carry fresh outputs.
 
     python tools/execute_chapters.py                 # every chapter
-    python tools/execute_chapters.py chapters/05_convolution.ipynb
+    python tools/execute_chapters.py chapters/07_convolution.ipynb
 
-Run it after changing package code that a chapter shows or prints (``book.show``
-cells quote file and line). Execution timestamps are dropped so that re-running an
-unchanged chapter changes nothing but real outputs. One BLAS thread keeps the run
-fast and repeatable on a busy machine.
+Run it after changing package code that a chapter shows or prints: a ``book.show``
+cell stores the package's source as it was when the chapter ran, and the tests
+(tests/test_notebooks.py) fail when it no longer is. Execution timestamps are dropped
+so that re-running an unchanged chapter changes nothing but real outputs. One BLAS
+thread (d2lmini's default too) keeps the run fast and repeatable on a busy machine.
 """
 import glob
 import os
