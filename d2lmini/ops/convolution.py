@@ -36,6 +36,7 @@ from math import prod
 
 import numpy as np
 
+from .. import parallel
 from ..base import MXNetError, shape_str
 from .registry import needs_grad, register
 
@@ -43,6 +44,9 @@ _CHUNK_BYTES = 4 << 20          # im2col columns per chunk on the CPU (fits the 
 _GPU_CHUNK_BYTES = 1 << 30      # on a GPU a chunk only bounds the memory used
 _MAX_CACHED_BYTES = 32 << 20    # larger scratch buffers are not kept between calls
 _LAYOUTS = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
+_LAST_LAYOUTS = {1: 'NWC', 2: 'NHWC', 3: 'NDHWC'}
+# MXNet accepts these for Convolution and Deconvolution: no NWC (Pooling takes every layout)
+_CONV_LAYOUTS = ('NCDHW', 'NCHW', 'NCW', 'NDHWC', 'NHWC')
 
 
 # ------------------------------------------------------------------ attributes
@@ -69,10 +73,57 @@ def _spatial(op, name, value, ndim, default, minimum):
     return value
 
 
+def _channels_last(op, layout, valid=_CONV_LAYOUTS):
+    """Whether ``layout`` puts the channels last (``'NHWC'``); None is channels first.
+    Errors, as MXNet does, for a layout that is not one of ``valid``."""
+    if layout is None:
+        return False
+    if layout not in valid:
+        raise MXNetError(f"{op}: Invalid Input: {layout!r}, valid values are: "
+                         f"{{None, {', '.join(repr(v) for v in sorted(valid))}}}")
+    return layout.endswith('C')
+
+
 def _check_layout(op, layout, nsp):
-    if layout is not None and layout != _LAYOUTS[nsp]:
-        raise MXNetError(f'{op}: layout {layout!r} is not supported; d2lmini stores '
-                         f'{nsp}-D data as {_LAYOUTS[nsp]}')
+    """``layout`` must describe data with ``nsp`` spatial axes."""
+    if layout is not None and layout not in (_LAYOUTS[nsp], _LAST_LAYOUTS[nsp]):
+        raise MXNetError(f'{op}: layout {layout!r} does not fit {nsp}-D data: use '
+                         f'{_LAYOUTS[nsp]!r} or {_LAST_LAYOUTS[nsp]!r}')
+
+
+# Channels-last data (and weights) are computed by moving the channel axis to place 1,
+# running the channels-first kernels and moving it back: one definition of every kernel,
+# at the price of the copies (the data is read through a transposed view, which the
+# kernels' first copy absorbs; the result is copied once more into the layout).
+def _first_shape(shape):
+    """A channels-last shape ``(N, *spatial, C)`` as channels first ``(N, C, *spatial)``;
+    also turns a channels-last weight ``(O, *kernel, I)`` into ``(O, I, *kernel)``."""
+    shape = tuple(shape)
+    return shape[:1] + shape[-1:] + shape[1:-1]
+
+
+def _last_shape(shape):
+    """The inverse of :func:`_first_shape`."""
+    shape = tuple(shape)
+    return shape[:1] + shape[2:] + shape[1:2]
+
+
+def _first(xp, a):
+    """Channels-last ``a`` as a channels-first view (no copy)."""
+    return xp.moveaxis(a, -1, 1)
+
+
+def _last(xp, a):
+    """Channels-first ``a`` copied into the channels-last layout."""
+    return xp.ascontiguousarray(xp.moveaxis(a, 1, -1))
+
+
+def _F_axes(ndim, last):
+    """The ``transpose`` axes that move the channel axis to place 1 (``last=False``)
+    or from place 1 to the end (``last=True``), for the backward passes."""
+    if last:
+        return (0,) + tuple(range(2, ndim)) + (1,)
+    return (0, ndim - 1) + tuple(range(1, ndim - 1))
 
 
 def _check_dtypes(op, arrays, names):
@@ -153,8 +204,8 @@ def _grad_geometry(op, data_shape, out_shape, kernel, stride, dilate, pad):
     return g
 
 
-def _check_groups(op, data_shape, num_filter, num_group):
-    channels = data_shape[1]
+def _check_groups(op, data_shape, num_filter, num_group, last=False):
+    channels = data_shape[-1 if last else 1]
     if num_group < 1 or channels % num_group or num_filter % num_group:
         raise MXNetError(f'{op}: num_group={num_group} must divide both the input channels '
                          f'({channels}, data {shape_str(data_shape)}) and num_filter '
@@ -214,14 +265,25 @@ def _to_batch_last(xp, x, pad, role):
             lead = (slice(None),) * axis
             buf[lead + (slice(0, p),)] = 0
             buf[lead + (slice(p + s, None),)] = 0
-    xp.copyto(buf[_interior(pad, size)], xp.moveaxis(x, 0, -1))
+    _copy(xp, buf[_interior(pad, size)], xp.moveaxis(x, 0, -1))
     return buf
 
 
 def _from_batch_last(xp, xb, out):
     """Copy batch-last ``xb`` of shape ``(C, *size, n)`` into ``out`` of shape
     ``(n, C, *size)``."""
-    xp.copyto(out, xp.moveaxis(xb, -1, 0))
+    # both as (C, n, *size) views, so that the copy can be split along the channels
+    _copy(xp, xp.moveaxis(out, 1, 0), xp.moveaxis(xb, -1, 1))
+
+
+def _copy(xp, dst, src):
+    """``xp.copyto(dst, src)``. numpy copies on one thread, so on the CPU a large
+    copy is split along axis 0 over the threads of :mod:`d2lmini.parallel`; each
+    thread copies other elements, so the result is the same."""
+    if xp is not np:
+        xp.copyto(dst, src)
+        return
+    parallel.split(lambda a, b: np.copyto(dst[a:b], src[a:b]), dst.shape[0], dst.nbytes)
 
 
 def _window_slices(g, position):
@@ -247,7 +309,7 @@ def _im2col(xp, xb, g, role='cols'):
                + tuple(s * t for s, t in zip(ssp, g.stride)) + (sn,))
     windows = xp.lib.stride_tricks.as_strided(xb, shape, strides)
     cols = _scratch(xp, role, shape, xb.dtype)
-    xp.copyto(cols, windows)
+    _copy(xp, cols, windows)
     return cols
 
 
@@ -258,10 +320,21 @@ def _col2im(xp, cols, g, role='dx'):
     all channels, output positions and images at once."""
     C, n = cols.shape[0], cols.shape[-1]
     dxb = _scratch(xp, role, (C,) + g.padded + (n,), cols.dtype)
-    dxb.fill(0)
-    for position in itertools.product(*(range(k) for k in g.kernel)):
-        region = dxb[(slice(None),) + _window_slices(g, position)]
-        region += cols[(slice(None),) + position]
+    positions = list(itertools.product(*(range(k) for k in g.kernel)))
+
+    def add_channels(c0, c1):
+        # channels c0:c1 only depend on their own columns: on the CPU the channels
+        # are split over threads (numpy adds on one), each adding in the same order
+        d = dxb[c0:c1]
+        d.fill(0)
+        for position in positions:
+            region = d[(slice(None),) + _window_slices(g, position)]
+            region += cols[(slice(c0, c1),) + position]
+
+    if xp is np:
+        parallel.split(add_channels, C, cols.nbytes)
+    else:
+        add_channels(0, C)
     return dxb
 
 
@@ -355,25 +428,31 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
 # ------------------------------------------------------------------ Convolution
 def _conv_checks(op, data, weight, bias, kernel, stride, dilate, pad, num_filter, num_group,
                  no_bias, layout):
-    """Validate a Convolution call; returns its geometry."""
+    """Validate a Convolution call; returns its geometry and whether the layout is
+    channels last."""
     _check_inputs(op, 2 if bias is None else 3, no_bias)
     if num_filter is None:
         raise MXNetError(f'{op}: the num_filter attribute is required')
-    g = _conv_geometry(op, data.shape, kernel, stride, dilate, pad)
+    last = _channels_last(op, layout)
+    g = _conv_geometry(op, _first_shape(data.shape) if last else data.shape, kernel, stride,
+                       dilate, pad)
     _check_layout(op, layout, len(g.kernel))
-    C = data.shape[1]
-    _check_groups(op, data.shape, num_filter, num_group)
+    C = data.shape[-1 if last else 1]
+    _check_groups(op, data.shape, num_filter, num_group, last)
     expected = (num_filter, C // num_group) + g.kernel
+    if last:
+        expected = _last_shape(expected)
     if weight.shape != expected:
+        axes = ('(num_filter, *kernel, channels/num_group)' if last else
+                '(num_filter, channels/num_group, *kernel)')
         raise MXNetError(f'{op}: weight has shape {shape_str(weight.shape)}, expected '
-                         f'{shape_str(expected)} (num_filter, channels/num_group, *kernel) '
-                         f'for data {shape_str(data.shape)}')
+                         f'{shape_str(expected)} {axes} for data {shape_str(data.shape)}')
     if bias is not None and bias.shape != (num_filter,):
         raise MXNetError(f'{op}: bias has shape {shape_str(bias.shape)}, expected '
                          f'{shape_str((num_filter,))}')
     _check_dtypes(op, [data, weight] + ([] if bias is None else [bias]),
                   ['data', 'weight', 'bias'])
-    return g
+    return g, last
 
 
 def _add_bias(y, bias):
@@ -393,14 +472,25 @@ def _convolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), p
     of the zero-padded input, plus ``bias``. The output size per axis is
     ``(size + 2*pad - dilate*(kernel-1) - 1) // stride + 1``.
 
+    ``layout='NHWC'`` or ``'NDHWC'`` puts the channels last, in the data, the output
+    and the weight ``(num_filter, *kernel, channels/num_group)``. (MXNet runs these
+    on GPUs with cuDNN only; here they run everywhere. As in MXNet, there is no
+    ``'NWC'``.)
+
     >>> import d2lmini as mx
     >>> x = mx.nd.ones((1, 1, 4, 4))
     >>> w = mx.nd.ones((2, 1, 3, 3))
     >>> mx.nd.Convolution(x, w, mx.nd.array([0, 1]), kernel=(3, 3), num_filter=2).shape
     (1, 2, 2, 2)
+    >>> mx.nd.Convolution(mx.nd.ones((1, 4, 4, 1)), mx.nd.ones((2, 3, 3, 1)), no_bias=True,
+    ...                   kernel=(3, 3), num_filter=2, layout='NHWC').shape
+    (1, 2, 2, 2)
     """
-    g = _conv_checks('Convolution', data, weight, bias, kernel, stride, dilate, pad,
-                     num_filter, num_group, no_bias, layout)
+    g, last = _conv_checks('Convolution', data, weight, bias, kernel, stride, dilate, pad,
+                           num_filter, num_group, no_bias, layout)
+    if last:
+        return _last(xp, _conv_forward_raw(xp, _first(xp, data), _first(xp, weight), g,
+                                           num_group, bias))
     return _conv_forward_raw(xp, data, weight, g, num_group, bias)
 
 
@@ -408,29 +498,70 @@ def _conv_attrs(attrs):
     return {k: attrs[k] for k in ('kernel', 'stride', 'dilate', 'pad', 'num_group')}
 
 
-def _convolution_backward(F, dy, x, y, **attrs):
+def _channels_first_backward(F, grads, dy, x, layout):
+    """The gradients of a (de)convolution of inputs ``x`` in ``layout``:
+    ``grads(dy, data, weight, data_shape)`` computes them for channels-first arrays
+    (``data`` only when the weight needs a gradient, ``weight`` only when the data
+    does), so channels-last arrays go through transposes, which are recorded like
+    any operator and keep the gradients differentiable."""
     data, weight = x[0], x[1]
-    conv = _conv_attrs(attrs)
-    grads = [F._conv_data_grad(dy, weight, data_shape=data.shape, **conv)
-             if needs_grad(data) else None,
-             F._conv_weight_grad(dy, data, **conv) if needs_grad(weight) else None]
+    want_data, want_weight = needs_grad(data), needs_grad(weight)
+    if not _channels_last('', layout):
+        out = grads(dy, data if want_weight else None, weight if want_data else None,
+                    data.shape)
+    else:
+        first, back = _F_axes(data.ndim, False), _F_axes(data.ndim, True)
+        out = grads(F.transpose(dy, axes=first),
+                    F.transpose(data, axes=first) if want_weight else None,
+                    F.transpose(weight, axes=first) if want_data else None,
+                    _first_shape(data.shape))
+        out[:2] = [None if g is None else F.transpose(g, axes=back) for g in out[:2]]
+    out[0] = out[0] if want_data else None
+    out[1] = out[1] if want_weight else None
     if len(x) == 3:
-        grads.append(F._conv_bias_grad(dy) if needs_grad(x[2]) else None)
-    return grads
+        out[2] = out[2] if needs_grad(x[2]) else None
+    return out[:len(x)]
+
+
+def _convolution_backward(F, dy, x, y, **attrs):
+    conv = _conv_attrs(attrs)
+
+    def grads(dy, data, weight, data_shape):
+        return [None if weight is None else
+                F._conv_data_grad(dy, weight, data_shape=data_shape, **conv),
+                None if data is None else F._conv_weight_grad(dy, data, **conv),
+                F._conv_bias_grad(dy) if len(x) == 3 and needs_grad(x[2]) else None]
+    return _channels_first_backward(F, grads, dy, x, attrs['layout'])
+
+
+def _weight_shape(op, data_shape, kernel, num_filter, num_group, layout, transposed):
+    """The weight shape of a convolution (``transposed=False``) or deconvolution of
+    data of ``data_shape`` in ``layout``."""
+    if num_filter is None:
+        raise MXNetError(f'{op}: num_filter is required to infer the weight shape')
+    last = _channels_last(op, layout)
+    first_shape = _first_shape(data_shape) if last else tuple(data_shape)
+    kernel = _kernel_attrs(op, kernel, (), (), (), first_shape)[0]
+    _check_layout(op, layout, len(kernel))
+    _check_groups(op, data_shape, num_filter, num_group, last)
+    C = first_shape[1]
+    shape = ((C, num_filter // num_group) if transposed else
+             (num_filter, C // num_group)) + kernel
+    return _last_shape(shape) if last else shape
 
 
 def convolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group=1,
-                             no_bias=False, **attrs):
+                             no_bias=False, layout=None, **attrs):
     """The shapes of Convolution's weight and bias for data of ``data_shape``.
 
     >>> convolution_param_shapes((8, 3, 32, 32), kernel=(3, 3), num_filter=16)
     {'weight': (16, 3, 3, 3), 'bias': (16,)}
+    >>> convolution_param_shapes((8, 32, 32, 3), kernel=(3, 3), num_filter=16,
+    ...                          layout='NHWC')['weight']
+    (16, 3, 3, 3)
     """
-    if num_filter is None:
-        raise MXNetError('Convolution: num_filter is required to infer the weight shape')
-    kernel = _kernel_attrs('Convolution', kernel, (), (), (), tuple(data_shape))[0]
-    _check_groups('Convolution', data_shape, num_filter, num_group)
-    shapes = {'weight': (num_filter, data_shape[1] // num_group) + kernel}
+    shapes = {'weight': _weight_shape('Convolution', data_shape, kernel, num_filter,
+                                      num_group, layout, transposed=False)}
     if not no_bias:
         shapes['bias'] = (num_filter,)
     return shapes
@@ -439,10 +570,12 @@ def convolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group=1
 def _convolution_infer_shape(in_shapes, **attrs):
     """Output shape from the data shape alone (weight and bias may be unknown)."""
     data_shape = tuple(in_shapes[0])
-    g = _conv_geometry('Convolution', data_shape, attrs['kernel'], attrs['stride'],
-                       attrs['dilate'], attrs['pad'])
-    convolution_param_shapes(data_shape, **attrs)  # checks num_filter and groups
-    return [(data_shape[0], attrs['num_filter']) + g.out]
+    last = _channels_last('Convolution', attrs['layout'])
+    g = _conv_geometry('Convolution', _first_shape(data_shape) if last else data_shape,
+                       attrs['kernel'], attrs['stride'], attrs['dilate'], attrs['pad'])
+    convolution_param_shapes(data_shape, **attrs)  # checks num_filter, groups and layout
+    out = (data_shape[0], attrs['num_filter']) + g.out
+    return [_last_shape(out) if last else out]
 
 
 register('Convolution', _convolution, backward=_convolution_backward,
@@ -558,6 +691,10 @@ def _deconvolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(),
     used to upsample. ``weight`` is ``(channels, num_filter/num_group, *kernel)``
     and, unlike Convolution, ``no_bias`` defaults to True.
 
+    ``layout='NHWC'`` or ``'NDHWC'`` puts the channels last, in the data, the output
+    and the weight ``(channels, *kernel, num_filter/num_group)`` (GPU-only in MXNet,
+    everywhere here).
+
     >>> import d2lmini as mx
     >>> x = mx.nd.ones((1, 1, 2, 2))
     >>> mx.nd.Deconvolution(x, mx.nd.ones((1, 1, 2, 2)), kernel=(2, 2), stride=(2, 2),
@@ -568,49 +705,57 @@ def _deconvolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(),
     _check_inputs(op, 2 if bias is None else 3, no_bias)
     if num_filter is None:
         raise MXNetError(f'{op}: the num_filter attribute is required')
-    g = _deconv_geometry(op, data.shape, kernel, stride, dilate, pad, adj, target_shape)
+    last = _channels_last(op, layout)
+    g = _deconv_geometry(op, _first_shape(data.shape) if last else data.shape, kernel,
+                         stride, dilate, pad, adj, target_shape)
     _check_layout(op, layout, len(g.kernel))
-    _check_groups(op, data.shape, num_filter, num_group)
-    C = data.shape[1]
+    _check_groups(op, data.shape, num_filter, num_group, last)
+    C = data.shape[-1 if last else 1]
     expected = (C, num_filter // num_group) + g.kernel
+    if last:
+        expected = _last_shape(expected)
     if weight.shape != expected:
+        axes = ('(channels, *kernel, num_filter/num_group)' if last else
+                '(channels, num_filter/num_group, *kernel)')
         raise MXNetError(f'{op}: weight has shape {shape_str(weight.shape)}, expected '
-                         f'{shape_str(expected)} (channels, num_filter/num_group, *kernel) '
-                         f'for data {shape_str(data.shape)}')
+                         f'{shape_str(expected)} {axes} for data {shape_str(data.shape)}')
     if bias is not None and bias.shape != (num_filter,):
         raise MXNetError(f'{op}: bias has shape {shape_str(bias.shape)}, expected '
                          f'{shape_str((num_filter,))}')
     _check_dtypes(op, [data, weight] + ([] if bias is None else [bias]),
                   ['data', 'weight', 'bias'])
     out_shape = (data.shape[0], num_filter) + g.size
+    if last:
+        return _last(xp, _add_bias(_conv_data_grad_raw(
+            xp, _first(xp, data), _first(xp, weight), g, num_group, out_shape), bias))
     return _add_bias(_conv_data_grad_raw(xp, data, weight, g, num_group, out_shape), bias)
 
 
 def _deconvolution_backward(F, dy, x, y, **attrs):
-    data, weight = x[0], x[1]
-    g = _deconv_geometry('Deconvolution', data.shape, attrs['kernel'], attrs['stride'],
-                         attrs['dilate'], attrs['pad'], attrs['adj'], attrs['target_shape'])
-    conv = dict(kernel=g.kernel, stride=g.stride, dilate=g.dilate, pad=g.pad,
-                num_group=attrs['num_group'])
-    grads = [_plain_conv(F, dy, weight, **conv) if needs_grad(data) else None,
-             F._conv_weight_grad(data, dy, **conv) if needs_grad(weight) else None]
-    if len(x) == 3:
-        grads.append(F._conv_bias_grad(dy) if needs_grad(x[2]) else None)
-    return grads
+    def grads(dy, data, weight, data_shape):
+        g = _deconv_geometry('Deconvolution', data_shape, attrs['kernel'], attrs['stride'],
+                             attrs['dilate'], attrs['pad'], attrs['adj'],
+                             attrs['target_shape'])
+        conv = dict(kernel=g.kernel, stride=g.stride, dilate=g.dilate, pad=g.pad,
+                    num_group=attrs['num_group'])
+        return [None if weight is None else _plain_conv(F, dy, weight, **conv),
+                None if data is None else F._conv_weight_grad(data, dy, **conv),
+                F._conv_bias_grad(dy) if len(x) == 3 and needs_grad(x[2]) else None]
+    return _channels_first_backward(F, grads, dy, x, attrs['layout'])
 
 
 def deconvolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group=1,
-                               no_bias=True, **attrs):
+                               no_bias=True, layout=None, **attrs):
     """The shapes of Deconvolution's weight and bias for data of ``data_shape``.
 
     >>> deconvolution_param_shapes((8, 16, 7, 7), kernel=(4, 4), num_filter=3)
     {'weight': (16, 3, 4, 4)}
+    >>> deconvolution_param_shapes((8, 7, 7, 16), kernel=(4, 4), num_filter=3,
+    ...                            layout='NHWC')
+    {'weight': (16, 4, 4, 3)}
     """
-    if num_filter is None:
-        raise MXNetError('Deconvolution: num_filter is required to infer the weight shape')
-    kernel = _kernel_attrs('Deconvolution', kernel, (), (), (), tuple(data_shape))[0]
-    _check_groups('Deconvolution', data_shape, num_filter, num_group)
-    shapes = {'weight': (data_shape[1], num_filter // num_group) + kernel}
+    shapes = {'weight': _weight_shape('Deconvolution', data_shape, kernel, num_filter,
+                                      num_group, layout, transposed=True)}
     if not no_bias:
         shapes['bias'] = (num_filter,)
     return shapes
@@ -618,10 +763,13 @@ def deconvolution_param_shapes(data_shape, kernel=(), num_filter=None, num_group
 
 def _deconvolution_infer_shape(in_shapes, **attrs):
     data_shape = tuple(in_shapes[0])
-    g = _deconv_geometry('Deconvolution', data_shape, attrs['kernel'], attrs['stride'],
-                         attrs['dilate'], attrs['pad'], attrs['adj'], attrs['target_shape'])
+    last = _channels_last('Deconvolution', attrs['layout'])
+    g = _deconv_geometry('Deconvolution', _first_shape(data_shape) if last else data_shape,
+                         attrs['kernel'], attrs['stride'], attrs['dilate'], attrs['pad'],
+                         attrs['adj'], attrs['target_shape'])
     deconvolution_param_shapes(data_shape, **attrs)
-    return [(data_shape[0], attrs['num_filter']) + g.size]
+    out = (data_shape[0], attrs['num_filter']) + g.size
+    return [_last_shape(out) if last else out]
 
 
 register('Deconvolution', _deconvolution, backward=_deconvolution_backward,

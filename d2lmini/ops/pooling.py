@@ -21,11 +21,13 @@ from math import prod
 import numpy as np
 
 from ..base import MXNetError, shape_str
-from .convolution import _check_layout, _scratch, _shape_attr, _spatial
+from .convolution import (_LAST_LAYOUTS, _LAYOUTS, _channels_last, _check_layout, _first,
+                          _first_shape, _last, _last_shape, _scratch, _shape_attr, _spatial)
 from .registry import register
 
 _POOL_TYPES = ('max', 'avg', 'sum', 'lp')
 _CONVENTIONS = ('valid', 'full', 'same')
+_POOL_LAYOUTS = tuple(_LAYOUTS.values()) + tuple(_LAST_LAYOUTS.values())
 
 
 class _PoolGeometry:
@@ -127,6 +129,26 @@ def _pool_geometry(data_shape, kernel, global_pool, pooling_convention, stride, 
     return _PoolGeometry(kernel, stride, pad, pad, size, out)
 
 
+def _layout_geometry(data_shape, layout, kernel, global_pool, pooling_convention, stride,
+                     pad):
+    """The geometry of a pooling of data of ``data_shape`` laid out as ``layout``, and
+    whether that layout puts the channels last (computed on the channels-first view)."""
+    last = _channels_last('Pooling', layout, _POOL_LAYOUTS)
+    data_shape = tuple(data_shape)
+    g = _pool_geometry(_first_shape(data_shape) if last else data_shape, kernel, global_pool,
+                       pooling_convention, stride, pad)
+    _check_layout('Pooling', layout, len(g.size))
+    return g, last
+
+
+def _in_layout(xp, last, *arrays):
+    """Channels-last ``arrays`` as contiguous channels-first ones: the kernels slice
+    the spatial axes many times, which is fastest on contiguous memory."""
+    if not last:
+        return arrays
+    return tuple(xp.ascontiguousarray(_first(xp, a)) for a in arrays)
+
+
 def _check_type(pool_type, p_value, dtype):
     if pool_type not in _POOL_TYPES:
         raise MXNetError(f'Pooling: pool_type must be one of {_POOL_TYPES}, got {pool_type!r}')
@@ -185,7 +207,8 @@ def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=
     ``stride`` defaults to 1 and ``pad`` to 0 in every axis. Per axis the output
     has ``(size + 2*pad - kernel) // stride + 1`` elements, or the ceiling of that
     division with ``pooling_convention='full'``. ``global_pool=True`` pools each
-    channel to a single value.
+    channel to a single value. ``layout`` ``'NWC'``, ``'NHWC'`` or ``'NDHWC'`` puts
+    the channels last (the data is transposed to channels first and the result back).
 
     >>> import d2lmini as mx
     >>> x = mx.nd.arange(16).reshape((1, 1, 4, 4))
@@ -195,9 +218,10 @@ def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=
        [13. 15.]]]]
     <NDArray 1x1x2x2 @cpu(0)>
     """
-    g = _pool_geometry(data.shape, kernel, global_pool, pooling_convention, stride, pad)
+    g, last = _layout_geometry(data.shape, layout, kernel, global_pool, pooling_convention,
+                               stride, pad)
     _check_type(pool_type, p_value, data.dtype)
-    _check_layout('Pooling', layout, len(g.size))
+    data, = _in_layout(xp, last, data)
     p = p_value if pool_type == 'lp' else 1
     x = _padded(xp, data, g, _lowest(data.dtype) if pool_type == 'max' else 0, 'pool_x')
     if g.single_window:  # global pooling: one reduction instead of slices
@@ -225,13 +249,17 @@ def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=
         xp.sqrt(out, out=out)
     elif p == 3:
         xp.cbrt(out, out=out)
-    return out
+    return _last(xp, out) if last else out
 
 
 def _pooling_infer_shape(in_shapes, **attrs):
-    g = _pool_geometry(tuple(in_shapes[0]), attrs['kernel'], attrs['global_pool'],
-                       attrs['pooling_convention'], attrs['stride'], attrs['pad'])
-    return [tuple(in_shapes[0][:2]) + g.out]
+    g, last = _layout_geometry(in_shapes[0], attrs['layout'], attrs['kernel'],
+                               attrs['global_pool'], attrs['pooling_convention'],
+                               attrs['stride'], attrs['pad'])
+    shape = tuple(in_shapes[0])
+    if last:
+        return [_last_shape(_first_shape(shape)[:2] + g.out)]
+    return [shape[:2] + g.out]
 
 
 register('Pooling', _pooling, infer_shape=_pooling_infer_shape,
@@ -242,9 +270,15 @@ def _backward_pooling(xp, out_grad, data, output, kernel=(), pool_type='max',
                       global_pool=False, cudnn_off=False, pooling_convention='valid',
                       stride=(), pad=(), p_value=None, count_include_pad=None, layout=None):
     """The gradient of Pooling with respect to its data, from the output gradient,
-    the data and the output."""
-    g = _pool_geometry(data.shape, kernel, global_pool, pooling_convention, stride, pad)
+    the data and the output (all three in ``layout``)."""
+    g, last = _layout_geometry(data.shape, layout, kernel, global_pool, pooling_convention,
+                               stride, pad)
     _check_type(pool_type, p_value, data.dtype)
+    if last:
+        out_grad, data, output = _in_layout(xp, last, out_grad, data, output)
+        return _last(xp, _backward_pooling(xp, out_grad, data, output, kernel, pool_type,
+                                           global_pool, cudnn_off, pooling_convention,
+                                           stride, pad, p_value, count_include_pad))
     p = p_value if pool_type == 'lp' else 1
     if pool_type == 'avg':
         scale = out_grad / _divisor(xp, g, count_include_pad, out_grad.dtype)
@@ -311,4 +345,70 @@ def _single_window_grad(xp, g, x, grad, pool_type, p, scale, output):
     region += contrib.reshape(region.shape)
 
 
-register('_backward_Pooling', _backward_pooling, inputs=('out_grad', 'data', 'output'))
+def _backward_pooling_grad(F, dy, x, y, **attrs):
+    """The gradient of ``_backward_Pooling``, so that Pooling has second derivatives.
+
+    ``dy`` has the data's shape. The max-routing, average and sum gradients are
+    linear in ``out_grad`` and piecewise constant in the data, so only ``out_grad``
+    gets a gradient: the adjoint of spreading is pooling again (the sum or average
+    of each window), and the adjoint of routing to each window's maximum is reading
+    the value at that maximum. The Lp gradient ``x^(p-1) * spread(out_grad / y^(p-1))``
+    also depends smoothly on the data and the output.
+    """
+    out_grad, data, output = x
+    pool_type = attrs['pool_type']
+    p = attrs['p_value'] if pool_type == 'lp' else 1
+    if pool_type == 'max':
+        return [F._pooling_gather(dy, data, output, **attrs), None, None]
+    if p == 1:                                   # avg, sum, and lp with p = 1 (a sum)
+        return [F.Pooling(dy, **attrs), None, None]
+    sums = {**attrs, 'pool_type': 'sum'}
+    x_p1 = data if p == 2 else data * data       # x^(p-1)
+    y_p1 = output if p == 2 else output * output  # y^(p-1)
+    pooled = F.Pooling(dy * x_p1, **sums)         # the adjoint of spreading, of dy x^(p-1)
+    d_out_grad = pooled / y_p1
+    spread = F._backward_Pooling(out_grad / y_p1, data, output, **sums)
+    d_data = dy * spread if p == 2 else dy * spread * data * 2.0
+    d_output = pooled * out_grad / (y_p1 * output) * (1.0 - p)
+    return [d_out_grad, d_data, d_output]
+
+
+register('_backward_Pooling', _backward_pooling, inputs=('out_grad', 'data', 'output'),
+         backward=_backward_pooling_grad)
+
+
+def _pooling_gather(xp, grad, data, output, kernel=(), pool_type='max', global_pool=False,
+                    cudnn_off=False, pooling_convention='valid', stride=(), pad=(),
+                    p_value=None, count_include_pad=None, layout=None):
+    """For max pooling: the value of ``grad`` (shaped like the data) at the first
+    maximum of every window, where ``_backward_Pooling`` sends the window's output
+    gradient. The adjoint of that routing, so max pooling's gradient has a gradient."""
+    if pool_type != 'max':
+        raise MXNetError(f"_pooling_gather: only for pool_type='max', got {pool_type!r}")
+    g, last = _layout_geometry(data.shape, layout, kernel, global_pool, pooling_convention,
+                               stride, pad)
+    if last:
+        grad, data, output = _in_layout(xp, last, grad, data, output)
+        return _last(xp, _pooling_gather(xp, grad, data, output, kernel, pool_type,
+                                         global_pool, cudnn_off, pooling_convention, stride,
+                                         pad, p_value, count_include_pad))
+    x = _padded(xp, data, g, _lowest(data.dtype), 'pool_x')
+    a = _padded(xp, grad, g, 0, 'pool_gather')
+    if g.single_window:
+        first = g.only_window(x).argmax(axis=-1)[..., None]
+        picked = xp.take_along_axis(g.only_window(a), first, axis=-1)
+        return picked.reshape(output.shape)
+    out = xp.zeros(output.shape, grad.dtype)
+    free = xp.ones(output.shape, bool)           # windows whose maximum is not found yet
+    for position in g.positions():
+        hit = x[g.window(position)] == output
+        hit &= free
+        out += xp.where(hit, a[g.window(position)], 0)
+        free &= ~hit
+    return out
+
+
+register('_pooling_gather', _pooling_gather, inputs=('grad', 'data', 'output'),
+         infer_shape=lambda shapes, **attrs: [tuple(shapes[2])],
+         backward=lambda F, dy, x, y, **attrs: [
+             F._backward_Pooling(dy, x[1], x[2], **attrs), None, None])

@@ -20,6 +20,15 @@ CASES = {
         # padding wider than the kernel: the data gradient falls back to col2im
         Case(shapes=[(1, 2, 3, 3), (2, 2, 2, 2)],
              attrs=dict(kernel=(2, 2), pad=(2, 2), num_filter=2, no_bias=True)),
+        # channels last: data (N, H, W, C), weight (num_filter, kh, kw, C/num_group)
+        Case(shapes=[(2, 5, 4, 3), (4, 3, 2, 3), (4,)],
+             attrs=dict(kernel=(3, 2), stride=(2, 1), pad=(1, 1), num_filter=4,
+                        layout='NHWC')),
+        Case(shapes=[(1, 5, 5, 4), (4, 3, 3, 2), (4,)],
+             attrs=dict(kernel=(3, 3), pad=(1, 1), num_filter=4, num_group=2, layout='NHWC')),
+        Case(shapes=[(1, 3, 4, 4, 2), (2, 2, 2, 2, 2)],
+             attrs=dict(kernel=(2, 2, 2), stride=(1, 2, 1), num_filter=2, no_bias=True,
+                        layout='NDHWC')),
     ],
     '_conv_data_grad': [
         Case(shapes=[(2, 4, 3, 3), (4, 3, 3, 3)],
@@ -43,5 +52,11 @@ CASES = {
              attrs=dict(kernel=(3, 3), stride=(2, 2), target_shape=(6, 5), num_filter=1)),
         Case(shapes=[(2, 2, 4), (2, 3, 2)],
              attrs=dict(kernel=(2,), stride=(2,), dilate=(2,), num_filter=3)),
+        # channels last: weight (C, kh, kw, num_filter/num_group)
+        Case(shapes=[(2, 3, 3, 4), (4, 3, 2, 3), (6,)],
+             attrs=dict(kernel=(3, 2), stride=(2, 2), pad=(1, 0), adj=(1, 1), num_filter=6,
+                        num_group=2, no_bias=False, layout='NHWC')),
+        Case(shapes=[(1, 2, 2, 3, 2), (2, 2, 2, 2, 3)],
+             attrs=dict(kernel=(2, 2, 2), stride=(2, 1, 2), num_filter=3, layout='NDHWC')),
     ],
 }

@@ -1,8 +1,12 @@
 """Convolution and pooling layers, in 1, 2 and 3 spatial dimensions.
 
-Data is laid out channels first: ``(batch, channels, width)`` for 1-D layers
-(``'NCW'``), ``(batch, channels, height, width)`` for 2-D ones (``'NCHW'``) and
-``(batch, channels, depth, height, width)`` for 3-D ones (``'NCDHW'``).
+Data is laid out channels first by default: ``(batch, channels, width)`` for 1-D
+layers (``'NCW'``), ``(batch, channels, height, width)`` for 2-D ones (``'NCHW'``)
+and ``(batch, channels, depth, height, width)`` for 3-D ones (``'NCDHW'``).
+``layout='NHWC'`` (or ``'NDHWC'``) puts the channels last instead, in the data and
+in a convolution's weight; pooling layers also take ``'NWC'``. As in MXNet, 1-D
+convolutions are ``'NCW'`` only. (MXNet runs channels-last convolutions on GPUs
+only; here they run everywhere, by transposing to channels first and back.)
 
 A convolution's weight has shape ``(channels, in_channels / groups, *kernel_size)``;
 ``in_channels=0`` leaves the input channels to the first batch. Arguments given
@@ -18,18 +22,31 @@ Conv2D(None -> 6, kernel_size=(5, 5), stride=(1, 1))
 (2, 6, 24, 24)
 >>> nn.MaxPool2D()(mx.nd.ones((2, 6, 24, 24))).shape
 (2, 6, 12, 12)
+>>> conv = nn.Conv2D(6, kernel_size=5, layout='NHWC')
+>>> conv.initialize()
+>>> conv(mx.nd.ones((2, 28, 28, 1))).shape, conv.weight.shape
+((2, 24, 24, 6), (6, 5, 5, 1))
 """
-from ...base import MXNetError, numeric_types
+from ...base import numeric_types
 from .activations import Activation
+from ..block import HybridBlock
 from .basic_layers import _Layer
 
-_LAYOUTS = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
+# The layouts each kind of layer accepts, and MXNet's assertion messages for others.
+_CONV_LAYOUTS = {1: ('NCW',), 2: ('NCHW', 'NHWC'), 3: ('NCDHW', 'NDHWC')}
+_POOL_LAYOUTS = {1: ('NCW', 'NWC'), 2: ('NCHW', 'NHWC'), 3: ('NCDHW', 'NDHWC')}
 
 
-def _check_layout(cls_name, layout, nsp):
-    if layout != _LAYOUTS[nsp]:
-        raise MXNetError(f'{cls_name}: layout {layout!r} is not supported; {nsp}-D data is '
-                         f'laid out as {_LAYOUTS[nsp]!r}')
+def _check_conv_layout(layout, nsp):
+    allowed = _CONV_LAYOUTS[nsp]
+    assert layout in allowed, \
+        f"Only supports {' and '.join(repr(a) for a in allowed)} layout for now"
+
+
+def _check_pool_layout(layout, nsp):
+    allowed = _POOL_LAYOUTS[nsp]
+    assert layout in allowed, \
+        f'Only {" and ".join(allowed)} layouts are valid for {nsp}D Pooling'
 
 
 def _spatial_tuple(value, nsp, what):
@@ -57,7 +74,7 @@ class _Conv(_Layer):
                  params=None):
         super().__init__(prefix=prefix, params=params)
         nsp = len(kernel_size)
-        _check_layout(type(self).__name__, layout, nsp)
+        _check_conv_layout(layout, nsp)
         with self.name_scope():
             self._channels = channels
             self._in_channels = in_channels
@@ -74,6 +91,8 @@ class _Conv(_Layer):
                 weight_shape = (channels, in_channels // groups) + tuple(kernel_size)
             else:
                 weight_shape = (in_channels, channels // groups) + tuple(kernel_size)
+            if layout.endswith('C'):  # channels last: (out, *kernel, in), as the data
+                weight_shape = weight_shape[:1] + weight_shape[2:] + weight_shape[1:2]
             self.weight = self.params.get('weight', shape=weight_shape,
                                           init=weight_initializer, allow_deferred_init=True)
             if use_bias:
@@ -101,7 +120,9 @@ class _Conv(_Layer):
 
     def __repr__(self):
         # MXNet's format, quirks included: settings left at their defaults are not
-        # shown, and a transposed convolution's output_padding never is.
+        # shown, a transposed convolution's output_padding never is, and the input
+        # channels are read from weight.shape[1] even where a channels-last weight
+        # keeps a kernel size there.
         kw = self._kwargs
         nsp = len(kw['kernel'])
         shape = self.weight.shape
@@ -247,7 +268,7 @@ class _Pooling(_Layer):
                  layout, count_include_pad=None, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
         nsp = len(pool_size)
-        _check_layout(type(self).__name__, layout, nsp)
+        _check_pool_layout(layout, nsp)
         if strides is None:
             strides = pool_size
         self._kwargs = {'kernel': pool_size, 'stride': _per_axis(strides, nsp),
@@ -400,7 +421,36 @@ class GlobalAvgPool3D(_Pooling):
                          params=params)
 
 
-__all__ = ['Conv1D', 'Conv2D', 'Conv3D', 'Conv1DTranspose', 'Conv2DTranspose',
+# ---------------------------------------------------------------------- padding
+class ReflectionPad2D(HybridBlock):
+    """Pad the two spatial axes of ``(batch, channels, height, width)`` data by
+    mirroring it around its borders (the border itself is not repeated).
+    ``padding`` is a number (the same on all four sides) or MXNet's 8-tuple of
+    ``pad_width`` (two per axis, the first four zero).
+
+    >>> import d2lmini as mx
+    >>> from d2lmini.gluon import nn
+    >>> nn.ReflectionPad2D(1)(mx.nd.array([[[[1, 2], [3, 4]]]]))
+    <BLANKLINE>
+    [[[[4. 3. 4. 3.]
+       [2. 1. 2. 1.]
+       [4. 3. 4. 3.]
+       [2. 1. 2. 1.]]]]
+    <NDArray 1x1x4x4 @cpu(0)>
+    """
+
+    def __init__(self, padding=0, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        if isinstance(padding, numeric_types):
+            padding = (0, 0, 0, 0, padding, padding, padding, padding)
+        assert len(padding) == 8
+        self._padding = padding
+
+    def hybrid_forward(self, F, x):
+        return F.pad(x, mode='reflect', pad_width=self._padding)
+
+
+__all__ = ['ReflectionPad2D', 'Conv1D', 'Conv2D', 'Conv3D', 'Conv1DTranspose', 'Conv2DTranspose',
            'Conv3DTranspose', 'MaxPool1D', 'MaxPool2D', 'MaxPool3D', 'AvgPool1D', 'AvgPool2D',
            'AvgPool3D', 'GlobalMaxPool1D', 'GlobalMaxPool2D', 'GlobalMaxPool3D',
            'GlobalAvgPool1D', 'GlobalAvgPool2D', 'GlobalAvgPool3D']
