@@ -385,3 +385,50 @@ def test_gpu_cases_agree_with_torch_cuda(module, monkeypatch):
         _assert_conv_cases_agree(bench, mine, theirs)
     else:
         _assert_steps_agree(module, mine, theirs)
+
+
+# ------------------------------------------------------------------ ResNet-18
+def test_resnet_steps_agree_with_torch():
+    """One step of ResNet-18 (2 images): the same loss and parameter updates, from
+    the same starting parameters, imperative and hybridized."""
+    pytest.importorskip('torch')
+    from benchmarks import bench_resnet
+    bench = _bench('benchmarks.bench_resnet')
+    mine, theirs = bench.build('d2lmini', quick=True), bench.build('torch', quick=True)
+    for name in bench.cases:
+        got, want = harness.run_once(mine[name]), harness.run_once(theirs[name])
+        shapes = [tuple(p.shape) for p in want[1:]]
+        assert [tuple(p.shape) for p in got[1:]] == shapes, name
+        start = [v.astype(np.float64).ravel() for v in bench_resnet.initial_params(shapes)]
+        got, want = _host(got), _host(want)
+        np.testing.assert_allclose(got[0].mean(), want[0].mean(), rtol=1e-4, err_msg=name)
+        for g, w, s in zip(got[1:], want[1:], start, strict=True):
+            np.testing.assert_allclose(g - s, w - s, rtol=1e-2, atol=1e-5, err_msg=name)
+
+
+def test_resnet_worker_reports_peak_memory():
+    cmd = [sys.executable, '-m', 'benchmarks.bench_resnet', '--worker', 'd2lmini', '--quick',
+           '--threads', '1', '--case', 'resnet18_step_hybrid']
+    proc = subprocess.run(cmd, cwd=ROOT, env=harness.worker_env('d2lmini', 1),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out['results']['resnet18_step_hybrid']['median'] > 0
+    assert out['peak_rss_mib'] > 10
+
+
+def test_resnet_report_table():
+    from benchmarks import bench_resnet
+
+    def cell(t, rss):
+        return {'time': t, 'rounds': [t], 'peak_rss_mib': rss, 'errors': []}
+
+    report = {'benchmark': 'demo', 'note': '', 'settings': {'rounds': 1},
+              'frameworks': ['d2lmini', 'torch', 'mxnet'],
+              'machine': dict(harness.machine_info({'numpy': '1.0'}, [1, 2]), load=[1, 2]),
+              'runs': {1: [{'name': 'resnet18_step', 'd2lmini': cell(0.3, 300),
+                            'torch': cell(0.2, 400), 'mxnet': cell(None, None)}]}}
+    lines = bench_resnet.format_report(report).splitlines()
+    row = [line for line in lines if line.startswith('resnet18_step')][0]
+    assert row.split() == ['resnet18_step', '300', 'ms', '200', 'ms', '-', '1.50', '-',
+                           '300', '400', '-']

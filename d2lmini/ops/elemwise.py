@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import parallel
 from ..base import MXNetError, shape_str
 from .registry import register
 
@@ -200,9 +201,18 @@ def _unary(name, forward, backward=None, aliases=()):
 def _sigmoid(xp, data):
     # 0.5 * (1 + tanh(x/2)) equals 1 / (1 + exp(-x)) but never overflows
     out = xp.multiply(data, 0.5)
-    xp.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
+    flat = out.reshape(-1)          # a new array, contiguous: this is a view
+
+    def finish(a, b):
+        part = flat[a:b]
+        xp.tanh(part, out=part)
+        part *= 0.5
+        part += 0.5
+
+    if xp is np:    # numpy's tanh runs on one thread: split large arrays over several
+        parallel.split(finish, flat.size, out.nbytes)
+    else:
+        finish(0, flat.size)
     return out
 
 
