@@ -26,7 +26,9 @@ def test_imports(mxnet):
     from mxnet import autograd, gluon, image, init, nd  # noqa: F401
     from mxnet.contrib import text  # noqa: F401
     from mxnet.gluon import data as gdata, loss as gloss, nn, utils as gutils  # noqa: F401
+    from mxnet.gluon import rnn
     assert mx.image is image and text.vocab.Vocabulary
+    assert rnn.LSTM and rnn.GRUCell and gluon.rnn is rnn
     assert callable(gutils.split_and_load) and callable(gutils.download)
 
 

@@ -9,7 +9,7 @@ into mini-batches; layers, losses and trainers build on the ``nd`` operators.
 [(2,), (1,)]
 """
 from . import data  # noqa: F401
-from . import parameter, block, nn, loss  # noqa: F401
+from . import parameter, block, nn, rnn, loss  # noqa: F401
 from .parameter import Parameter, Constant, ParameterDict, DeferredInitializationError  # noqa: F401,E501
 from .block import Block, HybridBlock  # noqa: F401
 from .symbol_block import SymbolBlock  # noqa: F401
