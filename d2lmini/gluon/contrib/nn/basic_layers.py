@@ -114,10 +114,9 @@ class SyncBatchNorm(BatchNorm):
     same numbers as MXNet with one device). ``num_devices`` is kept for the
     printed form; as in MXNet, leaving it out warns.
 
-    >>> import d2lmini as mx
-    >>> layer = SyncBatchNorm(num_devices=1)
+    >>> layer = SyncBatchNorm(num_devices=1, prefix='bn_')
     >>> layer
-    SyncBatchNorm(eps=1e-05, momentum=0.9, fix_gamma=False, use_global_stats=False, ndev=1, key='syncbatchnorm0_', in_channels=None)
+    SyncBatchNorm(eps=1e-05, momentum=0.9, fix_gamma=False, use_global_stats=False, ndev=1, key='bn_', in_channels=None)
     """
 
     def __init__(self, in_channels=0, num_devices=None, momentum=0.9, epsilon=1e-5,
