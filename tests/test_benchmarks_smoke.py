@@ -227,7 +227,10 @@ def _assert_conv_cases_agree(bench, mine, theirs):
         # forward: the output; fwd_bwd: the output and the gradients of data, weight, bias
         assert len(got) == len(want) == (1 if name.endswith('_fwd') else 4), name
         for g, w in zip(got, want):
-            np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-3, err_msg=name)
+            # a weight gradient sums ~1e5 float32 products in an order each library
+            # chooses: its rounding error scales with the array's largest values
+            atol = max(1e-3, 1e-4 * float(np.abs(w).max()))
+            np.testing.assert_allclose(g, w, rtol=1e-4, atol=atol, err_msg=name)
 
 
 def _assert_steps_agree(module, mine, theirs):
