@@ -13,6 +13,7 @@ from d2lmini import autograd, init
 from d2lmini.gluon import nn, Constant, DeferredInitializationError, Parameter, ParameterDict
 from d2lmini.name import NameManager
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 nd = mx.nd
 CTXS = [mx.cpu(0), mx.cpu(1)]

@@ -9,6 +9,7 @@ from d2lmini.base import MXNetError
 from d2lmini.gluon import Trainer
 from d2lmini.gluon.parameter import ParameterDict
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 SHAPE = (2, 3)
 CTXS = [mx.cpu(0), mx.cpu(1)]

@@ -9,6 +9,7 @@ import d2lmini as mx
 from d2lmini.gluon import nn
 from d2lmini.gluon.contrib import nn as cnn
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 
 # ------------------------------------------------------------------ GroupNorm

@@ -10,6 +10,7 @@ from d2lmini.base import MXNetError
 from d2lmini.gluon import loss as gloss
 from d2lmini.gluon.block import HybridBlock
 from d2lmini.test_utils import assert_almost_equal, check_numeric_gradient
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 RNG = np.random.RandomState(7)
 

@@ -14,6 +14,7 @@ from d2lmini.base import MXNetError
 from d2lmini.gluon import nn
 from d2lmini.name import NameManager
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 nd = mx.nd
 RNG = np.random.RandomState(7)

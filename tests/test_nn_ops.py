@@ -14,6 +14,7 @@ import pytest
 import d2lmini as mx
 from d2lmini.ops import registry
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 nd = mx.nd
 

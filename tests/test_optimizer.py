@@ -12,6 +12,7 @@ import d2lmini as mx
 from d2lmini import lr_scheduler, optimizer as opt
 from d2lmini.gluon.parameter import Parameter
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 W0 = np.array([0.5, -1.2, 2.0, -0.3, 0.05])
 GRADS = [np.array([3.0, -0.4, 0.1, -5.0, 0.0]),

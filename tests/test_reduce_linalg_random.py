@@ -6,6 +6,7 @@ import pytest
 
 import d2lmini as mx
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 nd = mx.nd
 X = np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 7.5

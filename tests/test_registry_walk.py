@@ -10,6 +10,7 @@ from d2lmini.base import MXNetError
 from d2lmini.ops import OPS
 from d2lmini.ndarray.ndarray import invoke, invoke_nullary
 from d2lmini.test_utils import assert_almost_equal, check_numeric_gradient
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 from op_samples import all_cases
 
 CASES = all_cases()

@@ -15,6 +15,7 @@ from d2lmini.base import MXNetError
 from d2lmini.ndarray.ndarray import invoke
 from d2lmini.ops import OPS, register
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 
 def _cube_sum(y):

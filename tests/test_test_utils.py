@@ -134,3 +134,15 @@ def test_list_gpus_and_exports():
     assert list(tu.list_gpus()) == list(range(mx.num_gpus()))
     for name in tu.__all__:
         assert hasattr(mx.test_utils, name)
+
+
+def test_the_project_s_own_comparison_is_strict():
+    """MXNet's assert_almost_equal broadcasts and allows atol=1e-3 for float32; the
+    comparison this project's tests use refuses both."""
+    from strict import assert_almost_equal as strict
+    mx.test_utils.assert_almost_equal(np.ones((2, 3), np.float32), np.ones(3, np.float32))
+    with pytest.raises(AssertionError, match='shape'):
+        strict(np.ones((2, 3), np.float32), np.ones(3, np.float32))
+    mx.test_utils.assert_almost_equal(np.float32([0.0005]), np.float32([0.0]))
+    with pytest.raises(AssertionError):
+        strict(np.float32([0.0005]), np.float32([0.0]))

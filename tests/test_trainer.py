@@ -13,6 +13,7 @@ from d2lmini.gluon.parameter import DeferredInitializationError, Parameter, Para
 from d2lmini.gluon.trainer import Trainer
 from d2lmini.ndarray import NDArray
 from d2lmini.test_utils import assert_almost_equal
+from strict import assert_almost_equal  # noqa: E402,F811  (equal shapes, tight float32 tolerance)
 
 CTXS = [mx.cpu(0), mx.cpu(1)]
 RNG = np.random.RandomState(3)
