@@ -26,6 +26,16 @@ from .symbol import Symbol
 __all__ = ['print_summary', 'plot_network']
 
 
+def _output_shapes(symbol, shape):
+    """The shape of every output of every node, keyed by output name, for input
+    shapes ``shape`` (a dict)."""
+    internals = symbol.get_internals()
+    _, out_shapes, _ = internals.infer_shape(**shape)
+    if out_shapes is None:
+        raise ValueError('Input shape is incomplete')
+    return dict(zip(internals.list_outputs(), out_shapes))
+
+
 def _str2tuple(text):
     return [int(part) for part in text.strip('()[] ').split(',') if part.strip()]
 
@@ -37,13 +47,7 @@ def print_summary(symbol, shape=None, line_length=120, positions=(.44, .64, .74,
     fully connected, BatchNorm and Embedding layers)."""
     if not isinstance(symbol, Symbol):
         raise TypeError('symbol must be Symbol')
-    shape_dict = None
-    if shape is not None:
-        internals = symbol.get_internals()
-        _, out_shapes, _ = internals.infer_shape(**shape)
-        if out_shapes is None:
-            raise ValueError('Input shape is incomplete')
-        shape_dict = dict(zip(internals.list_outputs(), out_shapes))
+    shape_dict = None if shape is None else _output_shapes(symbol, shape)
     conf = json.loads(symbol.tojson())
     nodes = conf['nodes']
     heads = set(conf['heads'][0])    # MXNet reads the first head's triple as node ids
@@ -119,13 +123,7 @@ def plot_network(symbol, title='plot', save_format='pdf', shape=None, dtype=None
     """
     if not isinstance(symbol, Symbol):
         raise TypeError('symbol must be a Symbol')
-    shape_dict = {}
-    if shape is not None:
-        internals = symbol.get_internals()
-        _, out_shapes, _ = internals.infer_shape(**shape)
-        if out_shapes is None:
-            raise ValueError('Input shape is incomplete')
-        shape_dict = dict(zip(internals.list_outputs(), out_shapes))
+    shape_dict = {} if shape is None else _output_shapes(symbol, shape)
     conf = json.loads(symbol.tojson())
     nodes = conf['nodes']
     shown = []

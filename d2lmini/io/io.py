@@ -158,7 +158,24 @@ class DataIter:
 
 
 # ---------------------------------------------------------------------- wrappers
-class ResizeIter(DataIter):
+class _ServesCurrentBatch:
+    """For iterators that hold a whole :class:`DataBatch` made elsewhere (by another
+    iterator): its parts are what the ``get*`` methods return."""
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+class ResizeIter(_ServesCurrentBatch, DataIter):
     """``data_iter`` cut or stretched to ``size`` batches per epoch: it restarts
     ``data_iter`` when that runs out early, and stops after ``size`` batches.
 
@@ -200,17 +217,6 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
 
 class _Worker:
@@ -252,7 +258,7 @@ def _stop_workers(workers, threads):
             t.join()
 
 
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_ServesCurrentBatch, DataIter):
     """Reads the next batch of each of ``iters`` in background threads while the
     current one is used; the batches of all iterators are joined into one.
 
@@ -368,17 +374,6 @@ class PrefetchingIter(DataIter):
             return self.current_batch
         raise StopIteration
 
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
 
 # ---------------------------------------------------------------------- arrays in memory
