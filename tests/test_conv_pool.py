@@ -258,6 +258,45 @@ def test_data_gradient_paths_agree(monkeypatch, shape, nf, kernel, pad, dilate, 
     assert_almost_equal(flipped, data_grad(), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize('minor', [False, True])
+@pytest.mark.parametrize('shape,nf,kernel,stride,pad,dilate,groups', [
+    ((3, 4, 7, 6), 6, (3, 3), (2, 1), (1, 2), (1, 1), 2),
+    ((2, 3, 9), 4, (3,), (1,), (1,), (2,), 1),
+    ((2, 2, 4, 5, 4), 3, (2, 3, 2), (1, 2, 1), (1, 0, 1), (1, 1, 2), 1),
+    ((4, 3, 5, 5), 2, (1, 1), (2, 2), (0, 0), (1, 1), 1),
+])
+def test_column_orders_agree_with_loops(monkeypatch, minor, shape, nf, kernel, stride, pad,
+                                        dilate, groups):
+    """Both orders of the columns (image-major, image-minor) give the loop reference's
+    output and gradients, in 1, 2 and 3 spatial axes, also one image per chunk."""
+    rng = np.random.default_rng(21)
+    x, w = _rand(rng, *shape), _rand(rng, nf, shape[1] // groups, *kernel)
+    ref = ref_conv(x.astype(np.float64), w.astype(np.float64), None, stride, pad, dilate,
+                   groups)
+    u = _rand(rng, *ref.shape)
+
+    def run():
+        X, W = nd.array(x, dtype='float64'), nd.array(w, dtype='float64')
+        X.attach_grad()
+        W.attach_grad()
+        with mx.autograd.record():
+            y = nd.Convolution(X, W, kernel=kernel, stride=stride, pad=pad, dilate=dilate,
+                               num_filter=nf, num_group=groups, no_bias=True)
+        y.backward(nd.array(u, dtype='float64'))
+        return y.asnumpy(), X.grad.asnumpy(), W.grad.asnumpy()
+
+    # the other order, one image per chunk, is the reference for the gradients
+    monkeypatch.setattr(convolution, '_image_minor', lambda xp, g, n: not minor)
+    monkeypatch.setattr(convolution, '_CHUNK_BYTES', 1)
+    expected = run()
+    np.testing.assert_allclose(expected[0], ref, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(convolution, '_image_minor', lambda xp, g, n: minor)
+    for chunk in (1, 1 << 30):
+        monkeypatch.setattr(convolution, '_CHUNK_BYTES', chunk)
+        for got, want in zip(run(), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_results_do_not_share_scratch_memory():
     """Operators reuse scratch buffers between calls; results must not live there."""
     rng = np.random.default_rng(7)

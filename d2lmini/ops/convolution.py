@@ -17,10 +17,12 @@ with each other and gradients of any order come for free.
 
 Speed on the CPU comes from three choices:
 
-* **Batch last.** The scratch copy of a chunk of ``n`` images ``(n, C, H, W)`` is
-  laid out as ``(C, H, W, n)``. A window row ``x[c, h, w:w+k, :]`` is then one
-  contiguous run of ``k*n`` numbers, so the im2col copy and the col2im additions
-  move long runs instead of the few numbers a window row holds in NCHW.
+* **Long copies.** im2col is one big copy, and numpy copies fastest when it moves
+  long contiguous runs. The columns of a chunk of ``n`` images are indexed by
+  (image, output position) in one of two orders, whichever gives the longer runs:
+  *image-major* ``(n, *out)`` moves whole rows of output positions (large images),
+  *image-minor* ``(*out, n)`` moves the ``n`` images at one position (small images,
+  many per chunk). The matrix products do not care which order the columns have.
 * **Chunks.** The batch is processed a few images at a time so that the columns
   of a chunk (``_CHUNK_BYTES``) stay in the CPU cache between the copy that writes
   them and the matrix product that reads them; the full matrix for a ResNet layer
@@ -248,42 +250,128 @@ def _chunks(xp, n, bytes_per_item):
     return [(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-# ------------------------------------------------------------------ batch-last layout
-def _interior(pad, size):
-    """Index of the unpadded region in a batch-last array ``(C, *padded, n)``."""
-    return (slice(None),) + tuple(slice(p, p + s) for p, s in zip(pad, size))
+# ------------------------------------------------------------------ the column layout
+# The columns of a chunk of n images are indexed by (image, output position), and
+# every array of the chunk has its channels first. Two orders of the rest are used,
+# whichever makes the copies move longer contiguous runs:
+#
+#   image-major  (C, n, *spatial)   a run is one row of positions (spatial[-1] numbers)
+#   image-minor  (C, *spatial, n)   a run is the n images of the chunk at one position
+#
+# Large images (ResNet's first stages) have long rows; small ones (its last stages,
+# LeNet) have few positions but many images per chunk. Functions below take ``minor``
+# (True: image-minor) and show every chunk array through a view with the usual axes
+# ``(n, C, *spatial)``, so that the same slicing code serves both orders.
+def _image_minor(xp, g, n):
+    """Whether a chunk of ``n`` images uses the image-minor order: when its runs
+    (``n`` numbers) are at least as long as a row of output positions, and the
+    kernel has more than one element (a 1x1 kernel's columns are just the input,
+    which the image-minor order would have to transpose number by number). On a
+    GPU, image-major: there every element is copied by a thread of its own."""
+    return xp is np and n >= g.out[-1] and prod(g.kernel) > 1
 
 
-def _to_batch_last(xp, x, pad, role):
-    """Copy ``x`` of shape ``(n, C, *size)`` into a zero-padded scratch array of shape
-    ``(C, *(size + 2 * pad), n)``."""
-    n, C, size = x.shape[0], x.shape[1], x.shape[2:]
-    padded = tuple(s + 2 * p for s, p in zip(size, pad))
-    buf = _scratch(xp, role, (C,) + padded + (n,), x.dtype)
-    for axis, (p, s) in enumerate(zip(pad, size), start=1):
-        if p:  # zero only the border; the interior is overwritten just below
-            lead = (slice(None),) * axis
-            buf[lead + (slice(0, p),)] = 0
-            buf[lead + (slice(p + s, None),)] = 0
-    _copy(xp, buf[_interior(pad, size)], xp.moveaxis(x, 0, -1))
-    return buf
+def _chunk_shape(lead, n, spatial, minor):
+    """The shape of a chunk array: ``(lead, *spatial, n)`` or ``(lead, n, *spatial)``."""
+    return (lead,) + (tuple(spatial) + (n,) if minor else (n,) + tuple(spatial))
 
 
-def _from_batch_last(xp, xb, out):
-    """Copy batch-last ``xb`` of shape ``(C, *size, n)`` into ``out`` of shape
-    ``(n, C, *size)``."""
-    # both as (C, n, *size) views, so that the copy can be split along the channels
-    _copy(xp, xp.moveaxis(out, 1, 0), xp.moveaxis(xb, -1, 1))
+def _usual(a, minor):
+    """A chunk array ``(lead, n, *spatial)`` or ``(lead, *spatial, n)`` as a view with
+    the axes ``(n, lead, *spatial)`` (no copy)."""
+    if minor:
+        return a.transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))
+    return a.swapaxes(0, 1)
 
 
 def _copy(xp, dst, src):
     """``xp.copyto(dst, src)``. numpy copies on one thread, so on the CPU a large
-    copy is split along axis 0 over the threads of :mod:`d2lmini.parallel`; each
-    thread copies other elements, so the result is the same."""
+    copy is split over the threads of :mod:`d2lmini.parallel`, along the first axis
+    long enough to share; each thread copies other elements, so the result is the
+    same."""
     if xp is not np:
         xp.copyto(dst, src)
         return
-    parallel.split(lambda a, b: np.copyto(dst[a:b], src[a:b]), dst.shape[0], dst.nbytes)
+    axis = next((a for a, n in enumerate(dst.shape) if n > 1), 0)
+    lead = (slice(None),) * axis
+    parallel.split(lambda a, b: np.copyto(dst[lead + (slice(a, b),)],
+                                          src[lead + (slice(a, b),)]),
+                   dst.shape[axis] if dst.ndim else 1, dst.nbytes)
+
+
+def _to_chunk(xp, a, pad, minor, role):
+    """``a`` ``(n, C, *size)`` copied into a scratch chunk array, zero-padded by
+    ``pad`` in every spatial axis; returned as its usual view ``(n, C, *padded)``.
+    Image-major without padding needs no copy: ``a`` itself is returned."""
+    n, C, size = a.shape[0], a.shape[1], a.shape[2:]
+    if not minor and not any(pad):
+        return a
+    padded = tuple(s + 2 * p for s, p in zip(size, pad))
+    buf = _usual(_scratch(xp, role, _chunk_shape(C, n, padded, minor), a.dtype), minor)
+    for axis, (p, s) in enumerate(zip(pad, size), start=2):
+        if p:  # zero only the border; the interior is overwritten just below
+            lead = (slice(None),) * axis
+            buf[lead + (slice(0, p),)] = 0
+            buf[lead + (slice(p + s, None),)] = 0
+    _copy(xp, buf[(slice(None), slice(None)) + tuple(slice(p, p + s)
+                                                    for p, s in zip(pad, size))], a)
+    return buf
+
+
+def _windows(xp, xpad, g, minor):
+    """Every window of ``xpad`` (usual axes ``(n, C, *padded)``, any memory order) as
+    a strided *view* of shape ``(C, *kernel)`` followed by the chunk's column axes:
+    moving one step in a kernel axis moves ``dilate`` input elements, one step in an
+    output axis ``stride`` elements."""
+    n, C = xpad.shape[:2]
+    sn, sc, ssp = xpad.strides[0], xpad.strides[1], xpad.strides[2:]
+    out_strides = tuple(s * t for s, t in zip(ssp, g.stride))
+    col_shape = g.out + (n,) if minor else (n,) + g.out
+    col_strides = out_strides + (sn,) if minor else (sn,) + out_strides
+    return xp.lib.stride_tricks.as_strided(
+        xpad, (C,) + g.kernel + col_shape,
+        (sc,) + tuple(s * d for s, d in zip(ssp, g.dilate)) + col_strides)
+
+
+def _im2col(xp, x, g, minor, role='cols'):
+    """All windows of ``x`` ``(n, C, *size)`` as the columns of a scratch array of
+    shape ``(C, *kernel, n, *out)`` (image-major) or ``(C, *kernel, *out, n)``
+    (image-minor): row ``(c, *kernel position)``, column ``(image, *output
+    position)`` in the chunk's order. Reshaped to ``(C*prod(kernel), n*prod(out))``
+    it is the matrix whose product with the weights is the convolution.
+
+    The windows are a strided view of the padded input (in the same order, so that
+    source and destination runs line up); one copy lays them out.
+    """
+    windows = _windows(xp, _to_chunk(xp, x, g.pad, minor, 'x'), g, minor)
+    cols = _scratch(xp, role, windows.shape, x.dtype)
+    _copy(xp, cols, windows)
+    return cols
+
+
+def _col2im(xp, cols, g, n, minor, role='dx'):
+    """The adjoint of :func:`_im2col`: add every column of ``cols`` back onto its
+    window of a zeroed, padded scratch array in the chunk's order, returned as its
+    usual view ``(n, C, *padded)``. One strided addition per kernel position covers
+    all channels, images and output positions at once."""
+    C = cols.shape[0]
+    dxp = _usual(_scratch(xp, role, _chunk_shape(C, n, g.padded, minor), cols.dtype), minor)
+    positions = list(itertools.product(*(range(k) for k in g.kernel)))
+
+    def add_channels(c0, c1):
+        # channels c0:c1 only depend on their own columns: on the CPU the channels
+        # are split over threads (numpy adds on one), each adding in the same order
+        d = dxp[:, c0:c1]
+        d.fill(0)
+        for position in positions:
+            region = d[(slice(None), slice(None)) + _window_slices(g, position)]
+            region += _usual(cols[(slice(c0, c1),) + position], minor)
+
+    if xp is np:
+        parallel.split(add_channels, C, cols.nbytes)
+    else:
+        add_channels(0, C)
+    return dxp
 
 
 def _window_slices(g, position):
@@ -293,49 +381,17 @@ def _window_slices(g, position):
                  for i, d, s, o in zip(position, g.dilate, g.stride, g.out))
 
 
-def _im2col(xp, xb, g, role='cols'):
-    """All windows of batch-last ``xb`` ``(C, *padded, n)`` as a scratch array of shape
-    ``(C, *kernel, *out, n)``: row ``(c, *kernel position)``, column ``(*output
-    position, image)``.
-
-    The windows are first a strided *view* (no copy): moving one step in a kernel
-    axis moves ``dilate`` input elements, one step in an output axis moves
-    ``stride`` elements. A single copy then lays them out for the matrix product.
-    """
-    C, n = xb.shape[0], xb.shape[-1]
-    sc, sn, ssp = xb.strides[0], xb.strides[-1], xb.strides[1:-1]
-    shape = (C,) + g.kernel + g.out + (n,)
-    strides = ((sc,) + tuple(s * d for s, d in zip(ssp, g.dilate))
-               + tuple(s * t for s, t in zip(ssp, g.stride)) + (sn,))
-    windows = xp.lib.stride_tricks.as_strided(xb, shape, strides)
-    cols = _scratch(xp, role, shape, xb.dtype)
-    _copy(xp, cols, windows)
-    return cols
-
-
-def _col2im(xp, cols, g, role='dx'):
-    """The adjoint of :func:`_im2col`: add every column of ``cols``
-    ``(C, *kernel, *out, n)`` back onto its window of a zeroed batch-last array
-    ``(C, *padded, n)``. One strided addition per kernel position, each covering
-    all channels, output positions and images at once."""
-    C, n = cols.shape[0], cols.shape[-1]
-    dxb = _scratch(xp, role, (C,) + g.padded + (n,), cols.dtype)
-    positions = list(itertools.product(*(range(k) for k in g.kernel)))
-
-    def add_channels(c0, c1):
-        # channels c0:c1 only depend on their own columns: on the CPU the channels
-        # are split over threads (numpy adds on one), each adding in the same order
-        d = dxb[c0:c1]
-        d.fill(0)
-        for position in positions:
-            region = d[(slice(None),) + _window_slices(g, position)]
-            region += cols[(slice(c0, c1),) + position]
-
-    if xp is np:
-        parallel.split(add_channels, C, cols.nbytes)
-    else:
-        add_channels(0, C)
-    return dxb
+def _grads_in_chunk_order(xp, dy, minor, role):
+    """An output gradient ``dy`` ``(n, O, *out)`` copied into a scratch chunk array,
+    the layout of the backward's matrix products; for one image, ``dy`` itself (a
+    free reshape: ``(1, O, ...)`` and ``(O, 1, ...)`` are laid out alike)."""
+    n, O, out = dy.shape[0], dy.shape[1], dy.shape[2:]
+    shape = _chunk_shape(O, n, out, minor)
+    if n == 1:
+        return dy.reshape(shape)
+    buf = _scratch(xp, role, shape, dy.dtype)
+    _copy(xp, _usual(buf, minor), dy)
+    return buf
 
 
 # ------------------------------------------------------------------ the three kernels
@@ -344,33 +400,48 @@ def _grouped(weight, num_group):
     return weight.reshape(num_group, weight.shape[0] // num_group, -1)
 
 
+def _pointwise(g):
+    """Whether the convolution is a plain matrix product per image: a 1x1 kernel
+    with stride 1 and no padding (the columns would be a copy of the input)."""
+    return all(k == 1 for k in g.kernel) and all(s == 1 for s in g.stride) and not any(g.pad)
+
+
 def _conv_forward_raw(xp, data, weight, g, num_group, bias=None):
     """``y = W @ im2col(x) + bias`` chunk by chunk; ``data`` ``(N, C, *size)`` and
     ``weight`` ``(O, C/num_group, *kernel)`` give ``y`` ``(N, O, *out)``."""
-    N, O = data.shape[0], weight.shape[0]
+    N, C, O = data.shape[0], data.shape[1], weight.shape[0]
     out = xp.empty((N, O) + g.out, data.dtype)
     w = _grouped(weight, num_group)
-    rows = weight[0].size * num_group                  # C * prod(kernel)
-    for n0, n1 in _chunks(xp, N, rows * prod(g.out) * data.itemsize):
-        cols = _im2col(xp, _to_batch_last(xp, data[n0:n1], g.pad, 'x'), g)
-        yb = _scratch(xp, 'y', (num_group, w.shape[1], cols.size // rows), data.dtype)
-        xp.matmul(w, cols.reshape(num_group, w.shape[2], -1), out=yb)
+    rows, P = weight[0].size * num_group, prod(g.out)      # C * prod(kernel), positions
+    if num_group == 1 and _pointwise(g):
+        # one matrix product per image, straight from the input into the output
+        xp.matmul(w[0], data.reshape(N, C, P), out=out.reshape(N, O, P))
+        return _add_bias(out, bias)
+    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize):
+        n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
+        cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
+        if n == 1:          # (O, 1, ...) is laid out as (1, O, ...): write in place
+            y = out[n0].reshape(num_group, O // num_group, P)
+        else:
+            y = _scratch(xp, 'y', (num_group, O // num_group, n * P), data.dtype)
+        xp.matmul(w, cols, out=y)
         if bias is not None:  # while the chunk is still in the cache
-            yb.reshape(O, -1)[...] += bias[:, None]
-        _from_batch_last(xp, yb.reshape((O,) + g.out + (n1 - n0,)), out[n0:n1])
+            y.reshape(O, -1)[...] += bias[:, None]
+        if n > 1:
+            _copy(xp, out[n0:n1], _usual(y.reshape(_chunk_shape(O, n, g.out, minor)), minor))
     return out
 
 
 def _conv_weight_grad_raw(xp, out_grad, data, g, num_group):
     """``dW = dy @ im2col(x)^T`` summed over chunks, shape ``(O, C/num_group, *kernel)``."""
     N, C, O = data.shape[0], data.shape[1], out_grad.shape[1]
-    rows = C * prod(g.kernel)
+    rows, P = C * prod(g.kernel), prod(g.out)
     dw = xp.zeros((num_group, O // num_group, rows // num_group), data.dtype)
-    for n0, n1 in _chunks(xp, N, rows * prod(g.out) * data.itemsize):
-        cols = _im2col(xp, _to_batch_last(xp, data[n0:n1], g.pad, 'x'), g)
-        dyb = _to_batch_last(xp, out_grad[n0:n1], (0,) * len(g.out), 'y')
-        dw += xp.matmul(dyb.reshape(num_group, O // num_group, -1),
-                        cols.reshape(num_group, rows // num_group, -1).transpose(0, 2, 1))
+    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize):
+        minor = _image_minor(xp, g, n1 - n0)
+        cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
+        dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
+        dw += xp.matmul(dy.reshape(num_group, O // num_group, -1), cols.transpose(0, 2, 1))
     return dw.reshape((O, C // num_group) + g.kernel)
 
 
@@ -413,15 +484,16 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
     N, C, O = data_shape[0], data_shape[1], weight.shape[0]
     dx = xp.empty(data_shape, out_grad.dtype)
     wt = _grouped(weight, num_group).transpose(0, 2, 1)      # (g, C/g*prod(k), O/g)
-    rows = C * prod(g.kernel)
-    for n0, n1 in _chunks(xp, N, rows * prod(g.out) * out_grad.itemsize):
-        n = n1 - n0
-        dyb = _to_batch_last(xp, out_grad[n0:n1], (0,) * len(g.out), 'y')
-        cols = _scratch(xp, 'cols', (num_group, rows // num_group, prod(g.out) * n),
-                        out_grad.dtype)
-        xp.matmul(wt, dyb.reshape(num_group, O // num_group, -1), out=cols)
-        dxb = _col2im(xp, cols.reshape((C,) + g.kernel + g.out + (n,)), g)
-        _from_batch_last(xp, dxb[_interior(g.pad, g.size)], dx[n0:n1])
+    rows, P = C * prod(g.kernel), prod(g.out)
+    interior = (slice(None), slice(None)) + tuple(slice(p, p + s)
+                                                  for p, s in zip(g.pad, g.size))
+    for n0, n1 in _chunks(xp, N, rows * P * out_grad.itemsize):
+        n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
+        dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
+        cols = _scratch(xp, 'cols', (num_group, rows // num_group, n * P), out_grad.dtype)
+        xp.matmul(wt, dy.reshape(num_group, O // num_group, -1), out=cols)
+        cols = cols.reshape((C,) + g.kernel + _chunk_shape(1, n, g.out, minor)[1:])
+        _copy(xp, dx[n0:n1], _col2im(xp, cols, g, n, minor)[interior])
     return dx
 
 
