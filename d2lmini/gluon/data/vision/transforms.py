@@ -163,8 +163,8 @@ class Resize:
         ``keep_ratio=True`` only the shorter edge, keeping the aspect ratio.
     interpolation : 0 nearest neighbour, 1 bilinear (the default, as in MXNet).
 
-    uint8 images stay uint8 (rounded; OpenCV, which MXNet uses, may differ by one
-    grey level), float images keep their dtype.
+    The pixels are OpenCV's, as in MXNet (:func:`d2lmini.image.imresize`); uint8
+    images stay uint8, float images keep their dtype.
 
     >>> import d2lmini as mx
     >>> Resize((4, 2))(mx.nd.ones((8, 8, 3), dtype='uint8')).shape
@@ -304,10 +304,7 @@ class CropResize:
         if self._size:
             out_w, out_h = _size_pair('CropResize', self._size)
             interp = BILINEAR if self._interp is None else self._interp
-            if out.ndim == 3:
-                out = _cv_resize(out, out_w, out_h, interp)
-            else:
-                out = np.stack([_cv_resize(img, out_w, out_h, interp) for img in out])
+            out = resize(out, out_h, out_w, interp)
         return _result(np.ascontiguousarray(out), x)
 
     def __repr__(self):
@@ -676,42 +673,18 @@ class RandomLighting:
 
 
 # ------------------------------------------------------------------ resizing, in numpy
-def _source_coords(out_len, in_len, interp):
-    """For each output pixel along one axis: the two source pixels to blend and the
-    weight of the second one.
-
-    Pixel centres are aligned (OpenCV's convention): output pixel ``i`` covers source
-    position ``(i + 0.5) * in_len / out_len - 0.5``. Nearest neighbour instead takes
-    ``floor(i * in_len / out_len)``, as OpenCV's INTER_NEAREST does.
-    """
-    scale = in_len / out_len
-    i = np.arange(out_len)
-    if interp == NEAREST:
-        lo = np.minimum(np.floor(i * scale).astype(np.int64), in_len - 1)
-        return lo, lo, np.zeros(out_len, np.float32)
-    pos = np.clip((i + 0.5) * scale - 0.5, 0, in_len - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, in_len - 1)
-    return lo, hi, (pos - lo).astype(np.float32)
-
-
 def resize(data, out_h, out_w, interpolation=BILINEAR):
-    """Resize numpy images ``(..., H, W, C)`` to ``(..., out_h, out_w, C)``.
-
-    Bilinear interpolation blends the two nearest rows, then the two nearest
-    columns (it is separable), in float32 (float64 for float64 input).
+    """Resize numpy images ``(H, W, C)`` or ``(..., H, W, C)`` to height ``out_h`` and
+    width ``out_w`` with OpenCV's method ``interpolation``, image by image, through
+    :func:`d2lmini.image.resize.resize` (MXNet's transforms call OpenCV too).
 
     >>> resize(np.array([[[0.], [1.]]]), 1, 4)[0, :, 0]
     array([0.  , 0.25, 0.75, 1.  ])
     """
-    work = np.float64 if data.dtype == np.float64 else np.float32
-    y0, y1, wy = _source_coords(out_h, data.shape[-3], interpolation)
-    x0, x1, wx = _source_coords(out_w, data.shape[-2], interpolation)
-    img = data.astype(work, copy=False)
-    wy = wy.astype(work)[:, None, None]  # broadcast over width and channels
-    rows = img[..., y0, :, :] * (1 - wy) + img[..., y1, :, :] * wy
-    wx = wx.astype(work)[:, None]        # broadcast over channels
-    out = rows[..., x0, :] * (1 - wx) + rows[..., x1, :] * wx
-    if data.dtype == np.uint8:
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    return out.astype(data.dtype)
+    if data.ndim == 3:
+        return _cv_resize(data, out_w, out_h, interpolation)
+    images = data.reshape((-1,) + data.shape[-3:])
+    out = np.empty((len(images), out_h, out_w, data.shape[-1]), data.dtype)
+    for image_, target in zip(images, out):
+        target[...] = _cv_resize(image_, out_w, out_h, interpolation)
+    return out.reshape(data.shape[:-3] + out.shape[1:])
