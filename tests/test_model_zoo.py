@@ -189,3 +189,55 @@ def test_pretrained_offline_fails_fast_and_says_where_to_put_the_file(tmp_path, 
     assert 'gluon/models/alexnet-44335d1f.zip' in message
     assert 'alexnet-44335d1f.params' in message and str(tmp_path) in message
     assert os.listdir(tmp_path) == []
+
+
+def _has_dropout(block):
+    from d2lmini.gluon import nn
+    return isinstance(block, nn.Dropout) or any(_has_dropout(c)
+                                                for c in block._children.values())
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize('name', sorted(STRUCTURE))
+def test_one_training_step_agrees_on_cpu_and_gpu(name, tmp_path):
+    """The same weights give the same loss and gradients on the CPU and the GPU, for
+    every network of the zoo, after one training step (Dropout, whose random masks
+    differ between the two devices, is switched off by predict mode in those nets)."""
+    from d2lmini import backend, gluon
+    if backend.num_gpus() == 0:
+        pytest.skip('no GPU')
+    size = STRUCTURE[name]['input']
+    x = np.concatenate([TOOL.test_input(size, seed=1), TOOL.test_input(size, seed=2)])
+    y = np.array([1, 3], dtype=np.float32)
+    path = str(tmp_path / 'start.params')
+    results = []
+    for ctx in (mx.cpu(), mx.gpu(0)):
+        mx.random.seed(0)
+        with mx.name.NameManager():
+            net = getattr(vision, name)(classes=TOOL.CLASSES)
+        if ctx == mx.cpu():
+            net.initialize(mx.init.Xavier(), ctx=ctx)
+            net(nd.array(x, ctx=ctx))
+            net.save_parameters(path)
+        else:
+            net.load_parameters(path, ctx=ctx)
+        trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.01})
+        with autograd.record(train_mode=not _has_dropout(net)):
+            loss = gluon.loss.SoftmaxCrossEntropyLoss()(net(nd.array(x, ctx=ctx)),
+                                                         nd.array(y, ctx=ctx))
+        loss.backward()
+        params = net.collect_params()
+        grads = {k: p.grad(ctx).asnumpy() for k, p in params.items() if p.grad_req != 'null'}
+        trainer.step(len(x))
+        results.append((loss.asnumpy(), grads,
+                        {k: p.data(ctx).asnumpy() for k, p in params.items()}))
+    (loss_c, grads_c, after_c), (loss_g, grads_g, after_g) = results
+    np.testing.assert_allclose(loss_g, loss_c, rtol=1e-3, atol=1e-4)
+    assert sorted(grads_g) == sorted(grads_c)
+    for k in grads_c:
+        # float32 sums in other orders: compare relative to the gradient's scale
+        scale = float(np.abs(grads_c[k]).max()) + 1e-6
+        assert np.abs(grads_g[k] - grads_c[k]).max() <= 1e-3 * scale + 1e-5, k
+    for k in after_c:   # includes BatchNorm's moving statistics
+        scale = float(np.abs(after_c[k]).max()) + 1e-6
+        assert np.abs(after_g[k] - after_c[k]).max() <= 1e-3 * scale + 1e-5, k
