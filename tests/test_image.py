@@ -63,6 +63,19 @@ def test_imresize_like_mxnet(src, interp):
         assert np.abs(got.astype(int) - want).max() <= TOL[interp], (w, h)
 
 
+def test_halving_rounds_halves_up_as_opencv_does():
+    """OpenCV halves uint8 images by (sum of 2x2 + 2) >> 2: a mean of x.5 goes up
+    (values from MXNet 1.9.1's imresize)."""
+    img = mx.nd.array(np.arange(48).reshape((4, 4, 3)), dtype='uint8')
+    want = [[[8, 9, 10], [14, 15, 16]], [[32, 33, 34], [38, 39, 40]]]
+    for interp in (1, 3):
+        assert image.imresize(img, 2, 2, interp=interp).asnumpy().tolist() == want
+    img = mx.nd.array((np.arange(96) * 7 % 256).reshape((4, 8, 3)), dtype='uint8')
+    assert image.imresize(img, 4, 2, interp=3).asnumpy().tolist() == [
+        [[95, 102, 109], [137, 144, 151], [115, 58, 65], [93, 100, 107]],
+        [[111, 118, 61], [89, 96, 103], [131, 138, 145], [173, 180, 187]]]
+
+
 def test_imresize_float_and_errors():
     got = image.imresize(mx.nd.array(E['a'].astype(np.float32)), 5, 4, interp=1)
     assert got.dtype == np.float32

@@ -154,7 +154,10 @@ def resize(img, w, h, interp=1):
     if interp == 3 and scale_x >= 1 and scale_y >= 1:
         out = np.einsum('hH,HWc,wW->hwc', _area_matrix(h, src_h), data,
                         _area_matrix(w, src_w))
-        out = np.rint(out)  # OpenCV's cvRound: halves go to the even neighbour
+        if is_u8 and scale_x == 2 and scale_y == 2:
+            out = np.floor(out + 0.5)  # OpenCV's 2x2 uint8 path: (sum + 2) >> 2, halves up
+        else:
+            out = np.rint(out)  # OpenCV's cvRound: halves go to the even neighbour
     else:
         method = {1: 'linear', 2: 'cubic', 3: 'area_up', 4: 'lanczos'}.get(interp)
         if method is None:
