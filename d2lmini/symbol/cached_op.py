@@ -14,11 +14,28 @@ resulting graph becomes a :class:`CachedOp`. For each signature of the inputs
    made between operators, no tape is consulted, no block is called: per-operator
    cost is one Python call. ``plan.source`` shows the code.
 
-With ``autograd.record()`` and inputs that need gradients, the plan runs the same
-way, keeps every intermediate value, and adds ONE node to the tape for the whole
-graph. Its backward walks the graph in reverse calling each operator's registered
-backward, so gradients (and BatchNorm's running statistics, which its backward
-updates) come out exactly as on the imperative path.
+With ``autograd.record()`` and inputs that need gradients, the backward is
+compiled too. Each operator's registered backward is written with ``F``; called
+with ``F = sym`` on symbols standing for the forward's values, it adds the nodes
+that compute its gradients to a graph: walking the graph in reverse builds its
+*gradient graph* (:mod:`~d2lmini.symbol.passes.gradient`). The same passes rewrite
+it (dead code: gradients nobody needs; fusion: sigmoid's ``dy * y * (1 - y)``
+becomes one kernel) and it becomes a plan of its own, :class:`BackwardPlan`,
+whose inputs are the output gradients and the forward values it reads. The
+forward plan keeps just those values, returned beside the outputs, and is fused
+like an inference graph (a kept value is an output, so no kernel swallows it).
+The run adds ONE node to the tape; its backward runs the backward plan on raw
+arrays and wraps only the input gradients. Results equal autograd's: the same
+backward functions compute them, on the same values, in the same order
+(BatchNorm's backward still updates its running statistics).
+
+Differentiating that backward (``create_graph=True``) needs the gradient
+computation recorded, operator by operator: the plan then recomputes the
+forward values it did not keep (their operators are pure, so they give the same
+values again; random draws and BatchNorm's batch statistics are always kept) and
+calls each operator's backward with ``F = nd``, as autograd does. So does a graph
+with a backward that cannot be traced (one that reads values, say):
+``plan.backward_fallback`` and :meth:`CachedOp.report` say why.
 
 >>> import d2lmini as mx
 >>> x = mx.sym.var('data')
@@ -33,7 +50,32 @@ updates) come out exactly as on the imperative path.
 def plan(xp, a0):
     v0 = f0(xp, a0, out=None)  # act_fused: double inc act
     return (v0,)
+
+Recorded, a sigmoid's plan returns its output twice: once as the output, once as
+the value its backward reads. The backward plan gets the output gradient (``a0``)
+and that value (``a1``); ``dy * y * (1 - y) * 2`` is one fused kernel but for
+``1 - y``, which another branch of the expression computes:
+
+>>> y = mx.sym.sigmoid(mx.sym._mul_scalar(x, scalar=2, name='double'), name='act')
+>>> op = CachedOp(y, ['data'], {})
+>>> a = mx.nd.array([-1., 0., 1.])
+>>> a.attach_grad()
+>>> with mx.autograd.record():
+...     z = op([a])
+>>> print(op.last_plan.source)
+def plan(xp, a0):
+    v0 = f0(xp, a0, out=None)  # act_fused: double act
+    return (v0,v0,)
+>>> z.backward()
+>>> print(op.last_plan.backward.source)
+def backward(xp, a0, a1):
+    v0 = f0(xp, a1, **k0)  # _rminus_scalar0
+    v1 = f1(xp, a0, a1, v0, out=None)  # _mul_scalar0_fused: broadcast_mul0 broadcast_mul1 _mul_scalar0
+    del v0
+    return (v1,)
 """
+import time
+
 import numpy as np
 
 from .. import backend
@@ -43,73 +85,163 @@ from ..ndarray.ndarray import NDArray, _wrap, _wrap_entry
 from . import passes as _passes
 from .passes.constant_folding import ConstantOp
 from .passes.fusion import FusedOp
-
-
-class _Needed:
-    """Stands in for a tape node on the arrays handed to a registered backward: the
-    backward asks only whether an input needs a gradient (``x._node is not None``)."""
-
-
-_NEEDED = _Needed()
+from .passes.gradient import NEEDED
 
 
 class Plan:
     """One compiled version of the graph, for one input signature.
 
-    ``fn(xp, *raw_inputs)`` returns the raw outputs (forward-only plans) or every
-    value, inputs first (``grad=True``, for the backward). ``steps`` lists, per
-    operator, ``(node, attrs, input indices, output indices)`` in that flat list of
-    values; ``records`` the passes' node counts and times.
+    ``fn(xp, *raw_inputs)`` returns the raw outputs; with ``grad`` (per input,
+    whether it needs a gradient) also what the backward needs: the values the
+    compiled backward (``backward``, a :class:`BackwardPlan`) reads, or, when the
+    backward could not be compiled (``backward_fallback`` says why), every value,
+    inputs first, for the operator-by-operator backward. ``steps`` lists, per
+    operator of the differentiated graph, ``(node, attrs, input slots, output
+    slots)``, where a slot is a value's position in that list of every value;
+    ``records`` the passes' node counts and times.
     """
 
     def __init__(self, symbol, names, shapes, dtypes, ctx, is_train, grad, enabled=None,
                  static_alloc=False):
         self.ctx = ctx
         self.xp = ctx._xp or ctx.xp
+        self.num_inputs = len(names)
+        self.grad = bool(grad)
+        self.backward = self.backward_fallback = None
         graph = _passes.Graph.from_symbol(symbol, xp=self.xp)
         self.traced_nodes = len(graph)
         graph.infer(shapes, dtypes)
         enabled = {**_passes.ENABLED, **(enabled or {})}
+        # a graph to differentiate first goes through the passes that keep its operators
         graph, self.records = _passes.run_pipeline(graph, enabled, forward_only=not grad)
         self.graph = graph
+        if grad:
+            self._plan_backward(names, is_train, grad, enabled, static_alloc)
+            if self.backward is None:     # the forward keeps every value, unfused
+                self._compile(names, is_train, None, keep_all=True)
+                return
+            self._keep_for_backward()
+            # the kept values are outputs now: fusion leaves them alone
+            self.graph, records = _passes.run_pipeline(graph, {**enabled, **_STAGE_TWO})
+            self.records += records
         memory = None
-        if not grad and enabled.get('memory'):
-            memory = _passes.plan_memory(graph, static_alloc)
-        self.grad = grad
-        self._generate(names, is_train, memory)
+        if enabled.get('memory'):
+            memory = _passes.plan_memory(self.graph, static_alloc)
+        self._compile(names, is_train, memory)
+
+    # ------------------------------------------------------------ the backward
+    def _plan_backward(self, names, is_train, pattern, enabled, static_alloc):
+        """Lay out the differentiated graph and compile its backward (or say why not)."""
+        self.index, self.steps = _passes.layout(self.graph, names, is_train)
+        self.output_slots = [self.index[(id(s), i)] for s, i in self.graph.outputs]
+        self.requires = self.requires_grad(tuple(pattern))
+        try:
+            self.backward = BackwardPlan(self, names, is_train, enabled, static_alloc)
+        except _passes.NotTraceable as e:
+            self.backward_fallback = str(e)
+        except Exception as e:      # a pass or the code generation: still correct op by op
+            self.backward_fallback = (f'compiling the gradient graph failed: '
+                                      f'{type(e).__name__}: {e}')
+
+    def _keep_for_backward(self):
+        """Make the values the backward reads outputs of the forward graph. So are the
+        outputs of impure nodes (a dropout's mask, BatchNorm's batch statistics): if
+        the operator-by-operator backward is needed after all (``create_graph``),
+        :meth:`replay` recomputes every other value from the inputs."""
+        slot_entry = {j: (node, i) for node, _, _, outs in self.steps
+                      for i, j in enumerate(outs)}
+        kept = set(self.backward.value_slots)
+        for node, _, _, outs in self.steps:
+            if not _passes.is_pure(node):
+                kept.update(outs)
+        self.kept = sorted(j for j in kept if j >= self.num_inputs)
+        self.num_outputs = len(self.graph.outputs)
+        self.graph.outputs = self.graph.outputs + [slot_entry[j] for j in self.kept]
+        # where each slot is in the list a recorded call stores: inputs, then what fn returns
+        first = self.num_inputs + self.num_outputs
+        self.stored_at = {j: first + p for p, j in enumerate(self.kept)}
+        self.stored_at.update((k, k) for k in range(self.num_inputs))
+        self.backward.bind(self.stored_at)
+
+    def replay(self, stored):
+        """Every value of the differentiated graph (for the operator-by-operator
+        backward) from what a recorded call stored: the kept values as they are, the
+        others recomputed by their operators, which are pure (same inputs, same
+        results)."""
+        values = [None] * (max((j for *_, outs in self.steps for j in outs),
+                               default=self.num_inputs - 1) + 1)
+        for j, p in self.stored_at.items():
+            values[j] = stored[p]
+        xp = self.xp
+        with backend.device_scope(self.ctx):
+            for node, attrs, ins, outs in self.steps:
+                if all(values[j] is not None for j in outs):
+                    continue
+                if isinstance(node.op, ConstantOp):
+                    res = node.op.value
+                else:
+                    res = node.op.forward(xp, *[values[j] for j in ins], **attrs)
+                for j, r in zip(outs, [res] if len(outs) == 1 else res):
+                    values[j] = r
+        return values
 
     # ------------------------------------------------------------ code generation
-    def _generate(self, names, is_train, memory):
+    def _compile(self, names, is_train, memory, keep_all=False):
+        code = _Code(self.graph, names, is_train, memory, self.ctx, keep_all=keep_all)
+        self.fn, self.source = code.fn, code.source
+        if keep_all:                    # fn returns every value: outputs by slot
+            self.steps, self.index = code.steps, code.index
+            self.out_index = code.out_index
+        elif self.backward is not None:  # stored: inputs, then fn's outputs
+            self.out_index = list(range(self.num_inputs, self.num_inputs + self.num_outputs))
+        else:
+            self.steps = code.steps
+            self.out_index = list(range(len(self.graph.outputs)))
+
+    # ------------------------------------------------------------ running
+    def run(self, raws):
+        if self.xp is np:
+            return self.fn(np, *raws)
+        with backend.device_scope(self.ctx):
+            return self.fn(self.xp, *raws)
+
+    def requires_grad(self, pattern):
+        """The slots of the values that depend on an input needing a gradient, for
+        ``pattern`` (per input, whether it needs one)."""
+        found = {k for k, need in enumerate(pattern) if need}
+        for node, _, ins, outs in self.steps:
+            if not node.op.no_grad and any(j in found for j in ins):
+                found.update(outs)
+        return found
+
+
+# the second stage of a differentiated forward graph: fusion, once the kept values are
+# known (it leaves nothing dead behind)
+_STAGE_TWO = {'dce': False, 'constant_folding': False, 'cse': False}
+
+
+class _Code:
+    """Python source for a graph, one line per operator, and the function it defines:
+    ``fn(xp, *inputs)`` returns the graph's outputs (every value, in slot order,
+    with ``keep_all``). ``memory`` (a :class:`~d2lmini.symbol.passes.memory.MemoryPlan`)
+    says where fused kernels write and when values are dropped. Outputs that are
+    inputs are returned as copies with ``copy_inputs``: the caller may write into
+    what it gets."""
+
+    def __init__(self, graph, names, is_train, memory, ctx, keep_all=False,
+                 copy_inputs=False):
+        self.index, self.steps = _passes.layout(graph, names, is_train)
+        n_in = len(names)
         env = {}
-        index = {}                   # entry key -> position in the flat list of values
-        slot_name = []               # position -> name in the generated code
-        for k, n in enumerate(names):
-            slot_name.append(f'a{k}')
-        by_name = {n: k for k, n in enumerate(names)}
-        lines = [f'def plan(xp{"".join(f", a{k}" for k in range(len(names)))}):']
-        self.steps = []
-        ops = [n for n in self.graph.nodes if n.op is not None]
-        read = {(id(s), i) for n in ops for s, i in n.inputs}
-        read.update((id(s), i) for s, i in self.graph.outputs)
-        for node in self.graph.nodes:
-            if node.op is None:
-                if node.name not in by_name:
-                    raise MXNetError(f"the graph reads variable '{node.name}', which is "
-                                     'neither an input nor a parameter of the block')
-                index[(id(node), 0)] = by_name[node.name]
-        for k, node in enumerate(ops):
+        slot_name = [f'a{k}' for k in range(n_in)]
+        lines = [f'def plan(xp{"".join(f", a{k}" for k in range(n_in))}):']
+        read = {j for _, _, ins, _ in self.steps for j in ins}
+        read.update(self.index[(id(s), i)] for s, i in graph.outputs)
+        for k, (node, attrs, ins, outs) in enumerate(self.steps):
             op = node.op
-            ins = [slot_name[index[(id(s), i)]] for s, i in node.inputs]
-            n_out = op.num_outputs if op.num_outputs > 0 else node.num_outputs
-            outs = []
-            for i in range(n_out):
-                index[(id(node), i)] = len(slot_name)
-                outs.append(len(slot_name))
-                slot_name.append(f'v{k}' if n_out == 1 else f'v{k}_{i}')
-            attrs = dict(node.attrs)
-            if op.train_mode:
-                attrs['is_train'] = is_train
-            self.steps.append((node, attrs, [index[(id(s), i)] for s, i in node.inputs], outs))
+            slot_name.extend(f'v{k}' if len(outs) == 1 else f'v{k}_{i}'
+                             for i in range(len(outs)))
+            args = [slot_name[j] for j in ins]
             comment = f'  # {node.name}'
             if isinstance(op, ConstantOp):
                 env[f'c{k}'] = op.value
@@ -120,73 +252,110 @@ class Plan:
                 if where is None:
                     out = 'None'
                 elif where[0] == 'inplace':
-                    out = ins[where[1]]
+                    out = args[where[1]]
                 else:
                     out = f'b{where[1]}'
-                call = f'f{k}(xp, {", ".join(ins)}, out={out})'
+                call = f'f{k}(xp, {", ".join(args)}, out={out})'
                 comment += ': ' + ' '.join(op.members)
             else:
                 env[f'f{k}'] = op.forward
-                args = ', '.join(['xp'] + ins)
+                text = ', '.join(['xp'] + args)
                 if attrs:
                     env[f'k{k}'] = attrs
-                    args += f', **k{k}'
-                call = f'f{k}({args})'
-            if n_out == 1:
+                    text += f', **k{k}'
+                call = f'f{k}({text})'
+            if len(outs) == 1:
                 lines.append(f'    {slot_name[outs[0]]} = {call}{comment}')
             else:
                 lines.append(f'    _t = {call}{comment}')
                 lines.extend(f'    {slot_name[j]} = _t[{i}]' for i, j in enumerate(outs)
-                             if self.grad or (id(node), i) in read)
+                             if keep_all or j in read)
             if memory is not None and memory.free_after.get(k):
-                dead = [slot_name[index[key]] for key in memory.free_after[k]
-                        if key in index and index[key] >= len(names)]
+                dead = [slot_name[self.index[key]] for key in memory.free_after[k]
+                        if key in self.index and self.index[key] >= n_in]
                 if dead:
                     lines.append(f'    del {", ".join(dead)}')
-        self.out_index = [index[(id(s), i)] for s, i in self.graph.outputs]
-        if self.grad:
+        self.out_index = [self.index[(id(s), i)] for s, i in graph.outputs]
+        if keep_all:
             lines.append(f'    return [{", ".join(slot_name)}]')
         else:
-            lines.append(f'    return ({"".join(slot_name[j] + "," for j in self.out_index)})')
+            outs = [slot_name[j] + ('.copy()' if copy_inputs and j < n_in else '')
+                    for j in self.out_index]
+            lines.append(f'    return ({"".join(o + "," for o in outs)})')
         if memory is not None and memory.static_buffers:
+            xp = ctx._xp or ctx.xp
             for b, (shape, dtype) in enumerate(memory.static_buffers):
-                with backend.device_scope(self.ctx):
-                    env[f'b{b}'] = self.xp.empty(shape, dtype)
-        self.num_inputs = len(names)
+                with backend.device_scope(ctx):
+                    env[f'b{b}'] = xp.empty(shape, dtype)
         self.source = '\n'.join(lines)
         exec(compile(self.source, '<cached_op plan>', 'exec'), env)   # noqa: S102
         self.fn = env['plan']
-        self._requires = {}
 
-    # ------------------------------------------------------------ running
-    def run(self, raws):
+
+class BackwardPlan:
+    """The compiled backward of a :class:`Plan`: its gradient graph
+    (:func:`~d2lmini.symbol.passes.gradient.gradient_graph`), rewritten by the
+    passes and compiled like a forward graph. ``fn(xp, *args)`` takes the output
+    gradients and the forward values the gradient graph reads (``reads``, one per
+    argument: ``('dy', k)`` or ``('value', slot)``) and returns the input gradients;
+    ``grad_of`` says, per input, which (None: the input gets none)."""
+
+    def __init__(self, plan, names, is_train, enabled, static_alloc):
+        self.ctx, self.xp = plan.ctx, plan.xp
+        start = time.perf_counter()
+        grad = _passes.gradient_graph(plan.graph, names, plan.requires, plan.index,
+                                      plan.steps, plan.ctx)
+        self.trace_seconds = time.perf_counter() - start
+        self.traced_nodes = len(grad.graph)
+        graph, self.records = _passes.run_pipeline(grad.graph, enabled)
+        graph.nodes = _drop_unread_variables(graph)
+        self.graph = graph
+        self.arg_names = [n.name for n in graph.nodes if n.op is None]
+        self.reads = [grad.reads[n] for n in self.arg_names]
+        self.value_slots = [j for kind, j in self.reads if kind == 'value']
+        self.grad_of = grad.grad_of
+        memory = _passes.plan_memory(graph, static_alloc) if enabled.get('memory') else None
+        code = _Code(graph, self.arg_names, is_train, memory, self.ctx, copy_inputs=True)
+        self.fn, self.source = code.fn, code.source.replace('def plan(', 'def backward(', 1)
+        self.args = None
+
+    def bind(self, stored_at):
+        """Where each argument comes from, once the forward plan knows where it stores
+        the values: ``(True, k)`` the gradient of output k, ``(False, p)`` position p
+        of what the recorded call stored."""
+        self.args = [(True, j) if kind == 'dy' else (False, stored_at[j])
+                     for kind, j in self.reads]
+
+    def run(self, dys, stored):
+        """The input gradients (NDArrays, None where an input gets none)."""
+        args = [dys[p]._data if is_dy else stored[p] for is_dy, p in self.args]
         if self.xp is np:
-            return self.fn(np, *raws)
-        with backend.device_scope(self.ctx):
-            return self.fn(self.xp, *raws)
+            grads = self.fn(np, *args)
+        else:
+            with backend.device_scope(self.ctx):
+                grads = self.fn(self.xp, *args)
+        ctx = self.ctx
+        return [None if g is None else _wrap(grads[g], ctx) for g in self.grad_of]
 
-    def requires_grad(self, pattern):
-        """The positions of the values that depend on an input needing a gradient,
-        for ``pattern`` (per input, whether it needs one)."""
-        found = self._requires.get(pattern)
-        if found is None:
-            found = {k for k, need in enumerate(pattern) if need}
-            for node, _, ins, outs in self.steps:
-                if not node.op.no_grad and any(j in found for j in ins):
-                    found.update(outs)
-            self._requires[pattern] = found
-        return found
+
+def _drop_unread_variables(graph):
+    """The nodes of ``graph`` without the variables that nothing reads any more (a
+    forward value only a dead gradient needed): the backward does not ask for them."""
+    read = {id(s) for n in graph.nodes for s, _ in n.inputs}
+    read.update(id(s) for s, _ in graph.outputs)
+    return [n for n in graph.nodes if n.op is not None or id(n) in read]
 
 
 class _GraphCall:
     """The tape's view of one recorded run of a plan: an operator whose backward is
-    the backward of the whole graph."""
+    the backward of the whole graph. ``stored``: what the run keeps for it (see
+    :class:`Plan`)."""
     no_grad = False
     once_differentiable = False
     defaults = {}
 
-    def __init__(self, plan, values, requires):
-        self.plan, self.values, self.requires = plan, values, requires
+    def __init__(self, plan, stored, requires):
+        self.plan, self.stored, self.requires = plan, stored, requires
         self.name = 'CachedOp'
         self.num_outputs = len(plan.out_index)
 
@@ -194,17 +363,26 @@ class _GraphCall:
         return {}
 
     def backward(self, F, dy, x, y):
-        from .. import autograd
-        plan, values, requires = self.plan, self.values, self.requires
-        ctx = plan.ctx
         dys = dy if self.num_outputs != 1 else (dy,)
+        compiled = self.plan.backward
+        if compiled is not None and not _STATE.recording:
+            return compiled.run(dys, self.stored)
+        # differentiating the gradient (create_graph), or a backward that could not be
+        # compiled: operator by operator, as autograd does
+        values = self.stored if compiled is None else self.plan.replay(self.stored)
+        return self._op_by_op(F, dys, x, values)
+
+    def _op_by_op(self, F, dys, x, values):
+        from .. import autograd
+        plan, requires = self.plan, self.requires
+        ctx = plan.ctx
         grads = {}
-        for j, d in zip(plan.out_index, dys):
+        for j, d in zip(plan.output_slots, dys):
             if d is not None:
                 grads[j] = d if j not in grads else grads[j] + d
         # differentiating the gradient (create_graph) needs the forward on the tape:
         # rebuild it from the kept values, linked to the real inputs
-        taped = self._rebuild_tape(x) if _STATE.recording else None
+        taped = self._rebuild_tape(x, values) if _STATE.recording else None
         for node, attrs, ins, outs in reversed(plan.steps):
             ds = [grads.pop(j, None) for j in outs]
             if all(d is None for d in ds):
@@ -218,7 +396,7 @@ class _GraphCall:
                 xs = tuple([taped[j] for j in ins])
                 ys = [taped[j] for j in outs]
             else:
-                xs = tuple([_wrap_entry(values[j], ctx, _NEEDED if j in requires else None, 0)
+                xs = tuple([_wrap_entry(values[j], ctx, NEEDED if j in requires else None, 0)
                             for j in ins])
                 ys = [_wrap(values[j], ctx) for j in outs]
             ds = [F.zeros_like(ys[i]) if d is None else d for i, d in enumerate(ds)]
@@ -232,8 +410,8 @@ class _GraphCall:
                     grads[j] = g if j not in grads else grads[j] + g
         return [grads.get(k) for k in range(plan.num_inputs)]
 
-    def _rebuild_tape(self, x):
-        plan, values = self.plan, self.values
+    def _rebuild_tape(self, x, values):
+        plan = self.plan
         taped = dict(enumerate(x))
         for node, attrs, ins, outs in plan.steps:
             xs = [taped[j] for j in ins]
@@ -299,27 +477,32 @@ class CachedOp:
         ctx = inputs[0]._ctx
         arrays = list(inputs) + self._param_arrays(ctx)
         raws = [a._data for a in arrays]
-        grad = _STATE.recording and any(a._node is not None for a in arrays)
+        grad, pattern = False, ()
+        if _STATE.recording:    # a plan per pattern of the inputs that need a gradient
+            needs = tuple([a._node is not None for a in arrays])
+            if any(needs):
+                grad, pattern = True, (needs,)
         training = _STATE.training
         plan = self.last_plan
-        if self.static_shape and plan is not None and self._last_key[:3] == (ctx, training,
-                                                                             grad):
+        if (self.static_shape and plan is not None
+                and self._last_key[:3] == (ctx, training, grad)
+                and (not grad or self._last_key[-1] == pattern[0])):
             pass
         else:
-            key = (ctx, training, grad) + tuple((r.shape, r.dtype) for r in raws)
+            key = (ctx, training, grad) + tuple((r.shape, r.dtype) for r in raws) + pattern
             if key != self._last_key:
                 plan = self.plans.get(key)
                 if plan is None:
-                    plan = self._build(arrays, ctx, training, grad)
+                    plan = self._build(arrays, ctx, training, pattern[0] if grad else False)
                     self.plans[key] = plan
                 self.last_plan, self._last_key = plan, key
         try:
             if grad:
                 values = plan.run(raws)
+                if plan.backward is not None:   # stored: the inputs, then what fn returned
+                    values = raws + list(values)
                 outs = [_wrap(values[j], ctx) for j in plan.out_index]
-                pattern = tuple([a._node is not None for a in arrays])
-                call = _GraphCall(plan, values, plan.requires_grad(pattern))
-                _record(call, {}, arrays, tuple(raws), outs)
+                _record(_GraphCall(plan, values, plan.requires), {}, arrays, tuple(raws), outs)
             else:
                 outs = [_wrap(r, ctx) for r in plan.run(raws)]
         except MXNetError:
@@ -357,11 +540,25 @@ class CachedOp:
 
     def report(self):
         """The passes of the last plan built: one line per pass with the node counts
-        and the time."""
+        and the time; for a plan that computes gradients, its backward's too (or why
+        it runs operator by operator)."""
         plan = self.last_plan
         if plan is None:
             return 'no plan built yet: call the block once'
         lines = [f'traced graph: {plan.traced_nodes} nodes']
-        lines += [f'{r.name:>18}: {r.before:4d} -> {r.after:4d} nodes  {r.seconds * 1e3:7.3f} ms'
-                  for r in plan.records]
+        lines += _pass_lines(plan.records)
+        if plan.grad and plan.backward is not None:
+            bwd = plan.backward
+            lines.append(f'backward: compiled; gradient graph: {bwd.traced_nodes} nodes '
+                         f'(traced in {bwd.trace_seconds * 1e3:.3f} ms)')
+            lines += _pass_lines(bwd.records)
+            made = sum(len(outs) for *_, outs in plan.steps)
+            lines.append(f'the forward keeps {len(plan.kept)} of its {made} values for it')
+        elif plan.grad:
+            lines.append(f'backward: operator by operator, because {plan.backward_fallback}')
         return '\n'.join(lines)
+
+
+def _pass_lines(records):
+    return [f'{r.name:>18}: {r.before:4d} -> {r.after:4d} nodes  {r.seconds * 1e3:7.3f} ms'
+            for r in records]

@@ -10,7 +10,9 @@ Each pass is a function ``graph -> graph`` in a module of its own:
 ==========================  ==================================================
 
 and memory planning (:mod:`.memory`) decides, on the final graph, where values
-live. Every pass can be switched off, globally through :data:`ENABLED` or per call,
+live. :mod:`.gradient` builds the graph that computes a graph's gradients (from the
+registry's backward functions, traced with symbols); the same passes then rewrite
+it. Every pass can be switched off, globally through :data:`ENABLED` or per call,
 to see what it buys; :func:`run_pipeline` reports the node count and the time of
 each pass, and can print the graph after each.
 
@@ -30,6 +32,7 @@ from .constant_folding import fold_constants
 from .cse import eliminate_common_subexpressions
 from .fusion import fuse_elementwise
 from .memory import plan_memory  # noqa: F401
+from .gradient import gradient_graph, layout, NotTraceable  # noqa: F401
 
 # name -> pass, in the order they run; dce runs again at the end to sweep up
 PASSES = {
@@ -41,7 +44,9 @@ PASSES = {
 # what runs unless a call says otherwise (switch a pass off here to compare)
 ENABLED = {'dce': True, 'constant_folding': True, 'cse': True, 'fusion': True,
            'memory': True}
-# passes that replace operators by ones without a backward: forward-only graphs only
+# passes that replace operators by ones without a backward: they run only on graphs
+# that autograd will not differentiate operator by operator (inference graphs, gradient
+# graphs, and forward graphs once the values their compiled backward reads are outputs)
 FORWARD_ONLY = ('fusion',)
 
 PassRecord = namedtuple('PassRecord', 'name before after seconds')

@@ -13,12 +13,22 @@ merged: two dropouts of one input must draw two masks.
 >>> len(g), len(eliminate_common_subexpressions(g))
 (4, 3)
 """
+from ...base import MXNetError
 from ...ops.registry import format_attr
 from .ir import is_pure
 
 
+def _text(value):
+    """An attribute as text: as a graph file writes it, or (a slice of an indexing
+    node, made by a backward function) as Python writes it."""
+    try:
+        return format_attr(value)
+    except MXNetError:
+        return repr(value)
+
+
 def _key(node):
-    attrs = tuple(sorted((k, format_attr(v)) for k, v in node.attrs.items()))
+    attrs = tuple(sorted((k, _text(v)) for k, v in node.attrs.items()))
     return (id(node.op), attrs, tuple((id(src), i) for src, i in node.inputs))
 
 

@@ -12,8 +12,10 @@ inputs up to that shape). Only floating-point data is fused. The table below say
 for the operators it knows, how to write them as numpy calls and as C; the
 registry is not asked to know about fusion.
 
-Fused nodes have no backward: the compiler fuses only graphs that run forward
-(inference), where no intermediate value is needed later.
+Fused nodes have no backward: the compiler fuses only graphs that are not
+differentiated operator by operator (inference graphs, gradient graphs), or
+forward graphs once every value their compiled backward reads is an output,
+which no chain swallows (an output has a reader outside the chain).
 
 >>> import d2lmini as mx
 >>> from d2lmini.symbol.passes.ir import Graph

@@ -91,7 +91,8 @@ def is_pure(node):
 class GraphOp:
     """An operator made by a pass (not in the registry): enough of the registered
     operators' interface for graphs, inference and the plan. It has no backward, so a
-    pass makes one only in graphs that run forward only (or on constants)."""
+    pass makes one only in graphs that autograd does not differentiate operator by
+    operator (or on constants)."""
     random = train_mode = False
     aux_inputs = ()
     backward = None
