@@ -336,3 +336,21 @@ def test_head_gradient_passed_straight_through_is_copied():
     (g,) = autograd.grad(y, [x], head_grads=head)
     g[:] = 0
     np.testing.assert_allclose(head.asnumpy(), [1.0, 2.0, 3.0])
+
+
+def test_operator_with_a_variable_output_count_giving_one_output():
+    """``split`` returns a tuple even for one output: plans must unpack it."""
+    class Half(mx.gluon.HybridBlock):
+        def hybrid_forward(self, F, x):
+            return F.split(x, num_outputs=1, axis=1) * 2
+
+    block = Half()
+    x = mx.nd.array(np.arange(6.).reshape(2, 3))
+    want = block(x).asnumpy()
+    block.hybridize()
+    x.attach_grad()
+    with mx.autograd.record():
+        y = block(x)
+    y.backward()
+    np.testing.assert_array_equal(y.asnumpy(), want)
+    np.testing.assert_array_equal(x.grad.asnumpy(), np.full((2, 3), 2.))

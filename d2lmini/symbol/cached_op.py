@@ -88,6 +88,13 @@ from .passes.fusion import FusedOp
 from .passes.gradient import NEEDED
 
 
+
+def _returns_tuple(op):
+    """Whether ``op.forward`` returns a tuple of outputs: every operator but those
+    with exactly one output (an operator whose output count depends on its
+    attributes, such as ``split``, returns a tuple even when it is one)."""
+    return not isinstance(op, (ConstantOp, FusedOp)) and op.num_outputs != 1
+
 class Plan:
     """One compiled version of the graph, for one input signature.
 
@@ -181,7 +188,7 @@ class Plan:
                     res = node.op.value
                 else:
                     res = node.op.forward(xp, *[values[j] for j in ins], **attrs)
-                for j, r in zip(outs, [res] if len(outs) == 1 else res):
+                for j, r in zip(outs, res if _returns_tuple(node.op) else [res]):
                     values[j] = r
         return values
 
@@ -264,7 +271,7 @@ class _Code:
                     env[f'k{k}'] = attrs
                     text += f', **k{k}'
                 call = f'f{k}({text})'
-            if len(outs) == 1:
+            if not _returns_tuple(op):
                 lines.append(f'    {slot_name[outs[0]]} = {call}{comment}')
             else:
                 lines.append(f'    _t = {call}{comment}')
@@ -533,7 +540,7 @@ class CachedOp:
                 shapes = [getattr(values[j], 'shape', None) for j in ins]
                 return MXNetError(f"node '{node.name}' ({node.op.name}) failed on inputs of "
                                   f'shapes {shapes}: {e}')
-            res = [res] if len(outs) == 1 else list(res)
+            res = list(res) if _returns_tuple(node.op) else [res]
             for j, r in zip(outs, res):
                 values[j] = r
         return MXNetError(f'the compiled graph failed: {exc}')
