@@ -405,8 +405,13 @@ def test_resnet_steps_agree_with_torch():
         start = [v.astype(np.float64).ravel() for v in bench_resnet.initial_params(shapes)]
         got, want = _host(got), _host(want)
         np.testing.assert_allclose(got[0].mean(), want[0].mean(), rtol=1e-4, err_msg=name)
-        for g, w, s in zip(got[1:], want[1:], start, strict=True):
-            np.testing.assert_allclose(g - s, w - s, rtol=1e-2, atol=1e-5, err_msg=name)
+        # Compared per parameter by the norm of the update: float32 sums in another
+        # order can move a ReLU's input across 0 (one element in a million), which
+        # changes single entries of the updates by tens of percent but their norms by
+        # about 1e-3; a wrong gradient changes the norm by far more.
+        for k, (g, w, s) in enumerate(zip(got[1:], want[1:], start, strict=True)):
+            error = np.linalg.norm((g - s) - (w - s))
+            assert error <= 1e-2 * np.linalg.norm(w - s) + 1e-7, (name, k, error)
 
 
 def test_resnet_worker_reports_peak_memory():
