@@ -30,7 +30,8 @@ Speed on the CPU comes from three choices:
 * **Reused scratch memory.** The chunk buffers are kept between calls
   (``_scratch``): a fresh large array costs a page fault per 4 KiB on first touch.
 
-On a GPU (cupy) the same code runs with one chunk and cupy's memory pool.
+On a GPU (cupy) the same code runs with one chunk and cupy's memory pool, except
+that im2col and col2im are CUDA kernels (:mod:`d2lmini.ops.cuda_kernels`).
 """
 import itertools
 import threading
@@ -39,6 +40,7 @@ from math import prod
 import numpy as np
 
 from .. import parallel
+from . import cuda_kernels
 from ..base import MXNetError, shape_str
 from .registry import needs_grad, register
 
@@ -343,6 +345,10 @@ def _im2col(xp, x, g, minor, role='cols'):
     The windows are a strided view of the padded input (in the same order, so that
     source and destination runs line up); one copy lays them out.
     """
+    if xp is not np:    # on a GPU, one CUDA thread per column entry (image-major)
+        cols = cuda_kernels.im2col(x, g.kernel, g.stride, g.dilate, g.pad, g.out)
+        if cols is not None:
+            return cols
     windows = _windows(xp, _to_chunk(xp, x, g.pad, minor, 'x'), g, minor)
     cols = _scratch(xp, role, windows.shape, x.dtype)
     _copy(xp, cols, windows)
@@ -493,6 +499,11 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
         cols = _scratch(xp, 'cols', (num_group, rows // num_group, n * P), out_grad.dtype)
         xp.matmul(wt, dy.reshape(num_group, O // num_group, -1), out=cols)
         cols = cols.reshape((C,) + g.kernel + _chunk_shape(1, n, g.out, minor)[1:])
+        if xp is not np:    # on a GPU, one CUDA thread gathers each element of dx
+            dxn = cuda_kernels.col2im(cols, g.kernel, g.stride, g.dilate, g.pad, g.size)
+            if dxn is not None:
+                dx[n0:n1] = dxn
+                continue
         _copy(xp, dx[n0:n1], _col2im(xp, cols, g, n, minor)[interior])
     return dx
 
