@@ -113,7 +113,7 @@ def test_convolution_is_the_same_on_two_threads(blas_threads, monkeypatch, shape
 
 
 def test_sigmoid_is_the_same_on_two_threads(monkeypatch):
-    # tanh computes each element alone, so pieces cut anywhere give the same bits
+    # exp computes each element alone, so pieces cut anywhere give the same bits
     x = mx.nd.array(np.random.default_rng(0).standard_normal((7, 6, 29, 31)) * 4)
     monkeypatch.setattr(parallel, 'MIN_BYTES', 1)
     monkeypatch.setattr(parallel, 'num_threads', lambda: 2)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..base import MXNetError, shape_str
-from .elemwise import _relu, _sigmoid, relu_mask_grad, sum_to
+from .elemwise import _relu, _sigmoid, sum_to
 from .registry import OPS, register
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -124,10 +124,42 @@ def _softrelu(xp, data):
     return out
 
 
-# act_type -> (forward, backward); four of them are the element-wise operators
+def _backward_relu(xp, dy, output):
+    """relu's gradient from its output: ``dy`` where the output is positive, else 0
+    (0 at NaN too, as MXNet's Activation has it; ``nd.relu``'s gradient is NaN there).
+
+    Written with F it would be two operators, ``dy * (x > 0)``, each a pass over the
+    data into an array of its own (the 0/1 mask in floats); here the mask is one
+    byte per element, and numpy converts it as it multiplies. The numbers are the
+    same: ``dy * 1.0`` and ``dy * 0.0``."""
+    return xp.multiply(dy, output > 0)
+
+
+register('_backward_relu', _backward_relu, inputs=('dy', 'output'),
+         # linear in dy, piecewise constant in the output
+         backward=lambda F, a, x, y: [F._backward_relu(a, x[1]), F.zeros_like(x[1])])
+
+
+def _backward_sigmoid(xp, dy, output):
+    """sigmoid's gradient from its output ``y``: ``dy * y * (1 - y)``, in one buffer
+    (three operators, and three new arrays, when written with F)."""
+    out = xp.subtract(1.0, output, dtype=output.dtype)
+    out *= output
+    out *= dy
+    return out
+
+
+register('_backward_sigmoid', _backward_sigmoid, inputs=('dy', 'output'),
+         # d/d dy: the same map; d/dy of y (1 - y) is 1 - 2 y
+         backward=lambda F, a, x, y: [F._backward_sigmoid(a, x[1]),
+                                      a * x[0] * (1.0 - 2.0 * x[1])])
+
+
+# act_type -> (forward, backward); four of them are the element-wise operators. The
+# backward of relu and sigmoid is one fused operator each (see above).
 _ACTIVATIONS = {
-    'relu': (_relu, relu_mask_grad),  # 0 at NaN, as MXNet's Activation (nd.relu: NaN)
-    'sigmoid': (_sigmoid, OPS['sigmoid'].backward),
+    'relu': (_relu, lambda F, dy, x, y: [F._backward_relu(dy, y)]),
+    'sigmoid': (_sigmoid, lambda F, dy, x, y: [F._backward_sigmoid(dy, y)]),
     'tanh': (OPS['tanh'].forward, OPS['tanh'].backward),
     'softrelu': (_softrelu, lambda F, dy, x, y: [dy * F.sigmoid(x[0])]),
     'softsign': (OPS['softsign'].forward, OPS['softsign'].backward),

@@ -22,6 +22,8 @@ the batch's. Like MXNet (on the CPU), it updates the running statistics when the
 ``moving = moving * momentum + batch_statistic * (1 - momentum)``, where the
 variance is the biased one (divided by the number of elements, not one less).
 """
+from math import prod
+
 import numpy as np
 
 from ..base import MXNetError, shape_str
@@ -223,6 +225,82 @@ def _channel_axis(op, data, axis):
     return axis % data.ndim
 
 
+# ------------------------------------------------------------------ batch norm, row by row
+# Batch norm's statistics and parameters are per channel. Seen as a 2-D array of
+# shape (A, C * B) -- A the product of the axes before the channel axis (the batch),
+# B of those after it (the pixels) -- each row of the data holds the B elements of
+# every channel in turn. A per-channel vector repeated B times, ``repeat(v, B)``,
+# then lines up with every row, and numpy applies it with one long contiguous loop
+# per row: 1.3 to 2.5 times faster than broadcasting a (1, C, 1, 1) array, whose
+# inner loops are only B elements long (16 for a 4x4 image). The per-channel sums
+# are einsums over the (A, C, B) view of the same memory.
+def _rows(data, axis):
+    """``data`` as an ``(A, C, B)`` view and an ``(A, C * B)`` view (copies when the
+    data is not contiguous)."""
+    x3 = data.reshape(prod(data.shape[:axis]), data.shape[axis], -1)
+    return x3, x3.reshape(x3.shape[0], -1)
+
+
+def _along_rows(xp, v, b):
+    """Per-channel vector ``v`` repeated to line up with a row of the ``(A, C * B)``
+    view: each value ``b`` times."""
+    return v if b == 1 else xp.repeat(v, b)
+
+
+def _batch_normalize(xp, data, gamma, beta, axis, eps):
+    """Batch norm with the batch's statistics: ``(out, mean, invstd)``, the same
+    arithmetic as :func:`_normalize` then :func:`_scale_shift` (``gamma`` None means
+    1), in five passes over the data: the mean, the centred data (which becomes the
+    output), the variance, the scaling and the shift."""
+    x3, x2 = _rows(data.astype(_compute_dtype(data), copy=False), axis)
+    a, c, b = x3.shape
+    count = max(1, a * b)
+    mean = xp.einsum('acb->c', x3)
+    mean /= count
+    result = xp.empty(data.shape, x3.dtype)
+    out = result.reshape(x2.shape)                  # a view, as is centered
+    xp.subtract(x2, _along_rows(xp, mean, b), out=out)
+    centered = out.reshape(x3.shape)
+    var = xp.einsum('acb,acb->c', centered, centered)
+    var /= count
+    var += eps
+    invstd = xp.sqrt(var, out=var)
+    xp.divide(1.0, invstd, out=invstd)
+    out *= _along_rows(xp, invstd if gamma is None else invstd * gamma, b)
+    out += _along_rows(xp, beta, b)
+    return result.astype(data.dtype, copy=False), mean, invstd
+
+
+def _batch_norm_grads(xp, dy, data, gamma, mean, invstd, axis):
+    """Gradients ``(dx, dgamma, dbeta)`` of batch norm with the batch's statistics:
+    :func:`_norm_backward`'s closed form, rearranged to read the data few times.
+    With ``xc = x - mean``, ``s = gamma * invstd`` and sums over all but the channels,
+
+        dbeta = sum(dy),    dgamma = invstd * sum(dy * xc),
+        dx = s * dy - (s * invstd * dgamma / count) * xc - s * dbeta / count,
+
+    where every factor of ``dy``, ``xc`` and the last term is one number per channel:
+    seven passes over the data (nine, and more temporaries, in the general form).
+    """
+    dt = mean.dtype
+    x3, x2 = _rows(data.astype(dt, copy=False), axis)
+    d3, d2 = _rows(dy.astype(dt, copy=False), axis)
+    a, c, b = x3.shape
+    count = max(1, a * b)
+    centered = xp.subtract(x2, _along_rows(xp, mean, b))
+    dbeta = xp.einsum('acb->c', d3)
+    dgamma = xp.einsum('acb,acb->c', d3, centered.reshape(x3.shape))
+    dgamma *= invstd
+    s = invstd if gamma is None else invstd * gamma.astype(dt, copy=False)
+    result = xp.empty(data.shape, dt)
+    dx = result.reshape(d2.shape)                   # a view
+    xp.multiply(d2, _along_rows(xp, s, b), out=dx)
+    centered *= _along_rows(xp, s * invstd * dgamma / count, b)
+    dx -= centered
+    dx -= _along_rows(xp, s * dbeta / count, b)
+    return result.astype(data.dtype, copy=False), dgamma, dbeta
+
+
 # ------------------------------------------------------------------ BatchNorm
 def _batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9,
                 fix_gamma=True, use_global_stats=False, output_mean_var=False, axis=1,
@@ -265,11 +343,14 @@ def _batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, moment
     # statistics it used in the LENGTH of a hidden output: 1 for the batch's, 0 for
     # the running ones. (A length is known without reading GPU memory.)
     used_batch = xp.empty((1 if batch_stats else 0,), dtype=dt)
+    if batch_stats and xp is not np:  # on a GPU: CUDA kernels when they handle the case
+        from . import cuda_kernels
+        res = cuda_kernels.batch_norm_forward(data, g, beta, axis, eps)
+        if res is not None:
+            return res + (used_batch,)
     if batch_stats:
-        norm_axes = tuple(i for i in range(data.ndim) if i != axis)
-        centered, mean, invstd = _normalize(xp, data, norm_axes, eps)
-        out = _scale_shift(xp, centered, invstd, g, beta, axis, data.dtype)
-        return out, mean.reshape(channels), invstd.reshape(channels), used_batch
+        out, mean, invstd = _batch_normalize(xp, data, g, beta, axis, eps)
+        return out, mean, invstd, used_batch
     # running statistics: y = data * scale + shift with per-channel scale and shift
     invstd = xp.divide(1.0, xp.sqrt(moving_var.astype(dt, copy=False) + eps))
     scale = invstd if g is None else invstd * g
@@ -315,13 +396,17 @@ def _batch_norm_backward_op(xp, dy, data, gamma, mean, invstd, used_batch, movin
     batch statistics it also updates the running statistics in place, as MXNet does
     in its backward pass."""
     axis = _channel_axis('BatchNorm', data, axis)
+    if used_batch.shape[0] and xp is not np:  # on a GPU: CUDA kernels when they fit
+        from . import cuda_kernels
+        res = cuda_kernels.batch_norm_backward(dy, data, gamma, mean, invstd, moving_mean,
+                                               moving_var, eps, momentum, fix_gamma, axis)
+        if res is not None:
+            return res
     channels = data.shape[axis]
     pshape = _param_shape(data.ndim, axis, channels)
     g = None if fix_gamma else gamma
     if used_batch.shape[0]:
-        norm_axes = tuple(i for i in range(data.ndim) if i != axis)
-        dx, dgamma, dbeta = _norm_backward(xp, dy, data, g, mean.reshape(pshape),
-                                           invstd.reshape(pshape), norm_axes, axis)
+        dx, dgamma, dbeta = _batch_norm_grads(xp, dy, data, g, mean, invstd, axis)
         var = 1.0 / (invstd * invstd) - eps   # the biased batch variance
         moving_mean *= momentum
         moving_mean += (mean * (1.0 - momentum)).astype(moving_mean.dtype, copy=False)

@@ -181,6 +181,8 @@ def _divisor(xp, g, count_include_pad, dtype):
     """How many elements each average divides by, as MXNet counts them: the window
     clipped to the padded input (``count_include_pad``, the default) or to the input
     itself. A number when every window holds the full kernel, else an array."""
+    if g.trivial:   # no padding, and every window inside the input (the common case)
+        return prod(g.kernel)
     include = True if count_include_pad is None else count_include_pad
     counts = []
     for o, s, k, b, n, e in zip(g.out, g.stride, g.kernel, g.pad_begin, g.size, g.pad_end):
@@ -222,6 +224,12 @@ def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=
                                stride, pad)
     _check_type(pool_type, p_value, data.dtype)
     data, = _in_layout(xp, last, data)
+    if xp is not np:  # on a GPU: one CUDA kernel when it handles the case (None if not)
+        from . import cuda_kernels
+        out = cuda_kernels.pool_forward(data, pool_type, g.kernel, g.stride, g.pad_begin,
+                                        g.pad_end, g.out, count_include_pad)
+        if out is not None:
+            return _last(xp, out) if last else out
     p = p_value if pool_type == 'lp' else 1
     x = _padded(xp, data, g, _lowest(data.dtype) if pool_type == 'max' else 0, 'pool_x')
     if g.single_window:  # global pooling: one reduction instead of slices
@@ -279,6 +287,12 @@ def _backward_pooling(xp, out_grad, data, output, kernel=(), pool_type='max',
         return _last(xp, _backward_pooling(xp, out_grad, data, output, kernel, pool_type,
                                            global_pool, cudnn_off, pooling_convention,
                                            stride, pad, p_value, count_include_pad))
+    if xp is not np:  # on a GPU: CUDA kernels when they handle the case (None if not)
+        from . import cuda_kernels
+        dx = cuda_kernels.pool_backward(out_grad, data, output, pool_type, g.kernel, g.stride,
+                                        g.pad_begin, g.pad_end, g.out, count_include_pad)
+        if dx is not None:
+            return dx
     p = p_value if pool_type == 'lp' else 1
     if pool_type == 'avg':
         scale = out_grad / _divisor(xp, g, count_include_pad, out_grad.dtype)
@@ -315,8 +329,13 @@ def _backward_pooling(xp, out_grad, data, output, kernel=(), pool_type='max',
 def _spread(xp, g, grad):
     """The adjoint of summing windows: every element of the (padded) input gets the
     sum of ``grad`` over the windows that contain it. One spatial axis at a time,
-    like the forward pass; returns an array of the unpadded data's shape."""
-    for axis, (k, s, o, span) in enumerate(zip(g.kernel, g.stride, g.out, g.span)):
+    like the forward pass, but in reverse order (the adjoint of pooling along the
+    height, then the width, spreads along the width, then the height): the last
+    axis, whose elements are repeated one by one, is widened while the array is
+    still small, and the other axes then copy whole rows, which is fast; about a
+    third faster for 2x2 windows. Returns an array of the unpadded data's shape."""
+    for axis in reversed(range(len(g.kernel))):
+        k, s, o, span = g.kernel[axis], g.stride[axis], g.out[axis], g.span[axis]
         if k == s and span == k * o:  # the windows tile this axis exactly
             grad = xp.repeat(grad, k, axis=axis + 2)
             continue

@@ -49,7 +49,8 @@ def _typed(dtype, *values):
 
 def _rescaled(xp, grad, rescale_grad, clip_gradient, dtype):
     """``clip(rescale_grad * grad, clip_gradient)`` in ``dtype`` (a new array)."""
-    g = grad.astype(dtype) * dtype.type(rescale_grad)
+    # one pass: the multiplication converts to dtype as it goes (no astype copy first)
+    g = xp.multiply(grad, dtype.type(rescale_grad), dtype=dtype)
     if clip_gradient >= 0:
         xp.clip(g, -clip_gradient, clip_gradient, out=g)
     return g
@@ -108,8 +109,13 @@ def sgd_update(xp, weight, grad, lr=None, wd=0.0, rescale_grad=1.0, clip_gradien
     _required('sgd_update', lr=lr)
     dt = weight.dtype
     lr, wd = _typed(dt, lr, wd)
-    return _sgd_step(xp, weight.copy(), _rescaled(xp, grad, rescale_grad, clip_gradient, dt),
-                     lr, wd)
+    g = _rescaled(xp, grad, rescale_grad, clip_gradient, dt)
+    if wd:
+        return _sgd_step(xp, weight.copy(), g, lr, wd)
+    # without weight decay (1 - lr * wd is 1) the same numbers in three passes over
+    # the data instead of six: g becomes lr * g, then weight - lr * g, in place
+    g *= lr
+    return xp.subtract(weight, g, out=g)
 
 
 @_update('sgd_mom_update', ('weight', 'grad', 'mom'))

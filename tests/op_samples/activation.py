@@ -37,4 +37,11 @@ CASES = {
     ],
     '_backward_prelu': [Case(inputs=_prelu_backward_inputs(3)),
                         Case(inputs=_prelu_backward_inputs(1))],
+    # (dy, output): the output away from the kink at 0 (negative values stand for
+    # relu's zeros: the mask is 0 for both), so central differences do not cross it
+    '_backward_relu': [Case(inputs=lambda rng: [rng.normal(size=(3, 4))]
+                            + _away_from_zero(3, 4)(rng))],
+    # (dy, output): a sigmoid's output lies in (0, 1)
+    '_backward_sigmoid': [Case(inputs=lambda rng: [rng.normal(size=(3, 4)),
+                                                   rng.uniform(0.05, 0.95, size=(3, 4))])],
 }

@@ -42,9 +42,9 @@ from .ir import GraphOp
 _UNARY = {
     'relu': (['xp.maximum({a}, 0, out={o})'], 'max({a}, (T)0)'),
     # the registered sigmoid's formula, so that fused and unfused results agree
-    'sigmoid': (['xp.multiply({a}, 0.5, out={o})', 'xp.tanh({o}, out={o})',
-                 'xp.multiply({o}, 0.5, out={o})', 'xp.add({o}, 0.5, out={o})'],
-                '(T)0.5 * tanh((T)0.5 * {a}) + (T)0.5'),
+    'sigmoid': (['xp.negative({a}, out={o})', 'xp.exp({o}, out={o})',
+                 'xp.add({o}, 1.0, out={o})', 'xp.reciprocal({o}, out={o})'],
+                '(T)1 / ((T)1 + exp(-{a}))'),
     'tanh': (['xp.tanh({a}, out={o})'], 'tanh({a})'),
     'exp': (['xp.exp({a}, out={o})'], 'exp({a})'),
     'log': (['xp.log({a}, out={o})'], 'log({a})'),
@@ -112,6 +112,9 @@ class FusedOp(GraphOp):
         exec(compile(self.source, f'<{self.name}>', 'exec'), env)   # noqa: S102
         self._numpy = env['fused']
         self._gpu = None
+        # exp(-x) overflows to inf for very negative x, and 1 / (1 + inf) = 0 is the
+        # right sigmoid: only numpy's warning about it is silenced, as the operator does
+        self._quiet = any(m.op.name == 'sigmoid' for m in members)
         # inputs that may be overwritten in place: read once, by the first member
         # only, so nothing reads them after the first step has written ``out``
         first = members[0]
@@ -123,6 +126,9 @@ class FusedOp(GraphOp):
         if out is None:
             out = xp.empty(self.shape, self.dtype)
         if xp is np:
+            if self._quiet:
+                with np.errstate(over='ignore'):
+                    return self._numpy(xp, *inputs, out)
             return self._numpy(xp, *inputs, out)
         return self._cupy_kernel()(*inputs, out)
 
