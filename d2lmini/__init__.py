@@ -35,3 +35,4 @@ from . import model  # noqa: F401
 from . import callback  # noqa: F401
 from . import module as mod  # noqa: F401
 from . import contrib  # noqa: F401
+from . import operator  # noqa: F401

@@ -48,7 +48,7 @@ def _make_function(name, op):
 
 def _export_operators():
     for name, op in OPS.items():
-        if op.inputs or op.variadic:
+        if op.inputs or op.variadic or getattr(op, 'dynamic_inputs', False):
             _FRONT_END[name] = globals()[name] = _make_function(name, op)
 
 
@@ -270,6 +270,7 @@ if 'reshape' in _FRONT_END:
 _attach_methods()
 
 from . import random  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401
 from .serialization import save, load, load_frombuffer  # noqa: E402,F401
 from .dlpack import (from_dlpack, from_numpy, to_dlpack_for_read,  # noqa: E402,F401
                      to_dlpack_for_write)
@@ -364,3 +365,89 @@ def random_generalized_negative_binomial(mu=1, alpha=1, shape=None, ctx=None, dt
 
 uniform = random_uniform
 normal = random_normal
+
+
+# ------------------------------------------------------------------ histogram, split_v2
+def histogram(a, bins=10, range=None):
+    """Counts of the values of ``a`` (flattened) in bins, and the bin edges.
+
+    ``bins`` is a number of equal bins over ``range`` (as MXNet: without a
+    ``range``, numpy's ``histogram`` decides, and the counts come back as float32)
+    or an NDArray of edges (the last bin includes its right edge). With a range or
+    edges the counts are int64 and the edges have ``a``'s dtype.
+
+    >>> import d2lmini as mx
+    >>> counts, edges = mx.nd.histogram(mx.nd.array([0, 1, 2, 3, 4]), bins=4, range=(0, 4))
+    >>> counts.asnumpy().tolist(), edges.asnumpy().tolist()
+    ([1, 1, 1, 2], [0.0, 1.0, 2.0, 3.0, 4.0])
+    """
+    import numpy as np
+    import warnings
+    if isinstance(bins, NDArray):
+        return invoke(OPS['_histogram'], (a, bins))
+    if isinstance(bins, numeric_types) and not isinstance(bins, bool):
+        if range is None:
+            warnings.warn("range is not specified, using numpy's result to ensure "
+                          'consistency with numpy')
+            counts, edges = np.histogram(a.asnumpy(), bins=int(bins))
+            return array(counts, ctx=a.context), array(edges, ctx=a.context)
+        return invoke(OPS['_histogram'], (a,), {'bin_cnt': int(bins), 'range': tuple(range)})
+    raise ValueError('bins argument should be either an integer or an NDArray')
+
+
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """Split ``ary`` along ``axis`` into ``N`` equal parts (``indices_or_sections``
+    an int ``N``) or at the sorted positions of a tuple (``(2, 3)``: ``ary[:2]``,
+    ``ary[2:3]``, ``ary[3:]``; a position past the end gives an empty part), as
+    numpy's ``split``. ``squeeze_axis`` drops the axis from parts of length 1.
+
+    >>> import d2lmini as mx
+    >>> [p.shape for p in mx.nd.split_v2(mx.nd.zeros((6, 2)), (1, 3))]
+    [(1, 2), (2, 2), (3, 2)]
+    """
+    if isinstance(indices_or_sections, numeric_types) and not isinstance(
+            indices_or_sections, bool):
+        n = int(indices_or_sections)
+        size = ary.shape[axis]
+        if n <= 0 or size % n:
+            raise ValueError('array split does not result in an equal division')
+        indices = tuple(i * (size // n) for i in builtins.range(n))
+    elif isinstance(indices_or_sections, tuple):
+        indices = (0,) + tuple(int(i) for i in indices_or_sections)
+    else:
+        raise ValueError('indices_or_sections must either int or tuple of ints')
+    return _FRONT_END['_split_v2'](ary, indices=indices, axis=axis, squeeze_axis=squeeze_axis)
+
+
+def _split_v2_method(self, *args, **kwargs):
+    """``nd.split_v2(self, ...)``."""
+    return split_v2(self, *args, **kwargs)
+
+
+_split_v2_method.__name__ = 'split_v2'
+NDArray.split_v2 = _split_v2_method
+
+
+def reset_arrays(*data, num_arrays=None, out=None, name=None):
+    """Set every array of ``data`` to zero, in place; returns an empty list, as
+    MXNet (whose optimizers use it to clear gradients). ``num_arrays`` must be the
+    number of arrays.
+
+    >>> import d2lmini as mx
+    >>> a = mx.nd.ones(2)
+    >>> mx.nd.reset_arrays(a, num_arrays=1)
+    []
+    >>> a
+    <BLANKLINE>
+    [0. 0.]
+    <NDArray 2 @cpu(0)>
+    """
+    from ..base import MXNetError
+    if num_arrays is None:
+        raise MXNetError('reset_arrays: the parameter num_arrays is required')
+    if int(num_arrays) != len(data):
+        raise MXNetError(f'reset_arrays expects {num_arrays} inputs (num_arrays), but got '
+                         f'{len(data)} instead')
+    for a in data:
+        a[:] = 0
+    return []

@@ -174,13 +174,13 @@ def _like(dist, names):
     return fn
 
 
-uniform_like = _like('uniform', ('low', 'high'))
-normal_like = _like('normal', ('loc', 'scale'))
-gamma_like = _like('gamma', ('alpha', 'beta'))
-exponential_like = _like('exponential', ('lam',))
-poisson_like = _like('poisson', ('lam',))
-negative_binomial_like = _like('negative_binomial', ('k', 'p'))
-generalized_negative_binomial_like = _like('generalized_negative_binomial', ('mu', 'alpha'))
+# the distributions with a ``*_like`` form, and their parameters (mx.sym.random uses it too)
+LIKE_PARAMS = {'uniform': ('low', 'high'), 'normal': ('loc', 'scale'),
+               'gamma': ('alpha', 'beta'), 'exponential': ('lam',), 'poisson': ('lam',),
+               'negative_binomial': ('k', 'p'),
+               'generalized_negative_binomial': ('mu', 'alpha')}
+for _dist, _names in LIKE_PARAMS.items():
+    globals()[f'{_dist}_like'] = _like(_dist, _names)
 
 
 def multinomial(data, shape=None, get_prob=False, out=None, dtype='int32', **kwargs):

@@ -11,3 +11,8 @@ from . import (fully_connected, activation, dropout, convolution, pooling,  # no
 from . import update  # noqa: F401,E402
 from . import sequence, gather, contrib  # noqa: F401,E402
 from . import ctc  # noqa: F401,E402
+from . import spatial, local_norm, losses  # noqa: F401,E402
+from . import special, stats, multi_tensor, densities  # noqa: F401,E402
+
+from . import detection  # noqa: F401,E402
+from .. import operator as _custom  # noqa: F401,E402  (Custom: operators written in Python)

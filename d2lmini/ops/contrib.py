@@ -187,3 +187,191 @@ def _index_copy_grad(F, dy, x, y):
 
 register('_contrib_index_copy', _index_copy, backward=_index_copy_grad,
          inputs=('old_tensor', 'index_vector', 'new_tensor'))
+
+
+# ------------------------------------------------------------------ AdaptiveAvgPooling2D
+def _adaptive_size(data_shape, output_size):
+    size = () if output_size is None else (
+        (output_size,) if isinstance(output_size, int) else tuple(output_size))
+    if len(size) == 0:
+        return 1, 1
+    return (int(size[0]), int(size[0])) if len(size) == 1 else (int(size[0]), int(size[1]))
+
+
+def _adaptive_weights(xp, n_in, n_out, dtype):
+    """The ``(n_out, n_in)`` averaging matrix: output ``i`` averages inputs
+    ``floor(i n_in / n_out)`` to ``ceil((i + 1) n_in / n_out)`` (exclusive)."""
+    w = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        lo, hi = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        w[i, lo:hi] = 1.0 / (hi - lo)
+    return xp.asarray(w.astype(dtype))
+
+
+def _adaptive_avg_pool(xp, data, output_size=()):
+    """Average pooling of NCHW ``data`` to a fixed ``output_size`` (``(h, w)``, one
+    number for a square, empty for 1 x 1): output pixel ``(i, j)`` averages the
+    input rows ``floor(i H / h)`` to ``ceil((i + 1) H / h)`` and likewise for columns.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.arange(6).reshape((1, 1, 2, 3))
+    >>> mx.nd.contrib.AdaptiveAvgPooling2D(x, output_size=(1, 2))
+    <BLANKLINE>
+    [[[[2. 3.]]]]
+    <NDArray 1x1x1x2 @cpu(0)>
+    """
+    if data.ndim != 4:
+        raise MXNetError(f'operator AdaptiveAvgPooling2D: data must be (N, C, H, W), got '
+                         f'{shape_str(data.shape)}')
+    oh, ow = _adaptive_size(data.shape, output_size)
+    wh = _adaptive_weights(xp, data.shape[2], oh, data.dtype)
+    ww = _adaptive_weights(xp, data.shape[3], ow, data.dtype)
+    return xp.matmul(xp.matmul(wh, data), ww.T)
+
+
+register('_contrib_AdaptiveAvgPooling2D', _adaptive_avg_pool, attr_types={'output_size': 'shape'},
+         infer_shape=lambda s, output_size=(), **a: [
+             tuple(s[0][:2]) + _adaptive_size(s[0], output_size)],
+         backward=lambda F, dy, x, y, output_size=(): [
+             F._backward_contrib_AdaptiveAvgPooling2D(dy, x[0])])
+
+
+def _adaptive_avg_pool_adjoint(xp, dy, data):
+    """The gradient of ``AdaptiveAvgPooling2D``: each output pixel's gradient shared
+    equally by the input pixels it averaged (``data`` gives the shape only).
+
+    >>> import d2lmini as mx
+    >>> mx.nd._backward_contrib_AdaptiveAvgPooling2D(mx.nd.ones((1, 1, 1, 1)),
+    ...                                              mx.nd.zeros((1, 1, 1, 2)))
+    <BLANKLINE>
+    [[[[0.5 0.5]]]]
+    <NDArray 1x1x1x2 @cpu(0)>
+    """
+    wh = _adaptive_weights(xp, data.shape[2], dy.shape[2], dy.dtype)
+    ww = _adaptive_weights(xp, data.shape[3], dy.shape[3], dy.dtype)
+    return xp.matmul(xp.matmul(wh.T, dy), ww)
+
+
+register('_backward_contrib_AdaptiveAvgPooling2D', _adaptive_avg_pool_adjoint,
+         inputs=('dy', 'data'), infer_shape=lambda s, **a: [tuple(s[1])],
+         # linear in dy: its derivative is the pooling itself
+         backward=lambda F, ddx, x, y: [
+             F._contrib_AdaptiveAvgPooling2D(ddx, output_size=tuple(x[0].shape[2:])),
+             F.zeros_like(x[1])])
+
+
+# ------------------------------------------------------------------ index_array
+def _index_array(xp, data, axes=None):
+    """The index of every element of ``data``: shape ``data.shape + (k,)``, int64,
+    with the coordinates along ``axes`` (default: all, in order).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.contrib.index_array(mx.nd.zeros((1, 2))).asnumpy().tolist()
+    [[[0, 0], [0, 1]]]
+    """
+    nd_ = data.ndim
+    axes = tuple(range(nd_)) if axes is None else (
+        (axes,) if isinstance(axes, int) else tuple(axes))
+    grids = xp.indices(data.shape, dtype=np.int64) if nd_ else xp.zeros((0,), np.int64)
+    return xp.stack([grids[a % nd_] for a in axes], axis=-1)
+
+
+register('_contrib_index_array', _index_array, no_grad=True, attr_types={'axes': 'shape'},
+         infer_shape=lambda s, axes=None, **a: [tuple(s[0]) + (
+             len(s[0]) if axes is None else 1 if isinstance(axes, int) else len(axes),)],
+         infer_type=lambda t, **a: [np.int64])
+
+
+# ------------------------------------------------------------------ small elementwise ops
+def _div_sqrt_dim(xp, data):
+    """``data`` divided by the square root of its last axis's length (the scaling of
+    dot-product attention).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.contrib.div_sqrt_dim(mx.nd.ones((1, 4))).asnumpy().tolist()
+    [[0.5, 0.5, 0.5, 0.5]]
+    """
+    return data / data.dtype.type(np.sqrt(data.shape[-1]))
+
+
+register('_contrib_div_sqrt_dim', _div_sqrt_dim,
+         backward=lambda F, dy, x, y: [dy / float(np.sqrt(x[0].shape[-1]))])
+
+
+def _allclose(xp, a, b, rtol=1e-05, atol=1e-08, equal_nan=True):
+    """1 (uint8, shape ``()``) when every ``|a - b| <= atol + rtol |b|``, else 0;
+    NaNs compare equal with ``equal_nan``.
+
+    >>> import d2lmini as mx
+    >>> int(mx.nd.contrib.allclose(mx.nd.ones(3), mx.nd.ones(3) + 1e-9).asnumpy())
+    1
+    """
+    if a.shape != b.shape:
+        raise MXNetError(f'operator allclose: shapes {shape_str(a.shape)} and '
+                         f'{shape_str(b.shape)} differ')
+    ok = xp.all(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return xp.asarray(ok, dtype=np.uint8).reshape(())
+
+
+# MXNet registers no gradient for allclose (a gradient reaching it raises there)
+register('_contrib_allclose', _allclose, inputs=('a', 'b'), no_grad=True,
+         infer_shape=lambda s, **a: [()], infer_type=lambda t, **a: [np.uint8])
+
+
+def _gradientmultiplier(xp, data, scalar=1.0, is_int=True):
+    """The identity, whose gradient is multiplied by ``scalar`` (a negative scalar
+    reverses the gradient, as in domain-adversarial training).
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.ones(2); x.attach_grad()
+    >>> with mx.autograd.record():
+    ...     y = mx.nd.contrib.gradientmultiplier(x, scalar=-2)
+    >>> y.backward(); x.grad.asnumpy().tolist()
+    [-2.0, -2.0]
+    """
+    return data.copy()
+
+
+register('_contrib_gradientmultiplier', _gradientmultiplier,
+         backward=lambda F, dy, x, y, scalar=1.0, is_int=True: [dy * float(scalar)])
+
+
+def _quadratic(xp, data, a=0.0, b=0.0, c=0.0):
+    """``a x^2 + b x + c`` elementwise.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.contrib.quadratic(mx.nd.array([1, 2]), a=1, b=2, c=3).asnumpy().tolist()
+    [6.0, 11.0]
+    """
+    t = data.dtype.type
+    return t(a) * data * data + t(b) * data + t(c)
+
+
+register('_contrib_quadratic', _quadratic,
+         backward=lambda F, dy, x, y, a=0.0, b=0.0, c=0.0: [dy * (x[0] * (2.0 * a) + b)])
+
+
+def _round_ste(xp, data):
+    """Rounding (halves away from zero) whose gradient is passed straight through,
+    as if it were the identity (a straight-through estimator).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.contrib.round_ste(mx.nd.array([-1.5, 0.4, 2.5])).asnumpy().tolist()
+    [-2.0, 0.0, 3.0]
+    """
+    return (xp.sign(data) * xp.floor(xp.abs(data) + 0.5)).astype(data.dtype)
+
+
+def _sign_ste(xp, data):
+    """The sign (-1, 0 or 1) whose gradient is passed straight through, as if it were
+    the identity (a straight-through estimator).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.contrib.sign_ste(mx.nd.array([-1.5, 0, 2.5])).asnumpy().tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    return xp.sign(data)
+
+
+register('_contrib_round_ste', _round_ste, backward=lambda F, dy, x, y: [dy * 1])
+register('_contrib_sign_ste', _sign_ste, backward=lambda F, dy, x, y: [dy * 1])

@@ -161,3 +161,103 @@ def _onehot_encode(xp, lhs, rhs):
 
 register('_onehot_encode', _onehot_encode, inputs=('lhs', 'rhs'), no_grad=True,
          infer_type=lambda types, **attrs: [types[1]])
+
+
+# ------------------------------------------------------------------ flat and multi-indices
+def _index_shape(name, shape, n=None):
+    if shape is None or not len(shape):
+        raise MXNetError(f'operator {name}: the shape parameter is required')
+    shape = tuple(int(s) for s in shape)
+    if n is not None and n != len(shape):
+        raise MXNetError(f'operator {name}: the first axis of the input ({n}) does not match '
+                         f'the number of axes of shape={shape}')
+    return shape
+
+
+def _ravel_multi_index(xp, data, shape=None):
+    """Flat indices of the multi-indices in the columns of ``data`` (one row per axis
+    of ``shape``), in the input's dtype; values are not range-checked.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.ravel_multi_index(mx.nd.array([[3, 6, 6], [4, 5, 1]]), shape=(7, 6))
+    <BLANKLINE>
+    [22. 41. 37.]
+    <NDArray 3 @cpu(0)>
+    """
+    if data.ndim != 2:
+        raise MXNetError(f'operator ravel_multi_index: the input must be two-dimensional, '
+                         f'got shape {shape_str(data.shape)}')
+    shape = _index_shape('ravel_multi_index', shape, data.shape[0])
+    strides = np.cumprod((1,) + shape[:0:-1])[::-1]
+    idx = data.astype(np.int64)
+    out = xp.zeros(data.shape[1:], np.int64)
+    for k, s in enumerate(strides):
+        out += idx[k] * int(s)
+    return out.astype(data.dtype)
+
+
+def _unravel_index(xp, data, shape=None):
+    """Multi-indices (one row per axis of ``shape``) of the flat indices ``data``,
+    in the input's dtype; the first axis of ``shape`` may be -1 (its size is not
+    used: indices past the end give a first index past it, as MXNet).
+
+    >>> import d2lmini as mx
+    >>> mx.nd.unravel_index(mx.nd.array([22, 41, 37]), shape=(7, 6))
+    <BLANKLINE>
+    [[3. 6. 6.]
+     [4. 5. 1.]]
+    <NDArray 2x3 @cpu(0)>
+    """
+    shape = _index_shape('unravel_index', shape)
+    idx = data.astype(np.int64)
+    rows = []
+    for s in shape[:0:-1]:      # C's division and remainder (truncated), as MXNet
+        r = xp.fmod(idx, s)
+        rows.append(r)
+        idx = (idx - r) // s
+    rows.append(idx)            # the first axis takes what is left, unchecked
+    return xp.stack(rows[::-1]).astype(data.dtype)
+
+
+register('ravel_multi_index', _ravel_multi_index, no_grad=True, aliases=('_ravel_multi_index',),
+         attr_types={'shape': 'shape'})
+register('unravel_index', _unravel_index, no_grad=True, aliases=('_unravel_index',),
+         attr_types={'shape': 'shape'})
+
+
+def _batch_take(xp, a, indices):
+    """``a[i, indices[i]]`` for every row ``i`` of ``a`` read as a matrix (its last axis
+    the columns); indices are clipped to the row. MXNet's older ``pick``.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.batch_take(mx.nd.array([[1, 2], [3, 4], [5, 6]]),
+    ...                  mx.nd.array([0, 1, 5], dtype='int32'))
+    <BLANKLINE>
+    [1. 4. 6.]
+    <NDArray 3 @cpu(0)>
+    """
+    if indices.dtype.kind not in 'iu':
+        raise MXNetError(f'operator batch_take: indices must be integers (int32), got '
+                         f'{indices.dtype}')
+    k = a.shape[-1] if a.ndim else 1
+    rows = a.reshape(-1, k)
+    if rows.shape[0] != indices.size:
+        raise MXNetError(f'operator batch_take: the index array of shape '
+                         f'{shape_str(indices.shape)} must have one entry per row of the data '
+                         f'of shape {shape_str(a.shape)} ({rows.shape[0]} rows)')
+    idx = xp.clip(indices.reshape(-1).astype(np.int64), 0, k - 1)
+    return rows[xp.arange(rows.shape[0]), idx].reshape(indices.shape)
+
+
+def _batch_take_grad(F, dy, x, y):
+    a, indices = x
+    k = a.shape[-1]
+    hot = F.one_hot(F.clip(F.reshape(indices, shape=(-1,)), 0, k - 1), depth=k,
+                    dtype=a.dtype)
+    return [F.reshape(F.broadcast_mul(hot, F.reshape(dy, shape=(-1, 1))), shape=a.shape),
+            None]
+
+
+register('batch_take', _batch_take, inputs=('a', 'indices'), backward=_batch_take_grad,
+         infer_type=lambda types, **attrs: [types[0]],
+         infer_shape=lambda shapes, **attrs: [tuple(shapes[1])])

@@ -741,3 +741,66 @@ def _space_to_depth(xp, data, block_size=None):
                          f'{shape_str(data.shape)} is not a multiple of block_size={b}')
     x = data.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
     return _own(xp, x.reshape(n, c * b * b, h // b, w // b), data)
+
+
+# ------------------------------------------------------------------ split_v2
+def _split_v2_bounds(name, shape, indices, axis, sections):
+    ax = _axis(name, axis, len(shape), shape)
+    size = shape[ax]
+    if sections > 0:
+        if size % sections:
+            raise MXNetError(f'operator {name}: cannot split axis {ax} of shape '
+                             f'{shape_str(shape)} into {sections} equal parts')
+        starts = [i * (size // sections) for i in range(sections)]
+    else:
+        if indices is None or not len(indices):
+            raise MXNetError(f'operator {name}: the split indices are required')
+        starts = [int(i) for i in indices]
+    ends = starts[1:] + [size]
+    for k, (s, e) in enumerate(zip(starts, ends)):
+        if not 0 <= s <= e or (k < len(starts) - 1 and e > size):
+            raise MXNetError(f'operator {name}: split indices {tuple(starts)} must be sorted '
+                             f'and within the axis of size {size} (part {k}: {s} to {e})')
+    return ax, starts, ends
+
+
+def _split_v2_shapes(in_shapes, indices=None, axis=1, squeeze_axis=False, sections=0):
+    shape = tuple(in_shapes[0])
+    ax, starts, ends = _split_v2_bounds('_split_v2', shape, indices, axis, sections)
+    return [shape[:ax] + (() if squeeze_axis else (e - s,)) + shape[ax + 1:]
+            for s, e in zip(starts, ends)]
+
+
+def _split_v2(xp, data, indices=None, axis=1, squeeze_axis=False, sections=0):
+    """Cut ``data`` along ``axis`` at ``indices`` (the start of every part, the first
+    usually 0), or into ``sections`` equal parts; ``nd.split_v2`` is the front end.
+
+    >>> import d2lmini as mx
+    >>> [p.shape for p in mx.nd.split_v2(mx.nd.zeros((2, 6)), (1, 3), axis=1)]
+    [(2, 1), (2, 2), (2, 3)]
+    """
+    ax, starts, ends = _split_v2_bounds('_split_v2', data.shape, indices, axis, sections)
+    if squeeze_axis and any(e - s != 1 for s, e in zip(starts, ends)):
+        raise MXNetError('operator _split_v2: squeeze_axis=True needs every part to have '
+                         f'length 1 along axis {ax}')
+    parts = []
+    for s, e in zip(starts, ends):
+        p = xp.take(data, xp.arange(s, e), axis=ax) if xp is not np else \
+            data[(slice(None),) * ax + (slice(s, e),)].copy()
+        parts.append(p.squeeze(ax) if squeeze_axis else p)
+    return tuple(parts)
+
+
+def _split_v2_backward(F, dy, x, y, indices, axis, squeeze_axis, sections):
+    ax = int(axis) % x[0].ndim
+    dys = dy if isinstance(dy, tuple) else (dy,)
+    if squeeze_axis:
+        dys = [F.expand_dims(d, axis=ax) for d in dys]
+    dys = [d for d in dys if d.size]
+    return [F.concat(*dys, dim=ax) if len(dys) > 1 else dys[0]]
+
+
+register('_split_v2', _split_v2, num_outputs=0, backward=_split_v2_backward,
+         infer_shape=_split_v2_shapes, attr_types={'indices': 'shape'},
+         num_visible_outputs=lambda attrs: (attrs['sections'] if attrs['sections'] > 0
+                                            else len(attrs['indices'] or ())))

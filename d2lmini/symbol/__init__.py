@@ -67,3 +67,72 @@ def _attach_methods():
 
 
 _attach_methods()
+
+
+# ---------------------------------------------------------------------- functions on numbers too
+def _ufunc(name, array_op, array_hint, scalar_op, scalar_hint, rscalar_op=None,
+           rscalar_hint=None, py=None):
+    """``sym.<name>(lhs, rhs)`` where either side may be a number, as in MXNet: two
+    Symbols give the element-wise node, a Symbol and a number the ``_scalar`` one,
+    two numbers the Python result."""
+    def fn(lhs, rhs):
+        if isinstance(lhs, Symbol):
+            if isinstance(rhs, Symbol):
+                return _call(array_op, (lhs, rhs), {}, hint=array_hint)
+            if isinstance(rhs, _numeric_types):
+                return _call(scalar_op, (lhs,), {'scalar': _plain(rhs)}, hint=scalar_hint)
+        elif isinstance(rhs, Symbol) and isinstance(lhs, _numeric_types):
+            return _call(rscalar_op or scalar_op, (rhs,), {'scalar': _plain(lhs)},
+                         hint=rscalar_hint or scalar_hint)
+        elif isinstance(lhs, _numeric_types) and isinstance(rhs, _numeric_types) and py:
+            return py(lhs, rhs)
+        raise TypeError(f'{name}: expected Symbols or numbers, got {type(lhs).__name__} and '
+                        f'{type(rhs).__name__}')
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f'``{name}(lhs, rhs)`` element-wise; either side may be a number (two '
+                  'numbers give the Python result).')
+    return fn
+
+
+def _plain(v):
+    return v.item() if hasattr(v, 'item') else v
+
+
+from ..base import numeric_types as _numeric_types  # noqa: E402
+import builtins as _builtins  # noqa: E402
+import math as _math  # noqa: E402
+
+maximum = _ufunc('maximum', 'broadcast_maximum', '_maximum', '_maximum_scalar',
+                 '_maximumscalar', py=_builtins.max)
+minimum = _ufunc('minimum', 'broadcast_minimum', '_minimum', '_minimum_scalar',
+                 '_minimumscalar', py=_builtins.min)
+power = _ufunc('power', 'broadcast_power', '_power', '_power_scalar', '_powerscalar',
+               '_rpower_scalar', '_rpowerscalar', py=lambda a, b: a ** b)
+pow = power  # noqa: A001  (MXNet's name)
+hypot = _ufunc('hypot', 'broadcast_hypot', '_hypot', '_hypot_scalar', '_hypotscalar',
+               py=_math.hypot)
+
+
+def eye(N, M=0, k=0, dtype=None, name=None, **kwargs):
+    """A symbol for a 2-D array with ones on the ``k``-th diagonal.
+
+    >>> import d2lmini as mx
+    >>> mx.sym.eye(2, 3, 1).eval()[0].asnumpy()
+    array([[0., 1., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
+    return _call('_eye', (), dict(kwargs, N=N, M=M, k=k, dtype=dtype, name=name))
+
+
+def linspace(start, stop, num, endpoint=True, name=None, dtype=None, **kwargs):
+    """A symbol for ``num`` evenly spaced values from ``start`` to ``stop``.
+
+    >>> import d2lmini as mx
+    >>> mx.sym.linspace(0, 1, 5).eval()[0].asnumpy()
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+    """
+    return _call('_linspace', (), dict(kwargs, start=start, stop=stop, num=num,
+                                       endpoint=endpoint, dtype=dtype, name=name))
+
+
+from . import random, contrib, linalg  # noqa: E402,F401

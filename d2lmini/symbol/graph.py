@@ -77,10 +77,15 @@ def aux_variables(order):
     """The ids of the variable nodes that operators use as auxiliary states."""
     aux = set()
     for node in order:
-        if node.op is not None and node.op.aux_inputs:
+        if node.op is None:
+            continue
+        # an operator whose inputs depend on its attributes (Custom) names its states
+        aux_names = (node.op.aux_names(node.attrs) if hasattr(node.op, 'aux_names')
+                     else node.op.aux_inputs)
+        if aux_names:
             names = node.op.used_inputs(node.attrs)
             for (src, _), in_name in zip(node.inputs, names):
-                if in_name in node.op.aux_inputs and src.op is None:
+                if in_name in aux_names and src.op is None:
                     aux.add(id(src))
     return aux
 

@@ -634,6 +634,8 @@ def _call(op_name, args, kwargs, hint=None, attr=None):
     kwargs = dict(kwargs)
     attr = kwargs.pop('attr', attr)
     inputs, attrs, name = op.bind(args, kwargs)
+    if hasattr(op, 'resolve'):      # an entry that depends on its attributes (Custom)
+        op = op.resolve(attrs)
     for k, v in list(attrs.items()):
         if isinstance(v, Symbol):
             raise TypeError(f'{op.name}: attribute {k!r} must be a value, not a Symbol '
@@ -655,7 +657,8 @@ def _call(op_name, args, kwargs, hint=None, attr=None):
         extra_hint = _hidden_extra(_name_attr_scope())
         extra_hint.update(_hidden_extra(attr))
         for i, in_name in enumerate(used):
-            pos = op.inputs.index(in_name)
+            # inputs named by the attributes (Custom) come in the order used_inputs says
+            pos = i if getattr(op, 'dynamic_inputs', False) else op.inputs.index(in_name)
             x = inputs[pos] if pos < len(inputs) else None
             if x is None:   # a missing input becomes a variable named after the node
                 vextra = dict(hints)
@@ -745,6 +748,8 @@ def fromjson(text):
         op = OPS[raw['op']]
         extra = {k: v for k, v in strings.items() if k.startswith('__') and k.endswith('__')}
         typed = op.parse_attrs({k: v for k, v in strings.items() if k not in extra})
+        if hasattr(op, 'resolve'):
+            op = op.resolve(typed)
         nodes.append(Node(op, raw['name'], typed, inputs, extra))
     return Symbol([(nodes[h[0]], h[1]) for h in heads])
 

@@ -24,3 +24,14 @@ CASES = {
     '_onehot_encode': [Case(inputs=lambda rng: [np.array([1.0, 0.0, 2.0]), np.zeros((3, 4))],
                             nondiff='one-hot rows are constants')],
 }
+
+CASES.update({
+    'ravel_multi_index': [Case(inputs=lambda rng: [np.array([[3., 6, 6], [4, 5, 1]])],
+                               attrs=dict(shape=(7, 6)), nondiff='indices')],
+    'unravel_index': [Case(inputs=lambda rng: [np.array([22., 41, 37])],
+                           attrs=dict(shape=(7, 6)), nondiff='indices')],
+    'batch_take': [Case(inputs=lambda rng: [rng.uniform(-1, 1, (3, 4)),
+                                            np.array([0, 3, 9], dtype=np.int32)]),
+                   Case(inputs=lambda rng: [rng.uniform(-1, 1, (2, 3, 2)),
+                                            np.array([[0, 1, 1], [1, 0, -2]], dtype=np.int32)])],
+})

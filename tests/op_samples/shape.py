@@ -51,3 +51,10 @@ CASES = {
     'depth_to_space': [Case(shapes=[(1, 8, 2, 3)], attrs=dict(block_size=2))],
     'space_to_depth': [Case(shapes=[(1, 2, 4, 6)], attrs=dict(block_size=2))],
 }
+
+CASES.update({
+    '_split_v2': [Case(shapes=[(6, 2)], attrs=dict(indices=(0, 1, 3), axis=0)),
+                  Case(shapes=[(2, 3)], attrs=dict(indices=(0, 2, 2), axis=1)),
+                  Case(shapes=[(2, 3)], attrs=dict(indices=(0,), axis=-1, sections=3,
+                                                   squeeze_axis=True))],
+})
