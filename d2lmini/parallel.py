@@ -14,10 +14,15 @@ part of the output, so the results are exactly those of one call over the whole
 range. Small jobs (below ``MIN_BYTES``) run as one call on the calling thread:
 handing a piece to another thread costs some tens of microseconds.
 
-The number of threads is the BLAS's: one unless chosen (``D2LMINI_NUM_THREADS``,
-``OMP_NUM_THREADS``, ..., or ``threadpoolctl.threadpool_limits`` at run time; see
-``backend.py``). With one thread there is no pool and every loop runs exactly as
-before.
+How many threads: **one unless you choose more**, with the environment variable
+``D2LMINI_SPLIT_THREADS`` (read at import) or :func:`set_num_threads`; with one thread
+there is no pool and every loop runs exactly as before. More is not the default
+because it was measured to be slower: on two cores, with the BLAS on two threads,
+splitting the copies made a ResNet-18 training step about 12% slower and a LeNet step
+about 10% slower. After each matrix product OpenBLAS's threads keep spinning for a
+while, waiting for the next one, and a copy thread then fights them for a core. Split
+loops pay off when cores are free: the BLAS on one thread, or more cores than BLAS
+threads.
 """
 import os
 import threading
@@ -25,38 +30,41 @@ from concurrent.futures import ThreadPoolExecutor
 
 MIN_BYTES = 1 << 18          # smaller jobs are not worth handing to another thread
 
-_blas = None                 # threadpoolctl's controllers of numpy's BLAS, looked up once
 _pool = None                 # the ThreadPoolExecutor, or None with one thread
 _pool_threads = 1            # the thread count that _pool was made for
 _pool_lock = threading.Lock()
 _state = threading.local()   # .busy: this thread is running a piece (no nesting)
 
 
-def _blas_controllers():
-    """The BLAS libraries that numpy loaded, as threadpoolctl controllers ([] when
-    threadpoolctl is missing). Finding them walks the loaded libraries (milliseconds),
-    so it is done once; reading a count from them is one C call."""
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == 'blas']
-        except Exception:   # no threadpoolctl, or it cannot inspect this platform
-            _blas = []
-    return _blas
+def _threads_from_environment():
+    wanted = os.environ.get('D2LMINI_SPLIT_THREADS', '1')
+    try:
+        return max(1, int(wanted))
+    except ValueError:
+        raise ValueError(f'D2LMINI_SPLIT_THREADS must be a whole number, not {wanted!r}') \
+            from None
+
+
+_threads = _threads_from_environment()
+
+
+def set_num_threads(n):
+    """Use ``n`` threads (at most the number of cores) for the split loops from now on.
+
+    >>> from d2lmini import parallel
+    >>> parallel.set_num_threads(1); parallel.num_threads()
+    1
+    """
+    global _threads
+    if int(n) < 1:
+        raise ValueError(f'the number of threads must be at least 1, not {n!r}')
+    _threads = int(n)
 
 
 def num_threads():
-    """How many threads the split loops use: the BLAS's current thread count, at
-    most the number of cores, so that both follow the same setting."""
-    blas = _blas_controllers()
-    if not blas:
-        return 1
-    try:
-        n = int(blas[0].get_num_threads() or 1)
-    except Exception:
-        return 1
-    return max(1, min(n, os.cpu_count() or 1))
+    """How many threads the split loops use: :func:`set_num_threads`'s, or
+    ``D2LMINI_SPLIT_THREADS``'s (1 unless set), at most the number of cores."""
+    return max(1, min(_threads, os.cpu_count() or 1))
 
 
 def _get_pool(threads):

@@ -1,5 +1,6 @@
-"""d2lmini.parallel: large loops split over the BLAS's thread count give exactly the
-results of one thread, the pool stops cleanly, and one thread means no pool."""
+"""d2lmini.parallel: large loops split over the chosen number of threads give exactly
+the results of one thread, the pool stops cleanly, and one thread (the default) means
+no pool."""
 import threading
 
 import numpy as np
@@ -12,32 +13,53 @@ threadpoolctl = pytest.importorskip('threadpoolctl')
 
 
 @pytest.fixture
-def blas_threads():
-    """Run the test with the BLAS (hence the split loops) on ``n`` threads."""
-    if not parallel._blas_controllers():
-        pytest.skip('threadpoolctl finds no BLAS library to read the thread count from')
-    limits = []
-
+def split_threads():
+    """Run the test with the split loops on ``n`` threads (back to 1 afterwards)."""
     def use(n):
-        limits.append(threadpoolctl.threadpool_limits(n, user_api='blas'))
+        parallel.set_num_threads(n)
         return parallel.num_threads()
 
     yield use
-    for limit in reversed(limits):
-        limit.restore_original_limits()
+    parallel.set_num_threads(1)
     parallel.shutdown()
+
+
+@pytest.fixture
+def blas_two_threads():
+    """The BLAS on two threads for the test (its own sums depend on the count)."""
+    limit = threadpoolctl.threadpool_limits(2, user_api='blas')
+    yield
+    limit.restore_original_limits()
 
 
 def _pool_threads():
     return [t for t in threading.enumerate() if t.name.startswith('d2lmini')]
 
 
-def test_thread_count_follows_the_blas(blas_threads):
-    assert blas_threads(1) == 1
-    assert blas_threads(2) == min(2, __import__('os').cpu_count())
+def test_thread_count_is_one_unless_chosen(split_threads, monkeypatch):
+    import subprocess
+    import sys
+    code = 'from d2lmini import parallel; print(parallel.num_threads())'
+    env = dict(__import__('os').environ)
+    env.pop('D2LMINI_SPLIT_THREADS', None)
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == '1'
+    env['D2LMINI_SPLIT_THREADS'] = '2'
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == str(min(2, __import__('os').cpu_count()))
+    env['D2LMINI_SPLIT_THREADS'] = 'two'
+    bad = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and 'D2LMINI_SPLIT_THREADS must be a whole number' in bad.stderr
+    assert split_threads(1) == 1
+    assert split_threads(10 ** 6) == __import__('os').cpu_count()
+    with pytest.raises(ValueError, match='at least 1'):
+        parallel.set_num_threads(0)
 
 
-def test_split_covers_the_range_once(blas_threads, monkeypatch):
+def test_split_covers_the_range_once(monkeypatch):
     monkeypatch.setattr(parallel, 'num_threads', lambda: 3)
     seen = []
     parallel.split(lambda a, b: seen.append((a, b)), 10, parallel.MIN_BYTES)
@@ -59,9 +81,9 @@ def test_split_raises_a_piece_error(monkeypatch):
     parallel.shutdown()
 
 
-def test_one_thread_makes_no_pool(blas_threads):
+def test_one_thread_makes_no_pool(split_threads):
     parallel.shutdown()
-    blas_threads(1)
+    split_threads(1)
     x = mx.nd.ones((8, 16, 32, 32))
     w = mx.nd.ones((16, 16, 3, 3))
     mx.nd.Convolution(x, w, kernel=(3, 3), pad=(1, 1), num_filter=16, no_bias=True)
@@ -97,11 +119,11 @@ def _conv_step(shape, kernel, pad, stride, filters):
     ((8, 32, 16, 16), (3, 3), (1, 1), (2, 2), 64),      # stride 2: col2im
     ((16, 6, 28, 28), (5, 5), (0, 0), (1, 1), 16),      # LeNet's second layer
 ])
-def test_convolution_is_the_same_on_two_threads(blas_threads, monkeypatch, shape, kernel,
-                                                pad, stride, filters):
+def test_convolution_is_the_same_on_two_threads(blas_two_threads, split_threads, monkeypatch,
+                                                shape, kernel, pad, stride, filters):
     # the BLAS stays on two threads in both runs (its own sums depend on the count);
     # only the split copies and additions change, and they must not change a bit
-    if blas_threads(2) < 2:
+    if split_threads(2) < 2:
         pytest.skip('one core')
     monkeypatch.setattr(parallel, 'MIN_BYTES', 1)    # split even these small arrays
     parallel_result = _conv_step(shape, kernel, pad, stride, filters)
