@@ -45,6 +45,7 @@ from ..base import MXNetError, shape_str
 from .registry import needs_grad, register
 
 _CHUNK_BYTES = 4 << 20          # im2col columns per chunk on the CPU (fits the L3 cache)
+_MIN_COLUMNS = 4096              # ... but at least this many columns per chunk
 _GPU_CHUNK_BYTES = 1 << 30      # on a GPU a chunk only bounds the memory used
 _MAX_CACHED_BYTES = 32 << 20    # larger scratch buffers are not kept between calls
 _LAYOUTS = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
@@ -245,10 +246,16 @@ def _scratch(xp, role, shape, dtype):
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
-def _chunks(xp, n, bytes_per_item):
-    """``(start, stop)`` ranges splitting ``n`` images into cache-sized chunks."""
+def _chunks(xp, n, bytes_per_item, columns_per_item):
+    """``(start, stop)`` ranges splitting ``n`` images into chunks: as many images as
+    fit in ``_CHUNK_BYTES`` of columns (so that they stay in the cache), but enough
+    for ``_MIN_COLUMNS`` columns where that costs at most 8 times the budget. (With
+    the BLAS on two threads, a product with fewer columns keeps them busy too briefly:
+    ResNet-18's step was 13% slower with one 1024-column image per chunk.)"""
     budget = _CHUNK_BYTES if xp is np else _GPU_CHUNK_BYTES
-    step = max(1, min(n, budget // max(bytes_per_item, 1)))
+    bytes_per_item = max(bytes_per_item, 1)
+    wide = min(-(-_MIN_COLUMNS // max(columns_per_item, 1)), 8 * budget // bytes_per_item)
+    step = max(1, min(n, max(budget // bytes_per_item, wide)))
     return [(i, min(i + step, n)) for i in range(0, n, step)]
 
 
@@ -423,7 +430,7 @@ def _conv_forward_raw(xp, data, weight, g, num_group, bias=None):
         # one matrix product per image, straight from the input into the output
         xp.matmul(w[0], data.reshape(N, C, P), out=out.reshape(N, O, P))
         return _add_bias(out, bias)
-    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize):
+    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P):
         n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
         cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
         if n == 1:          # (O, 1, ...) is laid out as (1, O, ...): write in place
@@ -443,7 +450,7 @@ def _conv_weight_grad_raw(xp, out_grad, data, g, num_group):
     N, C, O = data.shape[0], data.shape[1], out_grad.shape[1]
     rows, P = C * prod(g.kernel), prod(g.out)
     dw = xp.zeros((num_group, O // num_group, rows // num_group), data.dtype)
-    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize):
+    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P):
         minor = _image_minor(xp, g, n1 - n0)
         cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
@@ -493,7 +500,7 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
     rows, P = C * prod(g.kernel), prod(g.out)
     interior = (slice(None), slice(None)) + tuple(slice(p, p + s)
                                                   for p, s in zip(g.pad, g.size))
-    for n0, n1 in _chunks(xp, N, rows * P * out_grad.itemsize):
+    for n0, n1 in _chunks(xp, N, rows * P * out_grad.itemsize, P):
         n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
         cols = _scratch(xp, 'cols', (num_group, rows // num_group, n * P), out_grad.dtype)
