@@ -61,10 +61,13 @@ def set_num_threads(n):
     _threads = int(n)
 
 
+_CORES = os.cpu_count() or 1   # asked once: each call takes tens of microseconds
+
+
 def num_threads():
     """How many threads the split loops use: :func:`set_num_threads`'s, or
     ``D2LMINI_SPLIT_THREADS``'s (1 unless set), at most the number of cores."""
-    return max(1, min(_threads, os.cpu_count() or 1))
+    return min(_threads, _CORES)
 
 
 def _get_pool(threads):
