@@ -27,6 +27,7 @@ from math import prod
 import numpy as np
 
 from ..base import MXNetError, shape_str
+from . import cuda_kernels
 from .elemwise import sum_to
 from .registry import register
 
@@ -344,7 +345,6 @@ def _batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, moment
     # the running ones. (A length is known without reading GPU memory.)
     used_batch = xp.empty((1 if batch_stats else 0,), dtype=dt)
     if batch_stats and xp is not np:  # on a GPU: CUDA kernels when they handle the case
-        from . import cuda_kernels
         res = cuda_kernels.batch_norm_forward(data, g, beta, axis, eps)
         if res is not None:
             return res + (used_batch,)
@@ -397,7 +397,6 @@ def _batch_norm_backward_op(xp, dy, data, gamma, mean, invstd, used_batch, movin
     in its backward pass."""
     axis = _channel_axis('BatchNorm', data, axis)
     if used_batch.shape[0] and xp is not np:  # on a GPU: CUDA kernels when they fit
-        from . import cuda_kernels
         res = cuda_kernels.batch_norm_backward(dy, data, gamma, mean, invstd, moving_mean,
                                                moving_var, eps, momentum, fix_gamma, axis)
         if res is not None:

@@ -21,6 +21,7 @@ from math import prod
 import numpy as np
 
 from ..base import MXNetError, shape_str
+from . import cuda_kernels
 from .convolution import (_LAST_LAYOUTS, _LAYOUTS, _channels_last, _check_layout, _first,
                           _first_shape, _last, _last_shape, _scratch, _shape_attr, _spatial)
 from .registry import register
@@ -225,7 +226,6 @@ def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=
     _check_type(pool_type, p_value, data.dtype)
     data, = _in_layout(xp, last, data)
     if xp is not np:  # on a GPU: one CUDA kernel when it handles the case (None if not)
-        from . import cuda_kernels
         out = cuda_kernels.pool_forward(data, pool_type, g.kernel, g.stride, g.pad_begin,
                                         g.pad_end, g.out, count_include_pad)
         if out is not None:
@@ -288,7 +288,6 @@ def _backward_pooling(xp, out_grad, data, output, kernel=(), pool_type='max',
                                            global_pool, cudnn_off, pooling_convention,
                                            stride, pad, p_value, count_include_pad))
     if xp is not np:  # on a GPU: CUDA kernels when they handle the case (None if not)
-        from . import cuda_kernels
         dx = cuda_kernels.pool_backward(out_grad, data, output, pool_type, g.kernel, g.stride,
                                         g.pad_begin, g.pad_end, g.out, count_include_pad)
         if dx is not None:
