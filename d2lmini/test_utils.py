@@ -10,8 +10,10 @@ backward against expected values.
 >>> _ = check_symbolic_forward(mx.sym.relu(x), [a], [np.maximum(a, 0)])
 """
 import contextlib
+import logging
 import numbers
 import os
+import sys
 
 import numpy as np
 
@@ -393,7 +395,25 @@ def _parse_location(sym, location, ctx, dtype):
             raise ValueError(f'location has {len(location)} values but the symbol has '
                              f'{len(names)} arguments {names}')
         location = dict(zip(names, location))
-    return {k: nd.array(_to_numpy(v), ctx=ctx, dtype=dtype) for k, v in location.items()}
+    return {k: _as_ndarray(v, ctx, dtype) for k, v in location.items()}
+
+
+def _as_ndarray(value, ctx, dtype):
+    """``value`` (numpy array, NDArray or list) as an NDArray on ``ctx``. ``dtype``
+    is a numpy dtype, or ``'asnumpy'`` to keep each value's own dtype, as MXNet's
+    checkers accept."""
+    from . import ndarray as nd
+    value = _to_numpy(value)
+    if isinstance(dtype, str) and dtype == 'asnumpy':
+        return nd.array(value, ctx=ctx, dtype=value.dtype)
+    return nd.array(value, ctx=ctx, dtype=dtype)
+
+
+def _as_dtype_or_asnumpy(dtype):
+    """``np.dtype(dtype)``, except that the string ``'asnumpy'`` is passed through."""
+    if isinstance(dtype, str) and dtype == 'asnumpy':
+        return dtype
+    return np.dtype(dtype)
 
 
 def _parse_aux_states(sym, aux_states, ctx, dtype):
@@ -406,7 +426,7 @@ def _parse_aux_states(sym, aux_states, ctx, dtype):
             raise ValueError(f'aux_states has {len(aux_states)} values; the symbol has '
                              f'{names}')
         aux_states = dict(zip(names, aux_states))
-    return {k: nd.array(_to_numpy(v), ctx=ctx, dtype=dtype) for k, v in aux_states.items()}
+    return {k: _as_ndarray(v, ctx, dtype) for k, v in aux_states.items()}
 
 
 def _expected_list(expected, names, what):
@@ -432,8 +452,9 @@ def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_st
     [6.0]
     """
     ctx = ctx or default_context()
-    location = _parse_location(sym, location, ctx, np.dtype(dtype))
-    aux = _parse_aux_states(sym, aux_states, ctx, np.dtype(dtype))
+    dtype = _as_dtype_or_asnumpy(dtype)
+    location = _parse_location(sym, location, ctx, dtype)
+    aux = _parse_aux_states(sym, aux_states, ctx, dtype)
     exe = sym.bind(ctx, location, grad_req='null', aux_states=aux)
     outputs = [o.asnumpy() for o in exe.forward(is_train=False)]
     expected = _expected_list(expected, sym.list_outputs(), 'check_symbolic_forward')
@@ -461,7 +482,7 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
     """
     from . import ndarray as nd
     ctx = ctx or default_context()
-    dtype = np.dtype(dtype)
+    dtype = _as_dtype_or_asnumpy(dtype)
     location = _parse_location(sym, location, ctx, dtype)
     aux = _parse_aux_states(sym, aux_states, ctx, dtype)
     names = sym.list_arguments()
@@ -473,19 +494,21 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
         if not isinstance(expected, dict) else expected
     rs = np.random.RandomState(0)
     start = {k: rs.normal(size=location[k].shape) for k in names}
-    args_grad = {k: nd.array(start[k], ctx=ctx, dtype=dtype) for k in names}
+    # with dtype='asnumpy' each gradient takes the dtype of its argument
+    args_grad = {k: nd.array(start[k], ctx=ctx, dtype=location[k].dtype) for k in names}
     exe = sym.bind(ctx, location, args_grad=args_grad, grad_req=grad_req, aux_states=aux)
     exe.forward(is_train=True)
     if isinstance(out_grads, dict):
         out_grads = [out_grads[n] for n in sym.list_outputs()]
-    exe.backward([nd.array(_to_numpy(g), ctx=ctx, dtype=dtype) for g in out_grads])
+    exe.backward([nd.array(_to_numpy(g), ctx=ctx, dtype=o.dtype)
+                  for g, o in zip(out_grads, exe.outputs)])
     grads = {k: exe.grad_dict[k].asnumpy() for k in names if grad_req[k] != 'null'}
     for name, want in expected.items():
         if want is None or grad_req.get(name) == 'null':
             continue
         got = grads[name]
         if grad_req[name] == 'add':
-            got = got - start[name].astype(dtype)
+            got = got - start[name].astype(location[name].dtype)
         assert_almost_equal(want, got, rtol, atol, (f'EXPECTED_{name}', f'BACKWARD_{name}'),
                             equal_nan=equal_nan)
     return grads
@@ -584,6 +607,65 @@ def random_arrays(*shapes):
     return arrays[0] if len(arrays) == 1 else arrays
 
 
+def random_uniform_arrays(*shapes, low=0.0, high=1.0, dtype=None):
+    """A list of numpy arrays of the given shapes, uniform in ``[low, high)``, of
+    ``dtype`` (float32 by default).
+
+    >>> [a.shape for a in random_uniform_arrays((2,), (3, 1), low=-1, high=1)]
+    [(2,), (3, 1)]
+    """
+    return [np.random.uniform(low, high, size=s).astype(dtype or default_dtype())
+            for s in shapes]
+
+
+# numpy's random module, under the short name MXNet's tests use
+rnd = np.random
+
+
+def effective_dtype(dat):
+    """The dtype that sets the tolerance of comparisons with ``dat``: its own.
+    (On GPUs that multiply float32 at TensorFloat-32 precision MXNet answers float16;
+    d2lmini's GPU products are full float32.)"""
+    return np.dtype(dat.dtype)
+
+
+def assert_allclose(a, b, rtol=1e-07, atol=0, equal_nan=True):
+    """:func:`assert_almost_equal` with numpy's defaults for ``assert_allclose``."""
+    assert_almost_equal(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+@contextlib.contextmanager
+def discard_stderr():
+    """Silence what the code inside writes to standard error (file descriptor 2,
+    so output from C libraries too)."""
+    with open(os.devnull, 'w') as sink:
+        try:
+            fd = sys.stderr.fileno()
+        except (AttributeError, ValueError, OSError):  # not a real file (captured)
+            yield
+            return
+        saved = os.dup(fd)
+        try:
+            sys.stderr.flush()
+            os.dup2(sink.fileno(), fd)
+            yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def download(url, fname=None, dirname=None, overwrite=False, retries=5):
+    """Download ``url`` to ``dirname/fname`` (the URL's file name, in the current
+    folder, by default) and return the path; an existing file is kept unless
+    ``overwrite``. (The downloader of :mod:`d2lmini.download`: atomic, with retries.)"""
+    from .download import download as _download
+    fname = fname or url.split('/')[-1]
+    if dirname:
+        os.makedirs(dirname, exist_ok=True)
+        fname = os.path.join(dirname, fname)
+    return _download(url, path=fname, overwrite=overwrite, retries=retries)
+
+
 def rand_ndarray(shape, stype='default', density=None, dtype=None, modifier_func=None,
                  shuffle_csr_indices=False, distribution=None, ctx=None, low=None, high=None):
     """A random dense NDArray of ``shape``: standard-normal draws from numpy's global
@@ -635,9 +717,93 @@ def rand_shape_nd(num_dim, dim=10, allow_zero_size=False):
     return tuple(np.random.randint(low, dim + 1, size=num_dim))
 
 
-__all__ = ['assert_almost_equal', 'almost_equal', 'check_numeric_gradient', 'numeric_grad',
+def random_sample(population, k):
+    """``k`` elements of the list ``population`` chosen at random (numpy's RNG), as
+    ``mxnet.test_utils.random_sample`` does.
+
+    >>> len(random_sample([4, 5, 6], 2))
+    2
+    """
+    if not 0 <= k <= len(population):
+        raise ValueError(f'random_sample: k={k} is not within 0..{len(population)}')
+    shuffled = list(population)
+    np.random.shuffle(shuffled)
+    return shuffled[:k]
+
+
+def np_reduce(dat, axis, keepdims, numpy_reduce_func):
+    """Reduce the numpy array ``dat`` over ``axis`` (None, an int or a sequence of
+    ints) with ``numpy_reduce_func`` (``np.sum``, ``np.max``, ...) one axis at a time,
+    keeping the reduced axes as size 1 when ``keepdims``: the reference MXNet's tests
+    compare reductions with.
+
+    >>> np_reduce(np.ones((2, 3)), 1, True, np.sum).tolist()
+    [[3.0], [3.0]]
+    """
+    if isinstance(axis, numbers.Integral):
+        axis = [int(axis)]
+    else:
+        axis = list(axis) if axis is not None else list(range(dat.ndim))
+    axis = [a % dat.ndim for a in axis]
+    result = dat
+    for a in sorted(axis, reverse=True):
+        result = numpy_reduce_func(result, axis=a)
+    if keepdims:
+        kept = list(dat.shape)
+        for a in axis:
+            kept[a] = 1
+        result = np.reshape(result, kept)
+    return result
+
+
+def _zero_nans_in_both(a, b):
+    a = np.array(_to_numpy(a), copy=True)
+    b = np.array(_to_numpy(b), copy=True)
+    nan_mask = np.logical_or(np.isnan(a), np.isnan(b))
+    a[nan_mask] = 0
+    b[nan_mask] = 0
+    return a, b
+
+
+def almost_equal_ignore_nan(a, b, rtol=None, atol=None):
+    """:func:`almost_equal`, treating positions where either array is NaN as equal.
+
+    >>> almost_equal_ignore_nan(np.array([1.0, np.nan]), np.array([1.0, 5.0]))
+    True
+    """
+    a, b = _zero_nans_in_both(a, b)
+    return almost_equal(a, b, rtol, atol)
+
+
+def assert_almost_equal_ignore_nan(a, b, rtol=None, atol=None, names=('a', 'b')):
+    """:func:`assert_almost_equal`, treating positions where either array is NaN as
+    equal."""
+    a, b = _zero_nans_in_both(a, b)
+    assert_almost_equal(a, b, rtol, atol, names)
+
+
+# MXNet's test_utils has no __all__, so ``from mxnet.test_utils import *`` also hands
+# out the modules it imports; tests written for it use ``sys``, ``os`` and ``logging``
+# from there without importing them.
+__all__ = ['np', 'sys', 'os', 'logging', 'mx', 'array', 'random_sample', 'np_reduce',
+           'random_uniform_arrays', 'rnd', 'effective_dtype', 'assert_allclose',
+           'discard_stderr', 'download',
+           'almost_equal_ignore_nan', 'assert_almost_equal_ignore_nan',
+           'assert_almost_equal', 'almost_equal', 'check_numeric_gradient', 'numeric_grad',
            'list_gpus', 'default_context', 'set_default_context', 'default_dtype',
            'get_tolerance', 'get_tols', 'get_rtol', 'get_atol', 'default_rtols',
            'default_atols', 'rand_ndarray', 'random_arrays', 'rand_shape_2d', 'rand_shape_3d',
            'rand_shape_nd', 'same', 'assert_exception', 'environment', 'check_consistency',
            'check_symbolic_forward', 'check_symbolic_backward', 'gpu', 'cpu']
+
+
+def __getattr__(name):
+    # ``mx`` and ``array`` as MXNet's test_utils offers them; looked up when first asked
+    # for, since d2lmini itself imports this module while it is being imported
+    if name == 'mx':
+        import d2lmini
+        return d2lmini
+    if name == 'array':
+        from .ndarray import array
+        return array
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -52,17 +52,37 @@ def _weights(xp, n_in, n_out, align_corners, dtype):
     return xp.asarray(w.astype(dtype))
 
 
+# MXNet's modes that round each side to an even or odd size
+_PARITY_MODES = {
+    'to_even_down': lambda n: n if n % 2 == 0 else n - 1,
+    'to_even_up': lambda n: n if n % 2 == 0 else n + 1,
+    'to_odd_down': lambda n: n if n % 2 == 1 else n - 1,
+    'to_odd_up': lambda n: n if n % 2 == 1 else n + 1,
+}
+
+
 def _out_size(data_shape, like_shape, height, width, scale_height, scale_width, mode):
     h, w = data_shape[2], data_shape[3]
     if mode == 'like':
         if like_shape is None:
             raise MXNetError('operator BilinearResize2D: mode="like" needs a second input, like')
         return like_shape[2], like_shape[3]
-    if mode != 'size':
-        raise MXNetError(f'operator BilinearResize2D: mode={mode!r} is not supported here; use '
-                         '"size" (height/width or scale_height/scale_width) or "like"')
-    out_h = int(h * scale_height) if scale_height is not None else int(height)
-    out_w = int(w * scale_width) if scale_width is not None else int(width)
+    if mode in _PARITY_MODES:
+        return _PARITY_MODES[mode](h), _PARITY_MODES[mode](w)
+    if mode == 'odd_scale':
+        if scale_height is None or scale_width is None:
+            raise MXNetError('operator BilinearResize2D: mode="odd_scale" needs scale_height '
+                             'and scale_width')
+        # an odd size keeps its end pixels aligned: (n - 1) * scale + 1
+        out_h = int(h * scale_height) if h % 2 == 0 else int((h - 1) * scale_height) + 1
+        out_w = int(w * scale_width) if w % 2 == 0 else int((w - 1) * scale_width) + 1
+    elif mode == 'size':
+        out_h = int(h * scale_height) if scale_height is not None else int(height)
+        out_w = int(w * scale_width) if scale_width is not None else int(width)
+    else:
+        raise MXNetError(f'operator BilinearResize2D: mode={mode!r} is not supported; choose '
+                         'one of "size", "like", "odd_scale", '
+                         + ', '.join(f'"{m}"' for m in _PARITY_MODES))
     if out_h < 1 or out_w < 1:
         raise MXNetError(f'operator BilinearResize2D: output size ({out_h}, {out_w}) is empty')
     return out_h, out_w
@@ -78,7 +98,10 @@ def _bilinear_resize(xp, data, like=None, height=1, width=1, scale_height=None,
                      scale_width=None, mode='size', align_corners=True):
     """Resize the images of ``data`` (``(N, C, H, W)``) by bilinear interpolation to
     ``height`` x ``width``, to ``H * scale_height`` x ``W * scale_width``, or (with
-    ``mode='like'``) to the size of the second input ``like``. With
+    ``mode='like'``) to the size of the second input ``like``; MXNet's other modes
+    make each side even or odd (``'to_even_down'``, ``'to_even_up'``,
+    ``'to_odd_down'``, ``'to_odd_up'``) or scale an odd side as ``(n - 1) * scale + 1``
+    (``'odd_scale'``). With
     ``align_corners=True`` (MXNet's default) the corner pixels of input and output
     coincide.
 
@@ -272,7 +295,9 @@ def _index_array(xp, data, axes=None):
     nd_ = data.ndim
     axes = tuple(range(nd_)) if axes is None else (
         (axes,) if isinstance(axes, int) else tuple(axes))
-    grids = xp.indices(data.shape, dtype=np.int64) if nd_ else xp.zeros((0,), np.int64)
+    if not axes:    # a scalar has no coordinates: an empty index per element
+        return xp.zeros(data.shape + (0,), dtype=np.int64)
+    grids = xp.indices(data.shape, dtype=np.int64)
     return xp.stack([grids[a % nd_] for a in axes], axis=-1)
 
 

@@ -57,7 +57,19 @@ def _embedding_backward_op(xp, dy, data, input_dim=None, output_dim=None):
     return grad
 
 
+def param_shapes(data_shape, input_dim=None, output_dim=None, **attrs):
+    """The weight's shape, ``(input_dim, output_dim)``, whatever the indices' shape:
+    what lets ``simple_bind(data=(batch,))`` size ``embed_weight`` as MXNet does.
+
+    >>> param_shapes((24,), input_dim=10, output_dim=4)
+    {'weight': (10, 4)}
+    """
+    return {'weight': (int(input_dim), int(output_dim))}
+
+
 register('Embedding', _embedding, inputs=('data', 'weight'),
+         param_shapes=param_shapes,
+         param_dtypes=lambda attrs: {'weight': attrs['dtype']},   # not the indices'
          infer_type=lambda types, **attrs: [types[1]],   # the weight's, not the indices'
          backward=lambda F, dy, x, y, input_dim, output_dim, **attrs: [
              None,   # indices are not differentiable

@@ -325,15 +325,19 @@ def _mask_tri(F, m, lower=True):
 
 def _copy_ltu(F, m):
     """The symmetric matrix whose lower triangle (diagonal included) is ``m``'s."""
+    if m.shape[-1] == 1:
+        # 1x1 matrices are their own lower triangle (and have no strict one to extract)
+        return m
     low = F.linalg_maketrian(F.linalg_extracttrian(m, offset=-1), offset=-1)
     return low + F.swapaxes(low, dim1=-1, dim2=-2) + F.linalg_makediag(
         F.linalg_extractdiag(m))
 
 
-def _potrf(xp, A):
+def _potrf(xp, A, lower=True):
     """The Cholesky factor ``L`` (lower triangular, ``A = L L^T``) of every symmetric
-    positive-definite matrix of a stack. (The symmetric part of ``A`` is factorised,
-    so the gradient, MXNet's symmetric one, is the true derivative.)
+    positive-definite matrix of a stack; with ``lower=False`` the upper triangular
+    ``U = L^T`` (``A = U^T U``). (The symmetric part of ``A`` is factorised, so the
+    gradient, MXNet's symmetric one, is the true derivative.)
 
     >>> import d2lmini as mx
     >>> mx.nd.linalg.potrf(mx.nd.array([[4, 2], [2, 5]]))
@@ -354,12 +358,17 @@ def _potrf(xp, A):
     if xp is not np and bool(xp.isnan(out).any()):
         raise MXNetError('operator linalg_potrf: potrf failed: the input matrix is either '
                          'not symmetric or not positive definite')
+    if not lower:
+        out = _t(xp, out)
     return out.astype(A.dtype, copy=False)
 
 
-def _potrf_grad(F, dy, x, y):
-    # dA = 0.5 * L^-T copyLTU(L^T dL) L^-1
+def _potrf_grad(F, dy, x, y, lower=True):
+    # dA = 0.5 * L^-T copyLTU(L^T dL) L^-1; an upper factor U is L^T, and so is its
+    # gradient
     L = y
+    if not lower:
+        L, dy = F.swapaxes(y, dim1=-1, dim2=-2), F.swapaxes(dy, dim1=-1, dim2=-2)
     m = _copy_ltu(F, F.linalg_gemm2(L, dy, transpose_a=True))
     m = F.linalg_trsm(L, m, rightside=True)
     return [F.linalg_trsm(L, m, transpose=True, alpha=0.5)]
@@ -370,9 +379,10 @@ register('_linalg_potrf', _potrf, infer_shape=_shape_from_identities(_potrf),
          backward=_potrf_grad)
 
 
-def _potri(xp, A):
+def _potri(xp, A, lower=True):
     """``(L L^T)^-1`` from a Cholesky factor ``L`` (the lower triangle of ``A``): the
-    inverse of the matrix ``potrf`` factorised.
+    inverse of the matrix ``potrf`` factorised. With ``lower=False``, ``A``'s upper
+    triangle ``U`` is the factor, and the result is ``(U^T U)^-1``.
 
     >>> import d2lmini as mx
     >>> mx.nd.linalg.potri(mx.nd.array([[2, 0], [1, 2]]))
@@ -383,18 +393,20 @@ def _potri(xp, A):
     """
     _la_check('potri', A)
     _square('potri', A)
-    L = xp.tril(A)
+    L = xp.tril(A) if lower else _t(xp, xp.triu(A))
     eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape)
     inv_l = _tri_solve(xp, L, eye, lower=True)
     return xp.matmul(_t(xp, inv_l), inv_l).astype(A.dtype, copy=False)
 
 
-def _potri_grad(F, dy, x, y):
-    # dL = -tril(Y (G + G^T) Y L) for Y = (L L^T)^-1
-    L = x[0]
+def _potri_grad(F, dy, x, y, lower=True):
+    # dL = -tril(Y (G + G^T) Y L) for Y = (L L^T)^-1; an upper factor U is L^T, and
+    # its gradient is dL^T
+    L = x[0] if lower else F.swapaxes(x[0], dim1=-1, dim2=-2)
     g = dy + F.swapaxes(dy, dim1=-1, dim2=-2)
     m = F.linalg_gemm2(F.linalg_gemm2(F.linalg_gemm2(y, g), y), _mask_tri(F, L))
-    return [_mask_tri(F, -m)]
+    dL = _mask_tri(F, -m)
+    return [dL if lower else F.swapaxes(dL, dim1=-1, dim2=-2)]
 
 
 register('_linalg_potri', _potri, infer_shape=_shape_from_identities(_potri),

@@ -55,8 +55,9 @@ def _check_param(op, name, param, size, data):
 _LETTERS = 'abcdefghijklmnopqrstuvwxyz'
 
 
-def _sum_of_product(xp, arrays, keep, keepdims=False):
-    """``sum(arrays[0] * arrays[1] * ...)`` over every axis not in ``keep``.
+def _sum_of_product(xp, arrays, keep, keepdims=False, accumulate_dtype=None):
+    """``sum(arrays[0] * arrays[1] * ...)`` over every axis not in ``keep``, added
+    up in ``accumulate_dtype`` when given (the result keeps the arrays' dtype).
 
     ``einsum`` multiplies and adds in one pass, without building the product, and
     numpy's einsum reduces several axes at once several times faster than ``sum``
@@ -67,23 +68,27 @@ def _sum_of_product(xp, arrays, keep, keepdims=False):
         return arrays[0].copy()   # nothing to add up (einsum would return a view)
     sub = _LETTERS[:len(shape)]
     out = xp.einsum(','.join([sub] * len(arrays)) + '->' + ''.join(sub[i] for i in keep),
-                    *arrays)
+                    *arrays, dtype=accumulate_dtype)
+    if accumulate_dtype is not None:
+        out = out.astype(arrays[0].dtype, copy=False)
     if keepdims:
         out = out.reshape(tuple(d if i in keep else 1 for i, d in enumerate(shape)))
     return out
 
 
-def _normalize(xp, data, norm_axes, eps):
+def _normalize(xp, data, norm_axes, eps, accumulate_dtype=None):
     """``(centered, mean, invstd)``: the data minus its mean over ``norm_axes``, the
     mean, and ``1 / sqrt(var + eps)``; the statistics keep singleton axes so that
-    they broadcast against the data."""
+    they broadcast against the data. The sums are added up in ``accumulate_dtype``
+    when given."""
     data = data.astype(_compute_dtype(data), copy=False)
     keep = tuple(i for i in range(data.ndim) if i not in norm_axes)
     count = data.size // max(1, int(np.prod([data.shape[i] for i in keep])))
-    mean = _sum_of_product(xp, [data], keep, keepdims=True)
+    mean = _sum_of_product(xp, [data], keep, keepdims=True, accumulate_dtype=accumulate_dtype)
     mean /= count
     centered = data - mean
-    var = _sum_of_product(xp, [centered, centered], keep, keepdims=True)
+    var = _sum_of_product(xp, [centered, centered], keep, keepdims=True,
+                          accumulate_dtype=accumulate_dtype)
     var /= count
     var += eps
     invstd = xp.sqrt(var, out=var)
@@ -129,9 +134,14 @@ def _norm_backward(xp, dy, data, gamma, mean, invstd, norm_axes, param_axis):
     count = data.size // max(1, int(np.prod([data.shape[i] for i in keep])))
     xhat = data - mean
     xhat *= invstd
-    dbeta = _sum_of_product(xp, [dy], (param_axis,))
-    dgamma = _sum_of_product(xp, [dy, xhat], (param_axis,))
-    if gamma is not None and param_axis in norm_axes:      # layer norm
+    layer_norm = gamma is not None and param_axis in norm_axes
+    # LayerNorm's dgamma and dbeta add up over every example (thousands of rows in a
+    # transformer), where float32 sums lose digits: they are accumulated in float64,
+    # as MXNet's LayerNorm accumulates them more precisely than its inputs
+    acc = np.float64 if layer_norm and dt == np.float32 else None
+    dbeta = _sum_of_product(xp, [dy], (param_axis,), accumulate_dtype=acc)
+    dgamma = _sum_of_product(xp, [dy, xhat], (param_axis,), accumulate_dtype=acc)
+    if layer_norm:
         g = dy * gamma.reshape(pshape).astype(dt, copy=False)
         m1 = _sum_of_product(xp, [g], keep, keepdims=True)
         m2 = _sum_of_product(xp, [g, xhat], keep, keepdims=True)
@@ -387,6 +397,49 @@ register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
          num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
          param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
          aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
+         output_names=('output', 'mean', 'var'), aliases=('BatchNorm_v1',))
+
+
+def _sync_batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9,
+                     fix_gamma=True, use_global_stats=False, output_mean_var=False, ndev=1,
+                     key='', is_train=False):
+    """Batch normalisation over the channels (axis 1) whose batch statistics MXNet
+    shares across the ``ndev`` devices that call it with the same ``key``. d2lmini
+    runs it on one device (``ndev=1``), where it is :func:`BatchNorm`; unlike
+    BatchNorm, its second statistic output is the variance, as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([[1.], [3.]])
+    >>> with mx.autograd.record():
+    ...     y, mean, var = mx.nd.contrib.SyncBatchNorm(x, mx.nd.ones(1), mx.nd.zeros(1),
+    ...         mx.nd.zeros(1), mx.nd.ones(1), eps=0, key='bn', output_mean_var=True)
+    >>> y.asnumpy().ravel().tolist(), mean.asnumpy().tolist(), var.asnumpy().tolist()
+    ([-1.0, 1.0], [2.0], [1.0])
+    """
+    if int(ndev) != 1:
+        raise MXNetError(f'SyncBatchNorm: ndev={ndev}, but d2lmini computes batch statistics '
+                         'on one device only; use ndev=1 (or BatchNorm per device)')
+    out, mean, invstd, used_batch = _batch_norm(
+        xp, data, gamma, beta, moving_mean, moving_var, eps=eps, momentum=momentum,
+        fix_gamma=fix_gamma, use_global_stats=use_global_stats, axis=1, is_train=is_train)
+    var = xp.divide(1.0, invstd * invstd) - eps
+    return out, mean, var.astype(invstd.dtype, copy=False), used_batch
+
+
+def _sync_batch_norm_backward(F, dy, x, y, eps, momentum, fix_gamma, **attrs):
+    invstd = F.rsqrt(y[2] + eps)
+    dx, dgamma, dbeta = F._backward_BatchNorm(
+        dy[0], x[0], x[1], y[1], invstd, y[3], x[3], x[4], eps=eps, momentum=momentum,
+        fix_gamma=fix_gamma, axis=1)
+    return [dx, dgamma, dbeta, None, None]
+
+
+register('_contrib_SyncBatchNorm', _sync_batch_norm, backward=_sync_batch_norm_backward,
+         inputs=('data', 'gamma', 'beta', 'moving_mean', 'moving_var'),
+         num_outputs=4, infer_shape=_batch_norm_infer_shape,
+         num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
+         param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
+         aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
          output_names=('output', 'mean', 'var'))
 
 
@@ -441,6 +494,9 @@ register('_backward_BatchNorm', _batch_norm_backward_op,
 
 
 # ------------------------------------------------------------------ LayerNorm
+_LONG_ROW = 2048
+
+
 def _layer_norm(xp, data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False):
     """Layer normalisation: each example is standardised along ``axis`` (the
     features), then scaled by ``gamma`` and shifted by ``beta`` (one per feature).
@@ -458,7 +514,12 @@ def _layer_norm(xp, data, gamma, beta, axis=-1, eps=1e-5, output_mean_var=False)
     axis = _channel_axis('LayerNorm', data, axis)
     _check_param('LayerNorm', 'gamma', gamma, data.shape[axis], data)
     _check_param('LayerNorm', 'beta', beta, data.shape[axis], data)
-    centered, mean, invstd = _normalize(xp, data, (axis,), eps)
+    # a float32 sum of n numbers loses about n * 6e-8 of its size: over long rows
+    # (thousands of features with a large common offset) the statistics are added up
+    # in float64, as MXNet's LayerNorm accumulates more precisely than its inputs;
+    # short rows keep float32, where converting would cost more than the sums
+    acc = np.float64 if data.dtype == np.float32 and data.shape[axis] > _LONG_ROW else None
+    centered, mean, invstd = _normalize(xp, data, (axis,), eps, accumulate_dtype=acc)
     std = xp.divide(1.0, invstd)
     out = _scale_shift(xp, centered, invstd, gamma, beta, axis, data.dtype)
     return out, mean.astype(data.dtype, copy=False), std.astype(data.dtype, copy=False)

@@ -33,6 +33,8 @@ def _layout(data, multi_output, preserve_shape):
 
 
 def _check_label(data, label, multi_output, preserve_shape):
+    if label.shape == data.shape:   # probabilities per class (soft labels)
+        return
     if multi_output:      # one label per position: (batch, positions...) or flattened
         want = [data.shape[:1] + data.shape[2:],
                 (data.shape[0], data.size // (data.shape[0] * data.shape[1]))]
@@ -55,7 +57,10 @@ def _softmax_output(xp, data, label, grad_scale=1.0, ignore_label=-1.0, multi_ou
     Backward gives the cross-entropy gradient ``grad_scale * (softmax - target)``
     whatever gradient arrives from above (unless ``out_grad``, which multiplies by
     it). The target is the one-hot label, smoothed by ``smooth_alpha``; labels equal
-    to ``ignore_label`` get no gradient when ``use_ignore``. ``normalization``
+    to ``ignore_label`` get no gradient when ``use_ignore``. A label of the data's own
+    shape is the target itself (class probabilities, as in distillation): the
+    gradient is then ``grad_scale * (softmax - label)``, with no normalisation or
+    ignoring, as in MXNet. ``normalization``
     divides by the number of probability vectors ('batch') or of labels that are
     not ``ignore_label`` ('valid'); with ``multi_output``, 'null' divides by the
     number of positions per example, as MXNet does.
@@ -87,6 +92,13 @@ def _softmax_output_backward_op(xp, prob, label, dy, grad_scale=1.0, ignore_labe
                                 normalization='null', out_grad=False, smooth_alpha=0.0):
     """The gradient of SoftmaxOutput with respect to its data."""
     rows, k, per_row = _layout(prob, multi_output, preserve_shape)
+    if label.shape == prob.shape:   # the label is the target distribution itself
+        grad = prob - label.astype(prob.dtype, copy=False)
+        if grad_scale != 1:
+            grad *= grad_scale
+        if out_grad:
+            grad *= dy
+        return grad
     # (batch, classes, positions) for multi_output, else (rows, classes, 1)
     p = prob.reshape(prob.shape[0], k, per_row) if multi_output else prob.reshape(rows, k, 1)
     lab = label.reshape(p.shape[0], p.shape[2]).astype(np.int64)  # truncates, as MXNet
@@ -288,6 +300,53 @@ _regression('MAERegressionOutput', _identity, lambda F, d: (d > 0) * 2.0 - 1.0, 
     >>> y.backward(); x.grad.asnumpy()
     array([[ 0.5, -0.5]], dtype=float32)
     """)
+
+
+# ---------------------------------------------------------------------- SVMOutput
+def _svm_output(xp, data, label, margin=1.0, regularization_coefficient=1.0,
+                use_linear=False):
+    """The data unchanged; backward gives the gradient of a one-vs-all hinge loss
+    for the class scores ``data`` (examples along the first axis, the rest flattened
+    into classes) and the class indices ``label``: squared hinge (L2-SVM) by
+    default, plain hinge (L1-SVM) with ``use_linear``, times
+    ``regularization_coefficient``. The gradient from above is ignored, as for the
+    other output layers.
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([[0.5, -2.0]]); x.attach_grad()
+    >>> with mx.autograd.record():
+    ...     y = mx.nd.SVMOutput(x, mx.nd.array([0]))
+    >>> y.backward(); x.grad.asnumpy()
+    array([[-1.,  0.]], dtype=float32)
+    """
+    if label.size != data.shape[0]:
+        raise MXNetError(f'SVMOutput: label of shape {shape_str(label.shape)} needs one class '
+                         f'index per example of data of shape {shape_str(data.shape)}')
+    return data.copy()
+
+
+def _svm_output_backward_op(xp, data, label, margin=1.0, regularization_coefficient=1.0,
+                            use_linear=False):
+    scores = data.reshape(data.shape[0], -1)
+    classes = xp.arange(scores.shape[1])
+    # +1 for each example's own class, -1 for the others: the hinge is on sign * score
+    sign = xp.where(label.reshape(-1, 1).astype(np.int64) == classes[None, :], 1.0, -1.0)
+    slack = margin - sign * scores
+    if use_linear:
+        grad = -sign * (slack > 0)
+    else:
+        grad = -2.0 * sign * xp.maximum(slack, 0)
+    grad = grad * regularization_coefficient
+    return grad.reshape(data.shape).astype(data.dtype, copy=False)
+
+
+register('SVMOutput', _svm_output, inputs=('data', 'label'), once_differentiable=True,
+         backward=lambda F, dy, x, y, **attrs: [F._backward_SVMOutput(x[0], x[1], **attrs),
+                                               F.zeros_like(x[1])],
+         infer_shape=lambda shapes, **attrs: [tuple(shapes[0])],
+         param_shapes=lambda data_shape, **attrs: {'label': (data_shape[0],)})
+register('_backward_SVMOutput', _svm_output_backward_op, inputs=('data', 'label'),
+         once_differentiable=True)
 
 
 # ---------------------------------------------------------------------- MakeLoss

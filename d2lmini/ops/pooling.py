@@ -100,6 +100,10 @@ def _pool_geometry(data_shape, kernel, global_pool, pooling_convention, stride, 
     if min(kernel) < 1:
         raise MXNetError(f'{op}: kernel={kernel} must be >= 1 in every axis')
     stride = _spatial(op, 'stride', stride, nsp, 1, 1)
+    if pooling_convention == 'same' and not any(np.atleast_1d(pad)):
+        # 'same' chooses the padding itself: MXNet ignores a zero pad of any length
+        # (programs write pad=(0, 0, 0) for 1-D data)
+        pad = ()
     pad = _spatial(op, 'pad', pad, nsp, 0, 0)
     if pooling_convention not in _CONVENTIONS:
         raise MXNetError(f'{op}: pooling_convention must be one of {_CONVENTIONS}, got '

@@ -20,6 +20,10 @@ An operator is a name plus three functions:
 * ``param_shapes(data_shape, **attrs)``, for operators with weights, returns a dict
   from input name to shape (``{'weight': (10, 784), 'bias': (10,)}``): Gluon's
   deferred initialisation asks it once the first batch shows the data's shape.
+  An input that accepts several shapes gives a list of them, the one to infer first
+  (prelu's gamma: one slope per channel, or one shared by all).
+  Operators with a variable number of inputs key it by position instead
+  (``{1: (3, 1, 4, 4)}``, bilinear UpSampling's kernel).
 
 An operator without a ``backward`` must say why, because autograd cannot tell a
 gradient that is zero from one that is missing:
@@ -61,13 +65,13 @@ class Op:
                  'defaults', 'num_outputs', 'num_visible_outputs', '_infer_shape',
                  'param_shapes', 'doc', 'no_grad', 'once_differentiable', 'aux_inputs',
                  '_optional_inputs', 'attr_types', '_infer_type', 'random', 'train_mode',
-                 'output_names', 'hint')
+                 'output_names', 'hint', 'param_dtypes')
 
     def __init__(self, name, forward, backward=None, inputs=('data',), num_outputs=1,
                  num_visible_outputs=None, infer_shape=None, param_shapes=None,
                  no_grad=False, once_differentiable=False, aux_inputs=(), optional_inputs=None,
                  attr_types=None, infer_type=None, random=False, train_mode=False,
-                 output_names=None, doc=None):
+                 output_names=None, doc=None, param_dtypes=None):
         if backward is not None and no_grad:
             raise TypeError(f'operator {name}: no_grad says the gradient is zero, but the '
                             'operator has a backward')
@@ -89,6 +93,9 @@ class Op:
         self.aux_inputs = tuple(aux_inputs)
         self._optional_inputs = optional_inputs
         self._infer_type = infer_type
+        # inputs whose dtype, when nobody gave it, comes from an attribute rather than
+        # from the data (Embedding's float32 weight for integer indices)
+        self.param_dtypes = param_dtypes
         self.random = bool(random)
         self.train_mode = bool(train_mode)
         self.output_names = output_names
@@ -219,18 +226,26 @@ class Op:
         if self.param_shapes is not None and in_shapes and in_shapes[0] is not None \
                 and any(s is None for s in in_shapes[1:]):
             want = self.param_shapes(tuple(in_shapes[0]), **full)
-            names = self.used_inputs(attrs) if not self.variadic else ()
+            # operators with a variable number of inputs name them by position
+            names = self.used_inputs(attrs) if not self.variadic else range(len(in_shapes))
             for i, n in enumerate(names):
                 if i < len(in_shapes) and in_shapes[i] is None and n in want:
-                    in_shapes[i] = tuple(want[n])
+                    shape = want[n]     # a list: the shapes accepted, the first inferred
+                    in_shapes[i] = tuple(shape[0] if isinstance(shape, list) else shape)
         if any(s is None for s in in_shapes):
             return in_shapes, None
         return in_shapes, [tuple(o) for o in self.infer_shape(in_shapes, **attrs)]
 
     def infer_type(self, in_dtypes, attrs):
         """``(input dtypes, output dtypes)`` as numpy dtypes. Unknown inputs take the
-        first known input's dtype (weights follow the data), outputs follow the
-        inputs unless the operator declares otherwise or has a ``dtype`` attribute."""
+        first known input's dtype (weights follow the data, unless the operator's
+        ``param_dtypes`` names theirs), outputs follow the inputs unless the operator
+        declares otherwise or has a ``dtype`` attribute."""
+        if self.param_dtypes is not None and not self.variadic:
+            want = self.param_dtypes(self.full_attrs(attrs))
+            names = self.used_inputs(attrs)
+            in_dtypes = [np.dtype(want[names[i]]) if d is None and i < len(names)
+                         and names[i] in want else d for i, d in enumerate(in_dtypes)]
         known = next((d for d in in_dtypes if d is not None), None)
         in_dtypes = [known if d is None else d for d in in_dtypes]
         n_out = self.num_outputs if self.num_outputs > 0 else None

@@ -476,3 +476,109 @@ register('SpatialTransformer', _spatial_transformer, inputs=('data', 'loc'),
          once_differentiable=True, backward=_spatial_transformer_backward,
          infer_shape=lambda s, target_shape=(0, 0), **a: [
              (s[0][0], s[0][1]) + tuple(int(v) for v in target_shape)])
+
+
+# ---------------------------------------------------------------------- Correlation
+# FlowNet's correlation layer compares two feature maps: for every output position
+# and every displacement (dx, dy) within max_displacement (in steps of stride2) it
+# averages, over a kernel_size x kernel_size window and the channels, the product of
+# the two maps (or the absolute difference, with is_multiply=False) at the window and
+# at the window displaced. Output channel t is the displacement
+# ((t % g) - r) * stride2, ((t // g) - r) * stride2 with r = max_displacement //
+# stride2 and g = 2r + 1; output positions step by stride1.
+def _correlation_geometry(shape, kernel_size, max_displacement, stride1, stride2, pad_size):
+    n, c, h, w = shape
+    radius = (kernel_size - 1) // 2
+    border = max_displacement + radius
+    padded_h, padded_w = h + 2 * pad_size, w + 2 * pad_size
+    top_h = -(-(padded_h - 2 * border) // stride1)      # ceil, as MXNet
+    top_w = -(-(padded_w - 2 * border) // stride1)
+    if kernel_size < 1 or stride1 < 1 or stride2 < 1 or top_h < 1 or top_w < 1:
+        raise MXNetError(f'Correlation: kernel_size={kernel_size}, max_displacement='
+                         f'{max_displacement}, pad_size={pad_size} and stride1={stride1} '
+                         f'leave no output position for data of shape {shape_str(shape)}')
+    grid = 2 * (max_displacement // stride2) + 1
+    return top_h, top_w, grid
+
+
+def _correlation_windows(xp, shape, kernel_size, max_displacement, stride1, stride2, pad_size):
+    """Yield ``(channel, (rows, cols) of the window, (rows, cols) displaced)`` index
+    pairs into the padded maps, one per displacement and kernel offset."""
+    top_h, top_w, grid = _correlation_geometry(shape, kernel_size, max_displacement,
+                                               stride1, stride2, pad_size)
+    rows = max_displacement + stride1 * xp.arange(top_h)[:, None]
+    cols = max_displacement + stride1 * xp.arange(top_w)[None, :]
+    radius = max_displacement // stride2
+    for t in range(grid * grid):
+        dx, dy = (t % grid - radius) * stride2, (t // grid - radius) * stride2
+        for kh, kw in itertools.product(range(kernel_size), range(kernel_size)):
+            yield t, (rows + kh, cols + kw), (rows + kh + dy, cols + kw + dx)
+
+
+def _pad_maps(xp, data, pad_size):
+    return xp.pad(data, ((0, 0), (0, 0), (pad_size, pad_size), (pad_size, pad_size)))
+
+
+def _correlation(xp, data1, data2, kernel_size=1, max_displacement=1, stride1=1, stride2=1,
+                 pad_size=0, is_multiply=True):
+    """The correlation of two feature maps (``(N, C, H, W)`` each) for every
+    displacement within ``max_displacement``: one output channel per displacement.
+
+    >>> import d2lmini as mx
+    >>> a = mx.nd.array([[[[1, 2], [3, 4]]]])
+    >>> mx.nd.Correlation(a, a, max_displacement=0).asnumpy().ravel().tolist()
+    [1.0, 4.0, 9.0, 16.0]
+    """
+    if data1.shape != data2.shape or data1.ndim != 4:
+        raise MXNetError(f'Correlation: the inputs must be two (N, C, H, W) maps of the same '
+                         f'shape, got {shape_str(data1.shape)} and {shape_str(data2.shape)}')
+    top_h, top_w, grid = _correlation_geometry(data1.shape, kernel_size, max_displacement,
+                                               stride1, stride2, pad_size)
+    a, b = _pad_maps(xp, data1, pad_size), _pad_maps(xp, data2, pad_size)
+    out = xp.zeros((data1.shape[0], grid * grid, top_h, top_w), dtype=data1.dtype)
+    for t, (r1, c1), (r2, c2) in _correlation_windows(xp, data1.shape, kernel_size,
+                                                      max_displacement, stride1, stride2,
+                                                      pad_size):
+        p1, p2 = a[:, :, r1, c1], b[:, :, r2, c2]
+        out[:, t] += (p1 * p2 if is_multiply else xp.abs(p1 - p2)).sum(axis=1)
+    out /= kernel_size * kernel_size * data1.shape[1]
+    return out
+
+
+def _correlation_backward_op(xp, dy, data1, data2, kernel_size=1, max_displacement=1,
+                             stride1=1, stride2=1, pad_size=0, is_multiply=True):
+    """Gradients of both maps: each window's terms send the output gradient back to
+    the pixels they read (a window's pixels are distinct, so plain ``+=`` suffices)."""
+    a, b = _pad_maps(xp, data1, pad_size), _pad_maps(xp, data2, pad_size)
+    ga, gb = xp.zeros_like(a), xp.zeros_like(b)
+    scale = 1.0 / (kernel_size * kernel_size * data1.shape[1])
+    for t, (r1, c1), (r2, c2) in _correlation_windows(xp, data1.shape, kernel_size,
+                                                      max_displacement, stride1, stride2,
+                                                      pad_size):
+        g = dy[:, t][:, None] * scale
+        p1, p2 = a[:, :, r1, c1], b[:, :, r2, c2]
+        if is_multiply:
+            ga[:, :, r1, c1] += g * p2
+            gb[:, :, r2, c2] += g * p1
+        else:   # MXNet takes the sign of a zero difference as +1
+            sign = xp.where(p1 >= p2, 1.0, -1.0).astype(g.dtype)
+            ga[:, :, r1, c1] += g * sign
+            gb[:, :, r2, c2] -= g * sign
+    h, w = data1.shape[2:]
+    crop = (slice(None), slice(None), slice(pad_size, pad_size + h), slice(pad_size, pad_size + w))
+    return ga[crop], gb[crop]
+
+
+def _correlation_infer_shape(in_shapes, kernel_size=1, max_displacement=1, stride1=1,
+                             stride2=1, pad_size=0, **attrs):
+    top_h, top_w, grid = _correlation_geometry(tuple(in_shapes[0]), kernel_size,
+                                               max_displacement, stride1, stride2, pad_size)
+    return [(in_shapes[0][0], grid * grid, top_h, top_w)]
+
+
+register('Correlation', _correlation, inputs=('data1', 'data2'),
+         infer_shape=_correlation_infer_shape, once_differentiable=True,
+         backward=lambda F, dy, x, y, **attrs: list(
+             F._backward_Correlation(dy, x[0], x[1], **attrs)))
+register('_backward_Correlation', _correlation_backward_op, inputs=('dy', 'data1', 'data2'),
+         num_outputs=2, once_differentiable=True)

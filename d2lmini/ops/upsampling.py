@@ -54,11 +54,10 @@ def _upsampling(xp, *data, scale=None, num_filter=0, sample_type=None,
     if scale is None or sample_type is None:
         raise MXNetError('UpSampling: the arguments scale and sample_type are required')
     if sample_type == 'bilinear':
-        raise MXNetError("UpSampling: sample_type='bilinear' is not supported (it is a "
-                         "Deconvolution with a bilinear kernel); use 'nearest'")
+        return _bilinear_upsampling(xp, data, scale, num_filter)
     if sample_type != 'nearest':
         raise MXNetError(f"UpSampling: sample_type={sample_type!r} is not supported; "
-                         "use 'nearest'")
+                         "choose 'nearest' or 'bilinear'")
     if multi_input_mode not in ('concat', 'sum'):
         raise MXNetError(f"UpSampling: multi_input_mode={multi_input_mode!r} is not "
                          "supported; choose 'concat' or 'sum'")
@@ -92,8 +91,56 @@ def _upsampling(xp, *data, scale=None, num_filter=0, sample_type=None,
     return out
 
 
+# ---------------------------------------------------------------- bilinear
+# MXNet's bilinear UpSampling is a depthwise Deconvolution of its data (one channel
+# per group) with its second input as the kernel, of size 2*scale - scale%2, stride
+# ``scale`` and padding ceil((scale - 1) / 2): a kernel filled with bilinear weights
+# (``mx.init.Bilinear``) interpolates, and training may change it.
+def _bilinear_deconv_attrs(scale, num_filter):
+    scale = int(scale)
+    kernel = 2 * scale - scale % 2
+    pad = (scale - 1 + 1) // 2          # ceil((scale - 1) / 2)
+    from .registry import get
+    return get('Deconvolution').full_attrs(dict(
+        kernel=(kernel, kernel), stride=(scale, scale), pad=(pad, pad),
+        num_filter=int(num_filter), num_group=int(num_filter), no_bias=True))
+
+
+def _check_bilinear(data, scale, num_filter):
+    if len(data) != 2:
+        raise MXNetError(f"UpSampling: sample_type='bilinear' is not supported with "
+                         f"{len(data)} input(s): it takes two inputs, the data and the "
+                         "(num_filter, 1, k, k) kernel weight")
+    if int(scale) != scale or scale < 1:
+        raise MXNetError(f'UpSampling: scale={scale} must be a positive integer')
+    if data[0].ndim != 4 or data[0].shape[1] != num_filter:
+        raise MXNetError(f"UpSampling: sample_type='bilinear' needs 4-D data with num_filter="
+                         f"{num_filter} channels, got shape {shape_str(data[0].shape)}")
+
+
+def _bilinear_upsampling(xp, data, scale, num_filter):
+    from .convolution import _deconvolution
+    _check_bilinear(data, scale, num_filter)
+    return _deconvolution(xp, data[0], data[1], **_bilinear_deconv_attrs(scale, num_filter))
+
+
+def _upsampling_param_shapes(data_shape, scale=1, num_filter=0, sample_type=None, **attrs):
+    """For bilinear upsampling, the shape of the kernel weight (the second input):
+    ``(num_filter, 1, k, k)`` with ``k = 2*scale - scale%2``.
+
+    >>> _upsampling_param_shapes((1, 3, 4, 4), scale=2, num_filter=3, sample_type='bilinear')
+    {1: (3, 1, 4, 4)}
+    """
+    if sample_type != 'bilinear':
+        return {}
+    k = 2 * int(scale) - int(scale) % 2
+    return {1: (int(num_filter), 1, k, k)}
+
+
 def _upsampling_infer_shape(in_shapes, scale=1, multi_input_mode='concat', **attrs):
     n, c, h, w = in_shapes[0]
+    if attrs.get('sample_type') == 'bilinear':
+        return [(n, c, h * scale, w * scale)]
     if multi_input_mode != 'sum':
         c = sum(s[1] for s in in_shapes)
     return [(n, c, h * scale, w * scale)]
@@ -126,12 +173,16 @@ def _upsampling_backward_op(xp, *arrays, scale=1, multi_input_mode='concat', num
 
 
 def _upsampling_backward(F, dy, x, y, scale, multi_input_mode, **attrs):
+    if attrs.get('sample_type') == 'bilinear':
+        from .convolution import _deconvolution_backward
+        return _deconvolution_backward(F, dy, x, y,
+                                       **_bilinear_deconv_attrs(scale, attrs['num_filter']))[:2]
     grads = F._backward_UpSampling(dy, *x, scale=scale, multi_input_mode=multi_input_mode)
     return [grads] if len(x) == 1 else grads  # one output comes back as an NDArray
 
 
 register('UpSampling', _upsampling, infer_shape=_upsampling_infer_shape,
-         backward=_upsampling_backward)
+         backward=_upsampling_backward, param_shapes=_upsampling_param_shapes)
 
 
 def _upsampling_backward_grad(F, dy, x, y, scale, multi_input_mode, **attrs):

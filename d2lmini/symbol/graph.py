@@ -120,13 +120,17 @@ def infer_shapes(entries, known):
             if node.op is None:
                 continue
             in_keys = [(id(src), i) for src, i in node.inputs]
-            in_shapes = [shapes.get(k) for k in in_keys]
+            in_shapes = _same_shape_inputs(node, [shapes.get(k) for k in in_keys])
             try:
                 new_in, out = node.op.infer_shape_partial(in_shapes, node.attrs)
-            except MXNetError as e:
-                raise _node_error(node, f'cannot infer shapes from inputs '
-                                  f'{_shapes_text(node, in_shapes)}: {e}') from None
             except Exception as e:
+                if any(has_unknown_dim(s) for s in in_shapes):
+                    # a 0 is an unknown dimension in MXNet 1.x: an operator that cannot
+                    # work with it leaves its outputs unknown instead of failing
+                    continue
+                if isinstance(e, MXNetError):
+                    raise _node_error(node, f'cannot infer shapes from inputs '
+                                      f'{_shapes_text(node, in_shapes)}: {e}') from None
                 raise _node_error(node, f'inputs of shapes {_shapes_text(node, in_shapes)} '
                                   f'do not fit: {e}') from None
             _check_params(node, in_shapes)
@@ -141,6 +145,33 @@ def infer_shapes(entries, known):
                 for i, s in enumerate(out):
                     shapes[(id(node), i)] = tuple(s)
     return shapes
+
+
+# Operators whose inputs all have one shape (the output's): an input of unknown shape
+# takes a known one's, as MXNet 1.x's element-wise shape inference does, so that a
+# variable's shape reaches the variables added to it.
+_SAME_SHAPE_OPS = frozenset(('elemwise_add', 'elemwise_sub', 'elemwise_mul', 'elemwise_div',
+                             '_grad_add', 'add_n', 'ElementWiseSum',
+                             '_identity_with_attr_like_rhs'))
+
+
+def _same_shape_inputs(node, in_shapes):
+    if node.op.name not in _SAME_SHAPE_OPS or None not in in_shapes:
+        return in_shapes
+    known = next((s for s in in_shapes if s is not None), None)
+    if known is None:
+        return in_shapes
+    return [known if s is None else s for s in in_shapes]
+
+
+def has_unknown_dim(shape):
+    """Whether ``shape`` is unknown or has a 0, which MXNet 1.x reads as an unknown
+    dimension (``infer_shape_partial(data=(0, 3))``: the batch size is not known).
+
+    >>> has_unknown_dim((0, 3)), has_unknown_dim((2, 3)), has_unknown_dim(None)
+    (True, False, True)
+    """
+    return shape is None or 0 in tuple(shape)
 
 
 def _check_params(node, in_shapes):
@@ -159,10 +190,13 @@ def _check_params(node, in_shapes):
         # labels may take other shapes than the one inferred (the operator checks them)
         if have is None or need is None or in_name == 'label':
             continue
-        if len(have) != len(need) or any(n and h != n for h, n in zip(have, need)):
+        needs = need if isinstance(need, list) else [need]   # (several shapes accepted)
+        if not any(len(have) == len(n) and all(not d or h == d for h, d in zip(have, n))
+                   for n in needs):
             raise _node_error(node, f"input '{src.name}' ({in_name}) has shape "
                               f'{shape_str(have)} but data of shape '
-                              f'{shape_str(in_shapes[0])} needs {shape_str(need)}')
+                              f'{shape_str(in_shapes[0])} needs '
+                              f'{" or ".join(shape_str(n) for n in needs)}')
 
 
 def _shapes_text(node, shapes):

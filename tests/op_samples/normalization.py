@@ -94,3 +94,9 @@ CASES = {
     '_backward_GroupNorm': [Case(inputs=_group_backward, wrt=[0, 2],
                                  attrs=dict(num_groups=2))],
 }
+
+CASES.update({
+    # one device: BatchNorm, with the variance as its second statistic
+    '_contrib_SyncBatchNorm': [_bn(True, fix_gamma=False, key='s'), _bn(True, key='s'),
+                               _bn(False, fix_gamma=False, key='s')],
+})

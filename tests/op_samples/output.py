@@ -93,3 +93,21 @@ CASES.update({
                  _loss_case(_loss_values, grad_scale=2.0, normalization='valid',
                             valid_thresh=0.1)],
 })
+
+
+def _svm_inputs(rng):
+    """Scores (3 examples, 4 classes) away from the hinge's kinks at +-margin, and a
+    class per example."""
+    signs = rng.choice([-1.0, 1.0], size=(3, 4))
+    return [signs * rng.uniform(0.0, 0.8, (3, 4)) + signs * 1.1 * (rng.uniform(size=(3, 4)) > 0.5),
+            np.array([0.0, 3.0, 1.0])]
+
+
+CASES.update({
+    'SVMOutput': [_loss_case(_svm_inputs), _loss_case(_svm_inputs, use_linear=True),
+                  _loss_case(_svm_inputs, margin=0.5, regularization_coefficient=2.0)],
+    # first order only (the registry says so): its own derivative is not checked
+    '_backward_SVMOutput': [Case(inputs=_svm_inputs, wrt=[0],
+                                 nondiff='the gradient of the hinge loss, checked through '
+                                         'SVMOutput (tests/test_mx1_operator.py)')],
+})

@@ -52,3 +52,20 @@ CASES = {
                                                               transform_type='affine',
                                                               sampler_type='bilinear'))],
 }
+
+
+def _maps(rng):
+    """Two feature maps (batch 2, 3 channels, 5x6)."""
+    return [rng.normal(size=(2, 3, 5, 6)), rng.normal(size=(2, 3, 5, 6))]
+
+
+CASES.update({
+    'Correlation': [Case(inputs=_maps),
+                    Case(inputs=_maps, attrs=dict(kernel_size=3, max_displacement=2, stride2=2,
+                                                  pad_size=2)),
+                    Case(inputs=_maps, attrs=dict(max_displacement=1, stride1=2, pad_size=1,
+                                                  is_multiply=False),
+                         nondiff="with is_multiply=False a sum of |a - b|: kinks where a = b")],
+    '_backward_Correlation': [Case(inputs=lambda rng: [rng.normal(size=(2, 9, 3, 4))]
+                                   + _maps(rng), nondiff=_GRAD)],
+})
