@@ -15,4 +15,5 @@ from . import spatial, local_norm, losses  # noqa: F401,E402
 from . import special, stats, multi_tensor, densities  # noqa: F401,E402
 
 from . import detection  # noqa: F401,E402
+from . import image  # noqa: F401,E402
 from .. import operator as _custom  # noqa: F401,E402  (Custom: operators written in Python)
