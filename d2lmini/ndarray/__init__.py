@@ -37,7 +37,9 @@ def _make_function(name, op):
             if len(args) == n_in and not kwargs:
                 return invoke(op, args, _EMPTY, out)
             inputs, attrs, _ = op.bind(args, kwargs)
-            if None in inputs:   # an optional input left out before a given one
+            # an optional input left out before a given one (``is``: NDArray's == is
+            # element-wise, and costs an operator call)
+            if any(x is None for x in inputs):
                 used = op.used_inputs(attrs)
                 inputs = [x for n, x in zip(in_names, inputs) if x is not None or n in used]
             return invoke(op, tuple(inputs), attrs, out)
@@ -271,9 +273,12 @@ _attach_methods()
 
 from . import random  # noqa: E402,F401
 from . import linalg  # noqa: E402,F401
+from . import image  # noqa: E402,F401
 from .serialization import save, load, load_frombuffer  # noqa: E402,F401
 from .dlpack import (from_dlpack, from_numpy, to_dlpack_for_read,  # noqa: E402,F401
                      to_dlpack_for_write)
+from . import _internal, op, utils  # noqa: E402,F401
+from ._internal import CachedOp  # noqa: E402,F401
 
 
 # ------------------------------------------------------------------ MXNet's older names

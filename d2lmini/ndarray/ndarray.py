@@ -134,6 +134,10 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
     if ctx._compute is not ctx:  # pinned or shared host memory: results go to the CPU
         ctx = _result_context(op, ctx, res, datas)
     if op.num_outputs == 1:
+        if isinstance(res, np.generic):
+            # numpy gives a scalar for a 0-d result (exp of a 0-d array); the NDArray
+            # needs a real array, one that in-place writes (y[:] = 1) can fill
+            res = np.asarray(res)
         y = _wrap(res, ctx)
         if _STATE.recording:
             if _STATE.logged:
@@ -146,7 +150,7 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
         if out is not None:
             return out._assign(y)
         return y
-    outs = tuple([_wrap(r, ctx) for r in res])
+    outs = tuple([_wrap(np.asarray(r) if isinstance(r, np.generic) else r, ctx) for r in res])
     if _STATE.recording:
         if _STATE.logged:
             _record_following(op, attrs, inputs, datas, outs)
@@ -383,7 +387,7 @@ class NDArray:
             if _STATE.logged:
                 _follow(self)
             if self._node is not None:
-                _record(OPS['_copyto'], {}, (self,), (self._data,), (y,))
+                _record(OPS['_copyto'], {'source': self._ctx}, (self,), (self._data,), (y,))
         return y
 
     def as_in_context(self, context):
@@ -809,13 +813,21 @@ class NDArray:
     def __getitem__(self, key):
         """MXNet's indexing: a key of integers and step-1 slices that selects one
         contiguous block gives a view that shares memory; any other key gives a copy.
-        A result with no axes left has shape ``(1,)``."""
+        A result with no axes left has shape ``(1,)``. On an array of shape ``()``,
+        ``x[:]`` is the whole array, as in MXNet."""
         if type(key) is not slice and type(key) is not int:  # plain keys need no conversion
             key = _raw_key(key, self)
+        elif self._data.ndim == 0 and _is_full_slice(key):
+            key = Ellipsis
         return invoke(_GETITEM, (self,), {'key': key})
 
     def __setitem__(self, key, value):
-        """``x[key] = value`` with broadcasting; recorded while recording."""
+        """``x[key] = value`` with broadcasting; recorded while recording.
+
+        ``x[:] = value`` writes the whole array, also one of shape ``()`` (where
+        numpy would refuse the slice), as MXNet does."""
+        if self._data.ndim == 0 and _is_full_slice(key):
+            key = Ellipsis
         key = _raw_key(key, self)
         if not _STATE.recording:
             if isinstance(value, NDArray):
@@ -853,6 +865,11 @@ class NDArray:
         elif value._ctx != self._ctx:
             value = value.copyto(self._ctx)
         self._assign(invoke(OPS['_setitem'], (self, value), {'key': key}))
+
+
+def _is_full_slice(key):
+    """Whether ``key`` is ``:`` (the key MXNet reads as "the whole array")."""
+    return type(key) is slice and key.start is None and key.stop is None and key.step is None
 
 
 def _raw_key(key, arr):
@@ -939,6 +956,11 @@ def _from_raw_bytes(buf):
     return data, ctx
 
 
+class ArrayDataError(TypeError, ValueError):
+    """Data that does not make an array (a ragged list, strings): a TypeError, as
+    MXNet raises, and a ValueError, as numpy raises."""
+
+
 def _host_values(src, dt):
     """A new numpy array of dtype ``dt`` holding ``src`` (a list, numpy array or
     number). Integers that do not fit an integer dtype wrap around, and floats
@@ -952,15 +974,15 @@ def _host_values(src, dt):
             return c_cast(np, np.array(src, dtype=np.float64), dt)
         return wide.astype(dt)
     except (ValueError, TypeError) as e:
-        raise ValueError(f'cannot make an NDArray from this data: {e}') from e
+        raise ArrayDataError(f'cannot make an NDArray from this data: {e}') from e
 
 
 def array(source_array, ctx=None, dtype=None):
-    """An NDArray holding a copy of ``source_array`` (a list, numpy array, NDArray
-    or number). The dtype is float32 unless ``dtype`` says otherwise or the source is
-    an NDArray, whose dtype is kept, as in MXNet. A number, or a 0-d numpy array, gives
-    an array of shape ``()``, as in MXNet 1.9 (where such an array fails every operator;
-    here operators take it as numpy does).
+    """An NDArray holding a copy of ``source_array`` (a list, ``range``, numpy array,
+    NDArray or number). The dtype is float32 unless ``dtype`` says otherwise or the
+    source is an NDArray, whose dtype is kept, as in MXNet. A number, or a 0-d numpy
+    array, gives an array of shape ``()``, as in MXNet 1.9 (where such an array fails
+    every operator; here operators take it as numpy does).
 
     >>> import d2lmini as mx
     >>> mx.nd.array([[1, 2], [3, 4]]).dtype
@@ -975,7 +997,9 @@ def array(source_array, ctx=None, dtype=None):
     else:
         dt = np.dtype(np.float32) if dtype is None else as_dtype(dtype)
         src = source_array
-        if not isinstance(src, (np.ndarray, np.generic, list, tuple, numeric_types)):
+        if isinstance(src, range):  # as MXNet, which hands it to numpy
+            src = list(src)
+        elif not isinstance(src, (np.ndarray, np.generic, list, tuple, numeric_types)):
             if hasattr(src, '__array__') or hasattr(src, '__cuda_array_interface__'):
                 src = backend.to_host(src) if hasattr(src, 'get') else np.asarray(src)
             else:

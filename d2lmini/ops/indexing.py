@@ -177,8 +177,11 @@ register('_flat_move', _flat_move, inputs=('data', 'like'),
 
 
 # ------------------------------------------------------------------ copies and casts
-register('_copyto', lambda xp, data: data.copy(),
-         backward=lambda F, dy, x, y: [dy.as_in_context(x[0].context)])
+# ``source``: the context the data came from. The tape wraps a node's inputs on the
+# node's own context (its output's), which for a copy between contexts is the
+# destination, so the copy says where its gradient must go back to.
+register('_copyto', lambda xp, data, source=None: data.copy(),
+         backward=lambda F, dy, x, y, source: [dy.as_in_context(source or x[0].context)])
 register('_copy', lambda xp, data: data.copy(),
          backward=lambda F, dy, x, y: [dy], aliases=('identity',),
          doc='A copy of ``data`` (the gradient passes through unchanged).')

@@ -169,19 +169,46 @@ def _reshape_error(src, shape, why):
                      f'to shape={tuple(shape)}: {why}')
 
 
+def _reshape_target(src_shape, shape, reverse, target_shape, keep_highest):
+    """The output shape of ``reshape``, from ``shape`` or, when ``shape`` is not
+    given, from MXNet's deprecated ``target_shape``: plain sizes where one 0 means
+    "infer this one", and ``keep_highest=True`` keeps the first dimension of the
+    input whatever ``target_shape`` says there. (MXNet accepts a ``target_shape``
+    whose size does not match the input's and reads past the data; here that is an
+    error, as for ``shape``.)"""
+    target = _tuple(target_shape, 'target_shape') if target_shape else ()
+    if shape or not target:
+        if keep_highest:
+            raise MXNetError('operator reshape: keep_highest works only with the deprecated '
+                             'target_shape; give shape=(0, ...) to keep the first dimension')
+        return infer_reshape(src_shape, shape, reverse)
+    if target.count(0) > 1:
+        _reshape_error(src_shape, target, 'target_shape can infer one dimension (one 0) only')
+    codes = [-1 if d == 0 else d for d in target]
+    if keep_highest:
+        codes[0] = src_shape[0] if src_shape else 1
+    return infer_reshape(src_shape, tuple(codes))
+
+
 @register('reshape', aliases=('Reshape',),
-          backward=lambda F, dy, x, y, shape, reverse: _like(F, dy, x),
-          infer_shape=lambda in_shapes, shape, reverse: [infer_reshape(in_shapes[0], shape,
-                                                                       reverse)])
-def _reshape(xp, data, shape=(), reverse=False):
+          backward=lambda F, dy, x, y, **attrs: _like(F, dy, x),
+          infer_shape=lambda in_shapes, **attrs: [_reshape_target(in_shapes[0], **attrs)])
+def _reshape(xp, data, shape=(), reverse=False, target_shape=(), keep_highest=False):
     """The same values in a new shape; ``shape`` may use the special codes
     0 (copy a dimension), -1 (infer), -2 (copy the rest), -3 (merge two), -4 (split one).
+
+    ``target_shape`` and ``keep_highest`` are MXNet's deprecated way, used only
+    without ``shape``: sizes where one 0 is inferred; ``keep_highest`` keeps the
+    input's first dimension.
 
     >>> import d2lmini as mx
     >>> mx.nd.reshape(mx.nd.zeros((2, 3, 4)), shape=(0, -1)).shape
     (2, 12)
+    >>> mx.nd.reshape(mx.nd.zeros((2, 3, 4)), target_shape=(4, 0)).shape
+    (4, 6)
     """
-    return data.reshape(infer_reshape(data.shape, shape, reverse)).copy()
+    return data.reshape(_reshape_target(data.shape, shape, reverse, target_shape,
+                                        keep_highest)).copy()
 
 
 def _bound(value, default, ndim):
