@@ -29,12 +29,21 @@ dropping it would silently give zeros.
 [2. 4. 6.]
 <NDArray 3 @cpu(0)>
 """
+import itertools
+import weakref
+
 import numpy as np
 
 from .base import MXNetError
 
 
 from .tape import _State, _STATE, Variable, Node, _record  # noqa: F401
+from . import ndarray as nd
+# the array and symbol types, importable from here as from MXNet's autograd
+from .ndarray.ndarray import NDArray, _as_recorded, _wrap_entry
+from .symbol.graph import Node as SymNode, topological_order
+from .symbol.symbol import Symbol
+from .ops.registry import Op
 
 
 # ------------------------------------------------------------------ scopes
@@ -102,7 +111,6 @@ def set_training(train_mode):
 # ------------------------------------------------------------------ the graph
 def mark_variables(variables, gradients, grad_reqs='write'):
     """Make ``variables`` leaves whose gradients are written into ``gradients``."""
-    from .ndarray import NDArray
     if isinstance(variables, NDArray):
         variables, gradients = [variables], [gradients]
     if isinstance(grad_reqs, str):
@@ -147,15 +155,14 @@ def _accumulate(grads, key, g):
 
 
 def _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode):
-    from . import ndarray as nd
-    from .ndarray.ndarray import _wrap_entry
     heads = [heads] if isinstance(heads, nd.NDArray) else list(heads)
     if head_grads is None or isinstance(head_grads, nd.NDArray):
         head_grads = [head_grads] + [None] * (len(heads) - 1)
     if len(head_grads) != len(heads):
         raise ValueError(f'{len(heads)} heads but {len(head_grads)} head gradients')
     grads = {}  # (node, output index) -> gradient NDArray
-    for h, hg in zip(heads, head_grads):
+    given = set()  # ids of the head gradients as backward uses them
+    for i, (h, hg) in enumerate(zip(heads, head_grads)):
         if h._node is None:
             raise MXNetError(
                 'cannot differentiate an array that is not in a computational graph: '
@@ -165,6 +172,11 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
             hg = nd.ones(h.shape, ctx=h.context, dtype=h.dtype)
         elif hg.shape != h.shape:
             raise MXNetError(f'head gradient of shape {hg.shape} for an output of shape {h.shape}')
+        else:
+            given.add(id(hg))
+        if create_graph and hg._node is None:
+            hg = _head_gradient_leaf(hg, i)
+            given.add(id(hg))
         _accumulate(grads, (h._node, h._oidx), hg)
     wanted = None
     if variables is not None:
@@ -220,15 +232,25 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                     _accumulate(grads, p, g)
             if not retain_graph:
                 _free(node)
+        if variables is None:
+            return None
+        # a gradient that is one of the head gradients (y = x + 1 passes it straight
+        # through) is copied, so that writing into one leaves the other alone; with
+        # create_graph, the copy is recorded (as MXNet's _copy of _head_grad_0)
+        return [nd.zeros_like(v) if r is None else nd._copy(r) if id(r) in given else r
+                for r, v in zip(results, variables)]
     finally:
         _STATE.recording, _STATE.training = saved
-    if variables is not None:
-        # a gradient that is one of the caller's head gradients (y = x + 1 passes it
-        # straight through) is copied, so that writing into one leaves the other alone
-        given = {id(hg) for hg in head_grads if hg is not None}
-        return [nd.zeros_like(v) if r is None else r.copy() if id(r) in given else r
-                for r, v in zip(results, variables)]
-    return None
+
+
+def _head_gradient_leaf(hg, index):
+    """Head gradient ``hg`` (an array outside the graph) as a leaf of the graph that
+    ``autograd.grad(..., create_graph=True)`` records, named ``_head_grad_<index>`` as
+    in MXNet. The gradients computed from it are then recorded even where they do not
+    depend on the variables (the gradient ``dy * pi / 180`` of ``radians``): their own
+    gradient is zero, not an error, and ``get_symbol`` shows them. A copy, so that the
+    caller's array stays out of the graph and may still be written."""
+    return _wrap_entry(hg._data.copy(), hg._ctx, Variable(None, 'null', f'_head_grad_{index}'), 0)
 
 
 def _leading_to(order, wanted):
@@ -252,6 +274,9 @@ class _FirstOrderOnly:
 
     def __init__(self, op):
         self.name = op.name
+        # its name in get_symbol, as MXNet names the node of a gradient computation
+        self.symbol_name = '_backward_' + ('CustomFunction' if isinstance(op, _FunctionOp)
+                                           else op.name)
 
 
 def _first_order_only(op, in_grads, dys, xs):
@@ -288,6 +313,8 @@ def _free(node):
 
 def _write_leaf(var, g):
     grad = var.grad
+    if grad is None:  # a head gradient's leaf: nothing asked for its gradient
+        return
     if g.shape != grad.shape:
         g = g.broadcast_to(grad.shape)
     if var.grad_req == 'write':
@@ -323,7 +350,6 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     >>> print(x.grad.asscalar())
     12.0
     """
-    from .ndarray import NDArray
     single = isinstance(variables, NDArray)
     if single:
         variables = [variables]
@@ -336,28 +362,101 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph=Fals
     return out
 
 
+# MXNet numbers the variables of recorded graphs with one counter for the process:
+# a leaf is ``var<n>`` and a constant input ``null<n>``, and keeps its name, so that
+# the symbols of different arrays name a shared input alike
+_NAME_COUNT = itertools.count()
+_CONSTANT_NAMES = {}  # id(raw array) -> (weak reference to the array, its name)
+
+
+def _leaf_name(leaf):
+    """The name of a leaf (a :class:`Variable`), given when first asked for."""
+    if leaf.name is None:
+        leaf.name = f'var{next(_NAME_COUNT)}'
+    return leaf.name
+
+
+def _constant_name(raw):
+    """The name of the constant input whose raw array is ``raw``: the same for as long
+    as that array lives."""
+    key = id(raw)
+    known = _CONSTANT_NAMES.get(key)
+    if known is not None and known[0]() is raw:
+        return known[1]
+    name = f'null{next(_NAME_COUNT)}'
+    try:
+        ref = weakref.ref(raw, lambda _, key=key: _CONSTANT_NAMES.pop(key, None))
+    except TypeError:  # an array type without weak references: named anew each time
+        return name
+    _CONSTANT_NAMES[key] = (ref, name)
+    return name
+
+
+_SHOWN_ONLY = {}  # (name, number of outputs) -> Op
+
+
+def _symbol_op(node):
+    """The operator of tape node ``node`` in a Symbol. A :class:`Function` call and a
+    first-order-only gradient are Python code, not registered operators: they become
+    nodes ``_CustomFunction`` and ``_backward_<op>`` as in MXNet, which a symbol shows
+    but cannot compute."""
+    op = node.op
+    if isinstance(op, Op):
+        return op
+    name = '_CustomFunction' if isinstance(op, _FunctionOp) else op.symbol_name
+    key = (name, node.num_outputs)
+    if key not in _SHOWN_ONLY:
+        def forward(xp, *inputs):
+            raise MXNetError(f'{name}: this node of a symbol from autograd.get_symbol stands '
+                             'for a computation the symbol does not hold (an autograd.Function '
+                             'or a first-order-only gradient), so the symbol cannot be computed')
+        _SHOWN_ONLY[key] = Op(name, forward, num_outputs=node.num_outputs)
+    return _SHOWN_ONLY[key]
+
+
 def get_symbol(x):
     """The computation recorded to produce ``x``, as a Symbol.
 
-    Arrays the recording started from (attached gradients, and constants) become
-    variables ``var0``, ``var1``, ...; operator calls become nodes ``node_0``,
-    ``node_1``, ... in the order they ran, as MXNet names them.
+    As in MXNet, the arrays the recording started from are variables that keep one
+    name: ``var0``, ``var1``, ... for the arrays that called ``attach_grad`` (an
+    array of its own is one variable), ``null<n>`` for constant inputs, and
+    ``_head_grad_0``, ... for the head gradients of ``grad(..., create_graph=True)``.
+    The numbers count on through the process, in the order the names are first
+    needed. Operator calls become nodes ``node_0``, ``node_1``, ... in the order
+    they ran.
 
     >>> import d2lmini as mx
     >>> a = mx.nd.ones((2, 3)); a.attach_grad()
     >>> with mx.autograd.record():
     ...     b = mx.nd.relu(a * 2)
     >>> s = mx.autograd.get_symbol(b)
-    >>> s.list_arguments(), s.list_outputs()
-    (['var0'], ['node_1_output'])
+    >>> s.list_outputs(), s.list_arguments() == mx.autograd.get_symbol(a).list_outputs()
+    (['node_1_output'], True)
     """
-    from .symbol.graph import Node as SymNode, topological_order
-    from .symbol.symbol import Symbol
-    from .tape import Node as TapeNode
-    if x._node is None or not isinstance(x._node, TapeNode):
+    if type(x._node) is Variable:
+        return Symbol([(SymNode(None, _leaf_name(x._node)), 0)])
+    if x._node is None or not isinstance(x._node, Node):
         raise MXNetError('get_symbol: the array was not computed while recording '
                          '(autograd.record()), so there is no graph to return')
-    made = {}
+    made = {}       # id(tape node) -> its symbol node
+    leaf_of = {}    # id(symbol node of a leaf) -> the leaf
+    constants = {}  # id(raw array) -> symbol node: one variable for each constant array
+    raw_of = {}     # id(symbol node of a constant) -> the raw array (None: not known)
+
+    def constant(node, i):
+        raw = None if node.in_data is None else node.in_data[i]  # None: freed by backward
+        if raw is None or id(raw) not in constants:
+            sym_node = SymNode(None, None)
+            raw_of[id(sym_node)] = raw
+            if raw is None:
+                return sym_node
+            constants[id(raw)] = sym_node
+        return constants[id(raw)]
+
+    def entry(parent):
+        """The symbol entry of a tape node's output ``(node, index)``."""
+        made_for = made[id(parent[0])]
+        return made_for[parent[1]] if isinstance(made_for, list) else (made_for, parent[1])
 
     def convert(tape_node):
         # iterative depth-first conversion: graphs may be deeper than Python's stack
@@ -367,28 +466,53 @@ def get_symbol(x):
             if id(node) in made:
                 stack.pop()
                 continue
-            if not isinstance(node, TapeNode):       # a leaf with a gradient
+            if not isinstance(node, Node):       # a leaf: named below
                 made[id(node)] = SymNode(None, None)
+                leaf_of[id(made[id(node)])] = node
                 stack.pop()
                 continue
             pending = [p[0] for p in node.parents if p is not None and id(p[0]) not in made]
             if pending:
                 stack.extend(pending)
                 continue
-            inputs = [(made[id(p[0])], p[1]) if p is not None else (SymNode(None, None), 0)
-                      for p in node.parents]
-            attrs = {k: v for k, v in node.attrs.items() if k in node.op.defaults}
-            made[id(node)] = SymNode(node.op, None, attrs, inputs)
+            inputs = [entry(p) if p is not None else (constant(node, i), 0)
+                      for i, p in enumerate(node.parents)]
+            plan = getattr(node.op, 'plan', None)
+            if plan is not None:    # a hybridized block's call: its traced graph, inlined
+                made[id(node)] = _inline(plan, inputs)
+                stack.pop()
+                continue
+            op = _symbol_op(node)
+            attrs = {k: v for k, v in node.attrs.items() if k in op.defaults}
+            made[id(node)] = SymNode(op, None, attrs, inputs)
             stack.pop()
-        return made[id(tape_node)]
-    head = convert(x._node)
-    counts = [0, 0]
-    for node in topological_order([(head, 0)]):
-        if node.op is None:
-            node.name, counts[0] = f'var{counts[0]}', counts[0] + 1
+    convert(x._node)
+    head = entry((x._node, x._oidx))
+    count = 0
+    for node in topological_order([head]):  # leaves first named in this order
+        if node.op is not None:
+            if node.name is None:   # (the nodes of an inlined block keep their names)
+                node.name, count = f'node_{count}', count + 1
+        elif id(node) in leaf_of:
+            node.name = _leaf_name(leaf_of[id(node)])
         else:
-            node.name, counts[1] = f'node_{counts[1]}', counts[1] + 1
-    return Symbol([(head, x._oidx)])
+            raw = raw_of[id(node)]
+            node.name = f'null{next(_NAME_COUNT)}' if raw is None else _constant_name(raw)
+    return Symbol([head])
+
+
+def _inline(plan, inputs):
+    """The output entries of a copy of ``plan``'s traced graph whose variables are
+    replaced by ``inputs`` (entries, in the order of ``plan.names``)."""
+    symbol = plan.symbol.__copy__()
+    by_name = dict(zip(plan.names, inputs))
+
+    def read(src, i):
+        return by_name.get(src.name, (src, i)) if src.op is None else (src, i)
+
+    for node in topological_order(symbol._entries):
+        node.inputs = [read(src, i) for src, i in node.inputs]
+    return [read(src, i) for src, i in symbol._entries]
 
 
 # ------------------------------------------------------------------ custom functions
@@ -425,7 +549,6 @@ class Function:
         raise NotImplementedError
 
     def __call__(self, *inputs):
-        from .ndarray import NDArray
         with pause(train_mode=_STATE.training):
             outputs = self.forward(*inputs)
         single = isinstance(outputs, NDArray)
@@ -462,11 +585,9 @@ class _FunctionOp:
         if _STATE.logged:
             # saved arrays written in place since forward: backward reads them as they
             # were, as every node does (see ndarray.py)
-            from .ndarray.ndarray import _as_recorded
             self.func.saved_tensors = _as_recorded(self.func.saved_tensors, self.epoch)
         with pause(train_mode=_STATE.training):  # keep backward(train_mode=...)'s choice
             g = self.func.backward(*dys)
-        from .ndarray import NDArray
         shapes = ', '.join(str(a.shape) for a in x)
         if isinstance(g, NDArray):
             g = (g,)
@@ -485,7 +606,6 @@ class _FunctionOp:
         """Gradient ``g`` of input ``i``, which must fit the input ``x``. As in MXNet,
         which assigns it into the input's gradient, a gradient that broadcasts to the
         input's shape is broadcast and another dtype is converted."""
-        from .ndarray import NDArray
         if not isinstance(g, NDArray):
             hint = (' (nd.zeros_like(x) for an input that gets no gradient)' if g is None
                     else '')

@@ -325,8 +325,11 @@ def trace_graph(heads, names=None):
             if id(node) in index:
                 continue
             if type(node) is Variable:
-                add(id(node), 'variable', _named(_shape_label(node.grad.shape), node,
-                                                 names_of, 'variable', '\n'))
+                if node.grad is None:   # the head gradient of a create_graph backward
+                    add(id(node), 'variable', node.name or 'head gradient')
+                else:
+                    add(id(node), 'variable', _named(_shape_label(node.grad.shape), node,
+                                                     names_of, 'variable', '\n'))
                 continue
             if not inputs_done:
                 stack.append((node, True))

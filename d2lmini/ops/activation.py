@@ -272,12 +272,26 @@ def _leaky_relu_backward(F, dy, x, y, act_type, slope, **attrs):
         return [dy * (pos * (1.0 - slope) + slope)]
     if act_type == 'elu':       # d/dx slope (exp(x) - 1) = y + slope
         return [dy * (pos + (1.0 - pos) * (y + slope))]
-    # selu: d/dx lambda alpha (exp(x) - 1) = y + lambda alpha
+    # selu: d/dx lambda alpha (exp(x) - 1) = y + lambda alpha. MXNet 1.x's backward
+    # gives lambda (y + alpha) for x <= 0, which is not the derivative (1.279 instead
+    # of 1.302 at x = -0.3): d2lmini keeps the true one
     return [dy * (pos * _SELU_LAMBDA + (1.0 - pos) * (y + _SELU_LAMBDA * _SELU_ALPHA))]
+
+
+def _leaky_relu_param_shapes(data_shape, act_type='leaky', **attrs):
+    """prelu's gamma: one slope per channel (axis 1), as MXNet infers it, or a single
+    slope shared by every channel (Gluon's ``PReLU``)."""
+    if act_type != 'prelu':
+        return {}
+    if len(data_shape) < 2:
+        raise MXNetError(f"LeakyReLU: act_type='prelu' cannot infer gamma's shape for data "
+                         f'{shape_str(data_shape)}: it needs a channel axis (axis 1)')
+    return {'gamma': [(data_shape[1],), (1,)]}
 
 
 register('LeakyReLU', _leaky_relu, backward=_leaky_relu_backward, inputs=('data', 'gamma'),
          infer_shape=lambda shapes, **attrs: [shapes[0]],
+         param_shapes=_leaky_relu_param_shapes,
          optional_inputs=lambda attrs: ('data', 'gamma') if attrs['act_type'] == 'prelu'
          else ('data',))
 

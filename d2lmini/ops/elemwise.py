@@ -306,6 +306,10 @@ _unary('cosh', lambda xp, data: xp.cosh(data),
        lambda F, dy, x, y: [dy * F.sinh(x[0])])
 _unary('tanh', lambda xp, data: xp.tanh(data),
        lambda F, dy, x, y: [dy * (1 - y * y)])
+# These backwards are differentiated as written, so their second derivatives are the
+# true ones: -x / (x^2 + 1)^1.5 for arcsinh, -x / (x^2 - 1)^1.5 for arccosh. MXNet
+# 1.x's second derivatives of these two have the opposite sign (a bug in
+# _backward_arcsinh's and _backward_arccosh's own gradients), which d2lmini does not copy.
 _unary('arcsinh', lambda xp, data: xp.arcsinh(data),
        lambda F, dy, x, y: [dy / F.sqrt(x[0] * x[0] + 1)])
 _unary('arccosh', lambda xp, data: xp.arccosh(data),

@@ -40,7 +40,9 @@ def _lgamma64(xp, x):
         small = x < 0.5
         right = _lanczos_log(xp, xp.where(small, 1.0 - x, x))
         # reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x)
-        sin = xp.abs(xp.sin(math.pi * (x - xp.floor(x))))
+        # |sin(pi x)| from x's distance to the nearest integer, which is exact: near
+        # zero, x - floor(x) = 1 + x would round the tiny x away (gamma(-1e-30))
+        sin = xp.abs(xp.sin(math.pi * (x - xp.rint(x))))
         left = math.log(math.pi) - xp.log(sin) - right
         out = xp.where(small, left, right)
         pole = (x <= 0) & (x == xp.floor(x))
@@ -54,7 +56,8 @@ def _lgamma64(xp, x):
 
 
 def _gamma64(xp, x):
-    """``Gamma(x)`` in float64: NaN at the negative integers, ``inf`` at 0."""
+    """``Gamma(x)`` in float64: NaN at the negative integers, ``inf`` at 0 (``-inf``
+    at -0, as C's tgamma and MXNet have it)."""
     x = x.astype(np.float64)
     with np.errstate(all='ignore'):
         mag = xp.exp(_lgamma64(xp, x))
@@ -68,7 +71,7 @@ def _gamma64(xp, x):
             table = xp.asarray(_FACTORIALS)
             exact = table[xp.clip(x, 1, _FACTORIALS.size).astype(np.int64) - 1]
             out = xp.where(whole, exact, out)
-    return xp.where(pole, np.nan, xp.where(x == 0, np.inf, out))
+    return xp.where(pole, np.nan, xp.where(x == 0, xp.copysign(np.inf, x), out))
 
 
 
@@ -152,7 +155,11 @@ def _polygamma64(xp, x, n):
         if n == 0:
             out = xp.where(small, out - math.pi * cot, out)
         pole = (x <= 0) & (x == xp.floor(x))
-    return xp.where(pole, np.nan, out)
+    # at a pole (0, -1, -2, ...) digamma is +inf as MXNet has it (cephes' convention),
+    # so the gradients of gammaln and gamma there are infinite, not NaN; an odd order
+    # tends to +inf from both sides; an even order >= 2 to opposite infinities: NaN
+    at_pole = math.inf if n == 0 or n % 2 == 1 else np.nan
+    return xp.where(pole, at_pole, out)
 
 
 def _polygamma(xp, data, n=0):
