@@ -71,3 +71,75 @@ def load_checkpoint(prefix, epoch):
     symbol = sym.load(f'{prefix}-symbol.json')
     arg_params, aux_params = load_params(prefix, epoch)
     return symbol, arg_params, aux_params
+
+
+# ---------------------------------------------------------------------- KVStore helpers
+# Parameters larger than this are updated on the devices rather than in a 'local'
+# store, as MXNet 1.x decides (the store would hold a second copy of them).
+_LOCAL_UPDATE_LIMIT = 1024 * 1024 * 16
+
+
+def _create_kvstore(kvstore, num_device, arg_params):
+    """``(kvstore, update_on_kvstore)`` for training on ``num_device`` devices, as
+    MXNet 1.x's Module decides: a store name gives no store on one device (there is
+    nothing to sum), a KVStore is used as given, and the optimizer runs in the store
+    unless ``MXNET_UPDATE_ON_KVSTORE=0`` or a parameter is very large.
+
+    >>> _create_kvstore('local', 1, {})
+    (None, False)
+    >>> kv, on_kv = _create_kvstore('local', 2, {})
+    >>> kv.type, on_kv
+    ('local', True)
+    """
+    import os
+    from . import kvstore as kvs
+    update_on_kvstore = bool(int(os.getenv('MXNET_UPDATE_ON_KVSTORE', '1')))
+    if kvstore is None:
+        kv = None
+    elif isinstance(kvstore, kvs.KVStoreBase):
+        kv = kvstore
+    elif isinstance(kvstore, str):
+        if num_device == 1 and 'dist' not in kvstore:
+            kv = None
+        else:
+            kv = kvs.create(kvstore)
+            if kvstore == 'local' and arg_params:
+                largest = max(int(np_prod(p.shape)) for p in arg_params.values())
+                if largest > _LOCAL_UPDATE_LIMIT:
+                    update_on_kvstore = False
+    else:
+        raise TypeError('kvstore must be KVStore, str or None')
+    if kv is None:
+        update_on_kvstore = False
+    else:   # a store that cannot run an optimizer only sums: the update runs here
+        update_on_kvstore = update_on_kvstore and kv.is_capable(kvs.KVStoreBase.OPTIMIZER)
+    return kv, update_on_kvstore
+
+
+def np_prod(shape):
+    """The number of elements of an array of ``shape``."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+def _initialize_kvstore(kvstore, param_arrays, arg_params, param_names, update_on_kvstore):
+    """Store each parameter's value under its name; with ``update_on_kvstore`` pull it
+    into every device's copy."""
+    for idx, param_on_devs in enumerate(param_arrays):
+        name = param_names[idx]
+        kvstore.init(name, arg_params[name])
+        if update_on_kvstore:
+            kvstore.pull(name, param_on_devs, priority=-idx)
+
+
+def _update_params_on_kvstore(param_arrays, grad_arrays, kvstore, param_names):
+    """Push every device's gradient of each parameter (the store sums them and runs
+    the optimizer) and pull the updated weight back into every device."""
+    for index, (arg_list, grad_list) in enumerate(zip(param_arrays, grad_arrays)):
+        if grad_list[0] is None:
+            continue
+        name = param_names[index]
+        kvstore.push(name, grad_list, priority=-index)
+        kvstore.pull(name, arg_list, priority=-index)

@@ -27,7 +27,8 @@ from .. import ndarray as nd
 from .. import optimizer as opt
 from ..initializer import InitDesc, Uniform
 from ..io import DataDesc
-from ..model import load_checkpoint, save_checkpoint
+from ..model import (load_checkpoint, save_checkpoint, _create_kvstore, _initialize_kvstore,
+                     _update_params_on_kvstore)
 from ..fileio import write_bytes_atomically
 from .base_module import BaseModule, _check_input_names, _parse_data_desc, _require
 
@@ -319,8 +320,6 @@ class Module(BaseModule):
         _check_input_names(symbol, label_names, 'label', False)
         _check_input_names(symbol, state_names, 'state', True)
         _check_input_names(symbol, fixed_param_names, 'fixed_param', True)
-        if state_names:
-            raise NotImplementedError('Module: state_names is not supported by d2lmini')
         arg_names = symbol.list_arguments()
         input_names = data_names + label_names + state_names
         self._param_names = [x for x in arg_names if x not in input_names]
@@ -505,18 +504,34 @@ class Module(BaseModule):
             return
         if not for_training and inputs_need_grad:
             raise AssertionError('inputs_need_grad needs for_training=True')
+        shared_group = None
         if shared_module is not None:
-            raise NotImplementedError('bind: shared_module is not supported by d2lmini')
+            # MXNet 1.x's sharing (BucketingModule's buckets): the parameters are the
+            # shared module's own arrays, so training either trains both
+            _require(isinstance(shared_module, Module) and shared_module.binded and
+                     shared_module.params_initialized,
+                     'bind: shared_module must be a Module that is bound and has '
+                     'initialized parameters')
+            shared_group = shared_module._exec_group
+            _require(len(shared_group.execs) == len(self._context),
+                     'bind: shared_module runs on another number of contexts')
         self.for_training = for_training
         self.inputs_need_grad = inputs_need_grad
         self._grad_req = grad_req
         self._data_shapes, self._label_shapes = _parse_data_desc(
             self.data_names, self.label_names, data_shapes, label_shapes)
-        self._exec_group = _ExecutorGroup(self._symbol, self._context, self._work_load_list,
-                                          self._data_shapes, self._label_shapes,
-                                          self._param_names, for_training, inputs_need_grad,
-                                          self._fixed_param_names, grad_req)
-        if self.params_initialized:
+        from .executor_group import DataParallelExecutorGroup
+        self._exec_group = DataParallelExecutorGroup(
+            self._symbol, self._context, self._work_load_list, self._data_shapes,
+            self._label_shapes, self._param_names, for_training, inputs_need_grad,
+            shared_group=shared_group, logger=self.logger,
+            fixed_param_names=self._fixed_param_names, grad_req=grad_req,
+            state_names=self._state_names)
+        if shared_module is not None:
+            self.params_initialized = True
+            self._arg_params = shared_module._arg_params
+            self._aux_params = shared_module._aux_params
+        elif self.params_initialized:
             # re-binding (or a loaded checkpoint): the executors get the values known
             self._exec_group.set_params(self._arg_params, self._aux_params)
         else:
@@ -551,16 +566,19 @@ class Module(BaseModule):
             return
         if self._params_dirty:
             self._sync_params_from_devices()
-        if kvstore is not None and not isinstance(kvstore, str):
-            raise TypeError('kvstore must be KVStore, str or None')
+        n_dev = len(self._context)
+        kv, update_on_kvstore = _create_kvstore(kvstore, n_dev, self._arg_params)
         batch_size = self._exec_group.batch_size
         rescale_grad = 1.0 / batch_size
-        n_dev = len(self._context)
-        # each device's copy of a weight is its own index, as in MXNet
-        idx2name = {}
-        for k in range(n_dev):
-            idx2name.update({i * n_dev + k: n
-                             for i, n in enumerate(self._exec_group.param_names)})
+        param_names = self._exec_group.param_names
+        if update_on_kvstore:
+            # the store updates each weight once, under its name, as in MXNet
+            idx2name = dict(enumerate(param_names))
+        else:
+            # each device's copy of a weight is its own index, as in MXNet
+            idx2name = {}
+            for k in range(n_dev):
+                idx2name.update({i * n_dev + k: n for i, n in enumerate(param_names)})
         if isinstance(optimizer, str):
             optimizer_params = dict(optimizer_params)
             optimizer_params.setdefault('rescale_grad', rescale_grad)
@@ -582,13 +600,71 @@ class Module(BaseModule):
             if not optimizer.idx2name:
                 optimizer.idx2name = idx2name.copy()
         self._optimizer = optimizer
-        self._kvstore = None
-        self._update_on_kvstore = False
-        self._updater = opt.get_updater(optimizer)
+        self._kvstore = kv
+        self._update_on_kvstore = update_on_kvstore
+        self._updater = None
+        if kv is not None:
+            _initialize_kvstore(kv, self._exec_group.param_arrays, self._arg_params,
+                                param_names, update_on_kvstore)
+        if update_on_kvstore:
+            kv.set_optimizer(optimizer)
+        else:
+            self._updater = opt.get_updater(optimizer)
         self.optimizer_initialized = True
         if self._preload_opt_states is not None:
             self.load_optimizer_states(self._preload_opt_states)
             self._preload_opt_states = None
+
+    def borrow_optimizer(self, shared_module):
+        """Use ``shared_module``'s optimizer (and its states and KVStore), as the
+        buckets of a :class:`~d2lmini.module.BucketingModule` do."""
+        _require(shared_module.optimizer_initialized,
+                 'borrow_optimizer: the shared module has no optimizer yet')
+        self._optimizer = shared_module._optimizer
+        self._kvstore = shared_module._kvstore
+        self._update_on_kvstore = shared_module._update_on_kvstore
+        self._updater = shared_module._updater
+        self.optimizer_initialized = True
+
+    def get_states(self, merge_multi_context=True):
+        """The values of the state inputs (``state_names``): a list per state, one
+        array per device, or merged along the batch axis."""
+        _require(self.binded and self.params_initialized, 'get_states: bind and '
+                 'initialize first')
+        states = [[e.arg_dict[name] for e in self._exec_group.execs]
+                  for name in self._state_names]
+        if merge_multi_context:
+            return [nd.concat(*[s.as_in_context(per_dev[0].context) for s in per_dev], dim=0)
+                    if len(per_dev) > 1 else per_dev[0] for per_dev in states]
+        return states
+
+    def set_states(self, states=None, value=None):
+        """Set the state inputs (``state_names``) from ``states`` (a list per state of
+        one array per device, as ``get_states(merge_multi_context=False)`` gives) or
+        to the number ``value``: exactly one of the two.
+
+        >>> import d2lmini as mx
+        >>> net = mx.sym.var('data') + mx.sym.var('h')
+        >>> mod = mx.mod.Module(net, label_names=None, state_names=['h'])
+        >>> mod.bind(data_shapes=[('data', (2, 3))], for_training=False)
+        >>> mod.init_params()
+        >>> mod.set_states(value=1)
+        >>> mod.forward(mx.io.DataBatch([mx.nd.ones((2, 3))]))
+        >>> mod.get_outputs()[0].asnumpy()[0]
+        array([2., 2., 2.], dtype=float32)
+        """
+        _require(self.binded and self.params_initialized, 'set_states: bind and '
+                 'initialize first')
+        if (states is None) == (value is None):
+            raise ValueError('set_states: give either states or value, not both or neither')
+        execs = self._exec_group.execs
+        for k, name in enumerate(self._state_names):
+            for i, exe in enumerate(execs):
+                target = exe.arg_dict[name]
+                if value is not None:
+                    target[:] = value
+                else:
+                    states[k][i].copyto(target)
 
     def _symbol_multipliers(self):
         attrs = self._symbol.attr_dict()
@@ -605,12 +681,18 @@ class Module(BaseModule):
         """Write the optimizer's states (momentum, ...) to ``fname``, atomically."""
         _require(self.optimizer_initialized, 'save_optimizer_states: call init_optimizer() '
                  'first')
-        write_bytes_atomically(fname, self._updater.get_states())
+        if self._update_on_kvstore:
+            self._kvstore.save_optimizer_states(fname)
+        else:
+            write_bytes_atomically(fname, self._updater.get_states())
 
     def load_optimizer_states(self, fname):
         """Read optimizer states written by :meth:`save_optimizer_states`."""
         _require(self.optimizer_initialized, 'load_optimizer_states: call init_optimizer() '
                  'first')
+        if self._update_on_kvstore:
+            self._kvstore.load_optimizer_states(fname)
+            return
         with open(fname, 'rb') as f:
             self._updater.set_states(f.read())
 
@@ -664,6 +746,10 @@ class Module(BaseModule):
         n_dev = len(self._context)
         updates = [[] for _ in range(n_dev)]
         group = self._exec_group
+        if self._update_on_kvstore:
+            _update_params_on_kvstore(group.param_arrays, group.grad_arrays, self._kvstore,
+                                      group.param_names)
+            return
         for i, (args, grads) in enumerate(zip(group.param_arrays, group.grad_arrays)):
             if grads[0] is None:
                 continue

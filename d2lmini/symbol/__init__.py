@@ -135,4 +135,4 @@ def linspace(start, stop, num, endpoint=True, name=None, dtype=None, **kwargs):
                                        endpoint=endpoint, dtype=dtype, name=name))
 
 
-from . import random, contrib, linalg  # noqa: E402,F401
+from . import random, contrib, linalg, image, _internal  # noqa: E402,F401

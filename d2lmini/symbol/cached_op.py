@@ -112,6 +112,7 @@ class Plan:
                  static_alloc=False):
         self.ctx = ctx
         self.xp = ctx._xp or ctx.xp
+        self.symbol, self.names = symbol, list(names)   # the traced graph (get_symbol)
         self.num_inputs = len(names)
         self.grad = bool(grad)
         self.backward = self.backward_fallback = None

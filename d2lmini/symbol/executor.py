@@ -26,26 +26,44 @@ from . import graph as _graph
 _REQS = ('write', 'add', 'null')
 
 
-def run_graph(order, entries, values, is_train, ctx=None):
+def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None):
     """Evaluate the nodes of ``order`` (topological) with ``values`` mapping each
     variable node's id to an NDArray; returns the NDArrays of ``entries``. Nodes
-    without inputs (constants, random draws) are made on ``ctx``."""
+    without inputs (constants, random draws) are made on ``ctx``.
+
+    ``group2ctx`` maps ``ctx_group`` attributes (``mx.AttrScope(ctx_group='dev1')``)
+    to contexts: such a node runs there, its inputs copied over when they live
+    elsewhere, as MXNet 1.x inserts copy nodes between devices.
+    """
     results = {}
     for node in order:
         if node.op is None:
             results[(id(node), 0)] = values[id(node)]
             continue
         inputs = tuple([results[(id(src), i)] for src, i in node.inputs])
+        node_ctx = _node_context(node, group2ctx)
+        if node_ctx is not None:
+            inputs = tuple(x if x.context == node_ctx else x.as_in_context(node_ctx)
+                           for x in inputs)
         attrs = node.attrs
         if node.op.train_mode:
             attrs = {**attrs, 'is_train': is_train}
-        out = invoke(node.op, inputs, attrs) if inputs else invoke_nullary(node.op, ctx, attrs)
+        out = invoke(node.op, inputs, attrs) if inputs else \
+            invoke_nullary(node.op, node_ctx or ctx, attrs)
         if isinstance(out, NDArray):
             results[(id(node), 0)] = out
         else:
             for i, o in enumerate(out):
                 results[(id(node), i)] = o
     return [results[(id(node), i)] for node, i in entries]
+
+
+def _node_context(node, group2ctx):
+    """The context ``group2ctx`` assigns to ``node`` through its ``ctx_group``, or None."""
+    if not group2ctx:
+        return None
+    group = node.extra.get('__ctx_group__')
+    return None if group is None else group2ctx.get(group)
 
 
 def _as_list(arrays, names, what, allow_missing=False):
@@ -91,11 +109,16 @@ def _grad_reqs(grad_req, names, grads):
 class Executor:
     """A symbol bound to arrays; make one with ``Symbol.bind`` or ``simple_bind``."""
 
-    def __init__(self, symbol, ctx, args, args_grad=None, grad_req='write', aux_states=None):
+    def __init__(self, symbol, ctx, args, args_grad=None, grad_req='write', aux_states=None,
+                 group2ctx=None, output_arrays=None):
         if not isinstance(ctx, Context):
             raise TypeError(f'bind: ctx must be a Context such as mx.cpu(), got {ctx!r}')
+        if group2ctx is not None and not isinstance(group2ctx, dict):
+            raise TypeError(f'bind: group2ctx must be a dict of ctx_group names to '
+                            f'Contexts, got {type(group2ctx).__name__}')
         self._symbol = symbol
         self._ctx = ctx
+        self._group2ctx = dict(group2ctx or {})
         self._arg_names = symbol.list_arguments()
         self._aux_names = symbol.list_auxiliary_states()
         self.arg_arrays = _as_list(args, self._arg_names, 'args')
@@ -105,8 +128,29 @@ class Executor:
         self._check_shapes()
         self._order = _graph.topological_order(symbol._entries)
         self._var_ids = {n.name: id(n) for n in self._order if n.op is None}
-        self.outputs = []
         self._output_names = symbol.list_outputs()
+        # Like MXNet's, an executor owns its output arrays from the start: forward
+        # writes into them, so arrays handed out earlier see later results and an
+        # executor made by reshape() can share them.
+        self.outputs = output_arrays if output_arrays is not None else self._new_outputs()
+        self._recorded = []      # the arrays forward recorded, for backward
+
+    def _new_outputs(self):
+        """Zero arrays of the outputs' shapes and dtypes (none when they cannot be told
+        before running, as for operators whose output shape depends on values)."""
+        known = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
+        known.update({n: a.shape for n, a in zip(self._aux_names, self.aux_arrays)})
+        try:
+            _, shapes, _ = self._symbol.infer_shape_partial(**known)
+            dtypes = {n: a.dtype for n, a in zip(self._arg_names + self._aux_names,
+                                                 self.arg_arrays + self.aux_arrays)}
+            _, types, _ = self._symbol.infer_type(**dtypes)
+        except Exception:   # the operator reports a real problem when it runs
+            return []
+        if types is None or any(not s for s in shapes):
+            return []
+        nd = _nd()
+        return [nd.zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(shapes, types)]
 
     def _check_shapes(self):
         """Arrays whose shapes the graph cannot take are refused at bind time, with
@@ -155,34 +199,57 @@ class Executor:
         values = {self._var_ids[n]: a for n, a in zip(self._arg_names, self.arg_arrays)}
         values.update({self._var_ids[n]: a for n, a in zip(self._aux_names, self.aux_arrays)})
         train = bool(is_train)
-        if train and any(r != 'null' for r in self._grad_req):
+        run = (self._order, self._symbol._entries, values, train, self._ctx, self._group2ctx)
+        if any(r != 'null' for r in self._grad_req):
+            # recorded even when not training: MXNet 1.x lets backward() follow
+            # forward(is_train=False), with the layers in inference mode
             marked = [(a, g, r) for a, g, r in zip(self.arg_arrays, self.grad_arrays,
                                                    self._grad_req) if r != 'null']
             autograd.mark_variables([m[0] for m in marked], [m[1] for m in marked],
                                     [m[2] for m in marked])
-            with autograd.record(train_mode=True):
-                self.outputs = run_graph(self._order, self._symbol._entries, values, True, self._ctx)
+            with autograd.record(train_mode=train):
+                results = run_graph(*run)
         else:
             with autograd.pause(train_mode=train):
-                self.outputs = run_graph(self._order, self._symbol._entries, values, train, self._ctx)
+                results = run_graph(*run)
+        self._recorded = results
+        self._store_outputs(results)
         return self.outputs
+
+    def _store_outputs(self, results):
+        """Copy ``results`` into the executor's output arrays (new arrays where the
+        shapes or dtypes differ, or where there are none yet)."""
+        homes = self.outputs
+        if len(homes) != len(results) or any(
+                h.shape != r.shape or h.dtype != r.dtype or h.context != r.context
+                for h, r in zip(homes, results)):
+            self.outputs = [r.detach() if hasattr(r, 'detach') else r for r in results]
+            return
+        with autograd.pause():
+            for home, r in zip(homes, results):
+                home[:] = r
 
     def backward(self, out_grads=None, is_train=True):
         """Gradients of the outputs (times ``out_grads``, ones by default; loss layers
         such as SoftmaxOutput ignore them) into ``grad_arrays``."""
-        if not self.outputs:
-            raise MXNetError('backward: run forward(is_train=True) first')
         if all(r == 'null' for r in self._grad_req):
             return
+        if not self._recorded:
+            raise MXNetError('backward: run forward() first')
         if isinstance(out_grads, NDArray):
             out_grads = [out_grads]
-        recorded = [o for o in self.outputs if o._node is not None]
-        if not recorded:
-            raise MXNetError('backward: the last forward did not record; call '
-                             'forward(is_train=True) before backward()')
+        recorded = [o for o in self._recorded if o._node is not None]
+        if not recorded:   # no output depends on an argument that takes a gradient
+            with autograd.pause():
+                for g, r in zip(self.grad_arrays, self._grad_req):
+                    if r == 'write':
+                        g[:] = 0
+            return
         grads = None
         if out_grads is not None:
-            grads = [g for o, g in zip(self.outputs, out_grads) if o._node is not None]
+            # MXNet copies head gradients into arrays of the outputs' dtypes
+            grads = [g if g is None or g.dtype == o.dtype else g.astype(o.dtype)
+                     for o, g in zip(self._recorded, out_grads) if o._node is not None]
         # 'write' leaves zeros where no gradient arrives (behind BlockGrad), as MXNet does
         with autograd.pause():
             for g, r in zip(self.grad_arrays, self._grad_req):
@@ -204,7 +271,7 @@ class Executor:
 
     def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
         """A new executor for new input shapes, sharing the arrays whose shapes stay."""
-        arg_shapes, _, aux_shapes = self._symbol.infer_shape(**kwargs)
+        arg_shapes, out_shapes, aux_shapes = self._symbol.infer_shape(**kwargs)
         if arg_shapes is None:
             raise MXNetError(f'reshape: shapes {kwargs} do not determine every argument')
         nd = _nd()
@@ -220,18 +287,33 @@ class Executor:
                     if n not in kwargs and not partial_shaping:
                         raise MXNetError(f'reshape: {what} {n!r} would change shape from '
                                          f'{a.shape} to {tuple(s)}; pass partial_shaping=True')
-                    if a.size < int(_prod(s)) and not allow_up_sizing:
-                        raise MXNetError(f'reshape: {what} {n!r} would grow from {a.shape} to '
-                                         f'{tuple(s)}; pass allow_up_sizing=True')
-                    out.append(nd.zeros(s, ctx=a.context, dtype=a.dtype))
+                    out.append(_resized(a, s, allow_up_sizing, f'{what} {n!r}'))
             return out
         args = renew(self._arg_names, self.arg_arrays, arg_shapes, 'argument')
         grads = renew(self._arg_names, self.grad_arrays, arg_shapes, 'gradient')
         aux = renew(self._aux_names, self.aux_arrays, aux_shapes, 'auxiliary state')
-        return Executor(self._symbol, self._ctx, args, grads, self._grad_req, aux)
+        outputs = None
+        if self.outputs and out_shapes is not None:
+            outputs = [o if o.shape == tuple(s) else _resized(o, s, True, 'output')
+                       for o, s in zip(self.outputs, out_shapes)]
+        return Executor(self._symbol, self._ctx, args, grads, self._grad_req, aux,
+                        self._group2ctx, outputs)
 
     def debug_str(self):
+        """The graph, one line per node (see ``Symbol.debug_str``)."""
         return self._symbol.debug_str()
+
+
+def _resized(array, shape, allow_up_sizing, what):
+    """An array of ``shape`` for a reshaped executor: a view on the start of ``array``'s
+    memory when it fits there (MXNet 1.x shares it so), a new zero array otherwise."""
+    size = int(_prod(shape))
+    if size <= array.size:
+        return array.reshape((-1,))[:size].reshape(tuple(shape))
+    if not allow_up_sizing:
+        raise MXNetError(f'reshape: {what} would grow from {shape_str(array.shape)} to '
+                         f'{shape_str(tuple(shape))}; pass allow_up_sizing=True')
+    return _nd().zeros(shape, ctx=array.context, dtype=array.dtype)
 
 
 def _shape_error(name, value, target):
@@ -251,7 +333,14 @@ def _nd():
     return ndarray
 
 
-def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None):
+def _quiet_infer_type(symbol, type_dict):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return symbol.infer_type(**type_dict)
+
+
+def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None, group2ctx=None):
     """Bind ``symbol`` with zero arrays of the shapes (by name) given and inferred."""
     shapes = shapes or {}
     arg_shapes, _, aux_shapes = symbol.infer_shape_partial(**shapes)
@@ -260,9 +349,13 @@ def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None):
     if unknown:
         raise MXNetError(f'simple_bind: cannot infer the shapes of {unknown} from {shapes}; '
                          'give them as keyword arguments')
-    if type_dict is None:   # MXNet's default: every argument float32
-        type_dict = {n: 'float32' for n in arg_names}
-    arg_types, _, aux_types = symbol.infer_type(**type_dict)
+    if type_dict is None:   # MXNet's default: float32, unless the variable declares one
+        declared = {n for n, a in symbol.attr_dict().items() if '__dtype__' in a}
+        type_dict = {n: 'float32' for n in arg_names if n not in declared}
+    arg_types, _, aux_types = _quiet_infer_type(symbol, type_dict)
+    if arg_types is None:   # arguments no given dtype reaches are float32, as in MXNet
+        type_dict = dict({n: 'float32' for n in arg_names}, **type_dict)
+        arg_types, _, aux_types = _quiet_infer_type(symbol, type_dict)
     if arg_types is None:
         raise MXNetError(f'simple_bind: cannot infer the dtypes of every input from {type_dict}')
     nd = _nd()
@@ -271,4 +364,4 @@ def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None):
     grads = [None if r == 'null' else nd.zeros(s, ctx=ctx, dtype=t)
              for s, t, r in zip(arg_shapes, arg_types, reqs)]
     aux = [nd.zeros(s, ctx=ctx, dtype=t) for s, t in zip(aux_shapes, aux_types)]
-    return Executor(symbol, ctx, args, grads, reqs, aux)
+    return Executor(symbol, ctx, args, grads, reqs, aux, group2ctx)

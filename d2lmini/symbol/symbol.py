@@ -25,14 +25,11 @@ import warnings
 import numpy as np
 
 from .. import name as _name
-from ..base import MXNetError, numeric_types
+from ..base import MXNetError, NotImplementedForSymbol, numeric_types  # noqa: F401
 from ..ops import OPS
 from ..ops.registry import format_attr, get as get_op
 from . import graph as _graph
 from .graph import Node, topological_order
-
-class NotImplementedForSymbol(MXNetError):
-    """An NDArray-only function called on a Symbol (MXNet's error of that name)."""
 
 
 # The format version written into JSON graphs: MXNet 1.9.1's, so that it reads them.
@@ -110,8 +107,13 @@ class Symbol:
         return Symbol(entries)
 
     def get_children(self):
-        """The inputs of this symbol's node(s), as one symbol (None for a variable)."""
-        entries = [e for node, _ in self._entries for e in node.inputs]
+        """The inputs of this symbol's node(s), as one symbol (None for a variable).
+
+        A node read through several of its outputs (the pieces of ``SliceChannel``)
+        lists its inputs once, as MXNet 1.x does.
+        """
+        nodes = list({id(node): node for node, _ in self._entries}.values())
+        entries = [e for node in nodes for e in node.inputs]
         return Symbol(entries) if entries else None
 
     # ------------------------------------------------------------ attributes
@@ -188,11 +190,17 @@ class Symbol:
     def __deepcopy__(self, memo):
         return _copy_graph(self._entries, {})
 
+    def __reduce__(self):
+        # pickled as its JSON graph, as MXNet 1.x pickles a Symbol (operators hold
+        # functions that pickle cannot name)
+        return (fromjson, (self.tojson(),))
+
     # ------------------------------------------------------------ inference
     def infer_shape(self, *args, **kwargs):
         """``(arg_shapes, out_shapes, aux_shapes)`` from the shapes of some arguments
         (positional in ``list_arguments`` order, or by name). If some shape stays
-        unknown, warns and returns ``(None, None, None)``, as MXNet does."""
+        unknown or has an unknown dimension (a 0), warns and returns
+        ``(None, None, None)``, as MXNet 1.x does."""
         arg, out, aux, complete = self._infer_shape(args, kwargs)
         if not complete:
             unknown = [n for n, s in zip(self.list_arguments(), arg) if not s]
@@ -223,8 +231,10 @@ class Symbol:
         arg = [get((id(n), 0)) for n in variables if id(n) not in aux]
         auxs = [get((id(n), 0)) for n in variables if id(n) in aux]
         out = [get((id(node), i)) for node, i in self._entries]
-        complete = all(shapes.get((id(n), 0)) is not None for n in variables) and \
-            all(shapes.get((id(node), i)) is not None for node, i in self._entries)
+        # a 0 is an unknown dimension, as in MXNet 1.x: such a shape is not complete
+        complete = not any(_graph.has_unknown_dim(shapes.get((id(n), 0))) for n in variables) \
+            and not any(_graph.has_unknown_dim(shapes.get((id(node), i)))
+                        for node, i in self._entries)
         return arg, out, auxs, complete
 
     def infer_type(self, *args, **kwargs):
@@ -302,16 +312,19 @@ class Symbol:
     def bind(self, ctx, args, args_grad=None, grad_req='write', aux_states=None,
              group2ctx=None, shared_exec=None):
         """An :class:`~d2lmini.symbol.executor.Executor` running this graph on ``ctx``
-        with the given argument arrays (a list in ``list_arguments`` order or a dict)."""
+        with the given argument arrays (a list in ``list_arguments`` order or a dict).
+        ``group2ctx`` runs the nodes made under ``mx.AttrScope(ctx_group=...)`` on the
+        context it maps that group to. ``shared_exec`` is accepted for MXNet's
+        signature (it only saves memory there)."""
         from .executor import Executor
-        return Executor(self, ctx, args, args_grad, grad_req, aux_states)
+        return Executor(self, ctx, args, args_grad, grad_req, aux_states, group2ctx)
 
     def simple_bind(self, ctx, grad_req='write', type_dict=None, stype_dict=None,
                     group2ctx=None, shared_arg_names=None, shared_exec=None,
                     shared_buffer=None, **kwargs):
         """Bind with arrays allocated here (zeros) from the shapes given by name."""
         from .executor import simple_bind
-        return simple_bind(self, ctx, grad_req, type_dict, kwargs)
+        return simple_bind(self, ctx, grad_req, type_dict, kwargs, group2ctx)
 
     def eval(self, ctx=None, **kwargs):
         """Run the graph once on the arrays given by name; a list of outputs."""
@@ -344,9 +357,10 @@ class Symbol:
         self.asnumpy()
 
     def __repr__(self):
-        if len(self._entries) == 1:
-            return f'<Symbol {self.name}>'
-        return f'<Symbol group [{", ".join(str(n) for n in self.list_outputs())}]>'
+        # as MXNet shows them: a node's name, or the node names of a group's outputs
+        if len({id(node) for node, _ in self._entries}) == 1:
+            return f'<Symbol {self._entries[0][0].name}>'
+        return f'<Symbol group [{", ".join(node.name for node, _ in self._entries)}]>'
 
     def __hash__(self):
         return id(self)
@@ -632,7 +646,8 @@ def _call(op_name, args, kwargs, hint=None, attr=None):
     """Add a node for operator ``op_name`` called as ``sym.<op_name>(*args, **kwargs)``."""
     op = get_op(op_name)
     kwargs = dict(kwargs)
-    attr = kwargs.pop('attr', attr)
+    attr = dict(kwargs.pop('attr', attr) or {})
+    attr.update(_attribute_kwargs(op_name, kwargs))
     inputs, attrs, name = op.bind(args, kwargs)
     if hasattr(op, 'resolve'):      # an entry that depends on its attributes (Custom)
         op = op.resolve(attrs)
@@ -663,7 +678,8 @@ def _call(op_name, args, kwargs, hint=None, attr=None):
             if x is None:   # a missing input becomes a variable named after the node
                 vextra = dict(hints)
                 vextra.update(extra_hint)
-                init = _AUX_INIT.get(in_name) if in_name in op.aux_inputs else None
+                init = (_AUX_INIT.get(in_name) if in_name in op.aux_inputs else
+                        _INPUT_INIT.get((op.name, in_name)))
                 if init is not None:
                     vextra['__init__'] = init
                 entries.append((Node(None, f'{name}_{in_name}', extra=vextra), 0))
@@ -682,6 +698,29 @@ def _call(op_name, args, kwargs, hint=None, attr=None):
     return Symbol([(node, i) for i in range(node.num_outputs)])
 
 
+def _attribute_kwargs(op_name, kwargs):
+    """Remove from ``kwargs`` and return the keyword arguments MXNet 1.x keeps as node
+    attributes rather than operator parameters: the hidden keys (``lr_mult=0`` is
+    stored as ``__lr_mult__``) and any ``__name__`` attribute (``__layout__='NC'``).
+
+    >>> kw = {'num_hidden': 3, 'lr_mult': 0, '__layout__': 'NC'}
+    >>> _attribute_kwargs('FullyConnected', kw), kw
+    ({'lr_mult': '0', '__layout__': 'NC'}, {'num_hidden': 3})
+    """
+    found = {}
+    for key in list(kwargs):
+        if key.startswith('__') and key.endswith('__') or key in _HIDDEN_KEYS:
+            found[key] = str(kwargs.pop(key))
+            continue
+        suffix = next((h for h in _HIDDEN_KEYS if key.endswith(h)), None)
+        if suffix is not None:   # MXNet's error: such a name would be silently misread
+            raise MXNetError(f'{op_name}: setting variable attributes with {key} is not '
+                             f"supported; hidden key '{suffix}' should not be the suffix of "
+                             f'an argument name: give the variable its own attribute, e.g. '
+                             f'w = Variable(..., {suffix}=...) and pass it as the input')
+    return found
+
+
 def _writable(value):
     try:
         format_attr(value)
@@ -691,6 +730,8 @@ def _writable(value):
 
 
 _AUX_INIT = {'moving_mean': '["zero", {}]', 'moving_var': '["one", {}]'}
+# inputs that MXNet gives an initializer of their own when it creates their variable
+_INPUT_INIT = {('LeakyReLU', 'gamma'): '["Constant", {"value": 0.25}]'}
 
 
 def _one(op, which, x):
@@ -730,7 +771,10 @@ def fromjson(text):
                          f'd2lmini reads graphs up to version {MXNET_VERSION} (MXNet 1.9.1)')
     nodes = []
     for k, raw in enumerate(raw_nodes):
-        strings = dict(raw.get('attrs') or raw.get('attr') or raw.get('param') or {})
+        if 'attrs' in raw or ('param' not in raw and 'attr' not in raw):
+            strings = dict(raw.get('attrs') or {})
+        else:
+            strings = _legacy_attrs(raw)
         inputs = []
         for entry in raw.get('inputs', []):
             src = entry[0]
@@ -750,8 +794,48 @@ def fromjson(text):
         typed = op.parse_attrs({k: v for k, v in strings.items() if k not in extra})
         if hasattr(op, 'resolve'):
             op = op.resolve(typed)
+        _add_missing_aux(op, raw['name'], typed, inputs, extra)
         nodes.append(Node(op, raw['name'], typed, inputs, extra))
     return Symbol([(nodes[h[0]], h[1]) for h in heads])
+
+
+def _legacy_attrs(raw):
+    """The attributes of a node of a graph written before MXNet 0.9 (operator
+    parameters under ``param``, user attributes under ``attr``), upgraded as MXNet
+    1.x upgrades them: ``lr_mult`` becomes ``__lr_mult__``, and a variable's
+    ``weight_lr_mult`` is its ``__lr_mult__`` when it is that weight
+    (``fc1_weight``); an operator drops such per-input keys."""
+    strings = dict(raw.get('param') or {})
+    is_variable = raw.get('op') == 'null'
+    for key, value in (raw.get('attr') or {}).items():
+        if key in _HIDDEN_KEYS:
+            strings[f'__{key}__'] = value
+            continue
+        hidden = next((h for h in _HIDDEN_KEYS if key.endswith('_' + h)), None)
+        if hidden is None:
+            strings[key] = value
+        elif is_variable:
+            owner = key[:-len(hidden) - 1]
+            if raw['name'].endswith('_' + owner):
+                strings[f'__{hidden}__'] = value
+            else:
+                strings[key] = value
+    return strings
+
+
+def _add_missing_aux(op, name, attrs, inputs, extra):
+    """Old graphs (MXNet before 0.9) leave out the auxiliary states (BatchNorm's
+    moving mean and variance): add their variables, as MXNet 1.x does on loading."""
+    if op.variadic or not op.aux_inputs:
+        return
+    used = op.used_inputs(attrs)
+    for in_name in used[len(inputs):]:
+        if in_name not in op.aux_inputs:
+            return
+        vextra = {k: v for k, v in extra.items()}
+        if in_name in _AUX_INIT:
+            vextra['__init__'] = _AUX_INIT[in_name]
+        inputs.append((Node(None, f'{name}_{in_name}', extra=vextra), 0))
 
 
 # MXNet's element-wise comparisons and powers take same-shaped inputs; the broadcasting
