@@ -112,7 +112,8 @@ def test_a_parameter_used_without_its_shape_says_so():
             self.w = self.params.get('w', shape=(0,), allow_deferred_init=True)
 
         def hybrid_forward(self, F, x, w):
-            return x * w
+            # broadcasting says nothing of w's shape (x * w would: the same as x's)
+            return F.broadcast_mul(x, w)
 
     bad = Bad()
     bad.initialize()

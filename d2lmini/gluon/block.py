@@ -21,6 +21,7 @@ import numpy as np
 from .. import name as _name
 from .. import ndarray as nd
 from ..base import MXNetError
+from ..context import current_context
 from .parameter import (DeferredInitializationError, Parameter, ParameterDict, _load_into,
                         _indent)
 
@@ -262,7 +263,10 @@ class Block:
                                        cast_dtype=cast_dtype, dtype_source=dtype_source)
             return
         loaded = {k.split(':', 1)[-1]: v for k, v in loaded.items()}
-        missing = [k for k in params if k not in loaded]
+        # a parameter shared by several blocks is saved once with deduplicate=True (as
+        # MXNet does): it is missing only if none of the places it is used is in the file
+        in_file = {id(v) for k, v in params.items() if k in loaded}
+        missing = [k for k, v in params.items() if id(v) not in in_file]
         if missing and not allow_missing:
             raise AssertionError(
                 f"Parameter(s) {', '.join(map(repr, missing))} missing in file '{filename}', which "
@@ -275,6 +279,24 @@ class Block:
                 f'present in this model, which contains parameters {_brief(params)}. Set '
                 'ignore_extra=True to ignore. ')
         _load_into(params, loaded, filename, ctx, True, True, cast_dtype, dtype_source)
+
+    def save_params(self, filename):
+        """MXNet's deprecated way to save: every parameter under its full name less
+        this block's prefix (``dense0_weight``), as ``collect_params().save`` writes
+        it. Prefer ``save_parameters``, whose keys follow the structure instead."""
+        warnings.warn('save_params is deprecated. Please use save_parameters. Note that if '
+                      'you want to load from a SymbolBlock later, please use export '
+                      'instead.', stacklevel=2)
+        try:
+            self.collect_params().save(filename, strip_prefix=self.prefix)
+        except ValueError as e:
+            raise ValueError(f'{e}\nsave_params is deprecated. Using save_parameters may '
+                             'resolve this error.') from e
+
+    def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
+        """MXNet's deprecated name for ``load_parameters`` (which reads both formats)."""
+        warnings.warn('load_params is deprecated. Please use load_parameters.', stacklevel=2)
+        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
 
     def register_child(self, block, name=None):
         """Register ``block`` as a child (what attribute assignment does for you)."""
@@ -381,13 +403,17 @@ class Block:
             rows.append((f'{type(block).__name__}-{len(rows) + 1}', shape_text(out)) + count(block))
 
         def add_hook(block):
+            # a hybridized block runs as one graph: its children's hooks would never
+            # fire, so the table would be silently incomplete (MXNet refuses too)
+            if isinstance(block, HybridBlock) and block._active:
+                raise AssertionError(f'"{block.name}" must not be hybridized to print summary.')
             # containers only pass data on: their rows would repeat their last child's
             from .nn.sequential import Sequential, HybridSequential
             if not isinstance(block, (Sequential, HybridSequential)):
                 hooks.append(block.register_forward_hook(hook))
 
-        self.apply(add_hook)
         try:
+            self.apply(add_hook)
             self(*inputs)
         finally:
             for h in hooks:
@@ -474,12 +500,32 @@ def _regroup(flat, fmt):
     return out, flat
 
 
-def _strip_none(args):
-    """The arguments without trailing Nones (hybrid_forward's defaults)."""
-    args = list(args)
-    while args and args[-1] is None:
-        args.pop()
-    return args
+def _formats_agree(stored, given):
+    """Whether a call's argument structure fits the one the graph was traced with:
+    the same, or the same but for trailing Nones (arguments left to their defaults,
+    ``f(x)`` for ``f(x, None)``), as MXNet allows."""
+    if len(stored) < len(given):
+        stored, given = given, stored
+    return stored[:len(given)] == given and all(f == -1 for f in stored[len(given):])
+
+
+def _gather_type_ctx_info(args):
+    """What (nested lists of) arguments hold: ``(has a Symbol, has an NDArray, the
+    set of the NDArrays' contexts, the first NDArray's context)``."""
+    from .. import symbol
+    if isinstance(args, nd.NDArray):
+        return False, True, {args.context}, args.context
+    if isinstance(args, symbol.Symbol):
+        return True, False, set(), None
+    has_symbol = has_ndarray = False
+    contexts, first = set(), None
+    if isinstance(args, (list, tuple)):
+        for a in args:
+            a_sym, a_nd, a_contexts, a_first = _gather_type_ctx_info(a)
+            has_symbol, has_ndarray = has_symbol or a_sym, has_ndarray or a_nd
+            contexts |= a_contexts
+            first = a_first if first is None else first
+    return has_symbol, has_ndarray, contexts, first
 
 
 def _count_leaves(fmt):
@@ -558,12 +604,46 @@ class HybridBlock(Block):
     def forward(self, x, *args):
         """Run the block on NDArrays: through the compiled graph when hybridized,
         else ``hybrid_forward`` with ``F = nd``; on the first call, finish the deferred
-        initialisation of parameters from the data's shapes. With Symbols, trace."""
-        if not isinstance(x, nd.NDArray):
-            return self._forward_symbolic(x, *args)
+        initialisation of parameters from the data's shapes. With Symbols, trace.
+
+        As in MXNet, the arguments may be nested lists and may hold None or other
+        values, but they must hold at least one NDArray or Symbol, and not both; a
+        hybridized block also needs all its arrays on one context.
+        """
+        if isinstance(x, nd.NDArray) and (not args or all(isinstance(a, nd.NDArray)
+                                                          for a in args)):
+            ctx = x._ctx            # the usual call, arrays only: checked quickly
+            if self._active and args and any(a._ctx != ctx for a in args):
+                self._check_one_context({ctx} | {a._ctx for a in args})
+        else:
+            has_symbol, has_ndarray, contexts, ctx = _gather_type_ctx_info([x] + list(args))
+            if has_symbol and has_ndarray:
+                raise ValueError(f'{self.name}: a HybridBlock does not accept a mix of '
+                                 'NDArrays and Symbols as input. Please check the type of '
+                                 'the args.')
+            if not has_symbol and not has_ndarray:
+                raise ValueError(f'{self.name}: a HybridBlock needs at least one NDArray or '
+                                 'one Symbol in its input. Please check the type of the args.')
+            if has_symbol:
+                return self._forward_symbolic(x, *args)
+            if self._active:
+                self._check_one_context(contexts)
+        # arrays made inside (F.zeros) go to the inputs' context, as in MXNet; entering
+        # it costs a few microseconds a block, so only where it is not the default yet
+        current = current_context()
+        if ctx is current or ctx == current:
+            return self._forward_arrays(ctx, x, args)
+        with ctx:
+            return self._forward_arrays(ctx, x, args)
+
+    def _check_one_context(self, contexts):
+        if len(contexts) > 1:
+            raise ValueError(f'{self.name}: a hybridized HybridBlock takes inputs on one '
+                             f'context only, but they are on {sorted(map(str, contexts))}.')
+
+    def _forward_arrays(self, ctx, x, args):
         if self._active:
             return self._call_cached_op(x, *args)
-        ctx = x.context
         try:
             params = {k: v.data(ctx) for k, v in self._reg_params.items()}
         except DeferredInitializationError:
@@ -576,7 +656,7 @@ class HybridBlock(Block):
         """``(input names, graph, single output)``, traced once with symbols.
         The arguments may be nested lists of arrays with None among them, as in
         MXNet: each array becomes a variable, None stays None."""
-        in_fmt = _flatten_inputs(_strip_none(args))[1]
+        in_fmt = _flatten_inputs(args)[1]
         if self._cached_graph is None:
             from .. import symbol
             n = _count_leaves(in_fmt)
@@ -591,11 +671,44 @@ class HybridBlock(Block):
                     f'hybrid_forward with symbols (F = mx.sym) failed: {e}') from e
             self._in_format, self._out_format = in_fmt, out_fmt
             self._cached_graph = (names, symbol.Group(outs), out_fmt == 0)
-        elif in_fmt != self._in_format:
+        elif not _formats_agree(self._in_format, in_fmt):
             raise ValueError('The argument structure of HybridBlock does not match the cached '
                              f'version. Stored format = {self._in_format}, input format = '
                              f'{in_fmt}')
         return self._cached_graph
+
+    def infer_shape(self, *args):
+        """Give the parameters of this block and its children the shapes that inputs
+        like ``args`` imply, without running the block (their data are still created
+        at the first forward pass, as in MXNet).
+
+        >>> import d2lmini as mx
+        >>> from d2lmini.gluon import nn
+        >>> net = nn.Dense(3)
+        >>> net.infer_shape(mx.nd.ones((2, 5)))
+        >>> net.weight.shape
+        (3, 5)
+        """
+        self._infer_attrs('infer_shape', 'shape', *args)
+
+    def infer_type(self, *args):
+        """Give the parameters the dtypes that inputs like ``args`` imply (casting any
+        data they already have)."""
+        self._infer_attrs('infer_type', 'dtype', *args)
+
+    def _infer_attrs(self, infer_fn, attr, *args):
+        names, graph, _ = self._get_graph(*args)
+        arrays = _flatten_inputs(args)[0]
+        arg_attrs, _, aux_attrs = getattr(graph, infer_fn)(
+            **{n: getattr(a, attr) for n, a in zip(names, arrays)})
+        if arg_attrs is None:
+            raise ValueError(f'{self.name}: cannot infer the {attr} of its parameters from '
+                             f'inputs of {attr}s {[getattr(a, attr) for a in arrays]}')
+        found = dict(zip(graph.list_arguments(), arg_attrs))
+        found.update(zip(graph.list_auxiliary_states(), aux_attrs))
+        for param in self.collect_params().values():
+            if found.get(param.name) is not None:
+                setattr(param, attr, found[param.name])
 
     def _deferred_infer_shape(self, *args):
         """Give every parameter of unknown shape the shape that inference over the
@@ -603,7 +716,7 @@ class HybridBlock(Block):
         from ..symbol.graph import infer_shapes, topological_order
         from .parameter import shape_is_known
         names, graph, _ = self._get_graph(*args)
-        known = {n: a.shape for n, a in zip(names, _flatten_inputs(_strip_none(args))[0])}
+        known = {n: a.shape for n, a in zip(names, _flatten_inputs(args)[0])}
         try:
             shapes = infer_shapes(graph._entries, known)
         except MXNetError as e:
@@ -633,7 +746,7 @@ class HybridBlock(Block):
 
     def _call_cached_op(self, *args):
         names, graph, single = self._get_graph(*args)
-        flat = _flatten_inputs(_strip_none(args))[0]
+        flat = _flatten_inputs(args)[0]
         if self._op_hook is not None:
             try:
                 out = self._run_with_op_hook(names, graph, flat)
@@ -690,9 +803,6 @@ class HybridBlock(Block):
         """Called with Symbols: trace ``hybrid_forward`` with ``F = sym`` and the
         parameters as variables; the nodes get this block's prefix (``dense0_fwd``)."""
         from .. import symbol
-        if not isinstance(x, symbol.Symbol):
-            raise TypeError(f'{type(self).__name__} expects NDArray or Symbol input, got '
-                            f'{type(x).__name__}')
         params = {k: v.var() for k, v in self._reg_params.items()}
         with self.name_scope():
             return self.hybrid_forward(symbol, x, *args, **params)

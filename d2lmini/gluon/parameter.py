@@ -28,6 +28,9 @@ class DeferredInitializationError(Exception):
     """A parameter was used before its shape, and so its data, is known."""
 
 
+_STORAGE_TYPES = ('default', 'row_sparse', 'csr')
+
+
 def shape_is_known(shape):
     return shape is not None and len(shape) > 0 and all(d > 0 for d in shape)
 
@@ -53,13 +56,19 @@ class Parameter:
         self._deferred_init = ()
         self._differentiable = differentiable
         self._allow_deferred_init = allow_deferred_init
+        # d2lmini stores every parameter densely; the storage types are checked so
+        # that a typo is an error, as in MXNet
+        for arg, value in (('stype', stype), ('grad_stype', grad_stype)):
+            if value not in _STORAGE_TYPES:
+                raise AssertionError(f"{arg} for Parameter '{name}' must be one of 'default', "
+                                     f"'row_sparse', or 'csr', but got '{value}'")
         self._grad_req = None
         self._trainer = None
         if isinstance(shape, int):
             shape = (shape,)
         self._shape = None if shape is None else tuple(shape)
         self.name = name
-        self.dtype = dtype
+        self._dtype = dtype
         self.lr_mult = lr_mult
         self.wd_mult = wd_mult
         self.grad_req = grad_req
@@ -105,6 +114,16 @@ class Parameter:
     @property
     def stype(self):
         return 'default'
+
+    @property
+    def dtype(self):
+        """The parameter's type; setting it casts the data, as ``cast`` does (and as in
+        MXNet), so that the data and the declared type never disagree."""
+        return self._dtype
+
+    @dtype.setter
+    def dtype(self, dtype):
+        self.cast(dtype)
 
     # ------------------------------------------------------------ initialisation
     def initialize(self, init=None, ctx=None, default_init=None, force_reinit=False):
@@ -261,7 +280,7 @@ class Parameter:
 
     def cast(self, dtype):
         """Change the dtype of the data and gradients."""
-        self.dtype = dtype
+        self._dtype = dtype
         if self._data is None:
             return
         with autograd.pause():
@@ -493,18 +512,36 @@ class ParameterDict:
         [0.5 2. ]
         <NDArray 2 @cpu(0)>
         """
+        loaded = nd.load(filename)
+        if not isinstance(loaded, dict):
+            raise ValueError(f'{filename} holds a list of arrays without names; it cannot be '
+                             'loaded into parameters')
+        self.load_dict(loaded, ctx, allow_missing, ignore_extra, restore_prefix, filename,
+                       cast_dtype, dtype_source)
+
+    def load_dict(self, param_dict, ctx=None, allow_missing=False, ignore_extra=False,
+                  restore_prefix='', filename=None, cast_dtype=False, dtype_source='current'):
+        """Load parameters from ``param_dict`` (name -> NDArray, names possibly marked
+        ``arg:``/``aux:`` as in exported files), with the checks and options of
+        ``load``; ``filename`` only names the source in error messages.
+
+        >>> import d2lmini as mx
+        >>> params = ParameterDict('net_')
+        >>> w = params.get('w', shape=(2,))
+        >>> params.load_dict({'arg:w': mx.nd.array([1, 2])}, restore_prefix='net_')
+        >>> w.data()
+        <BLANKLINE>
+        [1. 2.]
+        <NDArray 2 @cpu(0)>
+        """
         if restore_prefix:
             for name in self.keys():
                 if not name.startswith(restore_prefix):
                     raise ValueError(f"restore_prefix is '{restore_prefix}' but Parameter's name "
                                      f"'{name}' does not start with it")
-        loaded = nd.load(filename)
-        if not isinstance(loaded, dict):
-            raise ValueError(f'{filename} holds a list of arrays without names; it cannot be '
-                             'loaded into parameters')
-        loaded = {restore_prefix + k.split(':', 1)[-1]: v for k, v in loaded.items()}
-        _load_into(self._params, loaded, filename, ctx, allow_missing, ignore_extra,
-                   cast_dtype, dtype_source)
+        loaded = {restore_prefix + k.split(':', 1)[-1]: v for k, v in param_dict.items()}
+        _load_into(self._params, loaded, filename or 'param_dict', ctx, allow_missing,
+                   ignore_extra, cast_dtype, dtype_source)
 
 
 def _load_into(params, loaded, filename, ctx, allow_missing, ignore_extra, cast_dtype,

@@ -23,6 +23,8 @@ Symbol it returns the graph composed onto it.
 >>> bool((back(x) == net(x)).asnumpy().all())
 True
 """
+import warnings
+
 from .. import autograd
 from .. import ndarray as nd
 from ..base import MXNetError
@@ -50,6 +52,45 @@ def export_block(block, path, epoch=0, remove_amp_cast=True):
     sym.save(sym_file, remove_amp_cast=remove_amp_cast)
     nd.save(params_file, arrays)    # both writes are atomic
     return sym_file, params_file
+
+
+def _infer_param_types(inputs, outputs):
+    """The parameters' dtypes that type inference finds from the inputs' (declared as
+    ``mx.sym.var('data', dtype='float64')``), by name; empty when an input's dtype is
+    unknown, and the parameters are then float32. As in MXNet, this is what lets a
+    SymbolBlock load the parameters of a model exported in float64."""
+    known = {}
+    for i in inputs:
+        # an input without a declared dtype is the usual case, not worth MXNet's warning
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            dtype = i.infer_type()[0]
+        if not dtype or dtype[0] is None:
+            return {}
+        known[i.name] = dtype[0]
+    try:
+        arg_types, _, aux_types = outputs.infer_type(**known)
+    except MXNetError:
+        return {}
+    names = outputs.list_arguments() + outputs.list_auxiliary_states()
+    types = list(arg_types or []) + list(aux_types or [])
+    if len(types) != len(names):
+        return {}
+    return {n: t for n, t in zip(names, types) if t is not None}
+
+
+def _common_prefix(names):
+    """The longest string every name starts with (character by character, as MXNet
+    computes it: for ['fc_bias', 'fc_weight'] it is 'fc_')."""
+    if not names:
+        return ''
+    prefix = names[0]
+    for name in names[1:]:
+        i = 0
+        while i < min(len(prefix), len(name)) and prefix[i] == name[i]:
+            i += 1
+        prefix = prefix[:i]
+    return prefix
 
 
 def _trace(block):
@@ -109,6 +150,7 @@ class SymbolBlock(HybridBlock):
         # what a hybridized run needs: the inputs, then the graph (MXNet's _cached_graph)
         self._cached_graph = ([i._entries[0][0] for i in inputs], outputs)
         aux = set(outputs.list_auxiliary_states())
+        dtypes = _infer_param_types(inputs, outputs)
         for name in outputs.list_inputs():
             if name in input_names:
                 continue
@@ -117,10 +159,23 @@ class SymbolBlock(HybridBlock):
             kwargs = {'allow_deferred_init': True}
             if name in aux:
                 kwargs['grad_req'] = 'null'
-            self._reg_params[name] = self.params.get(name, **kwargs)
-            if '__init__' in attrs and self._reg_params[name].init is None:
-                self._reg_params[name].init = attrs['__init__']
+            if name in dtypes:
+                kwargs['dtype'] = dtypes[name]
+            param = self.params.get(name, **kwargs)
+            if '__init__' in attrs and param.init is None:
+                param.init = attrs['__init__']
+        # as in MXNet, the parameters are registered (and so saved by save_parameters)
+        # under their names less the prefix they all share: 'conv0_weight', not
+        # 'resnetv10_conv0_weight', so that a file fits a model built with other prefixes
+        common = len(_common_prefix(list(self.params.keys())))
+        self._reg_params = {name[common:]: param for name, param in self.params.items()}
         self._shapes_seen = {}
+
+    def __repr__(self):
+        # MXNet's form: the graph, and how many inputs and outputs it has
+        graph = self._export_symbol
+        return (f'{type(self).__name__}(\n{graph} : {len(self._input_names)} -> '
+                f'{len(graph.list_outputs())}\n)')
 
     # ------------------------------------------------------------ files
     @staticmethod
@@ -150,7 +205,7 @@ class SymbolBlock(HybridBlock):
     def _check_param_shapes(self, source):
         """Parameter shapes that the graph cannot take are refused here, with the node
         and both shapes named, instead of at the first forward."""
-        known = {n: p.shape for n, p in self._reg_params.items()
+        known = {n: p.shape for n, p in self.params.items()
                  if p.shape is not None and all(d > 0 for d in p.shape)}
         try:
             self._export_symbol.infer_shape_partial(**known)
@@ -181,7 +236,7 @@ class SymbolBlock(HybridBlock):
         for node in order:
             if node.op is None:
                 values[id(node)] = given[node.name] if node.name in given else \
-                    self._reg_params[node.name].data(ctx)
+                    self.params[node.name].data(ctx)
         outs = run_graph(order, sym._entries, values, autograd.is_training())
         return outs[0] if len(outs) == 1 else outs
 
@@ -192,13 +247,13 @@ class SymbolBlock(HybridBlock):
         if key in self._shapes_seen:
             return
         known = dict(input_shapes)
-        known.update({n: p.shape for n, p in self._reg_params.items()
+        known.update({n: p.shape for n, p in self.params.items()
                       if p.shape is not None and all(d > 0 for d in p.shape)})
         arg, _, aux = self._export_symbol.infer_shape_partial(**known)
         names = self._export_symbol.list_arguments() + \
             self._export_symbol.list_auxiliary_states()
         for name, shape in zip(names, arg + aux):
-            param = self._reg_params.get(name)
+            param = self.params[name] if name in self.params else None
             if param is not None and param._data is None:
                 if not shape:
                     raise MXNetError(f"SymbolBlock: cannot infer the shape of parameter "
@@ -209,6 +264,12 @@ class SymbolBlock(HybridBlock):
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError('SymbolBlock runs its graph; it has no hybrid_forward')
+
+    def reset_ctx(self, ctx):
+        """Move every parameter to ``ctx`` (a context or a list of them), as MXNet's
+        ``SymbolBlock.reset_ctx`` does."""
+        for param in self.collect_params().values():
+            param.reset_ctx(ctx)
 
     def cast(self, dtype):
         super().cast(dtype)

@@ -14,6 +14,7 @@ Sequential(
 (2, 10)
 """
 from ..block import Block, HybridBlock  # noqa: F401
+from ..symbol_block import SymbolBlock  # noqa: F401  (mx.gluon.nn.SymbolBlock, as in MXNet)
 from .sequential import Sequential, HybridSequential  # noqa: F401
 from .activations import *  # noqa: F401,F403
 from .basic_layers import *  # noqa: F401,F403

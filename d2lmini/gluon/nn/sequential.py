@@ -1,7 +1,6 @@
 """Containers that chain blocks: ``Sequential`` and its hybridizable twin."""
 import warnings
 
-from ...ndarray import NDArray
 from ..block import Block, HybridBlock
 from ..parameter import _indent
 
@@ -76,11 +75,8 @@ class HybridSequential(_Chain, HybridBlock):
         super().__init__(prefix=prefix, params=params)
 
     def hybrid_forward(self, F, x, *args):
-        return self._chain(self._children.values(), x, args)
-
-    def forward(self, x, *args):
-        # hybridized: the whole chain runs as one compiled graph; otherwise each child
-        # runs (and finishes its own deferred initialisation) in turn
-        if self._active and isinstance(x, NDArray):
-            return HybridBlock.forward(self, x, *args)
+        # hybridized, the whole chain runs as one compiled graph; traced with symbols,
+        # inside this container's name scope (so a child built with prefix='' names
+        # its nodes 'stage1_activation0', as in MXNet); eagerly, each child runs (and
+        # finishes its own deferred initialisation) in turn
         return self._chain(self._children.values(), x, args)
