@@ -13,6 +13,7 @@ returned as Python floats.
 ('accuracy', 0.6666666666666666)
 """
 import json
+import math
 import warnings
 from collections import OrderedDict
 
@@ -21,9 +22,10 @@ import numpy
 from .base import numeric_types
 from .ndarray import NDArray
 
-__all__ = ['EvalMetric', 'CompositeEvalMetric', 'Accuracy', 'TopKAccuracy', 'F1', 'MAE',
-           'MSE', 'RMSE', 'CrossEntropy', 'NegativeLogLikelihood', 'Loss', 'CustomMetric',
-           'create', 'register', 'np', 'check_label_shapes']
+__all__ = ['EvalMetric', 'CompositeEvalMetric', 'Accuracy', 'TopKAccuracy', 'F1', 'MCC',
+           'Perplexity', 'MAE', 'MSE', 'RMSE', 'CrossEntropy', 'NegativeLogLikelihood',
+           'PearsonCorrelation', 'PCC', 'Loss', 'Torch', 'Caffe', 'CustomMetric',
+           'create', 'register', 'alias', 'np', 'check_label_shapes']
 
 
 def check_label_shapes(labels, preds, wrap=False, shape=False):
@@ -159,8 +161,17 @@ def register(klass, name=None):
     return klass
 
 
-def _alias(*names):
-    """A decorator that also registers a class under other names."""
+def alias(*names):
+    """A decorator that also registers a metric class under other names, as
+    ``mx.metric.alias`` does in MXNet 1.x.
+
+    >>> @register
+    ... @alias('half_acc')
+    ... class HalfAccuracy(Accuracy):
+    ...     pass
+    >>> type(create('half_acc')).__name__
+    'HalfAccuracy'
+    """
     def reg(klass):
         for name in names:
             register(klass, name)
@@ -203,7 +214,7 @@ def create(metric, *args, **kwargs):
 
 # ------------------------------------------------------------------ composite
 @register
-@_alias('composite')
+@alias('composite')
 class CompositeEvalMetric(EvalMetric):
     """Several metrics updated together; ``get()`` returns lists of names and values.
 
@@ -273,7 +284,7 @@ class CompositeEvalMetric(EvalMetric):
 
 # ------------------------------------------------------------------ classification
 @register
-@_alias('acc')
+@alias('acc')
 class Accuracy(EvalMetric):
     """The fraction of correct predictions.
 
@@ -303,7 +314,7 @@ class Accuracy(EvalMetric):
 
 
 @register
-@_alias('top_k_accuracy', 'top_k_acc')
+@alias('top_k_accuracy', 'top_k_acc')
 class TopKAccuracy(EvalMetric):
     """The fraction of examples whose label is among the ``top_k`` highest scores.
 
@@ -343,7 +354,8 @@ class TopKAccuracy(EvalMetric):
 class _BinaryStats:
     """True/false positive/negative counts of a binary classifier, local and global."""
 
-    def __init__(self):
+    def __init__(self, metric_name='F1'):
+        self.metric_name = metric_name  # for error messages
         self.reset_stats()
 
     def update_binary_stats(self, label, pred):
@@ -352,7 +364,8 @@ class _BinaryStats:
         pred_label = numpy.argmax(pred, axis=1)
         check_label_shapes(label, pred)
         if len(numpy.unique(label)) > 2:
-            raise ValueError('F1 currently only supports binary classification.')
+            raise ValueError(f'{self.metric_name} currently only supports binary '
+                             'classification.')
         pred_true, label_true = pred_label == 1, label == 1
         counts = {'true_positives': (pred_true & label_true).sum(),
                   'false_positives': (pred_true & ~label_true).sum(),
@@ -378,6 +391,22 @@ class _BinaryStats:
     def global_fscore(self):
         return self._fscore(self.global_true_positives, self.global_false_positives,
                             self.global_false_negatives)
+
+    def matthewscc(self, use_global=False):
+        """Matthews correlation coefficient of the local (or global) counts; factors
+        of the denominator that are 0 count as 1, as in MXNet, so that a classifier
+        that always answers the same class scores 0 instead of NaN."""
+        prefix = 'global_' if use_global else ''
+        tp, fp, fn, tn = (float(getattr(self, prefix + key)) for key in
+                          ('true_positives', 'false_positives', 'false_negatives',
+                           'true_negatives'))
+        if tp + fp + fn + tn == 0:
+            return 0.
+        denominator = 1.
+        for term in (tp + fp, tp + fn, tn + fp, tn + fn):
+            if term != 0:
+                denominator *= term
+        return (tp * tn - fp * fn) / math.sqrt(denominator)
 
     @property
     def total_examples(self):
@@ -438,6 +467,116 @@ class F1(EvalMetric):
     def reset_local(self):
         super().reset_local()
         self.metrics.local_reset_stats()
+
+
+@register
+class MCC(EvalMetric):
+    """The Matthews correlation coefficient of a binary classifier: predictions are
+    scores of shape (batch, 2), class 1 is the positive one.
+
+    ``(TP*TN - FP*FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN))``, where factors of the
+    denominator that are 0 count as 1. Unlike F1 it is symmetric in the two classes,
+    and 0 for a classifier that always answers the same class.
+
+    average : ``'macro'`` (default) averages the coefficients of the mini-batches;
+        ``'micro'`` computes one coefficient from the counts of all of them.
+
+    >>> import d2lmini as mx
+    >>> mcc = MCC()
+    >>> mcc.update([mx.nd.array([0, 1, 1, 0])],
+    ...            [mx.nd.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]])])
+    >>> round(mcc.get()[1], 6)
+    0.57735
+    """
+
+    def __init__(self, name='mcc', output_names=None, label_names=None, average='macro'):
+        self._average = average
+        self._metrics = _BinaryStats('MCC')
+        super().__init__(name=name, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            self._metrics.update_binary_stats(label, pred)
+        if self._average == 'macro':
+            self.sum_metric += self._metrics.matthewscc()
+            self.global_sum_metric += self._metrics.matthewscc(use_global=True)
+            self.num_inst += 1
+            self.global_num_inst += 1
+            self._metrics.reset_stats()
+        else:
+            self.sum_metric = self._metrics.matthewscc() * self._metrics.total_examples
+            self.global_sum_metric = (self._metrics.matthewscc(use_global=True)
+                                      * self._metrics.global_total_examples)
+            self.num_inst = self._metrics.total_examples
+            self.global_num_inst = self._metrics.global_total_examples
+
+    def reset(self):
+        super().reset()
+        self._metrics.reset_stats()
+
+    def reset_local(self):
+        super().reset_local()
+        self._metrics.local_reset_stats()
+
+
+@register
+class Perplexity(EvalMetric):
+    """Perplexity: ``exp`` of the mean of ``-log p``, where ``p`` is the probability
+    a prediction gives to the true label (a language model's usual score).
+
+    ignore_label : labels equal to it are left out (``None``: use every label)
+    axis : the axis of the predictions that holds the class probabilities
+
+    Probabilities are clipped below at 1e-10, as in MXNet, so that a zero
+    probability gives a large but finite perplexity.
+
+    >>> import d2lmini as mx
+    >>> perp = Perplexity(ignore_label=None)
+    >>> perp.update([mx.nd.array([0, 1, 1])], [mx.nd.array([[0.3, 0.7], [0, 1.], [0.4, 0.6]])])
+    >>> round(perp.get()[1], 6)
+    1.771098
+    """
+
+    def __init__(self, ignore_label, axis=-1, name='perplexity', output_names=None,
+                 label_names=None):
+        # MXNet 1.x leaves ``axis`` out of get_config(); it is kept here so that a
+        # metric recreated from its config picks along the same axis
+        super().__init__(name, ignore_label=ignore_label, axis=axis,
+                         output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+        self.ignore_label = ignore_label
+        self.axis = axis
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            pred = pred.asnumpy()
+            label = label.asnumpy().reshape(-1)
+            if label.size * pred.shape[self.axis] != pred.size:
+                raise ValueError(f'Perplexity: labels of shape {label.shape} do not match '
+                                 f'predictions of shape {pred.shape} (one label per '
+                                 f'prediction along axis {self.axis})')
+            # one probability per label: move the class axis last, then pick
+            probs = numpy.moveaxis(pred, self.axis, -1).reshape(label.size, -1)
+            picked = probs[numpy.arange(label.size), label.astype('int64')
+                           % probs.shape[1]]  # wrap like nd.pick; ignored labels may be -1
+            keep = numpy.ones(label.size, dtype=bool)
+            if self.ignore_label is not None:
+                keep = label != self.ignore_label
+            log_probs = numpy.log(numpy.maximum(picked[keep], pred.dtype.type(1e-10)))
+            self._add(-log_probs.sum(), int(keep.sum()))
+
+    def get(self):
+        if self.num_inst == 0:
+            return (self.name, float('nan'))
+        return (self.name, math.exp(self.sum_metric / self.num_inst))
+
+    def get_global(self):
+        if self.global_num_inst == 0:
+            return (self.name, float('nan'))
+        return (self.name, math.exp(self.global_sum_metric / self.global_num_inst))
 
 
 # ------------------------------------------------------------------ regression
@@ -532,7 +671,7 @@ class _LogLoss(EvalMetric):
 
 
 @register
-@_alias('ce')
+@alias('ce')
 class CrossEntropy(_LogLoss):
     """Cross-entropy of predicted probabilities (batch, classes) and class labels;
     ``eps`` keeps log away from 0.
@@ -549,12 +688,193 @@ class CrossEntropy(_LogLoss):
 
 
 @register
-@_alias('nll_loss')
+@alias('nll_loss')
 class NegativeLogLikelihood(_LogLoss):
     """Negative log-likelihood: the same number as :class:`CrossEntropy`."""
 
     def __init__(self, eps=1e-12, name='nll-loss', output_names=None, label_names=None):
         super().__init__(name, eps, output_names, label_names)
+
+
+# ------------------------------------------------------------------ correlation
+class _Moments:
+    """Running count, means, sums of squared deviations and co-deviation of paired
+    samples (label, pred), merged batch by batch (Chan et al.'s parallel formulas:
+    exact, whatever the batch sizes)."""
+
+    def __init__(self):
+        self.count = 0
+        self.mean_label = self.mean_pred = 0.
+        self.sq_label = self.sq_pred = self.co = 0.
+
+    def add(self, label, pred):
+        n = label.size
+        if n == 0:
+            return
+        mean_label, mean_pred = label.mean(), pred.mean()
+        total = self.count + n
+        d_label, d_pred = mean_label - self.mean_label, mean_pred - self.mean_pred
+        weight = self.count * n / total
+        self.sq_label += ((label - mean_label) ** 2).sum() + d_label * d_label * weight
+        self.sq_pred += ((pred - mean_pred) ** 2).sum() + d_pred * d_pred * weight
+        self.co += ((label - mean_label) * (pred - mean_pred)).sum() + d_label * d_pred * weight
+        self.mean_label += d_label * n / total
+        self.mean_pred += d_pred * n / total
+        self.count = total
+
+    def correlation(self):
+        return float(self.co / numpy.sqrt(self.sq_label * self.sq_pred))
+
+
+@register
+@alias('pearsonr')
+class PearsonCorrelation(EvalMetric):
+    """The Pearson correlation coefficient of predictions and labels (both
+    flattened; they must have the same shape).
+
+    average : ``'macro'`` (default) averages the coefficients of the mini-batches;
+        ``'micro'`` computes one coefficient over all the values seen.
+
+    In ``'micro'`` mode MXNet 1.x keeps one set of running sums, so that
+    ``reset_local`` does not forget them and ``get_global`` answers 0; here local
+    and global sums are kept apart, as for every other metric.
+
+    >>> import d2lmini as mx
+    >>> pr = PearsonCorrelation()
+    >>> pr.update([mx.nd.array([[1, 0], [0, 1], [0, 1]])],
+    ...           [mx.nd.array([[0.3, 0.7], [0, 1.], [0.4, 0.6]])])
+    >>> round(pr.get()[1], 6)
+    0.421637
+    """
+
+    def __init__(self, name='pearsonr', output_names=None, label_names=None,
+                 average='macro'):
+        self.average = average
+        super().__init__(name, output_names=output_names, label_names=label_names,
+                         has_global_stats=True)
+
+    def reset(self):
+        super().reset()
+        self._local, self._global = _Moments(), _Moments()
+
+    def reset_local(self):
+        super().reset_local()
+        self._local = _Moments()
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            check_label_shapes(label, pred, False, True)
+            label = label.asnumpy().ravel().astype(numpy.float64)
+            pred = pred.asnumpy().ravel().astype(numpy.float64)
+            if self.average == 'macro':
+                self._add(numpy.corrcoef(pred, label)[0, 1], 1)
+            else:
+                self._local.add(label, pred)
+                self._global.add(label, pred)
+                self.num_inst += 1
+                self.global_num_inst += 1
+
+    def get(self):
+        if self.average == 'macro' or self.num_inst == 0:
+            return super().get()
+        return (self.name, self._local.correlation())
+
+    def get_global(self):
+        if self.average == 'macro' or self.global_num_inst == 0:
+            return super().get_global()
+        return (self.name, self._global.correlation())
+
+
+@register
+class PCC(EvalMetric):
+    """A multiclass Matthews correlation coefficient, computed from the confusion
+    matrix of all the batches seen (so batch sizes and order do not matter). For two
+    classes it equals :class:`MCC` with ``average='micro'``.
+
+    Predictions are class scores (batch, classes) or class indices shaped like the
+    labels. The confusion matrix grows as larger class indices appear. ``get()``
+    is NaN while every label, or every prediction, is the same class.
+
+    >>> import d2lmini as mx
+    >>> pcc = PCC()
+    >>> pcc.update([mx.nd.array([0, 1, 2, 2])], [mx.nd.array([0, 1, 2, 1])])
+    >>> round(pcc.get()[1], 6)
+    0.7
+    """
+
+    def __init__(self, name='pcc', output_names=None, label_names=None,
+                 has_global_stats=True):
+        self.k = 2
+        super().__init__(name=name, output_names=output_names, label_names=label_names,
+                         has_global_stats=has_global_stats)
+
+    def _grow(self, num_classes):
+        pad = ((0, num_classes - self.k), (0, num_classes - self.k))
+        self.lcm = numpy.pad(self.lcm, pad)
+        self.gcm = numpy.pad(self.gcm, pad)
+        self.k = num_classes
+
+    @staticmethod
+    def _calc_mcc(cmat):
+        n = cmat.sum()
+        x, y = cmat.sum(axis=1), cmat.sum(axis=0)
+        cov_xx = numpy.sum(x * (n - x))
+        cov_yy = numpy.sum(y * (n - y))
+        if cov_xx == 0 or cov_yy == 0:
+            return float('nan')
+        cov_xy = numpy.sum(cmat.diagonal() * n - x * y)
+        return float(cov_xy / (cov_xx * cov_yy) ** 0.5)
+
+    def update(self, labels, preds):
+        labels, preds = check_label_shapes(labels, preds, True)
+        for label, pred in zip(labels, preds):
+            label = label.asnumpy().astype('int64')
+            pred = pred.asnumpy()
+            if pred.shape != label.shape:  # class scores: the largest is the prediction
+                pred = pred.argmax(axis=1)
+            label = label.ravel()
+            pred = pred.astype('int64').ravel()
+            check_label_shapes(label, pred)
+            if label.size == 0:
+                continue
+            if min(pred.min(), label.min()) < 0:
+                raise ValueError('PCC: class indices must not be negative')
+            num_classes = int(max(pred.max(), label.max())) + 1
+            if num_classes > self.k:
+                self._grow(num_classes)
+            batch = numpy.zeros((self.k, self.k))
+            numpy.add.at(batch, (pred, label), 1)  # rows: predicted, columns: true class
+            self.lcm += batch
+            self.gcm += batch
+        self.num_inst += 1
+        self.global_num_inst += 1
+
+    # the coefficient is recomputed from the confusion matrix on each read
+    @property
+    def sum_metric(self):
+        return self._calc_mcc(self.lcm) * self.num_inst
+
+    @sum_metric.setter
+    def sum_metric(self, value):
+        pass  # derived from the confusion matrix; EvalMetric.reset may assign it
+
+    @property
+    def global_sum_metric(self):
+        return self._calc_mcc(self.gcm) * self.global_num_inst
+
+    @global_sum_metric.setter
+    def global_sum_metric(self, value):
+        pass
+
+    def reset(self):
+        self.global_num_inst = 0
+        self.gcm = numpy.zeros((self.k, self.k))
+        self.reset_local()
+
+    def reset_local(self):
+        self.num_inst = 0
+        self.lcm = numpy.zeros((self.k, self.k))
 
 
 @register
@@ -570,6 +890,22 @@ class Loss(EvalMetric):
             preds = [preds]
         for pred in preds:
             self._add(float(pred.asnumpy().sum()), pred.size)
+
+
+@register
+class Torch(Loss):
+    """:class:`Loss` named ``'torch'`` (MXNet 1.x's metric for Torch criterions)."""
+
+    def __init__(self, name='torch', output_names=None, label_names=None):
+        super().__init__(name, output_names=output_names, label_names=label_names)
+
+
+@register
+class Caffe(Loss):
+    """:class:`Loss` named ``'caffe'`` (MXNet 1.x's metric for Caffe criterions)."""
+
+    def __init__(self, name='caffe', output_names=None, label_names=None):
+        super().__init__(name, output_names=output_names, label_names=label_names)
 
 
 # ------------------------------------------------------------------ custom

@@ -31,7 +31,7 @@ from .block import HybridBlock
 __all__ = ['Loss', 'L2Loss', 'L1Loss', 'SigmoidBinaryCrossEntropyLoss', 'SigmoidBCELoss',
            'SoftmaxCrossEntropyLoss', 'SoftmaxCELoss', 'KLDivLoss', 'HuberLoss', 'HingeLoss',
            'SquaredHingeLoss', 'LogisticLoss', 'TripletLoss', 'PoissonNLLLoss',
-           'CosineEmbeddingLoss', 'CTCLoss']
+           'CosineEmbeddingLoss', 'SDMLLoss', 'CTCLoss']
 
 
 # ---------------------------------------------------------------------- helpers
@@ -508,6 +508,57 @@ class CosineEmbeddingLoss(Loss):
         y_norm = F.norm(y, axis=axis).reshape((-1, 1))
         x_dot_y = F.sum(x * y, axis=axis).reshape((-1, 1))
         return x_dot_y / F.maximum(x_norm * y_norm, 1e-12)
+
+
+class SDMLLoss(Loss):
+    r"""Smoothed deep metric learning loss (Bonadiman et al., 2019) for a batch of
+    aligned pairs: ``x1[i]`` and ``x2[i]`` are a positive pair, and every other
+    ``x2[j]`` in the batch serves as a negative for ``x1[i]``.
+
+    Each row of ``-distances`` (squared Euclidean distances from ``x1[i]`` to all of
+    ``x2``) becomes log-probabilities by a log-softmax; the loss is their
+    :class:`KLDivLoss` from smoothed one-hot targets: ``1 - smoothing_parameter`` on
+    the partner, the rest spread evenly over the others.
+
+    The call takes ``(x1, x2)``, both of shape (batch_size, dim), batch_size > 1;
+    the result has shape (batch_size,).
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([[0, 0], [3, 0]])
+    >>> SDMLLoss(smoothing_parameter=0.)(x, x)  # partners far closer than the others
+    <BLANKLINE>
+    [0.00012337 0.00012337]
+    <NDArray 2 @cpu(0)>
+    """
+
+    def __init__(self, smoothing_parameter=0.3, weight=1., batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self.kl_loss = KLDivLoss(from_logits=True)
+        self.smoothing_parameter = smoothing_parameter
+
+    def hybrid_forward(self, F, x1, x2):
+        if _is_array(x1) and _is_array(x2):
+            if x1.shape != x2.shape or x1.ndim != 2:
+                raise MXNetError(f'{type(self).__name__}: x1 and x2 must both have shape '
+                                 f'(batch_size, dim), got {x1.shape} and {x2.shape}')
+            if x1.shape[0] < 2:
+                raise MXNetError(f'{type(self).__name__}: needs at least 2 pairs in the '
+                                 f'batch (the other pairs are the negatives), got {x1.shape[0]}')
+        # distances[i, j] = |x1[i] - x2[j]|^2, by broadcasting (batch, 1, dim) - (1, batch, dim)
+        differences = F.broadcast_sub(F.expand_dims(x1, axis=1), F.expand_dims(x2, axis=0))
+        distances = F.sum(F.square(differences), axis=2)
+        log_probabilities = F.log_softmax(-distances, axis=1)
+        return self.kl_loss(log_probabilities, self._smoothed_targets(F, distances))
+
+    def _smoothed_targets(self, F, distances):
+        """The identity matrix of the batch, smoothed: ``1 - s`` on the diagonal and
+        ``s / (batch_size - 1)`` elsewhere. Built from ``distances`` with shape-free
+        operators so that the loss also runs in a hybridized graph."""
+        ones = F.ones_like(F.sum(distances, axis=1))       # (batch_size,)
+        gold = F.diag(ones)                                # identity (batch, batch)
+        others = F.sum(ones) - 1                           # batch_size - 1, shape (1,)
+        spread = F.broadcast_div((1 - gold) * self.smoothing_parameter, others)
+        return gold * (1 - self.smoothing_parameter) + spread
 
 
 # ---------------------------------------------------------------------- sequences

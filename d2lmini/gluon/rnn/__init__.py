@@ -9,5 +9,6 @@ run whole sequences, and cells that run one step at a time.
 (6, 2, 4)
 """
 from .rnn_cell import (RecurrentCell, HybridRecurrentCell, RNNCell, LSTMCell,  # noqa: F401
-                       GRUCell, SequentialRNNCell, DropoutCell, ResidualCell)
+                       GRUCell, SequentialRNNCell, HybridSequentialRNNCell, DropoutCell,
+                       ModifierCell, ZoneoutCell, ResidualCell, BidirectionalCell)
 from .rnn_layer import RNN, LSTM, GRU  # noqa: F401
