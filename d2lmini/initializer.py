@@ -151,6 +151,13 @@ class Initializer:
         if name.startswith('upsampling'):
             self._init_bilinear(name, arr)
             return
+        if name.startswith('stn_loc') and name.endswith('weight'):
+            # the localisation layer of a spatial transformer starts as the identity
+            self._init_zero(name, arr)
+            return
+        if name.startswith('stn_loc') and name.endswith('bias'):
+            self._init_loc_bias(name, arr)
+            return
         for suffix, method in _LEGACY_SUFFIX_RULES:
             if name.endswith(suffix):
                 getattr(self, method)(name, arr)
@@ -178,6 +185,13 @@ class Initializer:
 
     def _init_bilinear(self, _, arr):
         arr[:] = _bilinear_kernel(arr.shape)
+
+    def _init_loc_bias(self, _, arr):
+        # the identity affine transform [[1, 0, 0], [0, 1, 0]], flattened
+        if arr.shape[0] != 6:
+            raise AssertionError(f'a spatial transformer localisation bias has 6 values, '
+                                 f'got shape {arr.shape}')
+        arr[:] = np.array([1.0, 0, 0, 0, 1.0, 0])
 
     def _init_default(self, name, _):
         raise ValueError(
@@ -533,6 +547,56 @@ class LSTMBias(Initializer):
         arr[hidden:2 * hidden] = self.forget_bias
 
 
+class Load:
+    """Initialise parameters with the values of a saved file or dict (name ->
+    NDArray), as MXNet 1.x's ``mx.init.Load`` does; the ``arg:`` and ``aux:``
+    prefixes of ``mx.model.save_checkpoint`` files are dropped. A name not found is
+    given to ``default_init`` (an error without one).
+
+    param : a file name (read with ``mx.nd.load``) or a dict name -> NDArray
+    default_init : the initializer for the names not found
+    verbose : log each name, loaded or initialised by default
+
+    >>> import d2lmini as mx
+    >>> init = mx.init.Load({'arg:fc_weight': mx.nd.ones((2, 2))}, default_init=mx.init.Zero())
+    >>> w, b = mx.nd.empty((2, 2)), mx.nd.empty(2)
+    >>> init(mx.init.InitDesc('fc_weight'), w); init(mx.init.InitDesc('fc_bias'), b)
+    >>> w.asnumpy().tolist(), b.asnumpy().tolist()
+    ([[1.0, 1.0], [1.0, 1.0]], [0.0, 0.0])
+    """
+
+    def __init__(self, param, default_init=None, verbose=False):
+        if isinstance(param, str):
+            param = nd.load(param)
+        if not isinstance(param, dict):
+            raise AssertionError(f'Load needs a dict of name -> NDArray (or a file holding '
+                                 f'one), got {type(param).__name__}')
+        self.param = {}
+        for name, arr in param.items():
+            if name.startswith('arg:') or name.startswith('aux:'):
+                name = name[4:]
+            self.param[name] = arr
+        self.default_init = default_init
+        self.verbose = verbose
+
+    def __call__(self, name, arr):
+        if name in self.param:
+            if arr.shape != self.param[name].shape:
+                raise AssertionError(
+                    f'Parameter {name} cannot be initialized from loading. Shape mismatch, '
+                    f'target {arr.shape} vs loaded {self.param[name].shape}')
+            arr[:] = self.param[name]
+            if self.verbose:
+                logging.info('Initialized %s by loading', name)
+            return
+        if self.default_init is None:
+            raise AssertionError(f'Cannot Initialize {name}. Not found in loaded param and no '
+                                 'default Initializer is provided.')
+        self.default_init(name, arr)
+        if self.verbose:
+            logging.info('Initialized %s by default', name)
+
+
 @register
 class Mixed(Initializer):
     """Different initializers for different parameter names.
@@ -579,4 +643,4 @@ class Mixed(Initializer):
 
 __all__ = ['InitDesc', 'Initializer', 'register', 'alias', 'create', 'Zero', 'One', 'Constant',
            'Uniform', 'Normal', 'Xavier', 'MSRAPrelu', 'Orthogonal', 'Bilinear', 'LSTMBias',
-           'Mixed']
+           'Load', 'Mixed']

@@ -29,18 +29,145 @@ with NCCL when cupy has it, else by copying to the first device).
 [3.9 3.9 3.9]
 <NDArray 3 @cpu(0)>
 """
+import warnings
+
 from . import ndarray as nd
 from . import optimizer as opt
 from .base import MXNetError
 from .fileio import write_bytes_atomically
 
-__all__ = ['KVStore', 'KVStoreBase', 'create']
+__all__ = ['KVStore', 'KVStoreBase', 'TestStore', 'create']
 
 
 class KVStoreBase:
-    """What every store offers; ``OPTIMIZER`` names the capability of running an
-    optimizer on push (see :meth:`KVStore.is_capable`)."""
+    """The interface of every store, and the registry of store classes.
+
+    ``OPTIMIZER`` names the capability of running an optimizer on push (see
+    :meth:`is_capable`). A subclass decorated with :meth:`register` can be made by
+    name with :func:`create`, as in MXNet 1.x; a :class:`~d2lmini.gluon.Trainer`
+    accepts any store that implements ``broadcast`` and ``pushpull``.
+
+    >>> import d2lmini as mx
+    >>> @mx.kv.KVStoreBase.register
+    ... class AddStore(mx.kv.KVStoreBase):
+    ...     def broadcast(self, key, value, out, priority=0):
+    ...         for o in (out if isinstance(out, list) else [out]):
+    ...             o[:] = value
+    >>> type(mx.kv.create('AddStore')).__name__
+    'AddStore'
+    """
     OPTIMIZER = 'optimizer'
+    kv_registry = {}
+
+    @staticmethod
+    def register(klass):
+        """Register a store class under its lower-case name (a decorator), so that
+        ``create(name)`` makes one."""
+        assert isinstance(klass, type), 'register() decorates a class'
+        name = klass.__name__.lower()
+        if name in KVStoreBase.kv_registry:
+            old = KVStoreBase.kv_registry[name]
+            warnings.warn(f'WARNING: New kvstore {klass.__module__}.{klass.__name__} is '
+                          f'overriding existing kvstore {old.__module__}.{old.__name__}',
+                          stacklevel=2)
+        KVStoreBase.kv_registry[name] = klass
+        return klass
+
+    def broadcast(self, key, value, out, priority=0):
+        """Give ``out`` (an array or a list) the value ``value`` of ``key``."""
+        raise NotImplementedError()
+
+    def pushpull(self, key, value, out=None, priority=0):
+        """Sum ``value`` (a list, one array per device) and write the sum to ``out``,
+        or back into ``value`` without ``out``."""
+        raise NotImplementedError()
+
+    def set_optimizer(self, optimizer):
+        """Run ``optimizer`` in the store (only where ``is_capable('optimizer')``)."""
+        raise NotImplementedError()
+
+    def save_optimizer_states(self, fname, dump_optimizer=False):
+        """Save the states of the store's optimizer to ``fname``."""
+        raise NotImplementedError()
+
+    def load_optimizer_states(self, fname):
+        """Load what ``save_optimizer_states`` wrote."""
+        raise NotImplementedError()
+
+    @staticmethod
+    def is_capable(capability):
+        """Whether the store can do ``capability`` (``'optimizer'``)."""
+        raise NotImplementedError()
+
+    @property
+    def type(self):
+        """The store's name."""
+        raise NotImplementedError()
+
+    @property
+    def rank(self):
+        """This worker's number."""
+        raise NotImplementedError()
+
+    @property
+    def num_workers(self):
+        """The number of workers."""
+        raise NotImplementedError()
+
+
+def _check_capability(capability, capable):
+    """``capable`` for the ``'optimizer'`` capability; MXNet's ValueError for any other."""
+    if capability.lower() == KVStoreBase.OPTIMIZER:
+        return capable
+    raise ValueError(f'Unknown capability: {capability}')
+
+
+@KVStoreBase.register
+class TestStore(KVStoreBase):
+    """MXNet's ``'teststore'``: a store without an optimizer that only sums
+    (``pushpull``) and copies (``broadcast``). A Trainer given it updates the
+    weights itself (``update_on_kvstore`` is False).
+
+    >>> import d2lmini as mx
+    >>> kv = mx.kv.create('teststore')
+    >>> grads = [mx.nd.ones(2), mx.nd.ones(2) * 2]
+    >>> kv.pushpull(0, grads)
+    >>> grads[0].asnumpy().tolist(), kv.is_capable('optimizer')
+    ([3.0, 3.0], False)
+    """
+
+    def broadcast(self, key, value, out, priority=0):
+        for o in _as_list(out):
+            o[:] = value
+
+    def pushpull(self, key, value, out=None, priority=0):
+        if isinstance(value, nd.NDArray):
+            if out is not None:
+                for o in _as_list(out):
+                    o[:] = value
+            return
+        ctx = value[0].context
+        total = value[0].as_in_context(ctx).copy()
+        for v in value[1:]:
+            total += v.as_in_context(ctx)
+        for o in (value if out is None else _as_list(out)):
+            o[:] = total
+
+    @staticmethod
+    def is_capable(capability):
+        return _check_capability(capability, False)
+
+    @property
+    def type(self):
+        return 'teststore'
+
+    @property
+    def rank(self):
+        return 0
+
+    @property
+    def num_workers(self):
+        return 1
 
 
 def _as_list(x):
@@ -52,8 +179,9 @@ def _key_value_pairs(key, value):
     calling conventions (one key with one array or a list, one array per device;
     a list of keys with a list of values)."""
     if isinstance(key, (list, tuple)):
+        # AssertionError, as MXNet raises for these mistakes of the caller
         if not isinstance(value, (list, tuple)) or len(key) != len(value):
-            raise MXNetError('a list of keys needs a list of values of the same length')
+            raise AssertionError('a list of keys needs a list of values of the same length')
         return [(k, _as_list(v)) for k, v in zip(key, value)]
     return [(key, _as_list(value))]
 
@@ -107,14 +235,12 @@ class KVStore(KVStoreBase):
 
     def is_capable(self, capability):
         """Whether the store can do ``capability``: ``'optimizer'`` (updates on push)."""
-        if capability.lower() == KVStoreBase.OPTIMIZER:
-            return True
-        raise MXNetError(f'Unknown capability: {capability}')
+        return _check_capability(capability, True)
 
     def _check_key(self, key):
         kind = str if isinstance(key, str) else int
         if kind is int and not isinstance(key, int):
-            raise MXNetError(f'keys must be int or str, got {type(key).__name__}')
+            raise AssertionError(f'unexpected type for keys: {type(key)} (keys are int or str)')
         if self._key_type is None:
             self._key_type = kind
         elif self._key_type is not kind:
@@ -166,7 +292,7 @@ class KVStore(KVStoreBase):
         """Copy the value of ``key`` into ``out`` (an array, or a list of arrays,
         e.g. one per device)."""
         if out is None:
-            raise MXNetError('pull needs out: the arrays to receive the value')
+            raise AssertionError('pull needs out: the arrays to receive the value')
         pairs = _key_value_pairs(key, out)
         for k, outs in pairs:
             stored = self._stored(k)
@@ -322,8 +448,11 @@ def _nccl_sum(vals):
 
 def create(name='local'):
     """A key-value store: ``'local'`` or ``'device'`` (the same in one process;
-    ``'device'`` also supports gradient compression). Names of distributed stores
-    (``'dist_sync'``, ...) raise: d2lmini trains on one machine.
+    ``'device'`` also supports gradient compression), or a class registered with
+    :meth:`KVStoreBase.register` (``'teststore'``), by its lower-case name. Other
+    names (``'local_allreduce_cpu'``, ...) give a local store of that name, as in
+    MXNet. Names of distributed stores (``'dist_sync'``, ...) raise: d2lmini trains
+    on one machine.
 
     >>> import d2lmini as mx
     >>> mx.kv.create('local').type
@@ -331,6 +460,9 @@ def create(name='local'):
     """
     if not isinstance(name, str):
         raise TypeError('name must be a string')
+    name = name.lower()     # MXNet's names are case-insensitive: 'Local' is 'local'
+    if name in KVStoreBase.kv_registry:
+        return KVStoreBase.kv_registry[name]()
     if name.startswith('dist') or name in ('horovod', 'byteps'):
         raise ValueError(f"kvstore '{name}' is for training on several machines, which "
                          "d2lmini does not do; use 'device' or 'local'")

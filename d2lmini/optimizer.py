@@ -31,8 +31,12 @@ when the optimizer knows the parameters (``param_dict``, which a trainer fills i
 """
 import io
 import json
+import logging
 import math
 import numbers
+import os
+import sys
+import types
 import warnings
 import zipfile
 import zlib
@@ -47,7 +51,7 @@ from .ndarray import random as _random
 
 __all__ = ['Optimizer', 'SGD', 'ccSGD', 'NAG', 'Adam', 'RMSProp', 'AdaGrad', 'AdaDelta',
            'Signum', 'FTML', 'Ftrl', 'LAMB', 'LARS', 'Adamax', 'Nadam', 'SGLD', 'DCASGD',
-           'Updater', 'create', 'register', 'get_updater']
+           'LBSGD', 'Test', 'Updater', 'create', 'register', 'get_updater']
 
 
 class Optimizer:
@@ -60,13 +64,19 @@ class Optimizer:
     clip_gradient : clip the rescaled gradient to ``[-clip_gradient, clip_gradient]``
     learning_rate : default 0.01, or the scheduler's ``base_lr`` if a scheduler is given
     lr_scheduler : an :mod:`~d2lmini.lr_scheduler` scheduler
-    sym : accepted for compatibility (d2lmini has no symbolic graphs); must be None
+    sym : a Symbol whose variables' ``lr_mult`` / ``wd_mult`` attributes give the
+        default multipliers of the parameters of those names (as in MXNet 1.x)
     begin_num_update : the update count to start from
     multi_precision : keep a float32 master copy of float16 weights and update that
     param_dict : dict index -> Parameter, whose ``lr_mult`` and ``wd_mult`` are used
 
     Subclasses implement ``create_state`` and ``update``; decorate them with
     :func:`register` so that :func:`create` finds them by (lower-case) name.
+
+    ``aggregate_num`` is MXNet's number of weights one fused update may take (SGD,
+    LARS and LAMB accept lists of indices, weights, gradients and states); d2lmini
+    gives the same numbers either way and keeps the attribute for code that reads
+    or sets it.
     """
     opt_registry = {}
 
@@ -99,10 +109,11 @@ class Optimizer:
         assert isinstance(param_idx2name, dict), \
             'param_idx2name should be a dict of param indexes to names.'
         self.idx2name = param_idx2name.copy()
-        if sym is not None:
-            raise ValueError('d2lmini has no symbolic graphs: pass sym=None and set '
-                             'multipliers with set_lr_mult/set_wd_mult')
+        # the symbol's attributes and argument names: set_lr_mult and set_wd_mult
+        # take default multipliers from them
+        self.sym_info = (sym.attr_dict(), sym.list_arguments()) if sym is not None else ()
         self.param_dict = param_dict if param_dict else {}
+        self.aggregate_num = 0
         self.set_lr_mult({})
         self.set_wd_mult({})
 
@@ -158,24 +169,40 @@ class Optimizer:
     def set_lr_mult(self, args_lr_mult):
         """Set learning-rate multipliers, a dict from index or name to a number.
 
-        They replace any set before. A Parameter's own ``lr_mult`` (through
+        They replace any set before; the ``lr_mult`` attributes of the symbol given
+        as ``sym`` are the defaults. A Parameter's own ``lr_mult`` (through
         ``param_dict``) takes precedence.
         """
-        self.lr_mult = {}
+        self.lr_mult = self._symbol_multipliers('__lr_mult__')
         self.lr_mult.update(args_lr_mult)
+
+    def set_lr_scale(self, args_lrscale):  # pylint: disable=unused-argument
+        """[Deprecated in MXNet] Raises DeprecationWarning: use :meth:`set_lr_mult`."""
+        raise DeprecationWarning('set_lr_scale is deprecated: use set_lr_mult instead')
 
     def set_wd_mult(self, args_wd_mult):
         """Set weight-decay multipliers, a dict from index or name to a number.
 
         With ``param_idx2name``, every parameter whose name does not end in
         ``_weight`` or ``_gamma`` (biases, BatchNorm's beta) gets multiplier 0 unless
-        this dict says otherwise.
+        the symbol given as ``sym`` (its ``wd_mult`` attributes) or this dict says
+        otherwise.
         """
         self.wd_mult = {}
         for n in self.idx2name.values():
             if not (n.endswith('_weight') or n.endswith('_gamma')):
                 self.wd_mult[n] = 0.0
+        self.wd_mult.update(self._symbol_multipliers('__wd_mult__'))
         self.wd_mult.update(args_wd_mult)
+
+    def _symbol_multipliers(self, key):
+        """``{argument name: multiplier}`` from the attribute ``key`` (``'__lr_mult__'``
+        or ``'__wd_mult__'``) of the variables of the symbol given as ``sym``."""
+        if not getattr(self, 'sym_info', ()):
+            return {}
+        attrs, arg_names = self.sym_info
+        return {name: float(attrs[name][key]) for name in arg_names
+                if name in attrs and key in attrs[name]}
 
     def _set_current_context(self, device_id):
         """Count updates for the copies on device ``device_id`` from now on."""
@@ -286,7 +313,9 @@ def _python_grad(opt, xp, weight, grad, wd=None):
     if wd is not None:
         g += wd * weight._data
     if opt.clip_gradient is not None:
-        xp.clip(g, -opt.clip_gradient, opt.clip_gradient, out=g)
+        # nd.clip's bounds are float32 attributes, which shows with float64 weights
+        bound = g.dtype.type(np.float32(opt.clip_gradient))
+        xp.clip(g, -bound, bound, out=g)
     return g
 
 
@@ -298,10 +327,30 @@ def _momentum_state(momentum, weight):
     return zeros(weight.shape, weight.context, dtype=weight.dtype)
 
 
+def _aggregation_size(default):
+    """MXNet's ``aggregate_num``: ``MXNET_OPTIMIZER_AGGREGATION_SIZE``, else ``default``."""
+    return int(os.getenv('MXNET_OPTIMIZER_AGGREGATION_SIZE', str(default)))
+
+
+def _as_lists(index, weight, grad, state):
+    """``(indices, weights, grads, states)`` as lists: one weight, or MXNet's
+    aggregated call with lists of the same length."""
+    if not isinstance(index, (list, tuple)):
+        return [index], [weight], [grad], [state]
+    lists = [list(index), list(weight), list(grad), list(state)]
+    if len({len(x) for x in lists}) != 1:
+        raise ValueError('an update of several weights needs lists of indices, weights, '
+                         f'gradients and states of one length, got {[len(x) for x in lists]}')
+    return lists
+
+
 class _MomentumMasterFirst:
     """SGD, NAG and LARS keep, for a float16 weight with ``multi_precision``, the state
     ``(momentum, float32 master copy)``: MXNet's order for these three (the other
-    optimizers keep ``(master, state)``)."""
+    optimizers keep ``(master, state)``).
+
+    Their ``update`` also takes lists (indices, weights, gradients, states), as
+    MXNet's aggregated SGD and LARS updates do; ``_update_impl`` receives lists."""
 
     def create_state_multi_precision(self, index, weight):
         if self.multi_precision and weight.dtype == np.float16:
@@ -314,12 +363,14 @@ class _MomentumMasterFirst:
         return self.create_state(index, weight)
 
     def update(self, index, weight, grad, state):
-        self._update_impl(index, weight, grad, state, multi_precision=False)
+        self._update_impl(*_as_lists(index, weight, grad, state), multi_precision=False)
 
     def update_multi_precision(self, index, weight, grad, state):
-        mp = (self.multi_precision and weight.dtype == np.float16
-              and isinstance(state, (tuple, list)))
-        self._update_impl(index, weight, grad, state, multi_precision=mp)
+        indices, weights, grads, states = _as_lists(index, weight, grad, state)
+        # as in MXNet, the first weight decides for the whole list
+        mp = (self.multi_precision and weights[0].dtype == np.float16
+              and isinstance(states[0], (tuple, list)))
+        self._update_impl(indices, weights, grads, states, multi_precision=mp)
 
     def _sgd_step(self, weight, grad, state, lr, wd, momentum, multi_precision):
         """One (momentum) SGD step with MXNet's fused operators."""
@@ -359,7 +410,8 @@ class SGD(_MomentumMasterFirst, Optimizer):
 
     With ``multi_precision`` a float16 weight's state is ``(mom, float32 master
     copy)``. ``lazy_update`` only matters for sparse gradients, which d2lmini does
-    not have.
+    not have. As in MXNet, ``update`` also takes lists (indices, weights, gradients,
+    states) and updates them all.
 
     >>> import d2lmini as mx
     >>> sgd = mx.optimizer.SGD(learning_rate=0.1, momentum=0.9)
@@ -374,14 +426,16 @@ class SGD(_MomentumMasterFirst, Optimizer):
         super().__init__(**kwargs)
         self.momentum = momentum
         self.lazy_update = lazy_update
+        self.aggregate_num = _aggregation_size(4)
 
     def create_state(self, index, weight):
         return _momentum_state(self.momentum, weight)
 
-    def _update_impl(self, index, weight, grad, state, multi_precision=False):
-        self._update_count(index)
-        self._sgd_step(weight, grad, state, self._get_lr(index), self._get_wd(index),
-                       self.momentum, multi_precision)
+    def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        self._update_count(indices)
+        for weight, grad, state, lr, wd in zip(weights, grads, states, self._get_lrs(indices),
+                                               self._get_wds(indices)):
+            self._sgd_step(weight, grad, state, lr, wd, self.momentum, multi_precision)
 
 
 @register
@@ -419,7 +473,11 @@ class NAG(_MomentumMasterFirst, Optimizer):
     def create_state(self, index, weight):
         return _momentum_state(self.momentum, weight)
 
-    def _update_impl(self, index, weight, grad, state, multi_precision=False):
+    def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        for index, weight, grad, state in zip(indices, weights, grads, states):
+            self._nag_step(index, weight, grad, state, multi_precision)
+
+    def _nag_step(self, index, weight, grad, state, multi_precision):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
         kwargs = _fused_kwargs(self)
@@ -468,6 +526,7 @@ class LARS(_MomentumMasterFirst, Optimizer):
         self.skip = 0
         self.last_lr = None
         self.cur_lr = None
+        self.aggregate_num = _aggregation_size(4)
 
     def _get_lrs(self, indices):
         # remembers the last two global learning rates, for momentum_correction
@@ -484,6 +543,7 @@ class LARS(_MomentumMasterFirst, Optimizer):
         for n in self.idx2name.values():
             if not n.endswith('_weight'):
                 self.wd_mult[n] = 0.0
+        self.wd_mult.update(self._symbol_multipliers('__wd_mult__'))
         self.wd_mult.update(args_wd_mult)
 
     def create_state(self, index, weight):
@@ -501,15 +561,19 @@ class LARS(_MomentumMasterFirst, Optimizer):
             return lr * (self.eta * w_norm / (g_norm + wd * w_norm + self.eps))
         return lr
 
-    def _update_impl(self, index, weight, grad, state, multi_precision=False):
-        self._update_count(index)
-        lr, wd = self._get_lr(index), self._get_wd(index)
+    def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        # one call, one reading of the learning rate (and so one momentum
+        # correction) for all the weights, as MXNet's aggregated LARS
+        self._update_count(indices)
+        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
         momentum = self.momentum
         if momentum > 0 and self.momentum_correction and self.last_lr != 0:
             momentum = self.momentum * (self.cur_lr / self.last_lr)
-        master = state[1] if multi_precision else weight
-        lr = self._lars(index, master, grad, lr, wd)
-        self._sgd_step(weight, grad, state, lr, wd, momentum, multi_precision)
+        for index, weight, grad, state, lr, wd in zip(indices, weights, grads, states,
+                                                      lrs, wds):
+            master = state[1] if multi_precision else weight
+            lr = self._lars(index, master, grad, lr, wd)
+            self._sgd_step(weight, grad, state, lr, wd, momentum, multi_precision)
 
 
 @register
@@ -749,6 +813,9 @@ class LAMB(Optimizer):
         r1 = clip(|weight|, lower_bound, upper_bound); r2 = |g|
         weight = weight - lr * (r1 / r2 if r1 > 0 and r2 > 0 else 1) * g
 
+    ``update`` also takes lists of indices, weights, gradients and states, as in
+    MXNet.
+
     >>> import d2lmini as mx
     >>> lamb = mx.optimizer.LAMB(learning_rate=0.1)
     >>> w = mx.nd.array([3., 4.])
@@ -766,6 +833,7 @@ class LAMB(Optimizer):
         self.lower_bound = lower_bound
         self.upper_bound = upper_bound
         self.bias_correction = bias_correction
+        self.aggregate_num = max(1, min(45, _aggregation_size(45)))
 
     def create_state(self, index, weight):
         return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # mean
@@ -794,11 +862,14 @@ class LAMB(Optimizer):
                                   **bounds)
 
     def update(self, index, weight, grad, state):
-        self._update_impl(index, weight, grad, state, multi_precision=False)
+        for i, w, g, s in zip(*_as_lists(index, weight, grad, state)):
+            self._update_impl(i, w, g, s, multi_precision=False)
 
     def update_multi_precision(self, index, weight, grad, state):
-        mp = self.multi_precision and weight.dtype == np.float16
-        self._update_impl(index, weight, grad, state, multi_precision=mp)
+        indices, weights, grads, states = _as_lists(index, weight, grad, state)
+        mp = self.multi_precision and weights[0].dtype == np.float16
+        for i, w, g, s in zip(indices, weights, grads, states):
+            self._update_impl(i, w, g, s, multi_precision=mp)
 
 
 @register
@@ -1028,12 +1099,195 @@ class DCASGD(Optimizer):
         w += step
 
 
+@register
+class LBSGD(Optimizer):
+    """Large-batch SGD: momentum SGD whose learning rate is multiplied by a warm-up
+    factor, emulating a batch ``batch_scale`` times larger by adding up
+    ``batch_scale`` gradients of each weight before one update.
+
+    The updates of a weight are counted from ``begin_epoch * updates_per_epoch``;
+    at the ``n``-th one, ``n`` a multiple of ``batch_scale`` (the other updates only
+    accumulate), with ``grad`` the mean of the accumulated gradients::
+
+        lr_n = lr * mult(n)
+        mom = momentum * mom - lr_n * (clip(rescale_grad * grad, clip_gradient) + wd * weight)
+        weight = weight + mom        (without momentum: the same step without mom)
+
+    where ``mult`` grows from 1 to ``batch_scale`` over ``warmup_epochs *
+    updates_per_epoch`` updates: linearly (``warmup_strategy='linear'``), with the
+    square (``'power2'``) or the square root (``'sqrt'``) of the progress. With
+    ``'lars'`` it is instead ``sqrt(|w|^2 / (|grad|^2 + wd |w|^2))`` clipped to
+    ``[0.01, 100]``. ``num_epochs`` is accepted as in MXNet and unused.
+
+    >>> import d2lmini as mx
+    >>> opt = mx.optimizer.LBSGD(learning_rate=0.1, batch_scale=2, warmup_epochs=0)
+    >>> w = mx.nd.array([1.])
+    >>> opt.update(0, w, mx.nd.array([1.]), opt.create_state(0, w))   # accumulated
+    >>> opt.update(0, w, mx.nd.array([3.]), None)    # mean 2, lr 0.1 * 2
+    >>> round(float(w.asscalar()), 4)
+    0.6
+    """
+
+    def __init__(self, momentum=0.0, multi_precision=False, warmup_strategy='linear',
+                 warmup_epochs=5, batch_scale=1, updates_per_epoch=32, begin_epoch=0,
+                 num_epochs=60, **kwargs):
+        super().__init__(**kwargs)
+        logging.info('Running Large-Batch SGD Algorithm')
+        logging.info('(Batch_scale=%f, warmup_epochs=%d, warmup_strategy=%s, '
+                     'updates_per_epoch=%d)', batch_scale, warmup_epochs, warmup_strategy,
+                     updates_per_epoch)
+        self.momentum = momentum
+        self.multi_precision = multi_precision
+        self.warmup_strategy = warmup_strategy
+        self.warmup_epochs = warmup_epochs
+        self.batch_scale = batch_scale
+        self.updates_per_epoch = updates_per_epoch
+        self.init_updates = begin_epoch * updates_per_epoch
+        self.num_epochs = num_epochs
+        self.lbmult = 1
+        self.cumgrads = {}
+        self.adaptive = False
+        self.admult = 1
+
+    def create_state(self, index, weight):
+        if self.multi_precision and weight.dtype == np.float16:
+            master = weight.astype(np.float32)
+            return (_momentum_state(self.momentum, master), master)
+        if weight.dtype == np.float16:
+            warnings.warn('Accumulating with float16 in optimizer can lead to poor accuracy '
+                          'or slow convergence. Consider using multi_precision=True option '
+                          'of the SGD optimizer', stacklevel=2)
+        return _momentum_state(self.momentum, weight)
+
+    def _get_lbmult(self, nup):
+        """The warm-up factor of the learning rate at update ``nup``."""
+        nwup = self.warmup_epochs * self.updates_per_epoch
+        maxmult = float(self.batch_scale)
+        if nup >= nwup:
+            return maxmult
+        if nwup <= 1:
+            return 1.0
+        if self.warmup_strategy == 'linear':
+            return 1.0 + (maxmult - 1) * nup / nwup
+        if self.warmup_strategy == 'power2':
+            return 1.0 + (maxmult - 1) * (nup * nup) / (nwup * nwup)
+        if self.warmup_strategy == 'sqrt':
+            return 1.0 + (maxmult - 1) * math.sqrt(float(nup) / nwup)
+        return 1.0
+
+    def _get_lars(self, weight, grad, wd):
+        """The layer-wise factor of ``warmup_strategy='lars'``."""
+        weight2 = float((weight * weight).asnumpy().sum())
+        grad2 = float((grad * grad).asnumpy().sum())
+        lars = math.sqrt(weight2 / (grad2 + wd * weight2 + 1e-18))
+        return min(max(lars, 0.01), 100)
+
+    def _cumulate_gradient(self, grad, index):
+        """Add ``grad`` to weight ``index``'s accumulated gradient and count it."""
+        cgrad = self.cumgrads.get(index)
+        if cgrad and cgrad['num_cums'] > 0:
+            cgrad = {'cum_grad': cgrad['cum_grad'] + grad, 'num_cums': cgrad['num_cums'] + 1}
+        else:
+            cgrad = {'cum_grad': grad, 'num_cums': self.init_updates + 1}
+        self.cumgrads[index] = cgrad
+        return cgrad
+
+    def update(self, index, weight, grad, state):
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        self._update_count(index)
+        cgrad = self._cumulate_gradient(grad, index)
+        if cgrad['num_cums'] % self.batch_scale != 0:
+            return    # still accumulating: the weight does not move
+        grad = cgrad['cum_grad'] / self.batch_scale
+        if self.warmup_strategy == 'lars':
+            lr = lr * self._get_lars(weight, grad, wd)
+        else:
+            lr = lr * self._get_lbmult(cgrad['num_cums'])
+        kwargs = _fused_kwargs(self)
+        if self.momentum > 0:
+            kwargs['momentum'] = self.momentum
+        if not isinstance(state, (list, tuple)):
+            if state is not None:
+                nd.sgd_mom_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs)
+            else:
+                nd.sgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
+        elif state[0] is not None:
+            nd.mp_sgd_mom_update(weight, grad, state[0], state[1], out=weight, lr=lr, wd=wd,
+                                 **kwargs)
+        else:
+            nd.mp_sgd_update(weight, grad, state[1], out=weight, lr=lr, wd=wd, **kwargs)
+        self.cumgrads[index]['cum_grad'] = 0
+
+
+class GroupAdaGrad(Optimizer):
+    """AdaGrad with one learning rate per row of a 2-d weight (``mx.optimizer.contrib``
+    in MXNet, registered as ``'groupadagrad'``). ``history`` has shape ``(rows, 1)``::
+
+        grad = clip(rescale_grad * grad, clip_gradient)
+        history = history + mean(grad ** 2, axis=1, keepdims=True)
+        weight = weight - lr * grad / sqrt(history + eps)
+
+    Weight decay is not supported (``wd`` must be 0), as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> opt = mx.optimizer.contrib.GroupAdaGrad(learning_rate=0.5, eps=0)
+    >>> w = mx.nd.ones((1, 2))
+    >>> opt.update(0, w, mx.nd.array([[3., 4.]]), opt.create_state(0, w))
+    >>> [round(v, 4) for v in w.asnumpy()[0].tolist()]   # history: mean(9, 16) = 12.5
+    [0.5757, 0.4343]
+    """
+
+    def __init__(self, eps=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.float_stable_eps = eps
+
+    def create_state(self, index, weight):
+        if len(weight.shape) != 2:
+            raise AssertionError(f'GroupAdaGrad updates 2-d weights, got shape {weight.shape}')
+        return zeros((weight.shape[0], 1), weight.context)
+
+    def update(self, index, weight, grad, state):
+        self._update_count(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)
+        assert wd == 0, 'Weight decay is not supported for GroupAdaGrad'
+        xp, w = weight.context.xp, weight._data
+        lr, eps = _hyper(weight, lr, self.float_stable_eps)
+        g = _python_grad(self, xp, weight, grad)
+        history = state._data
+        history += xp.square(g).mean(axis=1, keepdims=True).astype(history.dtype)
+        w -= lr * g / xp.sqrt(history + eps)
+
+
+Optimizer.opt_registry['groupadagrad'] = GroupAdaGrad
+# MXNet keeps GroupAdaGrad in the submodule mx.optimizer.contrib: d2lmini's optimizers
+# live in this one module, so that submodule is made here
+contrib = types.ModuleType(__name__ + '.contrib', 'Optimizers of MXNet\'s contrib: GroupAdaGrad.')
+contrib.GroupAdaGrad = GroupAdaGrad
+contrib.__all__ = ['GroupAdaGrad']
+sys.modules[contrib.__name__] = contrib
+
+
+@register
+class Test(Optimizer):
+    """MXNet's optimizer for tests: ``weight += rescale_grad * grad``, and the state
+    (zeros at first) becomes a copy of the new weight."""
+
+    def create_state(self, index, weight):
+        return zeros(weight.shape, weight.context)
+
+    def update(self, index, weight, grad, state):
+        weight[:] += grad * self.rescale_grad
+        state[:] = weight
+
+
 # ------------------------------------------------------------------ the updater
 class Updater:
     """Applies an optimizer to weights by index and keeps their states.
 
     ``updater(index, grad, weight)`` creates the state of a new index on first use.
-    Index, gradient and weight may also be lists of the same length.
+    Index, gradient and weight may also be lists of the same length. As in MXNet,
+    an optimizer with ``aggregate_num > 0`` (SGD, LARS, LAMB) is given the weights
+    of one dtype in lists of up to ``aggregate_num``; the others one at a time.
 
     >>> import d2lmini as mx
     >>> updater = get_updater(create('sgd', learning_rate=0.5, momentum=0.9))
@@ -1049,22 +1303,41 @@ class Updater:
         self.optimizer = optimizer
         self.states = {}
         self.states_synced = {}  # False for states loaded from a file, not yet moved
+        self.aggregate_updates = getattr(optimizer, 'aggregate_num', 0) > 0
 
     def __call__(self, index, grad, weight):
         if isinstance(index, (list, tuple)):
             indices, grads, weights = list(index), list(grad), list(weight)
         else:
             indices, grads, weights = [index], [grad], [weight]
+        indices = [i.decode() if isinstance(i, bytes) else i for i in indices]
         if weights:
             self.optimizer._set_current_context(weights[0].context.device_id)
-        for i, w, g in zip(indices, weights, grads):
+        for i, w in zip(indices, weights):
             if i not in self.states:
                 self.states[i] = self.optimizer.create_state_multi_precision(i, w)
                 self.states_synced[i] = True
             elif not self.states_synced[i]:
                 self.states[i] = self.sync_state_context(self.states[i], w.context)
                 self.states_synced[i] = True
-            self.optimizer.update_multi_precision(i, w, g, self.states[i])
+        # the optimizer may have been replaced (set_states) by one that cannot
+        # aggregate: it then gets one weight at a time
+        size = getattr(self.optimizer, 'aggregate_num', 0)
+        if not (self.aggregate_updates and size > 0):
+            for i, w, g in zip(indices, weights, grads):
+                self.optimizer.update_multi_precision(i, w, g, self.states[i])
+            return
+        # MXNet's grouping: by dtype, then in chunks of aggregate_num (a rule that
+        # reads the learning rate once per call, LARS, depends on it)
+        by_dtype = {}
+        for i, w, g in zip(indices, weights, grads):
+            by_dtype.setdefault(np.dtype(w.dtype), []).append((i, w, g))
+        for group in by_dtype.values():
+            for start in range(0, len(group), size):
+                chunk_indices, chunk_weights, chunk_grads = zip(*group[start:start + size])
+                self.optimizer.update_multi_precision(
+                    list(chunk_indices), list(chunk_weights), list(chunk_grads),
+                    [self.states[i] for i in chunk_indices])
 
     def sync_state_context(self, state, context):
         """``state`` (an NDArray, or nested tuples and lists of them) on ``context``."""

@@ -28,7 +28,7 @@ import weakref
 
 from .. import autograd
 from .. import kvstore as kvs
-from ..kvstore import KVStore
+from ..kvstore import KVStoreBase
 from .. import optimizer as opt
 from ..fileio import write_bytes_atomically
 from .parameter import Parameter, ParameterDict
@@ -45,8 +45,9 @@ class Trainer:
     optimizer_params : the keyword arguments for the optimizer, e.g.
         ``{'learning_rate': 0.1, 'wd': 1e-4}`` (only with an optimizer name)
     kvstore : how gradients of parameters on several devices are combined: a
-        :class:`~d2lmini.kvstore.KVStore`, or the name of one to create
-        (``'device'``, ``'local'``) when there are several devices; ``None``
+        store (:class:`~d2lmini.kvstore.KVStore`, or any
+        :class:`~d2lmini.kvstore.KVStoreBase` such as ``'teststore'``), or the name
+        of one to create (``'device'``, ``'local'``) when there are several devices; ``None``
         leaves every copy to its own gradient (the copies then drift apart)
     compression_params : gradient compression for the store, e.g.
         ``{'type': '2bit', 'threshold': 0.5}`` (see
@@ -56,7 +57,8 @@ class Trainer:
         copy. None chooses as MXNet does: True whenever there is a store (unless
         ``MXNET_UPDATE_ON_KVSTORE=0``, or a ``'local'`` store holds a parameter of
         more than 16M elements). As in MXNet, ``allreduce_grads()`` and
-        ``update()`` need it False.
+        ``update()`` need it False, and True with a store that cannot run an
+        optimizer (``'teststore'``) raises ``ValueError`` when the store is made.
     """
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore='device',
@@ -95,8 +97,11 @@ class Trainer:
         arrays = [p.data(self._contexts[0]) for p in self._params if p._data is not None]
         kvstore, update_on_kvstore = _create_kvstore(config['kvstore'], len(self._contexts),
                                                      arrays)
-        if config['update_on_kvstore'] is not None:
+        if kvstore is not None and config['update_on_kvstore'] is not None:
             update_on_kvstore = config['update_on_kvstore']
+            if update_on_kvstore and not kvstore.is_capable(KVStoreBase.OPTIMIZER):
+                raise ValueError('Please set update_on_kvstore=False when training with '
+                                 f'{type(kvstore)}')
         if kvstore is not None:
             if self._compression_params:
                 kvstore.set_gradient_compression(self._compression_params)
@@ -108,6 +113,16 @@ class Trainer:
             self._kvstore = None
             self._update_on_kvstore = None
         self._kv_initialized = True
+        self._params_to_init = list(self._params)
+
+    def _reset_kvstore(self):
+        """Forget the store: the next step makes a new one and gives it the
+        parameters' current values. Needed when the values change outside the
+        trainer (``set_data``, ``load_parameters``) while the store holds its own
+        copy of the weights (``update_on_kvstore``), as MXNet 1.x does."""
+        self._kv_initialized = False
+        self._kvstore = None
+        self._update_on_kvstore = None
         self._params_to_init = list(self._params)
 
     def _init_params(self):
@@ -179,7 +194,7 @@ class Trainer:
         written since the last step raises an error (it usually means part of the
         network was not used), unless ``ignore_stale_grad=True``, which skips it.
         """
-        self._optimizer.rescale_grad = self._scale / batch_size
+        self._check_and_rescale_grad(self._scale / batch_size)
         self._ready()
         self._allreduce_grads()
         self._update(ignore_stale_grad)
@@ -197,8 +212,15 @@ class Trainer:
         are (call ``allreduce_grads`` first when there are several devices)."""
         self._ready()
         self._check_not_on_kvstore('update()')
-        self._optimizer.rescale_grad = self._scale / batch_size
+        self._check_and_rescale_grad(self._scale / batch_size)
         self._update(ignore_stale_grad)
+
+    def _check_and_rescale_grad(self, scale):
+        """Set the optimizer's ``rescale_grad`` (``1 / batch_size`` times the scale it
+        was created with), as MXNet's ``step`` does; MXNet's loss scaling for mixed
+        precision calls it too. (MXNet also warns there when a distributed store
+        would not follow the change; d2lmini's stores are local.)"""
+        self._optimizer.rescale_grad = scale
 
     def _check_not_on_kvstore(self, what):
         assert not (self._kvstore and self._update_on_kvstore), (
@@ -306,7 +328,7 @@ class Trainer:
 
 def _check_kvstore_arg(kvstore):
     """MXNet's errors for a kvstore argument that cannot work, at construction."""
-    if kvstore is None or isinstance(kvstore, KVStore):
+    if kvstore is None or isinstance(kvstore, KVStoreBase):
         return
     if not isinstance(kvstore, str):
         raise TypeError('kvstore must be KVStore, str or None')
@@ -323,7 +345,7 @@ def _create_kvstore(kvstore, num_device, arrays):
     update_on_kvstore = bool(int(os.getenv('MXNET_UPDATE_ON_KVSTORE', '1')))
     if kvstore is None:
         kv = None
-    elif isinstance(kvstore, KVStore):
+    elif isinstance(kvstore, KVStoreBase):
         kv = kvstore
     elif num_device == 1:
         kv = None       # nothing to add up on one device
@@ -333,7 +355,7 @@ def _create_kvstore(kvstore, num_device, arrays):
             update_on_kvstore = False
     if kv is None:
         return None, False
-    return kv, update_on_kvstore and kv.is_capable(KVStore.OPTIMIZER)
+    return kv, update_on_kvstore and kv.is_capable(KVStoreBase.OPTIMIZER)
 
 
 # ------------------------------------------------------------------ stale gradients

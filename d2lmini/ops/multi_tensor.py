@@ -94,3 +94,35 @@ def _multi_sum_sq_grad(F, dy, x, y, num_arrays):
 register('multi_sum_sq', _multi_sum_sq, backward=_multi_sum_sq_grad,
          infer_type=lambda types, **attrs: [np.float32],
          infer_shape=lambda shapes, num_arrays=None, **attrs: [(len(shapes),)])
+
+
+def _multi_lars(xp, lrs, weights_sum_sq, grads_sum_sq, wds, eta=None, eps=None,
+                rescale_grad=1.0):
+    """LARS's layer-wise learning rates, one per weight (``nd.multi_lars``)::
+
+        w_norm = sqrt(weights_sum_sq); g_norm = rescale_grad * sqrt(grads_sum_sq)
+        lr = lrs * eta * w_norm / (g_norm + wds * w_norm + eps)   (lrs where a norm is 0)
+
+    All four inputs have one value per weight (``multi_sum_sq`` gives the sums of
+    squares); ``eta`` and ``eps`` are required.
+
+    >>> import d2lmini as mx
+    >>> mx.nd.multi_lars(mx.nd.array([0.1, 0.2]), mx.nd.array([4., 0.]), mx.nd.array([1., 1.]),
+    ...                  mx.nd.array([0., 0.]), eta=0.5, eps=0).asnumpy().tolist()
+    [0.10000000149011612, 0.20000000298023224]
+    """
+    if eta is None or eps is None:
+        raise MXNetError('operator multi_lars: the parameters eta and eps are required')
+    f32 = np.float32
+    w_norm = xp.sqrt(weights_sum_sq.astype(f32))
+    g_norm = xp.sqrt(grads_sum_sq.astype(f32)) * f32(rescale_grad)
+    lrs32, wds32 = lrs.astype(f32), wds.astype(f32)
+    scaled = lrs32 * f32(eta) * w_norm / (g_norm + wds32 * w_norm + f32(eps))
+    return xp.where((w_norm > 0) & (g_norm > 0), scaled, lrs32).astype(lrs.dtype, copy=False)
+
+
+register('multi_lars', _multi_lars, no_grad=True,
+         inputs=('lrs', 'weights_sum_sq', 'grads_sum_sq', 'wds'),
+         attr_types={'eta': 'float', 'eps': 'float'},
+         infer_shape=lambda shapes, **attrs: [shapes[0]],
+         infer_type=lambda types, **attrs: [types[0]])

@@ -8,9 +8,11 @@ with ``out=weight``::
     nd.sgd_mom_update(weight, grad, mom, lr=0.1, momentum=0.9, out=weight)
 
 The optimizers of :mod:`d2lmini.optimizer` call these operators, so each rule is
-written once. The arithmetic follows MXNet's kernels: every hyper-parameter is
-rounded to the weight's dtype first (float32 for the ``mp_`` forms, which keep a
-float32 master copy ``weight32`` of a float16 weight), and the gradient is clipped
+written once. The arithmetic follows MXNet's kernels: every hyper-parameter is an
+operator attribute of type float, so it is rounded to float32 and then to the
+weight's dtype (float32 for the ``mp_`` forms, which keep a float32 master copy
+``weight32`` of a float16 weight): a float64 weight sees ``lr=0.1`` as
+``0.10000000149...``, as in MXNet. The gradient is clipped
 to ``[-clip_gradient, clip_gradient]`` whenever ``clip_gradient >= 0`` (so ``0``
 clips every gradient to zero; the default ``-1`` does not clip).
 
@@ -40,24 +42,26 @@ def _required(op, **values):
 
 
 def _typed(dtype, *values):
-    """Hyper-parameters as scalars of ``dtype``: MXNet's kernels cast them to the
-    weight's type before computing, and float32 rounding of ``1 - beta`` shows in
-    the results."""
+    """Hyper-parameters as scalars of ``dtype``. MXNet declares them as float
+    attributes (float32) and its kernels cast them to the weight's type: float32
+    rounding shows in the results, of ``1 - beta`` in float32 and of ``lr`` itself
+    in float64."""
     t = np.dtype(dtype).type
-    return [t(v) for v in values]
+    return [t(_F32(v)) for v in values]
 
 
 def _rescaled(xp, grad, rescale_grad, clip_gradient, dtype):
     """``clip(rescale_grad * grad, clip_gradient)`` in ``dtype`` (a new array)."""
     # one pass: the multiplication converts to dtype as it goes (no astype copy first)
-    g = xp.multiply(grad, dtype.type(rescale_grad), dtype=dtype)
-    if clip_gradient >= 0:
-        xp.clip(g, -clip_gradient, clip_gradient, out=g)
-    return g
+    g = xp.multiply(grad, dtype.type(_F32(rescale_grad)), dtype=dtype)
+    return _clip(xp, g, clip_gradient)
 
 
 def _clip(xp, a, bound):
+    """``a`` clipped in place to ``[-bound, bound]`` when ``bound >= 0`` (a float32
+    attribute, like the other hyper-parameters)."""
     if bound >= 0:
+        bound, = _typed(a.dtype, bound)
         xp.clip(a, -bound, bound, out=a)
     return a
 
@@ -309,6 +313,51 @@ _multi('multi_sgd_update', sgd_update, False, False)
 _multi('multi_sgd_mom_update', sgd_mom_update, True, False)
 _multi('multi_mp_sgd_update', mp_sgd_update, False, True)
 _multi('multi_mp_sgd_mom_update', mp_sgd_mom_update, True, True)
+
+
+def _preloaded(name, per_weight, with_mom, with_w32):
+    """``preloaded_multi_*sgd*_update``: as ``multi_*``, but the learning rates and
+    weight decays are two arrays given after the weights' data (MXNet computes them
+    on the device, e.g. with ``multi_lars``)."""
+    stride = 2 + with_mom + with_w32
+
+    def forward(xp, *data, momentum=0.0, rescale_grad=1.0, clip_gradient=-1.0,
+                num_weights=1):
+        if len(data) != stride * num_weights + 2:
+            raise MXNetError(f'{name}: expected {stride * num_weights + 2} inputs for '
+                             f'num_weights={num_weights} (the weights\' data, then lrs and '
+                             f'wds), got {len(data)}')
+        lrs, wds = (xp.asarray(a).reshape(-1) for a in data[-2:])
+        if lrs.size != num_weights or wds.size != num_weights:
+            raise MXNetError(f'{name}: lrs and wds need num_weights={num_weights} values')
+        outs = []
+        for k in range(num_weights):
+            attrs = dict(lr=float(lrs[k]), wd=float(wds[k]), rescale_grad=rescale_grad,
+                         clip_gradient=clip_gradient)
+            if with_mom:
+                attrs['momentum'] = momentum
+            outs.append(per_weight(xp, *data[k * stride:(k + 1) * stride], **attrs))
+        return tuple(outs)
+    forward.__name__ = name
+    forward.__doc__ = (
+        f'``{per_weight.__name__}`` for ``num_weights`` weights at once, with the '
+        'learning rates and weight decays in arrays; one output per weight.\n\n'
+        f'data : for each weight, its {", ".join(_PER_WEIGHT_INPUTS[per_weight.__name__])} '
+        '(interleaved), then the array of learning rates and the array of weight decays\n'
+        'momentum, rescale_grad, clip_gradient : shared by all the weights\n'
+        'num_weights : how many weights')
+    register(name, forward, no_grad=True, num_outputs=0,
+             num_visible_outputs=lambda attrs: attrs['num_weights'],
+             infer_shape=lambda shapes, num_weights=1, **attrs: [
+                 shapes[k * stride] for k in range(num_weights)],
+             infer_type=lambda types, num_weights=1, **attrs: [
+                 types[k * stride] for k in range(num_weights)])
+
+
+_preloaded('preloaded_multi_sgd_update', sgd_update, False, False)
+_preloaded('preloaded_multi_sgd_mom_update', sgd_mom_update, True, False)
+_preloaded('preloaded_multi_mp_sgd_update', mp_sgd_update, False, True)
+_preloaded('preloaded_multi_mp_sgd_mom_update', mp_sgd_mom_update, True, True)
 
 
 # ------------------------------------------------------------------ sign methods
@@ -573,11 +622,11 @@ def lamb_update_phase1(xp, weight, grad, mean, var, beta1=0.9, beta2=0.999, epsi
 def _lamb_phase2(xp, weight, g, r1, r2, lr, lower_bound, upper_bound, dt):
     r1 = r1.astype(dt).reshape(())
     r2 = r2.astype(dt).reshape(())
+    lr, lower_bound, upper_bound = _typed(dt, lr, lower_bound, upper_bound)
     if lower_bound >= 0:
-        r1 = xp.maximum(r1, dt.type(lower_bound))
+        r1 = xp.maximum(r1, lower_bound)
     if upper_bound >= 0:
-        r1 = xp.minimum(r1, dt.type(upper_bound))
-    lr = dt.type(lr)
+        r1 = xp.minimum(r1, upper_bound)
     ratio = xp.where((r1 == 0) | (r2 == 0), dt.type(1), r1 / xp.where(r2 == 0, 1, r2))
     return (weight - lr * ratio * g).astype(dt, copy=False)
 
@@ -625,4 +674,76 @@ def mp_lamb_update_phase2(xp, weight, g, r1, r2, weight32, lr=None, lower_bound=
     place); the result is its cast to the weight's dtype."""
     _required('mp_lamb_update_phase2', lr=lr)
     w = _lamb_phase2(xp, weight32, g, r1, r2, lr, lower_bound, upper_bound, np.dtype(_F32))
+    return _mp(weight, weight32, w)
+
+
+# ------------------------------------------------------------------ AdamW (contrib)
+def _adamw_scale(xp, rescale_grad):
+    """The rescale factor, an array of one value (or a number): None when it is NaN,
+    infinite or zero, and MXNet skips the update."""
+    scale = float(xp.asarray(rescale_grad).reshape(-1)[0]) if not isinstance(
+        rescale_grad, (int, float)) else float(rescale_grad)
+    return scale if np.isfinite(scale) and scale != 0 else None
+
+
+def _adamw_step(xp, weight, grad, mean, var, scale, lr, eta, beta1, beta2, epsilon, wd,
+                clip_gradient, dt):
+    lr, eta, beta1, beta2, epsilon, wd = _typed(dt, lr, eta, beta1, beta2, epsilon, wd)
+    g = _rescaled(xp, grad, scale, clip_gradient, dt)
+    mean *= beta1
+    mean += (1 - beta1) * g
+    var *= beta2
+    var += (1 - beta2) * g * g
+    return (weight - eta * (lr * mean / (xp.sqrt(var) + epsilon) + wd * weight)).astype(
+        dt, copy=False)
+
+
+@register('_contrib_adamw_update', inputs=('weight', 'grad', 'mean', 'var', 'rescale_grad'),
+          no_grad=True, attr_types={'lr': 'float', 'eta': 'float'},
+          infer_type=lambda types, **attrs: [types[0]])
+def adamw_update(xp, weight, grad, mean, var, rescale_grad, lr=None, eta=None, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8, wd=0.0, clip_gradient=-1.0):
+    """AdamW (``nd.contrib.adamw_update``): Adam with weight decay decoupled from the
+    gradient, the learning rate scaled by the schedule multiplier ``eta``::
+
+        grad = clip(rescale_grad * grad, clip_gradient)
+        mean = beta1 * mean + (1 - beta1) * grad
+        var = beta2 * var + (1 - beta2) * grad ** 2
+        weight = weight - eta * (lr * mean / (sqrt(var) + epsilon) + wd * weight)
+
+    ``rescale_grad`` is an array of one value (so that loss scaling can set it on the
+    device); when it is NaN, infinite or 0 the update is skipped: ``mean`` and
+    ``var`` are left alone and the weight is returned unchanged. (MXNet then
+    returns an output it never wrote, uninitialised memory unless ``out=weight``.)
+    ``lr`` and ``eta`` are required.
+
+    >>> import d2lmini as mx
+    >>> w, m, v = mx.nd.array([1.]), mx.nd.zeros(1), mx.nd.zeros(1)
+    >>> w = mx.nd.contrib.adamw_update(w, mx.nd.array([2.]), m, v, mx.nd.array([0.5]),
+    ...                                lr=0.1, eta=1.0, epsilon=0)
+    >>> print('%.4f' % w.asscalar())   # mean 0.1, sqrt(var) 0.0316: a step of 0.316
+    0.6838
+    """
+    _required('adamw_update', lr=lr, eta=eta)
+    scale = _adamw_scale(xp, rescale_grad)
+    if scale is None:
+        return weight.copy()
+    return _adamw_step(xp, weight, grad, mean, var, scale, lr, eta, beta1, beta2, epsilon,
+                       wd, clip_gradient, weight.dtype)
+
+
+@register('_contrib_mp_adamw_update',
+          inputs=('weight', 'grad', 'mean', 'var', 'weight32', 'rescale_grad'), no_grad=True,
+          attr_types={'lr': 'float', 'eta': 'float'},
+          infer_type=lambda types, **attrs: [types[0]])
+def mp_adamw_update(xp, weight, grad, mean, var, weight32, rescale_grad, lr=None, eta=None,
+                    beta1=0.9, beta2=0.999, epsilon=1e-8, wd=0.0, clip_gradient=-1.0):
+    """``adamw_update`` for a float16 weight with a float32 master copy ``weight32``
+    (written in place): float32 arithmetic, the result cast to the weight's dtype."""
+    _required('mp_adamw_update', lr=lr, eta=eta)
+    scale = _adamw_scale(xp, rescale_grad)
+    if scale is None:
+        return weight.copy()
+    w = _adamw_step(xp, weight32, grad, mean, var, scale, lr, eta, beta1, beta2, epsilon,
+                    wd, clip_gradient, np.dtype(_F32))
     return _mp(weight, weight32, w)
