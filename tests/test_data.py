@@ -827,14 +827,12 @@ def test_resize_sizes_and_nearest_match_mxnet():
 
 def test_resize_checks_its_arguments():
     img = mx.nd.ones((4, 4, 1))
-    with pytest.raises(ValueError, match='interpolation must be 0 .* or 1'):
-        T.Resize(3, interpolation=2)
+    with pytest.raises(ValueError, match='unknown interpolation method 5'):
+        T.Resize(3, interpolation=5)
     with pytest.raises(ValueError, match='size must be an int or'):
         T.Resize((1, 2, 3))
     with pytest.raises(ValueError, match=r'output size must be positive.*\[4,4,1\]'):
         T.Resize((0, 5))(img)
-    with pytest.raises(TypeError, match=r'Resize supports uint8 and float.*int32.*\[4,4,1\]'):
-        T.Resize(3)(mx.nd.ones((4, 4, 1), dtype='int32'))
 
 
 def test_cast_and_compose():

@@ -37,7 +37,8 @@ from .resize import resize as _resize
 
 __all__ = ['imread', 'imdecode', 'imresize', 'scale_down', 'copyMakeBorder',
            'resize_short', 'fixed_crop', 'random_crop', 'center_crop', 'color_normalize',
-           'random_size_crop', 'Augmenter', 'SequentialAug', 'ResizeAug', 'ForceResizeAug',
+           'random_size_crop', 'imrotate', 'random_rotate', 'Augmenter', 'SequentialAug',
+           'ResizeAug', 'ForceResizeAug',
            'RandomCropAug', 'RandomSizedCropAug', 'CenterCropAug', 'RandomOrderAug',
            'BrightnessJitterAug', 'ContrastJitterAug', 'SaturationJitterAug',
            'HueJitterAug', 'ColorJitterAug', 'LightingAug', 'ColorNormalizeAug',
@@ -141,18 +142,22 @@ def scale_down(src_size, size):
 
 # OpenCV's border types: constant, replicate, reflect (edge twice), wrap, reflect_101
 _BORDER_MODES = {0: 'constant', 1: 'edge', 2: 'symmetric', 3: 'wrap', 4: 'reflect'}
+_BORDER_ISOLATED = 16
 
 
 def copyMakeBorder(src, top, bot, left, right, type=0, value=0.0, values=(), **kwargs):  # noqa: A002
     """``src`` with a border: ``top``/``bot`` rows, ``left``/``right`` columns, filled
     as OpenCV's border ``type`` says (0 the constant ``value``, or per channel
-    ``values``; 1 replicate; 2 reflect; 3 wrap; 4 reflect without the edge).
+    ``values``; 1 replicate; 2 reflect; 3 wrap; 4 reflect without the edge; OpenCV's
+    flag 16, BORDER_ISOLATED, may be added and changes nothing here).
 
     >>> import d2lmini as mx
     >>> mx.image.copyMakeBorder(mx.nd.ones((2, 2, 1), dtype='uint8'), 1, 1, 1, 1).shape
     (4, 4, 1)
     """
     data = _numpy(src)
+    # OpenCV's flag BORDER_ISOLATED (16) only matters for views into larger images
+    type = type & ~_BORDER_ISOLATED  # noqa: A001
     if type not in _BORDER_MODES:
         raise MXNetError(f'copyMakeBorder: unknown border type {type}')
     pad = ((top, bot), (left, right)) + ((0, 0),) * (data.ndim - 2)
@@ -276,6 +281,95 @@ def random_size_crop(src, size, area, ratio, interp=2, **kwargs):
             out = fixed_crop(src, x0, y0, new_w, new_h, size, interp)
             return out, (x0, y0, new_w, new_h)
     return center_crop(src, size, interp)
+
+
+def imrotate(src, rotation_degrees, zoom_in=False, zoom_out=False):
+    """``src`` rotated counter-clockwise by ``rotation_degrees`` about its centre,
+    keeping its shape; corners that come from outside the image are 0.
+
+    src : float32 NDArray, an image ``(C, H, W)`` or a batch ``(N, C, H, W)`` (note:
+        channels first, unlike the other functions here, as in MXNet)
+    rotation_degrees : a number, or for a batch one angle per image (an NDArray)
+    zoom_in : scale up so that no empty corner shows
+    zoom_out : scale down so that the whole rotated image shows
+
+    The pixels are sampled bilinearly (``nd.BilinearSampler``), as MXNet does.
+
+    >>> import d2lmini as mx
+    >>> img = mx.nd.array([[[1, 2], [3, 4]]])
+    >>> mx.image.imrotate(img, 180).asnumpy()[0].round(4).tolist()
+    [[4.0, 3.0], [2.0, 1.0]]
+    """
+    if zoom_in and zoom_out:
+        raise ValueError('`zoom_in` and `zoom_out` cannot be both True')
+    if src.dtype != np.float32:
+        raise TypeError(f'imrotate supports float32 images only, got {np.dtype(src.dtype)}')
+    single = src.ndim == 3
+    if single:
+        if not isinstance(rotation_degrees, numeric_types):
+            raise TypeError('When a single image is passed the rotation angle is required '
+                            'to be a scalar.')
+        src = src.expand_dims(axis=0)
+    elif src.ndim != 4:
+        raise ValueError(f'imrotate takes an image (C, H, W) or a batch (N, C, H, W), '
+                         f'got shape {src.shape}')
+    if isinstance(rotation_degrees, numeric_types):
+        rotation_degrees = nd.array([rotation_degrees] * len(src), ctx=src.context)
+    if len(src) != len(rotation_degrees):
+        raise ValueError('The number of images must be equal to the number of rotation '
+                         'angles')
+    # angles (N, 1, 1), to broadcast over the sampling grid (N, H, W)
+    angle = (np.pi * rotation_degrees.as_in_context(src.context) / 180)
+    angle = angle.reshape((-1, 1, 1))
+    _, _, h, w = src.shape
+    # pixel coordinates relative to the centre, rotated, then scaled to the
+    # sampler's [-1, 1] (after rotating, so that the aspect ratio is kept)
+    half_h, half_w = (h - 1) / 2, (w - 1) / 2
+    rows = (nd.arange(h, ctx=src.context).reshape((1, h, 1)) - half_h).broadcast_to((1, h, w))
+    cols = (nd.arange(w, ctx=src.context).reshape((1, 1, w)) - half_w).broadcast_to((1, h, w))
+    cos, sin = nd.cos(angle), nd.sin(angle)
+    grid_x = (cols * cos - rows * sin) / half_w
+    grid_y = (cols * sin + rows * cos) / half_h
+    grid = nd.concat(grid_x.expand_dims(axis=1), grid_y.expand_dims(axis=1), dim=1)
+    if zoom_in or zoom_out:
+        grid = grid * _rotation_zoom(angle, h, w, zoom_out, src.context)
+    out = nd.BilinearSampler(src, grid)
+    return out[0] if single else out
+
+
+def _rotation_zoom(angle, h, w, zoom_out, ctx):
+    """The scale (N, 1, 1, 1) of the sampling grid that fits the rotated image's
+    bounding box into the image (``zoom_out``) or the image into it (zoom in)."""
+    h, w = nd.array([h], ctx=ctx), nd.array([w], ctx=ctx)
+    radius = nd.sqrt(h * h + w * w)  # the corners' distance from the centre, doubled
+    corner_angle = nd.arctan(h / w)
+    turn = nd.abs(angle)
+    # the bounding box of the rotated image, from its two corner directions
+    box_w = nd.maximum(nd.abs(radius * nd.cos(corner_angle + turn)),
+                       nd.abs(radius * nd.cos(corner_angle - turn)))
+    box_h = nd.maximum(nd.abs(radius * nd.sin(corner_angle + turn)),
+                       nd.abs(radius * nd.sin(corner_angle - turn)))
+    if zoom_out:
+        scale = nd.maximum(box_w / w, box_h / h)
+    else:
+        scale = nd.minimum(w / box_w, h / box_h)
+    return scale.expand_dims(axis=3)
+
+
+def random_rotate(src, angle_limits, zoom_in=False, zoom_out=False):
+    """``src`` (:func:`imrotate`) rotated by an angle drawn uniformly from
+    ``angle_limits`` (degrees), one per image of a batch; numpy's global generator
+    draws it, as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> mx.image.random_rotate(mx.nd.ones((3, 4, 4)), (-10, 10)).shape
+    (3, 4, 4)
+    """
+    if src.ndim == 3:
+        degrees = np.random.uniform(*angle_limits)
+    else:
+        degrees = nd.array(np.random.uniform(*angle_limits, size=src.shape[0]))
+    return imrotate(src, degrees, zoom_in=zoom_in, zoom_out=zoom_out)
 
 
 # ------------------------------------------------------------------ augmenters
@@ -802,7 +896,7 @@ class ImageIter(io.DataIter):
             batch_data, batch_label, i = self._cache_data, self._cache_label, self._cache_idx
         else:
             batch_data = np.zeros((self.batch_size, c, h, w), np.float32)
-            batch_label = np.zeros(self.provide_label[0][1], np.dtype(self.dtype))
+            batch_label = self._empty_labels()
             i = self._batchify(batch_data, batch_label)
         pad = self.batch_size - i
         if pad != 0:
@@ -818,7 +912,14 @@ class ImageIter(io.DataIter):
             else:
                 self._cache_data = self._cache_label = self._cache_idx = None
         return io.DataBatch([nd.array(batch_data)],
-                            [nd.array(batch_label, dtype=self.dtype)], pad=pad)
+                            [nd.array(batch_label, dtype=self._label_dtype())], pad=pad)
+
+    def _empty_labels(self):
+        """The label array of a batch, before its images are read."""
+        return np.zeros(self.provide_label[0][1], np.dtype(self._label_dtype()))
+
+    def _label_dtype(self):
+        return self.dtype
 
     def check_data_shape(self, data_shape):
         """Raise ValueError unless ``data_shape`` is ``(3, H, W)``."""

@@ -14,7 +14,7 @@ up) and describes what it yields with ``provide_data`` / ``provide_label``, list
 [([0.0, 1.0], 0), ([2.0, 3.0], 0), ([4.0, 0.0], 1)]
 """
 from .io import (DataDesc, DataBatch, DataIter, NDArrayIter, CSVIter, ResizeIter,  # noqa: F401
-                 PrefetchingIter)
+                 PrefetchingIter, MNISTIter)
 
 __all__ = ['DataDesc', 'DataBatch', 'DataIter', 'NDArrayIter', 'CSVIter', 'ResizeIter',
-           'PrefetchingIter']
+           'PrefetchingIter', 'MNISTIter']

@@ -1,11 +1,14 @@
 """Data iterators: :class:`NDArrayIter` over arrays in memory, :class:`CSVIter` over
-CSV files, and the wrappers :class:`ResizeIter` and :class:`PrefetchingIter`.
+CSV files, :class:`MNISTIter` over MNIST's IDX files, and the wrappers
+:class:`ResizeIter` and :class:`PrefetchingIter`.
 
 They follow MXNet 1.9.1 batch for batch, including what each way of handling the
 last, incomplete batch yields and which ``pad`` it reports.
 """
+import logging
 import os
 import threading
+import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 
@@ -737,4 +740,158 @@ class CSVIter(DataIter):
         if self.iter_next():
             return DataBatch(data=[self.getdata()], label=[self.getlabel()],
                              pad=self.getpad(), index=self.getindex())
+        raise StopIteration
+
+
+# ---------------------------------------------------------------------- MNIST
+def _read_idx_file(path, what):
+    """The array in IDX file ``path`` (MNIST's format, raw or gzip'ed)."""
+    from ..gluon.data.vision.datasets import _read_idx  # gluon imports io: import late
+    try:
+        return _read_idx(path)
+    except FileNotFoundError as e:
+        # MXNet's C++ reader fails with an MXNetError
+        raise MXNetError(f'MNISTIter: cannot open the {what} file {path!r}') from e
+
+
+def _mt19937_outputs(seed):
+    """The 32-bit outputs of C++'s ``std::mt19937(seed)``; numpy's RandomState seeded
+    with an int is the same generator, and its full-range uint32 draws are the raw
+    outputs."""
+    state = np.random.RandomState(seed)
+    while True:
+        yield from state.randint(0, 2 ** 32, size=1024, dtype=np.uint32).tolist()
+
+
+def _cpp_shuffle_order(n, seed):
+    """The order ``std::shuffle(0..n-1, std::mt19937(seed))`` gives with GCC's
+    standard library, with which MXNet's C++ iterators shuffle: for each position
+    ``i`` from 1 on, swap with a position drawn from ``0..i`` (a raw output divided
+    down to that range, outputs past the last whole multiple of it drawn again).
+
+    >>> _cpp_shuffle_order(10, 1)
+    [6, 9, 7, 2, 4, 1, 5, 3, 8, 0]
+    """
+    outputs = _mt19937_outputs(seed)
+    order = list(range(n))
+    for i in range(1, n):
+        choices = i + 1
+        scaling = 0xFFFFFFFF // choices
+        limit = choices * scaling
+        raw = next(outputs)
+        while raw >= limit:
+            raw = next(outputs)
+        j = raw // scaling
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+class MNISTIter(DataIter):
+    """Batches of MNIST images and labels read from the IDX files ``image`` and
+    ``label`` (as downloaded from http://yann.lecun.com/exdb/mnist/, unzipped, or
+    still gzip'ed: d2lmini reads both).
+
+    The data is ``(batch_size, 1, 28, 28)``, or ``(batch_size, 784)`` with ``flat``,
+    float32 pixel values divided by 256 as MXNet 1.x does (so 255 gives 0.99609375);
+    the labels are ``(batch_size,)`` float32 named ``softmax_label``. As in MXNet,
+    only full batches are served: the last ``len % batch_size`` images of an epoch
+    are left out, and ``shuffle`` mixes the images once, when they are loaded, in
+    the order MXNet's C++ shuffle gives for ``seed``, so every epoch has that order.
+
+    ``num_parts`` and ``part_index`` read only one of ``num_parts`` equal slices of
+    the files (for one of several workers); ``prefetch_buffer`` and ``ctx`` are
+    accepted for compatibility, and other parameters (``data_shape``) are ignored,
+    as MXNet ignores them. As MXNet's, the arguments must be given by keyword and
+    ``getdata()`` / ``getlabel()`` return one NDArray each. ``dtype`` must be None
+    or a float type (MXNet 1.9.1 fails on the others).
+
+    >>> import os, struct, tempfile
+    >>> import numpy as np
+    >>> import d2lmini as mx
+    >>> tmp = tempfile.mkdtemp()
+    >>> with open(os.path.join(tmp, 'img'), 'wb') as f:
+    ...     _ = f.write(struct.pack('>IIII', 2051, 5, 28, 28) + bytes(5 * 28 * 28))
+    >>> with open(os.path.join(tmp, 'lab'), 'wb') as f:
+    ...     _ = f.write(struct.pack('>II', 2049, 5) + bytes([3, 1, 4, 1, 5]))
+    >>> it = mx.io.MNISTIter(image=os.path.join(tmp, 'img'), label=os.path.join(tmp, 'lab'),
+    ...                      batch_size=2, shuffle=False, silent=True)
+    >>> it.provide_data
+    [DataDesc[data,(2, 1, 28, 28),<class 'numpy.float32'>,NCHW]]
+    >>> [b.label[0].asnumpy().tolist() for b in it]
+    [[3.0, 1.0], [4.0, 1.0]]
+    """
+
+    def __init__(self, *, image='./train-images-idx3-ubyte', label='./train-labels-idx1-ubyte',
+                 batch_size=128, shuffle=True, flat=False, seed=0, silent=False,
+                 num_parts=1, part_index=0, prefetch_buffer=4, ctx='gpu', dtype=None,
+                 data_name='data', label_name='softmax_label', **kwargs):
+        super().__init__(batch_size)
+        # MXNet's C++ iterators ignore parameters they do not know; ``data_shape`` is
+        # commonly passed (the shape follows from the files and ``flat``)
+        kwargs.pop('data_shape', None)
+        if kwargs:
+            warnings.warn(f'MNISTIter ignores the unknown parameters {sorted(kwargs)}, '
+                          'as MXNet does', stacklevel=2)
+        if batch_size < 1:
+            raise MXNetError(f'MNISTIter: batch_size must be positive, got {batch_size}')
+        if not 0 <= part_index < num_parts:
+            raise MXNetError(f'MNISTIter: part_index {part_index} is not in range '
+                             f'[0, num_parts={num_parts})')
+        out_dtype = np.dtype(np.float32 if dtype is None else dtype)
+        if out_dtype.kind != 'f':
+            raise MXNetError(f'MNISTIter: dtype must be a float type, got {out_dtype}; '
+                             'pixel values are scaled into [0, 1)')
+        images = _read_idx_file(image, 'image')
+        labels = _read_idx_file(label, 'label')
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise MXNetError(f'MNISTIter: {image!r} and {label!r} must hold N images and '
+                             f'N labels, but hold shapes {images.shape} and {labels.shape}')
+        # this worker's slice of the files, cut where MXNet cuts it
+        begin = int(len(images) / num_parts * part_index)
+        end = int(len(images) / num_parts * (part_index + 1))
+        images, labels = images[begin:end], labels[begin:end]
+        if shuffle:
+            order = _cpp_shuffle_order(len(images), seed)
+            images, labels = images[order], labels[order]
+        height, width = images.shape[1:]
+        shape = (batch_size, height * width) if flat else (batch_size, 1, height, width)
+        self._images = images.reshape((len(images),) + shape[1:])
+        self._labels = labels.astype(np.float32)
+        self._dtype = out_dtype
+        self.provide_data = [DataDesc(data_name, shape, out_dtype.type)]
+        self.provide_label = [DataDesc(label_name, (batch_size,), np.float32)]
+        self._cursor = -batch_size
+        if not silent:
+            logging.info('MNISTIter: load %d images, shuffle=%d, shape=%s',
+                         len(images), int(shuffle), shape)
+
+    def reset(self):
+        self._cursor = -self.batch_size
+
+    def iter_next(self):
+        # only full batches, as MXNet's MNISTIter serves
+        if self._cursor + 2 * self.batch_size > len(self._images):
+            return False
+        self._cursor += self.batch_size
+        return True
+
+    def _batch(self):
+        if self._cursor < 0:
+            raise MXNetError('MNISTIter: call iter_next() (or next()) before asking for '
+                             'the current batch')
+        return slice(self._cursor, self._cursor + self.batch_size)
+
+    def getdata(self):
+        pixels = self._images[self._batch()].astype(self._dtype) / self._dtype.type(256)
+        return nd.array(pixels, dtype=self._dtype)
+
+    def getlabel(self):
+        return nd.array(self._labels[self._batch()])
+
+    def getpad(self):
+        return 0
+
+    def next(self):
+        if self.iter_next():
+            return DataBatch(data=[self.getdata()], label=[self.getlabel()], pad=0)
         raise StopIteration

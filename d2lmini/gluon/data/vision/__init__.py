@@ -7,6 +7,6 @@
 >>> image.shape
 (1, 8, 8)
 """
-from .datasets import (MNIST, FashionMNIST, Digits, ImageRecordDataset,  # noqa: F401
-                       ImageFolderDataset)
+from .datasets import (MNIST, FashionMNIST, CIFAR10, CIFAR100, Digits,  # noqa: F401
+                       ImageRecordDataset, ImageFolderDataset)
 from . import transforms  # noqa: F401

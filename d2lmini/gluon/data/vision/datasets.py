@@ -1,20 +1,24 @@
-"""Image classification datasets: MNIST, Fashion-MNIST, and an offline stand-in.
+"""Image classification datasets: MNIST, Fashion-MNIST, CIFAR-10/100, and an offline
+stand-in.
 
 Every dataset here gives examples ``(image, label)``: the image an NDArray of shape
-``(H, W, 1)`` and dtype uint8 (0..255), the label a numpy int32, exactly as MXNet's
-MNIST does. So switching data is one line::
+``(H, W, C)`` (C is 1 for the greyscale digits and clothes, 3 for CIFAR) and dtype
+uint8 (0..255), the label a numpy int32, exactly as MXNet's datasets do. So switching
+data is one line::
 
     train = vision.FashionMNIST(train=True)   # downloads 30 MB once
     train = vision.Digits(train=True, size=28)  # no network: ships with scikit-learn
 
 MNIST and Fashion-MNIST are downloaded from MXNet's mirror (the environment variable
 ``MXNET_GLUON_REPO`` names another), checked against SHA-1 sums, and cached in
-``root``. Without a network connection, place the four ``.gz`` files in ``root``.
+``root``. Without a network connection, place the four ``.gz`` files in ``root``
+(CIFAR: its binary batch files, see :class:`CIFAR10`).
 """
 import gzip
 import math
 import os
 import struct
+import tarfile
 import warnings
 
 import numpy as np
@@ -25,7 +29,8 @@ from ....fileio import check_size, read_exactly
 from ..dataset import Dataset, RecordFileDataset
 from .transforms import resize, BILINEAR
 
-__all__ = ['MNIST', 'FashionMNIST', 'Digits', 'ImageRecordDataset', 'ImageFolderDataset']
+__all__ = ['MNIST', 'FashionMNIST', 'CIFAR10', 'CIFAR100', 'Digits', 'ImageRecordDataset',
+           'ImageFolderDataset']
 
 _DEFAULT_REPO = 'https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/'
 
@@ -106,7 +111,19 @@ def _read_idx_from(f, path, compressed):
     return data.astype(dtype.newbyteorder('='))  # native byte order, and writable
 
 
-class MNIST(_ImageDataset):
+class _DownloadedDataset(_ImageDataset):
+    """A dataset whose files are downloaded into ``root`` (created when missing)
+    the first time they are needed; ``_get_data`` reads the training or test part."""
+
+    def __init__(self, root, train, transform):
+        super().__init__(transform)
+        self._train = train
+        self._root = os.path.expanduser(root)
+        os.makedirs(self._root, exist_ok=True)
+        self._get_data()
+
+
+class MNIST(_DownloadedDataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images of
     28x28 pixels, labels 0 to 9.
 
@@ -126,11 +143,7 @@ class MNIST(_ImageDataset):
 
     def __init__(self, root=os.path.join('~', '.mxnet', 'datasets', 'mnist'),
                  train=True, transform=None):
-        super().__init__(transform)
-        self._train = train
-        self._root = os.path.expanduser(root)
-        os.makedirs(self._root, exist_ok=True)
-        self._get_data()
+        super().__init__(root, train, transform)
 
     def _fetch(self, name, sha1):
         url = f'{_repo_url()}gluon/dataset/{self._namespace}/{name}'
@@ -170,6 +183,99 @@ class FashionMNIST(MNIST):
     def __init__(self, root=os.path.join('~', '.mxnet', 'datasets', 'fashion-mnist'),
                  train=True, transform=None):
         super().__init__(root, train, transform)
+
+
+# ------------------------------------------------------------------ CIFAR
+class CIFAR10(_DownloadedDataset):
+    """CIFAR-10: 50,000 training and 10,000 test colour images of 32x32 pixels in 10
+    classes (airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck).
+
+    root : folder for the files (created when missing)
+    train : the training set (True) or the test set (False)
+    transform : called as ``transform(image, label)`` on every example read
+
+    Each example is ``(image, label)``: an NDArray ``(32, 32, 3)`` uint8 and an int32.
+    The data is MXNet's: the binary batches ``data_batch_1.bin`` ...
+    ``data_batch_5.bin`` and ``test_batch.bin`` in ``root`` (each record a label byte
+    and 3072 pixel bytes, channel by channel); when one is missing, MXNet's archive is
+    downloaded (SHA-1 checked) and unpacked there. Files already in ``root`` are read
+    as they are (MXNet also compares them with SHA-1 sums, which means reading
+    150 MB each time); a file that is not a whole number of records is an error.
+    """
+
+    _namespace = 'cifar10'
+    _archive = ('cifar-10-binary.tar.gz', 'fab780a1e191a7eda0f345501ccd62d20f7ed891')
+    _train_files = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin',
+                    'data_batch_4.bin', 'data_batch_5.bin']
+    _test_files = ['test_batch.bin']
+    _label_bytes = 1  # bytes before the pixels of each record
+
+    def __init__(self, root=os.path.join('~', '.mxnet', 'datasets', 'cifar10'),
+                 train=True, transform=None):
+        super().__init__(root, train, transform)
+
+    def _fetch_archive(self):
+        name, sha1 = self._archive
+        url = f'{_repo_url()}gluon/dataset/{self._namespace}/{name}'
+        files = ', '.join(self._train_files + self._test_files)
+        try:
+            path = download(url, path=self._root, sha1_hash=sha1)
+        except DownloadError as e:
+            raise DownloadError(
+                f'{e}\n{type(self).__name__} needs {files} in {self._root} (or the '
+                f'archive {name} they come in). Without network access, copy them there '
+                'from another machine, or set MXNET_GLUON_REPO to a mirror.') from e
+        with tarfile.open(path) as tar:
+            if hasattr(tarfile, 'data_filter'):  # refuse paths that leave root
+                tar.extractall(self._root, filter='data')
+            else:
+                tar.extractall(self._root)
+
+    def _label_of(self, records):
+        return records[:, 0]
+
+    def _read_batch(self, path):
+        record = self._label_bytes + 3 * 32 * 32
+        with open(path, 'rb') as f:
+            raw = np.frombuffer(f.read(), dtype=np.uint8)
+        if raw.size % record:
+            raise ValueError(f'{path} is not a whole number of {record}-byte records; '
+                             'delete it and download it again')
+        records = raw.reshape(-1, record)
+        # pixels are stored channel by channel: (N, C, H, W) -> (N, H, W, C)
+        images = records[:, self._label_bytes:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return images, self._label_of(records).astype(np.int32)
+
+    def _get_data(self):
+        names = self._train_files + self._test_files
+        if not all(os.path.exists(os.path.join(self._root, n)) for n in names):
+            self._fetch_archive()
+        chosen = self._train_files if self._train else self._test_files
+        images, labels = zip(*(self._read_batch(os.path.join(self._root, n)) for n in chosen))
+        images = np.concatenate(images)
+        self._data = nd.array(images, dtype=images.dtype)
+        self._label = np.concatenate(labels)
+
+
+class CIFAR100(CIFAR10):
+    """CIFAR-100: CIFAR-10's sizes (:class:`CIFAR10`), 100 classes grouped into 20
+    superclasses. ``fine_label=False`` (the default, as in MXNet) gives the superclass
+    (0..19), ``fine_label=True`` the class (0..99). The files are ``train.bin`` and
+    ``test.bin`` (each record a coarse and a fine label byte, then the pixels)."""
+
+    _namespace = 'cifar100'
+    _archive = ('cifar-100-binary.tar.gz', 'a0bb982c76b83111308126cc779a992fa506b90b')
+    _train_files = ['train.bin']
+    _test_files = ['test.bin']
+    _label_bytes = 2
+
+    def __init__(self, root=os.path.join('~', '.mxnet', 'datasets', 'cifar100'),
+                 fine_label=False, train=True, transform=None):
+        self._fine_label = fine_label
+        super().__init__(root, train, transform)
+
+    def _label_of(self, records):
+        return records[:, 1 if self._fine_label else 0]
 
 
 # ------------------------------------------------------------------ Digits

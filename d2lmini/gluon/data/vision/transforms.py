@@ -23,19 +23,21 @@ give NDArrays on the input's context.
 ((1, 32, 32), 'float32', 1.0)
 """
 import numbers
+import random
 
 import numpy as np
 
 from .... import image
 from .... import ndarray as nd
-from ....base import MXNetError, as_dtype, shape_str
+from ....base import MXNetError, ShapeError, as_dtype, shape_str
+from ....image.image import _get_interp_method
 from ....image.resize import resize as _cv_resize
 from ....ndarray import NDArray
 
 __all__ = ['Compose', 'Cast', 'ToTensor', 'Normalize', 'Resize', 'CropResize', 'CenterCrop',
            'RandomResizedCrop', 'RandomFlipLeftRight', 'RandomFlipTopBottom',
            'RandomBrightness', 'RandomContrast', 'RandomSaturation', 'RandomHue',
-           'RandomColorJitter', 'RandomLighting']
+           'RandomColorJitter', 'RandomLighting', 'Rotate', 'RandomRotation', 'RandomApply']
 
 NEAREST, BILINEAR = 0, 1  # OpenCV's numbers for interpolation methods, as MXNet uses
 
@@ -50,7 +52,8 @@ def _image(name, x, ranks, layout):
         raise TypeError(f'{name} expects an image NDArray, got {type(x).__name__}')
     if data.ndim not in ranks:
         want = ' or '.join(f'{r}-D' for r in ranks)
-        raise ValueError(f'{name}: input must be a {want} image of layout {layout}, '
+        # an MXNetError as MXNet's image operators raise, and a ValueError as well
+        raise ShapeError(f'{name}: input must be a {want} image of layout {layout}, '
                          f'but got shape {shape_str(data.shape)}')
     if data.dtype == np.bool_:
         raise TypeError(f'{name}: input of shape {shape_str(data.shape)} has dtype bool, '
@@ -138,7 +141,7 @@ class Normalize:
     def _per_channel(self, what, value, channels, shape):
         v = np.asarray(value, dtype=np.float64).reshape(-1)
         if v.size not in (1, channels):
-            raise ValueError(f'Normalize: {what} must have either 1 or {channels} elements '
+            raise ShapeError(f'Normalize: {what} must have either 1 or {channels} elements '
                              f'for input of shape {shape_str(shape)}, but got {v.size}')
         return v.reshape(-1, 1, 1)  # broadcast over height and width
 
@@ -161,24 +164,37 @@ class Resize:
 
     size : int or (width, height). An int resizes both edges to it, or with
         ``keep_ratio=True`` only the shorter edge, keeping the aspect ratio.
-    interpolation : 0 nearest neighbour, 1 bilinear (the default, as in MXNet).
+    interpolation : OpenCV's method, as in :func:`d2lmini.image.imresize`: 0 nearest,
+        1 bilinear (the default, as in MXNet), 2 bicubic, 3 area, 4 Lanczos; 9 picks
+        one by the change in size and 10 one at random (MXNet 1.9.1 passes 9 and 10
+        on to OpenCV, which rejects them).
 
-    The pixels are OpenCV's, as in MXNet (:func:`d2lmini.image.imresize`); uint8
-    images stay uint8, float images keep their dtype.
+    The pixels are OpenCV's, as in MXNet (:func:`d2lmini.image.imresize`); the dtype
+    stays: integer images are rounded and clipped to their range, as OpenCV's
+    ``saturate_cast`` does. (MXNet 1.9.1 refuses float16 images, which d2lmini
+    resizes, computing in float64.)
 
     >>> import d2lmini as mx
     >>> Resize((4, 2))(mx.nd.ones((8, 8, 3), dtype='uint8')).shape
     (2, 4, 3)
+    >>> Resize(4, keep_ratio=True)(mx.nd.ones((8, 16, 3))).shape
+    (4, 8, 3)
     """
 
     def __init__(self, size, keep_ratio=False, interpolation=BILINEAR):
+        # MXNet checks these when the transform runs, with an MXNetError; d2lmini
+        # checks them at once, with an error that is an MXNetError and a ValueError
+        # (a size that is not positive is found when the output size is computed)
         if isinstance(size, numbers.Integral):
             size = int(size)
-        elif len(size) != 2:
-            raise ValueError(f'Resize: size must be an int or (width, height), got {size!r}')
-        if interpolation not in (NEAREST, BILINEAR):
-            raise ValueError(f'Resize: interpolation must be 0 (nearest) or 1 (bilinear), '
-                             f'got {interpolation!r}; other OpenCV methods are not implemented')
+        elif isinstance(size, (tuple, list)) and len(size) == 2:
+            size = tuple(int(v) for v in size)
+        else:
+            raise ShapeError(f'Resize: size must be an int or (width, height), got {size!r}')
+        if interpolation not in (0, 1, 2, 3, 4, 9, 10):
+            raise ShapeError(f'Resize: unknown interpolation method {interpolation!r}; '
+                             'OpenCV\'s are 0 nearest, 1 bilinear, 2 bicubic, 3 area, '
+                             '4 Lanczos, 9 and 10 (chosen by size or at random)')
         self._size, self._keep, self._interp = size, keep_ratio, interpolation
 
     def _out_size(self, h, w):
@@ -193,14 +209,16 @@ class Resize:
 
     def __call__(self, x):
         data = _image('Resize', x, (3, 4), '(H, W, C) or (N, H, W, C)')
-        if data.dtype != np.uint8 and data.dtype.kind != 'f':
-            raise TypeError(f'Resize supports uint8 and float images, but got dtype '
+        if data.dtype.kind not in 'uif':
+            raise TypeError(f'Resize supports integer and float images, but got dtype '
                             f'{data.dtype} and shape {shape_str(data.shape)}')
-        out_h, out_w = self._out_size(*data.shape[-3:-1])
+        h, w = data.shape[-3:-1]
+        out_h, out_w = self._out_size(h, w)
         if out_h <= 0 or out_w <= 0:
-            raise ValueError(f'Resize: the output size must be positive, got width {out_w} '
+            raise ShapeError(f'Resize: the output size must be positive, got width {out_w} '
                              f'and height {out_h} for input of shape {shape_str(data.shape)}')
-        return _result(resize(data, out_h, out_w, self._interp), x)
+        interp = _get_interp_method(self._interp, (h, w, out_h, out_w))
+        return _result(resize(data, out_h, out_w, interp), x)
 
     def __repr__(self):
         return f'Resize(size={self._size}, keep_ratio={self._keep}, ' \
@@ -648,6 +666,91 @@ class RandomColorJitter:
     def __repr__(self):
         b, c, s, h = self._amounts
         return f'RandomColorJitter(brightness={b}, contrast={c}, saturation={s}, hue={h})'
+
+
+# ------------------------------------------------------------------ rotation
+def _check_float32(name, x):
+    if np.dtype(x.dtype) != np.float32:
+        raise TypeError(f'{name} only supports float32 tensors (C, H, W) or (N, C, H, W), '
+                        f'got dtype {np.dtype(x.dtype)}; consider calling it after ToTensor')
+
+
+class Rotate:
+    """Rotate a float32 tensor ``(C, H, W)`` or ``(N, C, H, W)`` counter-clockwise by
+    ``rotation_degrees``, keeping its shape (:func:`d2lmini.image.imrotate`, which
+    also explains ``zoom_in`` and ``zoom_out``).
+
+    >>> import d2lmini as mx
+    >>> Rotate(90)(mx.nd.ones((1, 4, 4))).shape
+    (1, 4, 4)
+    """
+
+    def __init__(self, rotation_degrees, zoom_in=False, zoom_out=False):
+        self._args = (rotation_degrees, zoom_in, zoom_out)
+
+    def __call__(self, x):
+        _check_float32('Rotate', x)
+        return image.imrotate(x, *self._args)
+
+    def __repr__(self):
+        degrees, zoom_in, zoom_out = self._args
+        return f'Rotate(rotation_degrees={degrees}, zoom_in={zoom_in}, zoom_out={zoom_out})'
+
+
+class RandomRotation:
+    """Rotate a float32 tensor ``(C, H, W)`` or ``(N, C, H, W)`` by an angle drawn
+    from ``angle_limits`` (degrees, low < high), with probability
+    ``rotate_with_proba``; :func:`d2lmini.image.random_rotate`. numpy's global
+    generator draws both, as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> RandomRotation((-15, 15))(mx.nd.ones((3, 8, 8))).shape
+    (3, 8, 8)
+    """
+
+    def __init__(self, angle_limits, zoom_in=False, zoom_out=False, rotate_with_proba=1.0):
+        lower, upper = angle_limits
+        if lower >= upper:
+            raise ValueError('`angle_limits` must be an ordered tuple')
+        if not 0 <= rotate_with_proba <= 1:
+            raise ValueError('Probability of rotating the image should be between 0 and 1')
+        self._args = (angle_limits, zoom_in, zoom_out)
+        self._rotate_with_proba = rotate_with_proba
+
+    def __call__(self, x):
+        if np.random.random() > self._rotate_with_proba:
+            return x
+        _check_float32('RandomRotation', x)
+        return image.random_rotate(x, *self._args)
+
+    def __repr__(self):
+        limits, zoom_in, zoom_out = self._args
+        return (f'RandomRotation(angle_limits={limits}, zoom_in={zoom_in}, '
+                f'zoom_out={zoom_out}, rotate_with_proba={self._rotate_with_proba})')
+
+
+class RandomApply:
+    """Apply ``transforms`` (a transform, or a list of them applied in turn) with
+    probability ``p``; the coin comes from Python's :mod:`random`, as in MXNet.
+    (MXNet 1.9.1 fails when given a list; d2lmini composes it.)
+
+    >>> import d2lmini as mx
+    >>> RandomApply([Cast('float16')], p=1.0)(mx.nd.ones((2, 2))).dtype.__name__
+    'float16'
+    """
+
+    def __init__(self, transforms, p=0.5):
+        self.transforms = Compose(transforms) if isinstance(transforms, (list, tuple)) \
+            else transforms
+        self.p = p
+
+    def __call__(self, x):
+        if self.p < random.random():
+            return x
+        return self.transforms(x)
+
+    def __repr__(self):
+        return f'RandomApply(p={self.p}, transforms={self.transforms!r})'
 
 
 class RandomLighting:
