@@ -31,8 +31,10 @@ from . import gluon  # noqa: F401
 from . import io  # noqa: F401
 from . import recordio  # noqa: F401
 from . import image  # noqa: F401
+from . import image as img  # noqa: F401
 from . import model  # noqa: F401
 from . import callback  # noqa: F401
 from . import module as mod  # noqa: F401
 from . import contrib  # noqa: F401
 from . import operator  # noqa: F401
+from . import util  # noqa: F401

@@ -1,7 +1,11 @@
 """Errors and small helpers shared by every layer of d2lmini."""
 import numbers
+import os
 
 import numpy as np
+
+# the default dtype of real numbers, by MXNet's name for it
+mx_real_t = np.float32
 
 
 class MXNetError(RuntimeError):
@@ -17,6 +21,46 @@ class MXNetError(RuntimeError):
     ...     print('broadcast_add' in str(e))
     True
     """
+
+
+class NotImplementedForSymbol(MXNetError):
+    """An NDArray-only function called on a Symbol (a symbol has no values to read).
+
+    >>> import d2lmini as mx
+    >>> try:
+    ...     mx.sym.var('x').asnumpy()
+    ... except NotImplementedForSymbol as e:
+    ...     print(type(e).__name__)
+    NotImplementedForSymbol
+    """
+
+
+def _as_list(obj):
+    """``obj`` as a list: a list or tuple as one, anything else as ``[obj]``."""
+    return list(obj) if isinstance(obj, (list, tuple)) else [obj]
+
+
+def py_str(x):
+    """``x`` as text: bytes are decoded as UTF-8, text is returned as it is."""
+    return x.decode('utf-8') if isinstance(x, bytes) else x
+
+
+def data_dir_default():
+    """Where downloaded data and models go unless ``MXNET_HOME`` says otherwise:
+    ``~/.mxnet`` (``%APPDATA%\\mxnet`` on Windows), as in MXNet."""
+    if os.name == 'nt' and os.environ.get('APPDATA'):
+        return os.path.join(os.environ['APPDATA'], 'mxnet')
+    return os.path.join(os.path.expanduser('~'), '.mxnet')
+
+
+def data_dir():
+    """The data directory: ``$MXNET_HOME`` when set, else :func:`data_dir_default`.
+
+    >>> import os
+    >>> data_dir() == os.environ.get('MXNET_HOME', data_dir_default())
+    True
+    """
+    return os.getenv('MXNET_HOME', data_dir_default())
 
 
 class DTypeError(MXNetError, TypeError, KeyError):

@@ -13,7 +13,22 @@ from . import backend
 from .base import MXNetError
 
 
-class Context:
+class _ContextClass(type):
+    """Gives the class :class:`Context` MXNet's ``Context.default_ctx``: the default
+    context of this thread, which may also be assigned."""
+
+    @property
+    def default_ctx(cls):
+        return current_context()
+
+    @default_ctx.setter
+    def default_ctx(cls, ctx):
+        if not isinstance(ctx, Context):
+            raise TypeError(f'Context.default_ctx must be a Context, not {type(ctx).__name__}')
+        cls._default.value = ctx
+
+
+class Context(metaclass=_ContextClass):
     """A device: ``Context('cpu', 0)``, ``Context('gpu', 1)``, or MXNet's host-memory
     kinds ``Context('cpu_pinned', 0)`` and ``Context('cpu_shared', 0)``.
 
@@ -24,6 +39,9 @@ class Context:
     >>> import d2lmini as mx
     >>> mx.gpu(1).device_typeid, mx.cpu_pinned(0).device_typeid
     (2, 3)
+    >>> with mx.cpu(1):
+    ...     print(mx.Context.default_ctx)
+    cpu(1)
     """
     devtype2str = {1: 'cpu', 2: 'gpu', 3: 'cpu_pinned', 5: 'cpu_shared'}
     devstr2type = {'cpu': 1, 'gpu': 2, 'cpu_pinned': 3, 'cpu_shared': 5}
