@@ -262,6 +262,16 @@ class Parameter:
             return
         for arr in self._data:
             arr[:] = data.as_in_context(arr.context) if isinstance(data, nd.NDArray) else data
+        self._values_replaced()
+
+    def _values_replaced(self):
+        """The values changed outside the Trainer: a store that holds its own copy of the
+        weights (``update_on_kvstore``) must take them again, or its next update would
+        start from the old ones (as MXNet 1.x resets it)."""
+        trainer = self._trainer() if self._trainer is not None else None
+        if (trainer is not None and trainer._kv_initialized and trainer._update_on_kvstore
+                and self not in trainer._params_to_init):
+            trainer._reset_kvstore()
 
     def reset_ctx(self, ctx):
         """Move the data (and gradients) to ``ctx`` (a context or a list)."""
@@ -617,6 +627,7 @@ def _load_one(param, value, ctx):
     param._deferred_init = ()
     with autograd.pause():
         param._init_impl(value.copyto(cpu()), ctx)
+    param._values_replaced()
 
 
 __all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError']
