@@ -9,7 +9,10 @@ process's environment (``os.environ``).
 >>> setenv('D2LMINI_EXAMPLE', None); getenv('D2LMINI_EXAMPLE') is None
 True
 """
+import contextlib
+import functools
 import os
+import threading
 
 from .base import py_str  # noqa: F401  (MXNet's util module offers it too)
 
@@ -32,9 +35,53 @@ def is_np_array():
     return False
 
 
+# MXNet's numpy-shape switch, per thread. NDArrays here always have numpy's shapes
+# (a 0 is an empty axis, () a scalar); the switch only changes what a 0 means in the
+# shapes given to symbolic shape inference: off (MXNet 1.x's default), an unknown size.
+_NP_SHAPE = threading.local()
+
+
 def is_np_shape():
-    """False: shapes follow MXNet 1.x's legacy semantics (no ``mx.np``)."""
-    return False
+    """Whether a 0 in a shape given to symbolic inference means an empty axis (on)
+    or an unknown size (off, the default, as in MXNet 1.x)."""
+    return getattr(_NP_SHAPE, 'active', False)
+
+
+def set_np_shape(active):
+    """Switch numpy shape semantics on or off; returns the previous state."""
+    prev, _NP_SHAPE.active = is_np_shape(), bool(active)
+    return prev
+
+
+@contextlib.contextmanager
+def np_shape(active=True):
+    """``with np_shape():`` numpy shape semantics inside the block.
+
+    >>> import d2lmini as mx
+    >>> with mx.np_shape():
+    ...     mx.sym.var('x').infer_shape(x=(0, 3))[1]
+    [(0, 3)]
+    """
+    prev = set_np_shape(active)
+    try:
+        yield
+    finally:
+        set_np_shape(prev)
+
+
+def use_np_shape(func):
+    """A decorator: ``func`` runs with numpy shape semantics (a class: each method)."""
+    if isinstance(func, type):
+        for name, member in list(vars(func).items()):
+            if callable(member) and not name.startswith('__'):
+                setattr(func, name, use_np_shape(member))
+        return func
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        with np_shape(True):
+            return func(*args, **kwargs)
+    return wrapped
 
 
 def get_gpu_count():

@@ -237,3 +237,20 @@ def test_values_replaced_outside_the_trainer_reach_the_store(tmp_path, replace):
     # one step from the zeros put back, as in MXNet (the stale copy would give -0.2 twice)
     for w in x.list_data():
         np.testing.assert_allclose(w.asnumpy(), [-0.2] * 3, rtol=1e-6)
+
+
+def test_np_shape_makes_a_zero_an_empty_axis_in_symbolic_inference():
+    x = mx.sym.var('x')
+    assert x.infer_shape(x=(0, 3)) == (None, None, None)     # MXNet 1.x: 0 is unknown
+    assert not mx.is_np_shape()
+    with mx.np_shape():
+        assert mx.is_np_shape()
+        assert x.infer_shape(x=(0, 3)) == ([(0, 3)], [(0, 3)], [])
+    assert not mx.is_np_shape()
+
+    @mx.use_np_shape
+    def inside():
+        return mx.is_np_shape()
+    assert inside() and not mx.is_np_shape()
+    assert mx.set_np_shape(True) is False
+    assert mx.set_np_shape(False) is True

@@ -166,12 +166,16 @@ def _same_shape_inputs(node, in_shapes):
 
 def has_unknown_dim(shape):
     """Whether ``shape`` is unknown or has a 0, which MXNet 1.x reads as an unknown
-    dimension (``infer_shape_partial(data=(0, 3))``: the batch size is not known).
+    dimension (``infer_shape_partial(data=(0, 3))``: the batch size is not known),
+    unless numpy shape semantics are on (``mx.np_shape()``: a 0 is an empty axis).
 
     >>> has_unknown_dim((0, 3)), has_unknown_dim((2, 3)), has_unknown_dim(None)
     (True, False, True)
     """
-    return shape is None or 0 in tuple(shape)
+    if shape is None:
+        return True
+    from ..util import is_np_shape     # (imported late: util is a top-level module)
+    return 0 in tuple(shape) and not is_np_shape()
 
 
 def _check_params(node, in_shapes):
