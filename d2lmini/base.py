@@ -63,6 +63,11 @@ def data_dir():
     return os.getenv('MXNET_HOME', data_dir_default())
 
 
+class ArgumentError(MXNetError, TypeError):
+    """An operator called with an argument it does not take. MXNet 1.x raises an
+    MXNetError ("Cannot find argument"), Python a TypeError: this is both."""
+
+
 class DTypeError(MXNetError, TypeError, KeyError):
     """An unknown dtype.
 

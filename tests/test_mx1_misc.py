@@ -254,3 +254,16 @@ def test_np_shape_makes_a_zero_an_empty_axis_in_symbolic_inference():
     assert inside() and not mx.is_np_shape()
     assert mx.set_np_shape(True) is False
     assert mx.set_np_shape(False) is True
+
+
+def test_an_unknown_operator_argument_is_an_mxnet_error_and_a_type_error():
+    with pytest.raises(mx.MXNetError, match='unknown argument.*indices'):
+        nd.split(nd.ones((2, 6)), axis=1, indices=(1, 3))
+    with pytest.raises(TypeError, match='unknown argument'):
+        nd.split(nd.ones((2, 6)), num_outputs=2, bogus=1)
+
+
+def test_an_index_out_of_range_is_an_mxnet_error_and_an_index_error():
+    for error in (IndexError, mx.MXNetError):
+        with pytest.raises(error, match='out of bounds'):
+            nd.gather_nd(nd.zeros((2, 3)), nd.array([[5], [0]]))

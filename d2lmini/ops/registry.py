@@ -52,7 +52,7 @@ import inspect
 
 import numpy as np
 
-from ..base import MXNetError, shape_str
+from ..base import ArgumentError, IndexingError, MXNetError, shape_str
 
 OPS = {}
 _EMPTY = {}
@@ -132,8 +132,9 @@ class Op:
     def check_attrs(self, attrs):
         unknown = [k for k in attrs if k not in self.defaults]
         if unknown:
-            raise TypeError(f'operator {self.name} got unknown argument(s) {", ".join(unknown)}; '
-                            f'it takes {", ".join(self.inputs + self.attr_names)}')
+            raise ArgumentError(f'operator {self.name} got unknown argument(s) '
+                                f'{", ".join(unknown)}; it takes '
+                                f'{", ".join(self.inputs + self.attr_names)}')
 
     def infer_shape(self, in_shapes, **attrs):
         """Output shapes for inputs of ``in_shapes``, without real data."""
@@ -280,7 +281,9 @@ class Op:
         if attrs:
             parts.append(', '.join(f'{k}={v!r}' for k, v in attrs.items()))
         detail = f' ({"; ".join(parts)})' if parts else ''
-        return MXNetError(f'operator {self.name}: {exc}{detail}')
+        # an index out of range stays an IndexError too, as MXNet raises it
+        kind = IndexingError if isinstance(exc, IndexError) else MXNetError
+        return kind(f'operator {self.name}: {exc}{detail}')
 
 
 def register(name, forward=None, *, backward=None, inputs=('data',), aliases=(),
