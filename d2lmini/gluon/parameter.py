@@ -64,6 +64,7 @@ class Parameter:
                                      f"'row_sparse', or 'csr', but got '{value}'")
         self._grad_req = None
         self._trainer = None
+        self._var = None            # (settings, the symbol var() made for them)
         if isinstance(shape, int):
             shape = (shape,)
         self._shape = None if shape is None else tuple(shape)
@@ -298,10 +299,18 @@ class Parameter:
             self._init_grad()
 
     def var(self):
-        """This parameter as a symbolic variable (for hybridized graphs)."""
+        """This parameter as a symbolic variable (for hybridized graphs). The same
+        variable every time, as in MXNet, so that a graph that reads the parameter at
+        several places (an RNN cell unrolled over time) has it as one argument; a new
+        one once its shape or settings change (a deferred shape becomes known)."""
         from .. import symbol
-        return symbol.var(self.name, shape=self.shape, dtype=self.dtype, lr_mult=self.lr_mult,
-                          wd_mult=self.wd_mult, init=self.init, stype=self.stype)
+        key = (self.name, self.shape, self.dtype, self.lr_mult, self.wd_mult,
+               id(self.init) if not isinstance(self.init, str) else self.init, self.stype)
+        if self._var is None or self._var[0] != key:
+            self._var = (key, symbol.var(self.name, shape=self.shape, dtype=self.dtype,
+                                         lr_mult=self.lr_mult, wd_mult=self.wd_mult,
+                                         init=self.init, stype=self.stype))
+        return self._var[1]
 
     def _reduce(self):
         """The data averaged over the contexts, on the CPU (for saving)."""

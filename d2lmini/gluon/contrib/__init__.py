@@ -7,3 +7,4 @@ Identity(
 )
 """
 from . import nn  # noqa: F401
+from . import rnn  # noqa: F401
