@@ -34,6 +34,8 @@ from . import image  # noqa: F401
 from . import image as img  # noqa: F401
 from . import model  # noqa: F401
 from . import callback  # noqa: F401
+from . import monitor  # noqa: F401
+from . import monitor as mon  # noqa: F401
 from . import module as mod  # noqa: F401
 from . import contrib  # noqa: F401
 from . import operator  # noqa: F401

@@ -26,10 +26,14 @@ from . import graph as _graph
 _REQS = ('write', 'add', 'null')
 
 
-def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None):
+def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None, run_node=None):
     """Evaluate the nodes of ``order`` (topological) with ``values`` mapping each
     variable node's id to an NDArray; returns the NDArrays of ``entries``. Nodes
     without inputs (constants, random draws) are made on ``ctx``.
+
+    ``run_node(node, inputs, compute)``, when given, runs each operator node in
+    place of ``compute(inputs)`` and returns its outputs (a list): the executor's
+    monitor callback watches the nodes through it.
 
     ``group2ctx`` maps ``ctx_group`` attributes (``mx.AttrScope(ctx_group='dev1')``)
     to contexts: such a node runs there, its inputs copied over when they live
@@ -48,13 +52,14 @@ def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None):
         attrs = node.attrs
         if node.op.train_mode:
             attrs = {**attrs, 'is_train': is_train}
-        out = invoke(node.op, inputs, attrs) if inputs else \
-            invoke_nullary(node.op, node_ctx or ctx, attrs)
-        if isinstance(out, NDArray):
-            results[(id(node), 0)] = out
-        else:
-            for i, o in enumerate(out):
-                results[(id(node), i)] = o
+
+        def compute(inputs, node=node, attrs=attrs, node_ctx=node_ctx):
+            out = invoke(node.op, tuple(inputs), attrs) if inputs else \
+                invoke_nullary(node.op, node_ctx or ctx, attrs)
+            return [out] if isinstance(out, NDArray) else list(out)
+        outs = compute(inputs) if run_node is None else run_node(node, inputs, compute)
+        for i, o in enumerate(outs):
+            results[(id(node), i)] = o
     return [results[(id(node), i)] for node, i in entries]
 
 
@@ -134,6 +139,9 @@ class Executor:
         # executor made by reshape() can share them.
         self.outputs = output_arrays if output_arrays is not None else self._new_outputs()
         self._recorded = []      # the arrays forward recorded, for backward
+        self._monitor_callback = None   # set_monitor_callback's callback and flag
+        self._monitor_all = False
+        self._monitored_nodes = []      # (node, inputs, inputs it read) of the last forward
 
     def _new_outputs(self):
         """Zero arrays of the outputs' shapes and dtypes (none when they cannot be told
@@ -199,7 +207,11 @@ class Executor:
         values = {self._var_ids[n]: a for n, a in zip(self._arg_names, self.arg_arrays)}
         values.update({self._var_ids[n]: a for n, a in zip(self._aux_names, self.aux_arrays)})
         train = bool(is_train)
-        run = (self._order, self._symbol._entries, values, train, self._ctx, self._group2ctx)
+        self._monitored_nodes = []
+        run_node = None if self._monitor_callback is None else \
+            (lambda node, inputs, compute: self._monitor_node(node, inputs, compute, train))
+        run = (self._order, self._symbol._entries, values, train, self._ctx, self._group2ctx,
+               run_node)
         if any(r != 'null' for r in self._grad_req):
             # recorded even when not training: MXNet 1.x lets backward() follow
             # forward(is_train=False), with the layers in inference mode
@@ -255,8 +267,130 @@ class Executor:
             for g, r in zip(self.grad_arrays, self._grad_req):
                 if r == 'write':
                     g[:] = 0
+        if self._monitor_callback is not None:
+            self._monitored_backward(recorded, grads, is_train)
+            return
         # the recording is kept until the next forward: MXNet lets backward run again
         autograd.backward(recorded, grads, retain_graph=True, train_mode=is_train)
+
+    # ------------------------------------------------------------ monitoring
+    def set_monitor_callback(self, callback, monitor_all=False):
+        """Call ``callback(name, array)`` with every array the graph computes, as
+        MXNet 1.x's executor does: in ``forward`` each operator's outputs
+        (``b'fc1_output'``), in ``backward`` the gradients each operator sends to its
+        inputs (``b'fc1_backward_output0'`` for its first input, ...). With
+        ``monitor_all=True`` the forward inputs are reported too, before the outputs:
+        ``b'fc1_data'``, ``b'fc1_weight'``, ... each preceded by the variable's own
+        name when the input is a variable.
+
+        ``name`` is bytes as in MXNet (``mx.base.py_str`` decodes it); ``array`` is
+        the NDArray itself, where MXNet hands over a raw C handle. Pass ``None`` to
+        stop monitoring. See :class:`d2lmini.monitor.Monitor`.
+
+        >>> import d2lmini as mx
+        >>> x = mx.sym.var('x')
+        >>> exe = mx.sym.relu(x, name='r').bind(mx.cpu(), {'x': mx.nd.array([-1, 2])})
+        >>> seen = []
+        >>> exe.set_monitor_callback(lambda n, a: seen.append(n), monitor_all=True)
+        >>> _ = exe.forward()
+        >>> seen
+        [b'x', b'r_input0', b'r_output']
+        """
+        if callback is not None and not callable(callback):
+            raise TypeError(f'set_monitor_callback: callback must be callable, got '
+                            f'{type(callback).__name__}')
+        self._monitor_callback = callback
+        self._monitor_all = bool(monitor_all)
+
+    def _report(self, name, array, train):
+        # outside the recording: what the callback computes (statistics) is not
+        # part of the graph backward differentiates
+        with autograd.pause(train_mode=train):
+            self._monitor_callback(name.encode(), array)
+
+    def _monitor_node(self, node, inputs, compute, train):
+        """Run one operator, reporting its inputs (with ``monitor_all``) and outputs.
+
+        While recording, each recorded input reaches the operator through its own
+        identity copy, so that backward can tell the gradient this operator sends to
+        an input apart from what other consumers of the same array send (MXNet
+        reports each backward node's outputs before they are summed)."""
+        if self._monitor_all:
+            for (src, _), in_name, x in zip(node.inputs, _input_names(node), inputs):
+                if src.op is None:
+                    self._report(src.name, x, train)
+                self._report(f'{node.name}_{in_name}', x, train)
+        used = list(inputs)
+        if autograd.is_recording():
+            used = [_nd().identity(x) if x._node is not None else x for x in inputs]
+        outputs = compute(used)
+        for name, out in zip(node.output_names(), outputs):
+            self._report(name, out, train)
+        self._monitored_nodes.append((node, list(inputs), used))
+        return outputs
+
+    def _monitored_backward(self, heads, head_grads, train):
+        """``backward`` while monitoring: one pass of autograd that gives both the
+        arguments' gradients (written as ``grad_req`` says) and what MXNet 1.x's
+        backward nodes output, reported operator by operator from the last to the
+        first:
+
+        - ``<node>_backward_output<i>``: the gradient the operator sends to its i-th
+          input (``_output`` when it has one input; auxiliary states take none).
+          Operators whose gradient MXNet passes through without a node
+          (``elemwise_add``, ``add_n``) report nothing; an input outside the
+          recorded graph (data or labels that take no gradient) gets zeros, where
+          MXNet reports whatever its unused buffer holds;
+        - ``sum_grad_output``: the total gradient of an array read by several
+          operators, after the backward of the first of them.
+
+        A single pass matters: a second one would update BatchNorm's moving
+        statistics twice."""
+        aux = set(self._aux_names)
+        nodes = self._monitored_nodes
+        first_reader = {}     # entry -> position of the first operator reading it
+        readers = {}
+        for pos, (node, originals, _) in enumerate(nodes):
+            for (src, i), x in zip(node.inputs, originals):
+                key = (id(src), i)
+                first_reader.setdefault(key, (pos, x))
+                readers[key] = readers.get(key, 0) + 1
+        summed_at = {}        # position -> arrays whose sum_grad is reported there
+        for key, (pos, x) in first_reader.items():
+            if readers[key] > 1 and x._node is not None:
+                summed_at.setdefault(pos, []).append(x)
+
+        reports = []          # (position, [(name, array or None for zeros)])
+        wanted = [a for a, r in zip(self.arg_arrays, self._grad_req) if r != 'null']
+        for pos in range(len(nodes) - 1, -1, -1):
+            node, _, used = nodes[pos]
+            kept = [x for (src, _), x in zip(node.inputs, used)
+                    if not (src.op is None and src.name in aux)]
+            entries = []
+            if node.op.name not in _PASS_THROUGH_GRAD_OPS and \
+                    any(x._node is not None for x in kept):
+                for i, x in enumerate(kept):
+                    suffix = 'output' if len(kept) == 1 else f'output{i}'
+                    entries.append((f'{node.name}_backward_{suffix}', x))
+            entries.extend(('sum_grad_output', x) for x in summed_at.get(pos, []))
+            reports.append(entries)
+            wanted.extend(x for _, x in entries if x._node is not None)
+        unique = list({id(x): x for x in wanted}.values())
+        grads = autograd.grad(heads, unique, head_grads, retain_graph=True,
+                              train_mode=train)
+        by_id = {id(x): g for x, g in zip(unique, grads)}
+        with autograd.pause():
+            for a, g, r in zip(self.arg_arrays, self.grad_arrays, self._grad_req):
+                if r == 'write':
+                    g[:] = by_id[id(a)]
+                elif r == 'add':
+                    g[:] += by_id[id(a)]
+        for entries in reports:
+            for name, x in entries:
+                g = by_id.get(id(x))
+                if g is None:
+                    g = _nd().zeros(x.shape, ctx=x.context, dtype=x.dtype)
+                self._report(name, g, train)
 
     def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
         """Copy arrays by name into the arguments and auxiliary states."""
@@ -302,6 +436,29 @@ class Executor:
     def debug_str(self):
         """The graph, one line per node (see ``Symbol.debug_str``)."""
         return self._symbol.debug_str()
+
+
+# Operators with one input that MXNet 1.x reports by the input's name (they list
+# their input names); other one-input operators report ``input0``
+_NAMED_SINGLE_INPUT_OPS = {'Pooling', 'Dropout', 'LeakyReLU', 'softmax', 'log_softmax',
+                           'softmin', 'SliceChannel', 'LRN', 'UpSampling',
+                           'SoftmaxActivation'}
+# Operators whose gradient MXNet 1.x hands to the inputs as it is, without a
+# backward node to report
+_PASS_THROUGH_GRAD_OPS = {'elemwise_add', 'add_n'}
+# Operators of any number of inputs that MXNet 1.x reports as ``arg0``, ``arg1``, ...
+_ARG_NUMBERED_OPS = {'Concat', 'add_n', 'ElementWiseSum'}
+
+
+def _input_names(node):
+    """The names MXNet 1.x's monitor gives ``node``'s inputs (after ``<node name>_``)."""
+    count = len(node.inputs)
+    if node.op.name in _ARG_NUMBERED_OPS:
+        return [f'arg{i}' for i in range(count)]
+    names = () if node.op.variadic else tuple(node.op.used_inputs(node.attrs))
+    if len(names) != count or (count == 1 and node.op.name not in _NAMED_SINGLE_INPUT_OPS):
+        return [f'input{i}' for i in range(count)]
+    return list(names)
 
 
 def _resized(array, shape, allow_up_sizing, what):
