@@ -3,15 +3,17 @@ anchor boxes (``MultiBoxPrior``), their training targets (``MultiBoxTarget``), t
 decoding of predictions into detections (``MultiBoxDetection``), box overlaps
 (``box_iou``), non-maximum suppression (``box_nms``), greedy matching
 (``bipartite_matching``), box encoding and decoding (``box_encode``,
-``box_decode``) and ``ROIAlign``.
+``box_decode``), ``ROIAlign``, and for Faster R-CNN and R-FCN the region proposals
+of a region proposal network (``Proposal``, ``MultiProposal``) and
+position-sensitive ROI pooling (``PSROIPooling``).
 
 Boxes are ``(xmin, ymin, xmax, ymax)`` ("corner" format) unless an operator says
 ``center`` (``(x, y, width, height)``). Matching and suppression are sequential,
 greedy algorithms: they run on the host, in the dtype of the inputs, and copy the
 result back to the inputs' device. Except for ``box_nms`` (whose output rows are
-rows of the input, so the gradient goes back to the rows that were kept) and
-``ROIAlign`` (linear in the feature map), MXNet gives these operators a zero
-gradient, and so does d2lmini.
+rows of the input, so the gradient goes back to the rows that were kept),
+``ROIAlign`` and ``PSROIPooling`` (linear in the feature map), MXNet gives these
+operators a zero gradient, and so does d2lmini.
 
 >>> import d2lmini as mx
 >>> anchors = mx.nd.contrib.MultiBoxPrior(mx.nd.zeros((1, 3, 2, 2)), sizes=(0.5,))
@@ -370,8 +372,9 @@ def _to_format(boxes, src, dst):
 
 
 def _nms_one(rows, overlap_thresh, valid_thresh, topk, coord_start, score_index, id_index,
-             background_id, force_suppress, in_format):
-    """Indices of the rows kept, in output order."""
+             background_id, force_suppress, in_format, max_keep=None):
+    """Indices of the rows kept (the first ``max_keep`` of them, if given), in output
+    order."""
     score = rows[:, score_index]
     ok = score > rows.dtype.type(valid_thresh)
     if id_index >= 0 and background_id >= 0:
@@ -381,18 +384,25 @@ def _nms_one(rows, overlap_thresh, valid_thresh, topk, coord_start, score_index,
     if topk > 0:
         cand = cand[:topk]
     boxes = rows[cand, coord_start:coord_start + 4]
-    iou = _iou_matrix(boxes, boxes, in_format)
     ids = rows[cand, id_index] if id_index >= 0 else None
     alive = np.ones(len(cand), bool)
     thr = rows.dtype.type(overlap_thresh)
+    kept = 0
     for i in range(len(cand)):
         if not alive[i]:
             continue
+        kept += 1
+        if max_keep is not None and kept >= max_keep:
+            alive[i + 1:] = False
+            break
+        # overlaps of this kept box with the later boxes still alive, computed only now
+        # (a whole IoU matrix of thousands of candidates would be mostly wasted)
         later = np.arange(i + 1, len(cand))
-        hit = alive[later] & (iou[i, later] > thr)
+        later = later[alive[later]]
         if ids is not None and not force_suppress:
-            hit &= ids[later] == ids[i]
-        alive[later[hit]] = False
+            later = later[ids[later] == ids[i]]
+        iou = _iou_matrix(boxes[i:i + 1], boxes[later], in_format)[0]
+        alive[later[iou > thr]] = False
     return cand[alive]
 
 
@@ -753,3 +763,340 @@ register('_backward_contrib_ROIAlign', _roi_align_adjoint, inputs=('dy', 'rois',
          backward=_roi_align_adjoint_grad,
          attr_types={'pooled_size': 'shape', 'spatial_scale': 'float'},
          infer_shape=lambda s, **a: [tuple(s[2])])
+
+
+# ------------------------------------------------------------------ Proposal, MultiProposal
+# Region proposals of a region proposal network (Faster R-CNN). MXNet computes them
+# in float32 with its "inclusive pixel" convention: a box (x1, y1, x2, y2) covers
+# x2 - x1 + 1 pixels across. Where MXNet's C++ mixes float and double in one
+# expression, the arithmetic below does the same, so that the boxes agree bit for bit.
+_F32 = np.float32
+
+
+def _rpn_base_anchors(scales, ratios, feature_stride):
+    """The ``(len(ratios) * len(scales), 4)`` anchors of the cell at the origin, as
+    MXNet 1.x makes them: each ratio (outer loop) with each scale (inner loop),
+    centred on the cell ``(0, 0, stride - 1, stride - 1)``, sides rounded to whole
+    pixels before scaling."""
+    side = _F32(feature_stride)
+    centre = _F32(0.5 * float(side - _F32(1)))
+    area = side * side
+    half = _F32(0.5)
+    anchors = []
+    for ratio in ratios:
+        for scale in scales:
+            ratio, scale = _F32(ratio), _F32(scale)
+            w = np.floor(np.sqrt(np.floor(area / ratio)) + half) * scale
+            h = np.floor(w / scale * ratio + half) * scale
+            anchors.append([centre - half * (w - _F32(1)), centre - half * (h - _F32(1)),
+                            centre + half * (w - _F32(1)), centre + half * (h - _F32(1))])
+    return np.array(anchors, _F32)
+
+
+def _rpn_shifted_anchors(base, height, width, feature_stride):
+    """Anchors of every cell, ``(height * width * A, 4)``, ordered by row, column,
+    then anchor (the order of MXNet's proposals before sorting)."""
+    ys, xs = np.meshgrid(np.arange(height) * feature_stride, np.arange(width) * feature_stride,
+                         indexing='ij')
+    shift = np.stack([xs, ys, xs, ys], axis=-1).astype(_F32)        # (H, W, 4)
+    return (base[None, None] + shift[:, :, None]).reshape(-1, 4)
+
+
+def _rpn_apply_deltas(anchors, deltas, iou_loss):
+    """Boxes predicted from ``anchors`` and ``deltas`` (both (K, 4), float32): centre
+    offsets and log-scale sizes relative to the anchor, or (``iou_loss``) offsets
+    added to the corners."""
+    if iou_loss:
+        return anchors + deltas
+    x1, y1, x2, y2 = anchors.T
+    dx, dy, dw, dh = deltas.T
+    w = x2 - x1 + _F32(1)
+    h = y2 - y1 + _F32(1)
+    cx = (x1 + 0.5 * (w.astype(np.float64) - 1.0)).astype(_F32)
+    cy = (y1 + 0.5 * (h.astype(np.float64) - 1.0)).astype(_F32)
+    pcx = dx * w + cx
+    pcy = dy * h + cy
+    pw = (np.exp(dw.astype(np.float64)) * w).astype(_F32)
+    ph = (np.exp(dh.astype(np.float64)) * h).astype(_F32)
+    half_w = 0.5 * (pw.astype(np.float64) - 1.0)
+    half_h = 0.5 * (ph.astype(np.float64) - 1.0)
+    return np.stack([pcx - half_w, pcy - half_h, pcx + half_w, pcy + half_h],
+                    axis=1).astype(_F32)
+
+
+def _rpn_one_image(name, scores, deltas, info, anchors, height, width, num_anchors, pre_nms_top_n,
+                   post_nms_top_n, threshold, rpn_min_size, feature_stride, iou_loss):
+    """Proposals of one image: the boxes kept (at most ``post_nms_top_n``, best
+    first) and their scores."""
+    im_h, im_w, im_scale = (_F32(v) for v in info)
+    real_h = int(im_h / _F32(feature_stride))
+    real_w = int(im_w / _F32(feature_stride))
+    if real_h > height or real_w > width:
+        raise MXNetError(f'{name}: im_info {im_h:g} x {im_w:g} needs a feature map of at least '
+                         f'{real_h} x {real_w} cells at feature_stride {feature_stride}, '
+                         f'got {height} x {width}')
+    boxes = _rpn_apply_deltas(anchors, deltas, iou_loss)
+    boxes[:, 0::2] = np.clip(boxes[:, 0::2], _F32(0), im_w - _F32(1))
+    boxes[:, 1::2] = np.clip(boxes[:, 1::2], _F32(0), im_h - _F32(1))
+    score = scores.copy()
+    # cells of the padding around the image, beyond im_info's size, score -1
+    cell_y = np.repeat(np.arange(height), width * num_anchors)
+    cell_x = np.tile(np.repeat(np.arange(width), num_anchors), height)
+    score[(cell_y >= real_h) | (cell_x >= real_w)] = _F32(-1)
+    # boxes smaller than rpn_min_size (in image pixels) score -1 and, as in MXNet,
+    # grow by min_size on each axis: they still take part in the suppression
+    min_size = _F32(rpn_min_size * im_scale)
+    small = ((boxes[:, 2] - boxes[:, 0] + _F32(1) < min_size) |
+             (boxes[:, 3] - boxes[:, 1] + _F32(1) < min_size))
+    grow = np.array([-1, -1, 1, 1], _F32) * (min_size / _F32(2))
+    boxes[small] += grow
+    score[small] = _F32(-1)
+    # MXNet's overlap counts whole pixels (x2 - x1 + 1 wide): moving the far corners by
+    # one turns it into box_nms's overlap of continuous boxes
+    rows = np.concatenate([score[:, None], boxes[:, :2], boxes[:, 2:] + _F32(1)], axis=1)
+    kept = _nms_one(rows, threshold, -np.inf, pre_nms_top_n, 1, 0, -1, -1, False, 'corner',
+                    max_keep=post_nms_top_n)
+    return boxes[kept], score[kept]
+
+
+def _rpn_proposals(name, xp, cls_prob, bbox_pred, im_info, rpn_pre_nms_top_n, rpn_post_nms_top_n,
+                   threshold, rpn_min_size, scales, ratios, feature_stride, iou_loss):
+    """The proposals of every image of the batch (see ``MultiProposal``); ``name``
+    names the operator in error messages."""
+    if cls_prob.ndim != 4 or cls_prob.shape[1] % 2:
+        raise MXNetError(f'{name}: cls_prob must be (N, 2 * anchors, H, W), '
+                         f'got {shape_str(cls_prob.shape)}')
+    n, two_a, height, width = cls_prob.shape
+    num_anchors = two_a // 2
+    scales, ratios = _tuple(scales), _tuple(ratios)
+    if num_anchors != len(scales) * len(ratios):
+        raise MXNetError(f'{name}: cls_prob has {num_anchors} anchors per cell but scales '
+                         f'{scales} and ratios {ratios} make {len(scales) * len(ratios)}')
+    if tuple(bbox_pred.shape) != (n, 4 * num_anchors, height, width):
+        want = shape_str((n, 4 * num_anchors, height, width))
+        raise MXNetError(f'{name}: bbox_pred must be {want}, got {shape_str(bbox_pred.shape)}')
+    if tuple(im_info.shape) != (n, 3):
+        raise MXNetError(f'{name}: im_info must be ({n}, 3), got {shape_str(im_info.shape)}')
+    if int(rpn_post_nms_top_n) <= 0:
+        raise MXNetError(f'{name}: rpn_post_nms_top_n must be positive, got {rpn_post_nms_top_n}')
+    count = num_anchors * height * width
+    pre = min(int(rpn_pre_nms_top_n) if rpn_pre_nms_top_n > 0 else count, count)
+    post = int(rpn_post_nms_top_n)
+    anchors = _rpn_shifted_anchors(_rpn_base_anchors(scales, ratios, feature_stride),
+                                   height, width, feature_stride)
+    # per image: (H, W, A) scores of the foreground and (H, W, A, 4) deltas, flattened
+    # in the anchors' order
+    fg = to_host(cls_prob).astype(_F32)[:, num_anchors:].transpose(0, 2, 3, 1).reshape(n, -1)
+    deltas = to_host(bbox_pred).astype(_F32).reshape(n, num_anchors, 4, height, width) \
+        .transpose(0, 3, 4, 1, 2).reshape(n, -1, 4)
+    info = to_host(im_info).astype(_F32)
+    rois = np.zeros((n, post, 5), _F32)
+    scores = np.zeros((n, post, 1), _F32)
+    for b in range(n):
+        boxes, score = _rpn_one_image(name, fg[b], deltas[b], info[b], anchors, height, width,
+                                      num_anchors, pre, min(post, pre), threshold,
+                                      rpn_min_size, feature_stride, iou_loss)
+        # MXNet repeats the kept proposals cyclically to fill all rpn_post_nms_top_n rows
+        picks = np.arange(post) % len(boxes)
+        rois[b, :, 0] = b
+        rois[b, :, 1:] = boxes[picks]
+        scores[b, :, 0] = score[picks]
+    dt = cls_prob.dtype
+    return (_dev(xp, rois.reshape(n * post, 5).astype(dt)),
+            _dev(xp, scores.reshape(n * post, 1).astype(dt)))
+
+
+def _multi_proposal(xp, cls_prob, bbox_pred, im_info, rpn_pre_nms_top_n=6000,
+                    rpn_post_nms_top_n=300, threshold=0.7, rpn_min_size=16,
+                    scales=(4.0, 8.0, 16.0, 32.0), ratios=(0.5, 1.0, 2.0), feature_stride=16,
+                    output_score=False, iou_loss=False):
+    """Region proposals from a region proposal network's outputs, for a batch of
+    images. ``cls_prob`` ``(N, 2A, H, W)`` holds background then foreground
+    probabilities of the ``A = len(scales) * len(ratios)`` anchors of every cell of the
+    feature map, ``bbox_pred`` ``(N, 4A, H, W)`` the box deltas of each anchor and
+    ``im_info`` ``(N, 3)`` each image's height, width and scale. For each image, as
+    MXNet 1.x does: the anchors are moved by their deltas and clipped to the image;
+    those of cells outside the image or smaller than ``rpn_min_size * scale`` get
+    score -1; the ``rpn_pre_nms_top_n`` best go through non-maximum suppression at
+    IoU ``threshold`` and the first ``rpn_post_nms_top_n`` kept are returned,
+    repeated cyclically when fewer were kept.
+
+    Outputs: rois ``(N * rpn_post_nms_top_n, 5)`` rows ``(image index, x1, y1, x2,
+    y2)`` and, with ``output_score``, their scores ``(N * rpn_post_nms_top_n, 1)``.
+    Ties in score keep the order of the anchors. There is no gradient, as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> prob = mx.nd.array([[[[0.2]], [[0.8]]]])           # one anchor, one cell
+    >>> rois, score = mx.nd.contrib.MultiProposal(prob, mx.nd.zeros((1, 4, 1, 1)),
+    ...     mx.nd.array([[16, 16, 1]]), scales=(1,), ratios=(1,), rpn_min_size=1,
+    ...     rpn_post_nms_top_n=2, output_score=True)
+    >>> rois.asnumpy().tolist(), score.asnumpy().ravel().tolist()
+    ([[0.0, 0.0, 0.0, 15.0, 15.0], [0.0, 0.0, 0.0, 15.0, 15.0]], [0.800000011920929, 0.800000011920929])
+    """
+    return _rpn_proposals('MultiProposal', xp, cls_prob, bbox_pred, im_info, rpn_pre_nms_top_n,
+                          rpn_post_nms_top_n, threshold, rpn_min_size, scales, ratios,
+                          feature_stride, iou_loss)
+
+
+def _proposal(xp, cls_prob, bbox_pred, im_info, rpn_pre_nms_top_n=6000, rpn_post_nms_top_n=300,
+              threshold=0.7, rpn_min_size=16, scales=(4.0, 8.0, 16.0, 32.0),
+              ratios=(0.5, 1.0, 2.0), feature_stride=16, output_score=False, iou_loss=False):
+    """Region proposals from a region proposal network's outputs: the algorithm of
+    ``MultiProposal`` (see there), giving rois ``(rpn_post_nms_top_n, 5)`` (image
+    index 0, x1, y1, x2, y2) and, with ``output_score``, scores
+    ``(rpn_post_nms_top_n, 1)``. MXNet 1.x reads only the first image of a batch
+    (and says ``(rpn_post_nms_top_n, 5)`` for any batch); d2lmini treats every image,
+    as ``MultiProposal`` does: ``(N * rpn_post_nms_top_n, 5)``. There is no gradient,
+    as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> prob = mx.nd.array([[[[0.4, 0.1]], [[0.6, 0.9]]]])   # one anchor, cells 1 x 2
+    >>> mx.nd.contrib.Proposal(prob, mx.nd.zeros((1, 4, 1, 2)), mx.nd.array([[16, 32, 1]]),
+    ...     scales=(1,), ratios=(1,), rpn_min_size=1, rpn_post_nms_top_n=2).asnumpy().tolist()
+    [[0.0, 16.0, 0.0, 31.0, 15.0], [0.0, 0.0, 0.0, 15.0, 15.0]]
+    """
+    return _rpn_proposals('Proposal', xp, cls_prob, bbox_pred, im_info, rpn_pre_nms_top_n,
+                          rpn_post_nms_top_n, threshold, rpn_min_size, scales, ratios,
+                          feature_stride, iou_loss)
+
+
+def _proposal_shape(in_shapes, rpn_post_nms_top_n=300, **attrs):
+    n = in_shapes[0][0] * int(rpn_post_nms_top_n)
+    return [(n, 5), (n, 1)]
+
+
+for _name, _forward in (('_contrib_Proposal', _proposal),
+                        ('_contrib_MultiProposal', _multi_proposal)):
+    register(_name, _forward, inputs=('cls_prob', 'bbox_pred', 'im_info'), no_grad=True,
+             num_outputs=2, num_visible_outputs=lambda attrs: 2 if attrs['output_score'] else 1,
+             output_names=('output', 'score'),
+             attr_types={'scales': 'any', 'ratios': 'any', 'threshold': 'float'},
+             infer_shape=_proposal_shape)
+
+
+# ------------------------------------------------------------------ PSROIPooling
+def _c_round(v):
+    """C's ``round``: halves away from zero (numpy rounds them to even)."""
+    return np.sign(v) * np.floor(np.abs(v) + v.dtype.type(0.5))
+
+
+def _psroi_plan(data_shape, rois, dtype, spatial_scale, output_dim, pooled_size, group_size):
+    """For every region: its image and, for every output bin ``(i, j)``, the channels
+    it reads (one per output channel), its pixel window (row and column slices) and
+    the window's area; empty bins are left out (their output is 0). Computed in
+    ``dtype``, as MXNet 1.x does."""
+    if spatial_scale is None or output_dim is None or pooled_size is None:
+        raise MXNetError('PSROIPooling: the arguments spatial_scale, output_dim and '
+                         'pooled_size are required')
+    n, c, h, w = data_shape
+    size = int(pooled_size)
+    group = int(group_size) if group_size > 0 else size
+    if c < output_dim * group * group:
+        raise MXNetError(f'PSROIPooling: data has {c} channels, fewer than output_dim * '
+                         f'group_size**2 = {output_dim * group * group}')
+    t = np.dtype(dtype).type
+    boxes = to_host(rois).astype(dtype)
+    bins = np.arange(size + 1).astype(dtype)
+    # the group (channel block) of each bin: bins share a group when pooled_size > group_size
+    g = np.clip(np.floor(bins[:size] * t(group) / t(size)).astype(int), 0, group - 1)
+    plan = []
+    for roi in boxes:
+        b = int(roi[0])
+        if not 0 <= b < n:
+            raise MXNetError(f'PSROIPooling: a region names image {b}, but data has {n}')
+        x0, y0 = _c_round(roi[1:3]) * t(spatial_scale)
+        x1, y1 = (_c_round(roi[3:5]) + t(1)) * t(spatial_scale)
+        bin_h = max(y1 - y0, t(0.1)) / t(size)
+        bin_w = max(x1 - x0, t(0.1)) / t(size)
+        hs = np.clip(np.floor(bins[:-1] * bin_h + y0).astype(int), 0, h)
+        he = np.clip(np.ceil(bins[1:] * bin_h + y0).astype(int), 0, h)
+        ws = np.clip(np.floor(bins[:-1] * bin_w + x0).astype(int), 0, w)
+        we = np.clip(np.ceil(bins[1:] * bin_w + x0).astype(int), 0, w)
+        cells = []
+        for i in range(size):
+            for j in range(size):
+                if he[i] <= hs[i] or we[j] <= ws[j]:
+                    continue
+                chans = (np.arange(output_dim) * group + g[i]) * group + g[j]
+                cells.append((i, j, chans, slice(hs[i], he[i]), slice(ws[j], we[j]),
+                              (he[i] - hs[i]) * (we[j] - ws[j])))
+        plan.append((b, cells))
+    return plan, size
+
+
+def _psroi_pooling(xp, data, rois, spatial_scale=None, output_dim=None, pooled_size=None,
+                   group_size=0):
+    """Position-sensitive region-of-interest pooling (R-FCN). ``rois`` (R, 5) holds
+    ``(image index, x1, y1, x2, y2)`` in image pixels; rounded and scaled by
+    ``spatial_scale`` onto ``data`` (N, C, H, W), each region is cut into
+    ``pooled_size x pooled_size`` bins and bin ``(i, j)`` of output channel ``k``
+    averages channel ``(k * G + gi) * G + gj`` of the data over the bin, where
+    ``(gi, gj)`` is the bin's cell in a ``G x G`` grid (``G = group_size``, or
+    ``pooled_size`` when 0); an empty bin gives 0. ``C`` must be at least
+    ``output_dim * G * G``. Output ``(R, output_dim, pooled_size, pooled_size)``.
+    The gradient goes to ``data``, spread evenly over each bin (the regions get none).
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.arange(64).reshape((1, 4, 4, 4))       # 4 channels = 1 x 2 x 2 groups
+    >>> y = mx.nd.contrib.PSROIPooling(x, mx.nd.array([[0, 0, 0, 3, 3]]), spatial_scale=1.0,
+    ...                                output_dim=1, pooled_size=2)
+    >>> y.asnumpy().tolist()     # bin (i, j) reads channel 2 i + j
+    [[[[2.5, 20.5], [42.5, 60.5]]]]
+    """
+    if data.ndim != 4 or rois.ndim != 2 or rois.shape[1] != 5:
+        raise MXNetError(f'PSROIPooling: data must be (N, C, H, W) and rois (R, 5), got '
+                         f'{shape_str(data.shape)} and {shape_str(rois.shape)}')
+    plan, size = _psroi_plan(data.shape, rois, data.dtype, spatial_scale, output_dim,
+                             pooled_size, group_size)
+    out = xp.zeros((len(plan), output_dim, size, size), data.dtype)
+    for r, (b, cells) in enumerate(plan):
+        for i, j, chans, rows, cols, area in cells:
+            out[r, :, i, j] = data[b, chans, rows, cols].sum(axis=(1, 2)) / data.dtype.type(area)
+    return out
+
+
+def _psroi_shape(in_shapes, output_dim=None, pooled_size=None, **attrs):
+    return [(in_shapes[1][0], int(output_dim), int(pooled_size), int(pooled_size))]
+
+
+def _psroi_grad(F, dy, x, y, **attrs):
+    return [F._backward_contrib_PSROIPooling(dy, x[1], x[0], **attrs), F.zeros_like(x[1])]
+
+
+_PSROI_TYPES = {'spatial_scale': 'float', 'output_dim': 'int', 'pooled_size': 'int'}
+
+register('_contrib_PSROIPooling', _psroi_pooling, inputs=('data', 'rois'),
+         backward=_psroi_grad, attr_types=_PSROI_TYPES, infer_shape=_psroi_shape)
+
+
+def _psroi_pooling_adjoint(xp, dy, rois, data, spatial_scale=None, output_dim=None,
+                           pooled_size=None, group_size=0):
+    """The gradient of ``PSROIPooling`` with respect to its feature map: each output
+    bin's gradient shared equally by the pixels of its window (``data`` gives the
+    shape only).
+
+    >>> import d2lmini as mx
+    >>> g = mx.nd._backward_contrib_PSROIPooling(mx.nd.ones((1, 1, 1, 1)),
+    ...     mx.nd.array([[0, 0, 0, 1, 0]]), mx.nd.zeros((1, 1, 2, 2)),
+    ...     spatial_scale=1.0, output_dim=1, pooled_size=1)
+    >>> g.asnumpy().reshape(2, 2).tolist()
+    [[0.5, 0.5], [0.0, 0.0]]
+    """
+    plan, size = _psroi_plan(data.shape, rois, dy.dtype, spatial_scale, output_dim,
+                             pooled_size, group_size)
+    grad = xp.zeros(data.shape, dy.dtype)
+    for r, (b, cells) in enumerate(plan):
+        for i, j, chans, rows, cols, area in cells:
+            # the channels of one bin are distinct, so the += below adds to each once
+            grad[b, chans, rows, cols] += (dy[r, :, i, j] / dy.dtype.type(area))[:, None, None]
+    return grad
+
+
+def _psroi_pooling_adjoint_grad(F, ddx, x, y, **attrs):
+    # linear in dy: its derivative is PSROIPooling itself; rois and data (shape only) get none
+    return [F._contrib_PSROIPooling(ddx, x[1], **attrs), F.zeros_like(x[1]), F.zeros_like(x[2])]
+
+
+register('_backward_contrib_PSROIPooling', _psroi_pooling_adjoint,
+         inputs=('dy', 'rois', 'data'), backward=_psroi_pooling_adjoint_grad,
+         attr_types=_PSROI_TYPES, infer_shape=lambda s, **a: [tuple(s[2])])

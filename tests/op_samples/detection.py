@@ -44,6 +44,28 @@ def _roi_adjoint_inputs(rng):
     return [rng.uniform(-1, 1, (3, 4, 2, 2)), rois, data]
 
 
+def _rpn_inputs(rng, n=1):
+    # 2 scales x 3 ratios = 6 anchors on a 3 x 4 map with feature_stride 8; the second
+    # image is smaller than the map, so some cells are padding
+    fg = rng.uniform(0, 1, (n, 6, 3, 4))
+    info = np.array([[24, 32, 1.0], [20, 25, 0.5]])[:n]
+    return [np.concatenate([1 - fg, fg], axis=1), rng.normal(0, 0.3, (n, 24, 3, 4)), info]
+
+
+_RPN = dict(scales=(2.0, 4.0), ratios=(0.5, 1.0, 2.0), feature_stride=8, rpn_min_size=4)
+
+
+def _psroi_inputs(rng):
+    # output_dim 2 with a 2 x 2 group grid: 8 channels
+    rois = np.array([[0, 0.6, 0.4, 3.5, 2.6], [1, 2.2, 1.0, 5.7, 4.4], [0, -1.0, -1.0, 9.0, 9.0]])
+    return [rng.uniform(-1, 1, (2, 8, 4, 6)), rois]
+
+
+def _psroi_adjoint_inputs(rng):
+    data, rois = _psroi_inputs(rng)
+    return [rng.uniform(-1, 1, (3, 2, 3, 3)), rois, data]
+
+
 _IOU = 'overlaps are piecewise rational with zero gradient in MXNet'
 
 CASES = {
@@ -102,4 +124,23 @@ CASES = {
     '_backward_contrib_ROIAlign': [
         Case(inputs=_roi_adjoint_inputs, attrs=dict(pooled_size=(2, 2), spatial_scale=1.0),
              wrt=[0])],
+    '_contrib_Proposal': [
+        Case(inputs=_rpn_inputs, attrs=dict(_RPN, rpn_pre_nms_top_n=30, rpn_post_nms_top_n=10,
+                                            threshold=0.5),
+             nondiff='sorting and suppression: no gradient in MXNet'),
+        Case(inputs=_rpn_inputs, attrs=dict(_RPN, rpn_post_nms_top_n=5, output_score=True,
+                                            iou_loss=True),
+             nondiff='sorting and suppression: no gradient in MXNet')],
+    '_contrib_MultiProposal': [
+        Case(inputs=lambda rng: _rpn_inputs(rng, 2),
+             attrs=dict(_RPN, rpn_pre_nms_top_n=20, rpn_post_nms_top_n=8, output_score=True),
+             nondiff='sorting and suppression: no gradient in MXNet')],
+    '_contrib_PSROIPooling': [
+        Case(inputs=_psroi_inputs, attrs=dict(spatial_scale=1.0, output_dim=2, pooled_size=2),
+             wrt=[0]),
+        Case(inputs=_psroi_inputs, attrs=dict(spatial_scale=0.6, output_dim=2, pooled_size=3,
+                                              group_size=2), wrt=[0])],
+    '_backward_contrib_PSROIPooling': [
+        Case(inputs=_psroi_adjoint_inputs, attrs=dict(spatial_scale=0.6, output_dim=2,
+                                                      pooled_size=3, group_size=2), wrt=[0])],
 }
