@@ -267,3 +267,14 @@ def test_an_index_out_of_range_is_an_mxnet_error_and_an_index_error():
     for error in (IndexError, mx.MXNetError):
         with pytest.raises(error, match='out of bounds'):
             nd.gather_nd(nd.zeros((2, 3)), nd.array([[5], [0]]))
+
+
+def test_a_namespaces_operators_are_named_without_its_prefix():
+    x = mx.sym.var('x')
+    with mx.name.NameManager():
+        assert mx.sym.contrib.box_nms(x).name == 'box_nms0'
+        assert mx.sym.linalg.gemm2(x, x).name == 'gemm20'
+        assert mx.sym.image.to_tensor(x).name == 'to_tensor0'
+        assert mx.sym.random.uniform().name == '_random_uniform0'   # as MXNet names it
+        assert mx.sym.contrib.ROIAlign(x, x, pooled_size=(2, 2),
+                                       spatial_scale=1.0).list_arguments() == ['x']

@@ -58,6 +58,16 @@ OPS = {}
 _EMPTY = {}
 
 
+_NAMESPACES = ('_contrib_', '_linalg_', '_image_')
+
+
+def _without_namespace(name):
+    for prefix in _NAMESPACES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
 class Op:
     """One registered operator. Build it with :func:`register`, not directly."""
 
@@ -99,7 +109,9 @@ class Op:
         self.random = bool(random)
         self.train_mode = bool(train_mode)
         self.output_names = output_names
-        self.hint = name.lower()
+        # automatic symbol names: a namespace's operators are named without its prefix
+        # (``_contrib_Proposal`` makes ``proposal0``), as in MXNet
+        self.hint = _without_namespace(name).lower()
         params = list(inspect.signature(forward).parameters.values())[1:]  # drop xp
         self.variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
         if self.variadic:

@@ -27,7 +27,7 @@ import numpy as np
 from .. import name as _name
 from ..base import MXNetError, NotImplementedForSymbol, numeric_types  # noqa: F401
 from ..ops import OPS
-from ..ops.registry import format_attr, get as get_op
+from ..ops.registry import _without_namespace, format_attr, get as get_op
 from . import graph as _graph
 from .graph import Node, topological_order
 
@@ -742,7 +742,9 @@ def _one(op, which, x):
 
 
 def _make_function(op_name, op):
-    hint = op_name.lower()   # nodes are named after the function called: split0, flatten0
+    # nodes are named after the function called (split0, flatten0), a namespace's
+    # without its prefix (_contrib_Proposal: proposal0)
+    hint = _without_namespace(op_name).lower()
 
     def fn(*args, **kwargs):
         return _call(op_name, args, kwargs, hint=hint)
