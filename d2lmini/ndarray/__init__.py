@@ -373,6 +373,9 @@ normal = random_normal
 
 
 # ------------------------------------------------------------------ histogram, split_v2
+from ..base import integer_types as _integer_types  # noqa: E402
+
+
 def histogram(a, bins=10, range=None):
     """Counts of the values of ``a`` (flattened) in bins, and the bin edges.
 
@@ -390,7 +393,8 @@ def histogram(a, bins=10, range=None):
     import warnings
     if isinstance(bins, NDArray):
         return invoke(OPS['_histogram'], (a, bins))
-    if isinstance(bins, numeric_types) and not isinstance(bins, bool):
+    # a float count of bins is refused, as MXNet does, rather than rounded
+    if isinstance(bins, _integer_types) and not isinstance(bins, (bool, np.bool_)):
         if range is None:
             warnings.warn("range is not specified, using numpy's result to ensure "
                           'consistency with numpy')
@@ -403,14 +407,16 @@ def histogram(a, bins=10, range=None):
 def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
     """Split ``ary`` along ``axis`` into ``N`` equal parts (``indices_or_sections``
     an int ``N``) or at the sorted positions of a tuple (``(2, 3)``: ``ary[:2]``,
-    ``ary[2:3]``, ``ary[3:]``; a position past the end gives an empty part), as
-    numpy's ``split``. ``squeeze_axis`` drops the axis from parts of length 1.
+    ``ary[2:3]``, ``ary[3:]``), as numpy's ``split``. Equal positions give an empty
+    part; a position past the end of the axis is an error, as in MXNet 1.x (whose
+    docstring promises an empty part instead). ``squeeze_axis`` drops the axis
+    from parts of length 1. The gradient joins the parts' gradients back.
 
     >>> import d2lmini as mx
     >>> [p.shape for p in mx.nd.split_v2(mx.nd.zeros((6, 2)), (1, 3))]
     [(1, 2), (2, 2), (3, 2)]
     """
-    if isinstance(indices_or_sections, numeric_types) and not isinstance(
+    if isinstance(indices_or_sections, _integer_types) and not isinstance(
             indices_or_sections, bool):
         n = int(indices_or_sections)
         size = ary.shape[axis]
@@ -431,6 +437,7 @@ def _split_v2_method(self, *args, **kwargs):
 
 _split_v2_method.__name__ = 'split_v2'
 NDArray.split_v2 = _split_v2_method
+del _split_v2_method
 
 
 def reset_arrays(*data, num_arrays=None, out=None, name=None):

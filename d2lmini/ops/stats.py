@@ -130,6 +130,11 @@ def _histogram(xp, data, bins=None, bin_cnt=None, range=None):
             raise MXNetError(f'operator _histogram: range {range}: the lower bound must '
                              'not exceed the upper')
         n = int(bin_cnt)
+        if n < 1:
+            raise MXNetError(f'operator _histogram: bin_cnt={bin_cnt}: at least one bin '
+                             'is needed')
+        if lo == hi:            # an empty range is widened by half a unit each way, as numpy
+            lo, hi = lo - 0.5, hi + 0.5
         edges = xp.linspace(lo, hi, n + 1).astype(data.dtype)
         x = flat.astype(np.float64)
         keep = (x >= lo) & (x <= hi)
@@ -137,6 +142,9 @@ def _histogram(xp, data, bins=None, bin_cnt=None, range=None):
         idx = xp.floor((x[keep] - lo) * n / width).astype(np.int64)
         idx = xp.clip(idx, 0, n - 1)
     else:
+        if bins.ndim != 1 or bins.shape[0] < 2:
+            raise MXNetError('operator _histogram: bins must be a 1-D array of at least 2 '
+                             f'edges, got shape {tuple(bins.shape)}')
         edges = bins.astype(data.dtype, copy=False)
         e = bins.astype(np.float64).reshape(-1)
         n = e.size - 1

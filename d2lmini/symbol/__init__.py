@@ -135,4 +135,62 @@ def linspace(start, stop, num, endpoint=True, name=None, dtype=None, **kwargs):
                                        endpoint=endpoint, dtype=dtype, name=name))
 
 
+# ---------------------------------------------------------------------- histogram, split_v2
+from ..base import integer_types as _integer_types  # noqa: E402
+
+
+def histogram(a, bins=10, range=None, **kwargs):  # noqa: A002  (MXNet's name)
+    """A symbol for ``nd.histogram``: its two outputs are the counts (int64) and the
+    bin edges. ``bins`` is a Symbol of edges, or a number of equal bins over ``range``;
+    a graph cannot look at its data first, so, as in MXNet, the range is required.
+
+    >>> import d2lmini as mx
+    >>> h = mx.sym.histogram(mx.sym.var('d'), bins=2, range=(0, 4))
+    >>> [x.asnumpy().tolist() for x in h.eval(d=mx.nd.array([0, 1, 3, 4, 5]))]
+    [[2, 2], [0.0, 2.0, 4.0]]
+    """
+    if isinstance(bins, Symbol):
+        return _call('_histogram', (a, bins), kwargs)
+    if isinstance(bins, _integer_types) and not isinstance(bins, bool):
+        if range is None:
+            raise ValueError('null range is not supported in symbol mode')
+        return _call('_histogram', (a,), dict(kwargs, bin_cnt=int(bins), range=tuple(range)))
+    raise ValueError('bins argument should be either an integer or an NDArray')
+
+
+def split_v2(ary, indices_or_sections, axis=0, squeeze_axis=False):
+    """A symbol for ``nd.split_v2``: ``ary`` cut along ``axis`` into ``N`` equal parts
+    (an int ``N``, checked when the shape is known) or at the sorted positions of a
+    tuple, one output per part.
+
+    >>> import d2lmini as mx
+    >>> s = mx.sym.split_v2(mx.sym.var('d'), (1, 3), axis=1)
+    >>> s.infer_shape(d=(2, 6))[1]
+    [(2, 1), (2, 2), (2, 3)]
+    """
+    indices, sections = (), 0
+    if isinstance(indices_or_sections, _integer_types) and not isinstance(
+            indices_or_sections, bool):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError(f'split_v2: the number of sections must be positive, '
+                             f'got {indices_or_sections}')
+    elif isinstance(indices_or_sections, tuple):
+        indices = (0,) + tuple(int(i) for i in indices_or_sections)
+    else:
+        raise ValueError('indices_or_sections must either int or tuple of ints')
+    return _call('_split_v2', (ary,), dict(indices=indices, axis=axis,
+                                           squeeze_axis=squeeze_axis, sections=sections))
+
+
+def _split_v2_method(self, *args, **kwargs):
+    """``sym.split_v2(self, ...)``, a method of Symbol as in MXNet."""
+    return split_v2(self, *args, **kwargs)
+
+
+_split_v2_method.__name__ = 'split_v2'
+Symbol.split_v2 = _split_v2_method
+del _split_v2_method
+
+
 from . import random, contrib, linalg, image, _internal  # noqa: E402,F401
