@@ -150,72 +150,6 @@ def test_mnist_iter_errors(tmp_path):
         mx.io.MNISTIter(img, lab)  # keyword arguments only, as in MXNet
 
 
-# ------------------------------------------------------------------ ImageDetIter
-_DET_LIST = [[2, 5, 0, 0.1, 0.1, 0.5, 0.5, 1, 0.2, 0.2, 0.9, 0.8, 'im0.png'],
-             [2, 5, 1, 0.3, 0.3, 0.6, 0.6, 'im1.png'],
-             [2, 5, 3, 0.0, 0.1, 0.4, 0.9, 'im2.png'],
-             # the first object is empty (xmin == xmax) and is dropped
-             [2, 5, 2, 0.5, 0.5, 0.5, 0.9, 1, 0.1, 0.1, 0.2, 0.3, 0, 0.6, 0.6, 0.9, 0.95,
-              'im3.png'],
-             [2, 5, 4, 0.05, 0.2, 0.95, 0.7, 'im4.png']]
-
-
-def _det_images(tmp_path):
-    from d2lmini.image import codec
-    rs = np.random.RandomState(0)
-    for i in range(5):
-        h, w = rs.randint(30, 60, 2)
-        pixels = rs.randint(0, 256, (h, w, 3)).astype(np.uint8)
-        (tmp_path / f'im{i}.png').write_bytes(codec.encode(pixels, '.png'))
-    return str(tmp_path)
-
-
-def test_image_det_iter_pads_labels_with_minus_one(tmp_path):
-    root = _det_images(tmp_path)
-    it = mx.image.ImageDetIter(2, (3, 24, 24), imglist=_DET_LIST, path_root=root)
-    assert it.provide_label == [('label', (2, 2, 5))]  # at most 2 valid objects
-    batch = it.next()
-    assert batch.data[0].shape == (2, 3, 24, 24)
-    np.testing.assert_allclose(batch.label[0].asnumpy(), [
-        [[0, 0.1, 0.1, 0.5, 0.5], [1, 0.2, 0.2, 0.9, 0.8]],
-        [[1, 0.3, 0.3, 0.6, 0.6], [-1, -1, -1, -1, -1]]], rtol=1e-6)
-    assert [b.pad for b in it] == [0, 1]
-
-
-def test_image_det_iter_random_crops_and_pads_as_mxnet(tmp_path):
-    # the draws come from Python's random module, as in MXNet; expected labels from
-    # MXNet 1.9.1 for random.seed(5)
-    import random
-    root = _det_images(tmp_path)
-    random.seed(5)
-    it = mx.image.ImageDetIter(1, (3, 24, 24), imglist=_DET_LIST, path_root=root,
-                               rand_crop=1, rand_pad=0.5, rand_mirror=True,
-                               min_object_covered=0.5, area_range=(0.1, 3.0))
-    labels = [b.label[0].asnumpy()[0] for b in it]
-    np.testing.assert_allclose(labels[0], [[0, 0.22115, 0.05366, 0.56731, 0.46341],
-                                           [1, 0.30769, 0.1561, 0.91346, 0.77073]],
-                               atol=1e-5)
-    np.testing.assert_allclose(labels[2][0], [3, 0.38286, 0, 1, 1], atol=1e-5)
-
-
-def test_image_det_iter_sync_label_shape(tmp_path):
-    root = _det_images(tmp_path)
-    train = mx.image.ImageDetIter(2, (3, 24, 24), imglist=_DET_LIST, path_root=root)
-    val = mx.image.ImageDetIter(2, (3, 24, 24), imglist=_DET_LIST[1:3], path_root=root)
-    assert val.provide_label == [('label', (2, 1, 5))]
-    val = train.sync_label_shape(val)
-    assert val.provide_label == [('label', (2, 2, 5))]
-    assert val.next().label[0].shape == (2, 2, 5)
-
-
-def test_det_horizontal_flip_moves_the_boxes():
-    label = np.array([[0, 0.1, 0.2, 0.5, 0.6]])
-    img = mx.nd.array(np.arange(6).reshape(1, 2, 3), dtype='uint8')
-    out, flipped = mx.image.DetHorizontalFlipAug(1.0)(img, label)
-    np.testing.assert_allclose(flipped, [[0, 0.5, 0.2, 0.9, 0.6]])
-    assert out.asnumpy()[0, :, 0].tolist() == [3, 0]
-
-
 def test_copy_make_border_accepts_the_isolated_flag():
     img = mx.nd.ones((1, 1, 3), dtype='uint8')
     out = mx.image.copyMakeBorder(img, 1, 0, 0, 1, 16, values=(7, 8, 9)).asnumpy()
@@ -294,7 +228,6 @@ def test_rotation_transforms():
     assert transforms.RandomApply(transforms.Rotate(90), p=0.0)(img) is img
     applied = transforms.RandomApply([transforms.Rotate(90)], p=1.0)(img)
     np.testing.assert_allclose(applied.asnumpy(), mx.image.imrotate(img, 90).asnumpy())
-    assert mx.image.det.ImageDetIter is mx.image.ImageDetIter
 
 
 def test_uint8_bicubic_rounds_like_opencv():

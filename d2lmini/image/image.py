@@ -896,7 +896,7 @@ class ImageIter(io.DataIter):
             batch_data, batch_label, i = self._cache_data, self._cache_label, self._cache_idx
         else:
             batch_data = np.zeros((self.batch_size, c, h, w), np.float32)
-            batch_label = self._empty_labels()
+            batch_label = np.zeros(self.provide_label[0][1], np.dtype(self.dtype))
             i = self._batchify(batch_data, batch_label)
         pad = self.batch_size - i
         if pad != 0:
@@ -912,14 +912,7 @@ class ImageIter(io.DataIter):
             else:
                 self._cache_data = self._cache_label = self._cache_idx = None
         return io.DataBatch([nd.array(batch_data)],
-                            [nd.array(batch_label, dtype=self._label_dtype())], pad=pad)
-
-    def _empty_labels(self):
-        """The label array of a batch, before its images are read."""
-        return np.zeros(self.provide_label[0][1], np.dtype(self._label_dtype()))
-
-    def _label_dtype(self):
-        return self.dtype
+                            [nd.array(batch_label, dtype=self.dtype)], pad=pad)
 
     def check_data_shape(self, data_shape):
         """Raise ValueError unless ``data_shape`` is ``(3, H, W)``."""
