@@ -14,6 +14,7 @@ how a graph is run; the executor and the compiler passes build on it.
 import numpy as np
 
 from ..base import MXNetError, shape_str
+from ..util import is_np_shape
 
 
 class Node:
@@ -174,7 +175,6 @@ def has_unknown_dim(shape):
     """
     if shape is None:
         return True
-    from ..util import is_np_shape     # (imported late: util is a top-level module)
     return 0 in tuple(shape) and not is_np_shape()
 
 

@@ -548,13 +548,9 @@ class BidirectionalCell(HybridRecurrentCell):
         return (f"{type(self).__name__}(forward={self._children['l_cell']!r}, "
                 f"backward={self._children['r_cell']!r})")
 
-    def state_info(self, batch_size=0):
-        return [info for c in self._children.values() for info in c.state_info(batch_size)]
-
-    def begin_state(self, batch_size=0, func=nd.zeros, **kwargs):
-        self._check_not_modified()
-        return [s for c in self._children.values()
-                for s in c.begin_state(batch_size=batch_size, func=func, **kwargs)]
+    # the states are the two cells' states, in order, as for stacked cells
+    state_info = _StackedCells.state_info
+    begin_state = _StackedCells.begin_state
 
     def unroll(self, length, inputs, begin_state=None, layout='NTC', merge_outputs=None,
                valid_length=None):
