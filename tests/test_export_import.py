@@ -17,12 +17,16 @@ FIXTURES = os.path.join(HERE, 'fixtures', 'symbol')
 NETS = ['lenet', 'mlp', 'res']
 
 
-def _build_nets():
+def _fixture_module():
     spec = importlib.util.spec_from_file_location(
         'make_symbol_fixtures', os.path.join(HERE, '..', 'tools', 'make_symbol_fixtures.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.build_nets(mx)
+    return module
+
+
+def _build_nets():
+    return _fixture_module().build_nets(mx)
 
 
 def _fixture(name, kind):
@@ -35,6 +39,45 @@ def test_mxnet_exports_import_and_give_mxnets_outputs(name):
                                     _fixture(name, '0000.params'))
     io = nd.load(_fixture(name, 'io.params'))
     np.testing.assert_allclose(net(io['input']).asnumpy(), io['output'].asnumpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('hybridize', [False, True])
+def test_mxnet_rnn_export_imports_for_any_batch_and_length(hybridize):
+    """MXNet exports a GRU layer as one RNN node with zero begin states of unknown
+    batch size (0): the shape is completed from the data, for every batch size."""
+    net = gluon.SymbolBlock.imports(_fixture('rnn', 'symbol.json'), ['data'],
+                                    _fixture('rnn', '0000.params'))
+    if hybridize:
+        net.hybridize()
+    io = nd.load(_fixture('rnn', 'io.params'))
+    np.testing.assert_allclose(net(io['input']).asnumpy(), io['output'].asnumpy(),
+                               rtol=1e-4, atol=1e-5)
+    x = io['input']
+    longer = nd.concat(x, x, dim=0)[:, :1]          # 10 steps, batch 1
+    out = net(longer).asnumpy()
+    assert out.shape == (10, 1, 2)
+    # the first five steps of the forward direction do not see the later ones, but
+    # the reverse direction does: only the shapes are comparable, and the values finite
+    assert np.isfinite(out).all()
+
+
+def test_rnn_layer_gives_mxnets_outputs_and_exports_a_graph_mxnet_reads(tmp_path):
+    net, _ = _fixture_module().build_rnn(mx)
+    net.initialize()
+    saved = nd.load(_fixture('rnn', '0000.params'))
+    params = net.collect_params()
+    assert sorted(k.split(':', 1)[1] for k in saved) == sorted(params.keys())
+    for key, value in saved.items():
+        params[key.split(':', 1)[1]].set_data(value)
+    io = nd.load(_fixture('rnn', 'io.params'))
+    for hybridize in (False, True):
+        net.hybridize(hybridize)
+        np.testing.assert_allclose(net(io['input']).asnumpy(), io['output'].asnumpy(),
+                                   rtol=1e-4, atol=1e-5)
+    sym_file, params_file = net.export(str(tmp_path / 'rnn'))
+    back = gluon.SymbolBlock.imports(sym_file, ['data'], params_file)
+    np.testing.assert_allclose(back(io['input']).asnumpy(), io['output'].asnumpy(),
                                rtol=1e-4, atol=1e-5)
 
 

@@ -405,5 +405,6 @@ def test_layer_on_a_symbol_with_a_known_shape():
     out = layer(mx.sym.var('data', shape=(2, 5, 3)))
     assert out.infer_shape(data=(2, 5, 3))[1] == [(2, 5, 4)]
     assert 'gru_sym_l0_i2h_weight' in out.list_arguments()
-    with pytest.raises(MXNetError, match='time steps is not known'):
-        rnn.GRU(4)(mx.sym.var('data'))
+    # no sequence length is needed to build the graph: one graph serves any length
+    out = rnn.GRU(4, input_size=3)(mx.sym.var('data'))
+    assert out.infer_shape(data=(7, 2, 3))[1] == [(7, 2, 4)]

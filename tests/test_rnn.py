@@ -294,9 +294,33 @@ def test_layer_inside_hybridized_sequential():
     net.add(rnn.LSTM(4), nn.Dense(2, flatten=False))
     net.initialize()
     x = nd.array(X)
-    eager = net(x).asnumpy()     # the layer learns the sequence length it traces
+    eager = net(x).asnumpy()
     net.hybridize()
     np.testing.assert_allclose(net(x).asnumpy(), eager, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_in_network_hybridized_before_any_call():
+    """The input size of the layer is deferred and the network is hybridized before it
+    ever ran: the first call infers the shapes, and one graph serves every length."""
+    from d2lmini.gluon import nn
+    mx.random.seed(7)
+    net = nn.HybridSequential()
+    net.add(rnn.LSTM(4, bidirectional=True), nn.Dense(2, flatten=False))
+    net.initialize()
+    net.hybridize()
+    for steps in (3, 6):
+        x = nd.array(np.random.default_rng(steps).normal(size=(steps, 2, 5)))
+        with mx.autograd.record():
+            y = net(x)
+        y.backward()
+        assert y.shape == (steps, 2, 2)
+    assert net[0].l0_i2h_weight.shape == (16, 5)
+    # the same weights run imperatively give the same result
+    mx.random.seed(7)
+    plain = nn.HybridSequential()
+    plain.add(rnn.LSTM(4, bidirectional=True), nn.Dense(2, flatten=False))
+    plain.initialize()
+    np.testing.assert_allclose(plain(x).asnumpy(), net(x).asnumpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize('cls,act', [('RNNCell', 'tanh'), ('RNNCell', 'relu'),
@@ -387,3 +411,70 @@ def test_dropout_and_residual_cells():
     out, _ = res(x, states)
     plain, _ = base(x, states)
     np.testing.assert_allclose(out.asnumpy(), plain.asnumpy() + x.asnumpy(), rtol=1e-6)
+
+
+def test_rnn_operator_honours_sequence_lengths():
+    """Steps past an example's length leave its state alone and output zeros; the
+    reverse direction starts at the example's own end. Each example then matches a
+    run on its own, cut to its length."""
+    rng = np.random.default_rng(0)
+    T, N, C, H = 5, 3, 2, 3
+    size = mx.ops.rnn.param_size('lstm', C, H, 1, bidirectional=True)
+    x = nd.array(rng.normal(size=(T, N, C)))
+    w = nd.array(rng.normal(scale=0.5, size=(size,)))
+    h0, c0 = nd.array(rng.normal(size=(2, N, H))), nd.array(rng.normal(size=(2, N, H)))
+    lengths = [5, 2, 3]
+    out, hy, cy = nd.RNN(x, w, h0, c0, nd.array(lengths), state_size=H, num_layers=1,
+                         bidirectional=True, mode='lstm', state_outputs=True,
+                         use_sequence_length=True)
+    for b, n in enumerate(lengths):
+        alone = nd.RNN(x[:n, b:b + 1], w, h0[:, b:b + 1], c0[:, b:b + 1], state_size=H,
+                       num_layers=1, bidirectional=True, mode='lstm', state_outputs=True)
+        np.testing.assert_allclose(out[:n, b].asnumpy(), alone[0][:, 0].asnumpy(), rtol=1e-5,
+                                   atol=1e-6)
+        assert not out[n:, b].asnumpy().any()
+        np.testing.assert_allclose(hy[:, b].asnumpy(), alone[1][:, 0].asnumpy(), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(cy[:, b].asnumpy(), alone[2][:, 0].asnumpy(), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_rnn_operator_refuses_mismatched_inputs():
+    x = nd.ones((4, 2, 3))
+    size = mx.ops.rnn.param_size('gru', 3, 5, 1)
+    with pytest.raises(mx.base.MXNetError, match='parameters has 7 elements'):
+        nd.RNN(x, nd.ones((7,)), nd.zeros((1, 2, 5)), state_size=5, num_layers=1, mode='gru')
+    with pytest.raises(mx.base.MXNetError, match=r'state must have shape \(1, 2, 5\)'):
+        nd.RNN(x, nd.ones((size,)), nd.zeros((1, 3, 5)), state_size=5, num_layers=1,
+               mode='gru')
+    with pytest.raises(mx.base.MXNetError, match='state_cell'):
+        nd.RNN(x, nd.ones((mx.ops.rnn.param_size('lstm', 3, 5, 1),)), nd.zeros((1, 2, 5)),
+               state_size=5, num_layers=1, mode='lstm')
+    with pytest.raises(mx.base.MXNetError, match='mode'):
+        mx.ops.rnn.param_size('elman', 3, 5, 1)
+
+
+def test_lstm_cell_state_clipping():
+    x = nd.ones((6, 1, 2)) * 3
+    size = mx.ops.rnn.param_size('lstm', 2, 2, 1)
+    w = nd.ones((size,))
+    _, _, c = nd.RNN(x, w, nd.zeros((1, 1, 2)), nd.zeros((1, 1, 2)), state_size=2,
+                     num_layers=1, mode='lstm', state_outputs=True)
+    assert c.asnumpy().max() > 3          # the cell state grows by about 1 a step
+    _, _, c = nd.RNN(x, w, nd.zeros((1, 1, 2)), nd.zeros((1, 1, 2)), state_size=2,
+                     num_layers=1, mode='lstm', state_outputs=True,
+                     lstm_state_clip_min=-1.5, lstm_state_clip_max=1.5)
+    np.testing.assert_allclose(c.asnumpy(), 1.5)
+
+
+def test_symbolic_rnn_lists_mxnets_inputs_and_outputs():
+    out = mx.sym.RNN(mx.sym.var('data'), mx.sym.var('parameters'), mx.sym.var('state'),
+                     mx.sym.var('state_cell'), state_size=5, num_layers=1, mode='lstm',
+                     state_outputs=True, name='rnn')
+    assert out.list_outputs() == ['rnn_output', 'rnn_state_output', 'rnn_statecell_output']
+    args, outs, _ = out.infer_shape(data=(3, 2, 4))
+    assert args == [(3, 2, 4), (220,), (1, 2, 5), (1, 2, 5)]
+    assert outs == [(3, 2, 5), (1, 2, 5), (1, 2, 5)]
+    gru = mx.sym.RNN(state_size=5, num_layers=2, mode='gru', bidirectional=True, name='r2')
+    assert gru.list_arguments() == ['r2_data', 'r2_parameters', 'r2_state']
+    assert gru.infer_shape(r2_data=(3, 2, 4))[0][1] == (840,)

@@ -99,8 +99,31 @@ def export_nets():
         mx.nd.save(os.path.join(OUT, f'{name}-io.params'), {'input': x, 'output': y})
 
 
+def build_rnn(mx):
+    """A two-layer bidirectional GRU and a Dense on top: MXNet exports the layer as
+    one ``RNN`` node fed by its flattened weights, with zero begin states whose batch
+    size is left unknown (0)."""
+    rnn = mx.gluon.nn.HybridSequential(prefix='rnn_')
+    with rnn.name_scope():
+        rnn.add(mx.gluon.rnn.GRU(4, num_layers=2, bidirectional=True, input_size=3),
+                mx.gluon.nn.Dense(2, flatten=False, in_units=8))
+    return rnn, (5, 2, 3)
+
+
+def export_rnn():
+    net, shape = build_rnn(mx)
+    net.initialize()
+    randomize(mx, net, 10)
+    x = mx.nd.array(np.random.RandomState(110).normal(size=shape).astype(np.float32))
+    net.hybridize()
+    y = net(x)
+    net.export(os.path.join(OUT, 'rnn'))
+    mx.nd.save(os.path.join(OUT, 'rnn-io.params'), {'input': x, 'output': y})
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     tutorial_mlp()
     layout()
     export_nets()
+    export_rnn()

@@ -26,6 +26,15 @@ from .parameter import (DeferredInitializationError, Parameter, ParameterDict, _
                         _indent)
 
 
+class _EagerPass(threading.local):
+    """Set while a hybridized block runs once eagerly to learn its parameters'
+    shapes (see ``HybridBlock._eager_shape_pass``): every block skips its graph."""
+    active = False
+
+
+_EAGER = _EagerPass()
+
+
 class _BlockScope:
     """The scope entered by ``with block.name_scope():``; children created inside get
     the block's prefix and a per-block counter (``dense0_``, ``dense1_``)."""
@@ -642,7 +651,7 @@ class HybridBlock(Block):
                              f'context only, but they are on {sorted(map(str, contexts))}.')
 
     def _forward_arrays(self, ctx, x, args):
-        if self._active:
+        if self._active and not _EAGER.active:
             return self._call_cached_op(x, *args)
         try:
             params = {k: v.data(ctx) for k, v in self._reg_params.items()}
@@ -712,7 +721,10 @@ class HybridBlock(Block):
 
     def _deferred_infer_shape(self, *args):
         """Give every parameter of unknown shape the shape that inference over the
-        traced graph finds for these inputs, and finish its initialisation."""
+        traced graph finds for these inputs, and finish its initialisation. Where the
+        graph cannot tell a shape (an operator fed by a reshaped weight, as the
+        ``RNN`` layers' flat parameter vector), the block runs once eagerly instead,
+        each child finishing its own parameters from the arrays it sees."""
         from ..symbol.graph import infer_shapes, topological_order
         from .parameter import shape_is_known
         names, graph, _ = self._get_graph(*args)
@@ -730,6 +742,8 @@ class HybridBlock(Block):
                 continue
             shape = shapes.get((id(node), 0))
             if shape is None or not shape_is_known(shape):
+                if self._eager_shape_pass(args):
+                    return
                 raise DeferredInitializationError(
                     f"cannot infer the shape of Parameter '{p.name}' (shape {p.shape}) in "
                     f'{self.name} from inputs of shapes {list(known.values())}: no operator '
@@ -743,6 +757,23 @@ class HybridBlock(Block):
         for p in params.values():
             if id(p) in pending:
                 p._finish_deferred_init()
+
+    def _eager_shape_pass(self, args):
+        """Run the block once on ``args`` without its compiled graph, in predict mode
+        and without recording (no running statistics change, no random draws), so that
+        every parameter is initialised as the imperative path would. False when that
+        cannot help: the inputs are not all arrays, or this is already such a run."""
+        flat = _flatten_inputs(args)[0]
+        if _EAGER.active or not flat or not all(isinstance(a, nd.NDArray) for a in flat):
+            return False
+        from .. import autograd
+        _EAGER.active = True
+        try:
+            with autograd.pause(train_mode=False):
+                self.forward(*args)
+        finally:
+            _EAGER.active = False
+        return True
 
     def _call_cached_op(self, *args):
         names, graph, single = self._get_graph(*args)

@@ -228,7 +228,7 @@ class SymbolBlock(HybridBlock):
         from ..symbol import graph as _graph
         from ..symbol.executor import run_graph
         ctx = inputs[0].context
-        self._finish_init({n: a.shape for n, a in zip(self._input_names, inputs)})
+        shapes = self._finish_init({n: a.shape for n, a in zip(self._input_names, inputs)})
         sym = self._export_symbol
         order = _graph.topological_order(sym._entries)
         values = {}
@@ -237,15 +237,17 @@ class SymbolBlock(HybridBlock):
             if node.op is None:
                 values[id(node)] = given[node.name] if node.name in given else \
                     self.params[node.name].data(ctx)
-        outs = run_graph(order, sym._entries, values, autograd.is_training())
+        outs = run_graph(order, sym._entries, values, autograd.is_training(), shapes=shapes)
         return outs[0] if len(outs) == 1 else outs
 
     def _finish_init(self, input_shapes):
         """Shape-check the inputs against the graph once per input shapes, and give
-        parameters still waiting for a shape the one inferred."""
+        parameters still waiting for a shape the one inferred. Returns the inferred
+        shapes of the graph's entries."""
+        from ..symbol import graph as _graph
         key = tuple(sorted(input_shapes.items()))
         if key in self._shapes_seen:
-            return
+            return self._shapes_seen[key]
         known = dict(input_shapes)
         known.update({n: p.shape for n, p in self.params.items()
                       if p.shape is not None and all(d > 0 for d in p.shape)})
@@ -260,7 +262,10 @@ class SymbolBlock(HybridBlock):
                                      f"'{name}' from inputs {input_shapes}")
                 param.shape = shape
                 param._finish_deferred_init()
-        self._shapes_seen[key] = True
+        known.update({n: p.shape for n, p in self.params.items() if p.shape is not None})
+        shapes = _graph.infer_shapes(self._export_symbol._entries, known)
+        self._shapes_seen[key] = shapes
+        return shapes
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError('SymbolBlock runs its graph; it has no hybrid_forward')

@@ -373,7 +373,7 @@ def _concat_backward(F, dy, x, y, dim, num_args):
     return grads
 
 
-@register('Concat', aliases=('concat',), backward=_concat_backward)
+@register('Concat', aliases=('concat', '_rnn_param_concat'), backward=_concat_backward)
 def _concat(xp, *data, dim=1, num_args=None):
     """Join arrays along axis ``dim``; the other dimensions must agree.
 

@@ -26,7 +26,8 @@ from . import graph as _graph
 _REQS = ('write', 'add', 'null')
 
 
-def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None, run_node=None):
+def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None, run_node=None,
+              shapes=None):
     """Evaluate the nodes of ``order`` (topological) with ``values`` mapping each
     variable node's id to an NDArray; returns the NDArrays of ``entries``. Nodes
     without inputs (constants, random draws) are made on ``ctx``.
@@ -38,6 +39,10 @@ def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None, run_no
     ``group2ctx`` maps ``ctx_group`` attributes (``mx.AttrScope(ctx_group='dev1')``)
     to contexts: such a node runs there, its inputs copied over when they live
     elsewhere, as MXNet 1.x inserts copy nodes between devices.
+
+    ``shapes`` (inferred, by entry) completes the shape of nodes made from nothing
+    whose ``shape`` attribute has unknown (0) dimensions, such as the zero begin
+    state ``(layers, 0, hidden)`` of an RNN layer exported by MXNet.
     """
     results = {}
     for node in order:
@@ -52,6 +57,10 @@ def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None, run_no
         attrs = node.attrs
         if node.op.train_mode:
             attrs = {**attrs, 'is_train': is_train}
+        if not inputs and shapes is not None and 0 in (attrs.get('shape') or ()):
+            full = shapes.get((id(node), 0))
+            if full is not None:
+                attrs = {**attrs, 'shape': tuple(full)}
 
         def compute(inputs, node=node, attrs=attrs, node_ctx=node_ctx):
             out = invoke(node.op, tuple(inputs), attrs) if inputs else \
@@ -165,7 +174,8 @@ class Executor:
         the node and the shapes named."""
         known = {n: a.shape for n, a in zip(self._arg_names, self.arg_arrays)}
         known.update({n: a.shape for n, a in zip(self._aux_names, self.aux_arrays)})
-        _graph.infer_shapes(self._symbol._entries, known)
+        # kept for run_graph: nodes made with unknown (0) dimensions take these
+        self._entry_shapes = _graph.infer_shapes(self._symbol._entries, known)
         for n, a, g in zip(self._arg_names, self.arg_arrays, self.grad_arrays):
             if g is not None and g.shape != a.shape:
                 raise MXNetError(f'bind: gradient array of {n!r} has shape {shape_str(g.shape)} '
@@ -211,7 +221,7 @@ class Executor:
         run_node = None if self._monitor_callback is None else \
             (lambda node, inputs, compute: self._monitor_node(node, inputs, compute, train))
         run = (self._order, self._symbol._entries, values, train, self._ctx, self._group2ctx,
-               run_node)
+               run_node, getattr(self, '_entry_shapes', None))
         if any(r != 'null' for r in self._grad_req):
             # recorded even when not training: MXNet 1.x lets backward() follow
             # forward(is_train=False), with the layers in inference mode

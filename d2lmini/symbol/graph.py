@@ -122,8 +122,16 @@ def infer_shapes(entries, known):
                 continue
             in_keys = [(id(src), i) for src, i in node.inputs]
             in_shapes = _same_shape_inputs(node, [shapes.get(k) for k in in_keys])
+            # a weight or state given with unknown (0) dimensions, as MXNet writes the
+            # begin state of an RNN layer (zeros of shape (layers, 0, hidden)), is
+            # completed from what the operator needs for its data
+            partial = {i: s for i, s in enumerate(in_shapes)
+                       if i > 0 and s is not None and node.op.param_shapes is not None
+                       and has_unknown_dim(s)}
+            in_shapes = [None if i in partial else s for i, s in enumerate(in_shapes)]
             try:
                 new_in, out = node.op.infer_shape_partial(in_shapes, node.attrs)
+                new_in = _complete_partial(node, new_in, partial)
             except Exception as e:
                 if any(has_unknown_dim(s) for s in in_shapes):
                     # a 0 is an unknown dimension in MXNet 1.x: an operator that cannot
@@ -134,11 +142,13 @@ def infer_shapes(entries, known):
                                       f'{_shapes_text(node, in_shapes)}: {e}') from None
                 raise _node_error(node, f'inputs of shapes {_shapes_text(node, in_shapes)} '
                                   f'do not fit: {e}') from None
+            in_shapes = [partial.get(i, s) for i, s in enumerate(in_shapes)]
             _check_params(node, in_shapes)
             for (src, i), key, old, new in zip(node.inputs, in_keys, in_shapes, new_in):
                 if new is None:
                     continue
-                if old is not None and tuple(old) != tuple(new):
+                if old is not None and tuple(old) != tuple(new) and not (
+                        has_unknown_dim(old) and len(old) == len(new)):
                     raise _node_error(node, f"input '{src.name}' has shape {shape_str(old)} "
                                       f'but the operator needs {shape_str(new)}')
                 shapes[key] = tuple(new)
@@ -146,6 +156,20 @@ def infer_shapes(entries, known):
                 for i, s in enumerate(out):
                     shapes[(id(node), i)] = tuple(s)
     return shapes
+
+
+def _complete_partial(node, new_in, partial):
+    """The inputs' shapes after inference, where each partly known input shape must
+    agree with the full shape inferred for it (or stays partly known)."""
+    new_in = list(new_in)
+    for i, have in partial.items():
+        full = new_in[i]
+        if full is None:
+            new_in[i] = have
+        elif len(full) != len(have) or any(h and h != f for h, f in zip(have, full)):
+            raise MXNetError(f'input {i} has shape {shape_str(have)}, which does not fit '
+                             f'the {shape_str(full)} the operator needs')
+    return new_in
 
 
 # Operators whose inputs all have one shape (the output's): an input of unknown shape
@@ -195,7 +219,9 @@ def _check_params(node, in_shapes):
         if have is None or need is None or in_name == 'label':
             continue
         needs = need if isinstance(need, list) else [need]   # (several shapes accepted)
-        if not any(len(have) == len(n) and all(not d or h == d for h, d in zip(have, n))
+        partly = has_unknown_dim(have)      # its 0s are unknown, not empty axes
+        if not any(len(have) == len(n) and all(not d or h == d or (partly and not h)
+                                               for h, d in zip(have, n))
                    for n in needs):
             raise _node_error(node, f"input '{src.name}' ({in_name}) has shape "
                               f'{shape_str(have)} but data of shape '

@@ -4,10 +4,9 @@ A layer holds, for each layer ``l`` and direction (``l`` forward, ``r`` reverse)
 the four parameters ``{l,r}{l}_i2h_weight`` (``gates * hidden, input``),
 ``..._h2h_weight`` (``gates * hidden, hidden``), ``..._i2h_bias`` and
 ``..._h2h_bias``, named and shaped as in MXNet so that saved parameters load either
-way. Instead of a fused recurrent operator, ``hybrid_forward`` unrolls the time
-steps with ``FullyConnected``, ``split``, the activations and ``stack``; autograd
-and ``hybridize()`` then work as for any other layer. A hybridized layer traces the
-number of time steps of the data it is called with, and traces again when it changes.
+way. ``hybrid_forward`` flattens them into one vector and calls the ``RNN``
+operator, which runs the whole network over the whole sequence: a hybridized layer
+works for any sequence length, with one operator instead of a few per time step.
 
 >>> import d2lmini as mx
 >>> from d2lmini.gluon import rnn
@@ -24,6 +23,7 @@ import re
 
 from ... import ndarray as nd
 from ...base import MXNetError
+from ...ops import rnn as rnn_ops
 from ..block import HybridBlock
 
 
@@ -34,33 +34,6 @@ def _unstack(F, x, n, axis):
         return [F.squeeze(x, axis=axis)]
     parts = F.split(x, num_outputs=n, axis=axis, squeeze_axis=True)
     return [parts[i] for i in range(n)]
-
-
-def _gate_split(F, x, n):
-    """The ``n`` equal blocks of the gate axis (axis 1) of ``x``."""
-    parts = F.split(x, num_outputs=n, axis=1)
-    return [parts[i] for i in range(n)]
-
-
-def lstm_step(F, i2h, h2h, c):
-    """One LSTM update from the two affine maps; the gates come in the order input,
-    forget, candidate, output. Returns ``(h, c)``."""
-    in_gate, forget_gate, candidate, out_gate = _gate_split(F, i2h + h2h, 4)
-    c = F.sigmoid(forget_gate) * c + F.sigmoid(in_gate) * F.tanh(candidate)
-    return F.sigmoid(out_gate) * F.tanh(c), c
-
-
-def gru_step(F, i2h, h2h, h):
-    """One GRU update, gates in the order reset, update, new. The reset gate scales
-    the hidden map *after* its bias is added (``n = tanh(W_in x + b_in + r * (W_hn h
-    + b_hn))``), the variant MXNet and cuDNN compute."""
-    i_r, i_z, i_n = _gate_split(F, i2h, 3)
-    h_r, h_z, h_n = _gate_split(F, h2h, 3)
-    reset = F.sigmoid(i_r + h_r)
-    update = F.sigmoid(i_z + h_z)
-    new = F.tanh(i_n + reset * h_n)
-    # (1 - z) * n + z * h, written with one product fewer
-    return new + update * (h - new)
 
 
 class _RNNLayer(HybridBlock):
@@ -89,8 +62,7 @@ class _RNNLayer(HybridBlock):
                               'h2h_weight_initializer': h2h_weight_initializer,
                               'i2h_bias_initializer': i2h_bias_initializer,
                               'h2h_bias_initializer': h2h_bias_initializer}
-        self._seq_len = None       # time steps of the last NDArray input (for tracing)
-        self._trace_key = None
+        self._traced_states = 0    # how many states the compiled graph takes
         gates = self._gates[mode] * hidden_size
         # what each step passes on: h, or its projection r = W_hr h (LSTMP)
         recurrent_size = projection_size or hidden_size
@@ -211,7 +183,13 @@ class _RNNLayer(HybridBlock):
     def forward(self, inputs, states=None):
         """``layer(x)`` gives the output; ``layer(x, states)`` gives ``(output,
         new_states)``. Leaving out the states starts from zeros."""
-        states = self._prepare(inputs, states)
+        states = self._check_states(states)
+        if not isinstance(inputs, nd.NDArray):
+            self._shapes_from_symbol(inputs)
+        if len(states) != self._traced_states:
+            # a compiled graph takes a fixed list of inputs: with or without states
+            self._clear_cached_op()
+            self._traced_states = len(states)
         return super().forward(inputs, *states)
 
     def infer_shape(self, inputs, states=None):
@@ -227,113 +205,79 @@ class _RNNLayer(HybridBlock):
         >>> layer.l0_i2h_weight.shape
         (12, 3)
         """
-        states = self._prepare(inputs, states)
-        self._deferred_infer_shape(inputs, *states)
+        self._deferred_infer_shape(inputs, *self._check_states(states))
 
-    def _prepare(self, inputs, states):
-        """The states as a list (checked), after noting the sequence length of NDArray
-        inputs for tracing."""
-        if states is not None and not isinstance(states, (list, tuple)):
-            states = [states]
-        states = list(states) if states is not None else []
-        if isinstance(inputs, nd.NDArray):
-            self._seq_len = inputs.shape[self._layout.find('T')]
-            key = (self._seq_len, len(states))
-            if key != self._trace_key:
-                # the unrolled graph is fixed to one length and one set of inputs
-                self._clear_cached_op()
-                self._trace_key = key
-        else:
-            steps = self._symbol_steps(inputs)
-            if steps:
-                self._seq_len = steps
-        if states:
-            expected = self.state_info()
-            if len(states) != len(expected):
-                raise MXNetError(f'{self.name} ({type(self).__name__}): expects '
-                                 f'{len(expected)} state(s), got {len(states)}')
-        return states
+    def _deferred_infer_shape(self, inputs, *states):
+        # Only the first layer's input weights can be unknown, and the data's last
+        # axis (features, in both layouts) is their second dimension.
+        features = inputs.shape[2]
+        for direction in 'lr'[:self._dir]:
+            weight = self.params.get(f'{direction}0_i2h_weight')
+            if weight.shape[1] == 0:
+                weight.shape = (weight.shape[0], features)
+        for param in self._reg_params.values():
+            if param._data is None and param._deferred_init:
+                param._finish_deferred_init()
 
-    def _symbol_steps(self, inputs):
-        """The number of time steps of a Symbol input when its shape can be inferred
-        (``mx.sym.var('data', shape=...)``), else None."""
+    def _shapes_from_symbol(self, inputs):
+        """Called on a Symbol whose shape is known (``mx.sym.var('data', shape=...)``),
+        give deferred input weights their shapes, so that the graph's shapes can be
+        inferred."""
         try:
             _, out_shapes, _ = inputs.infer_shape_partial()
         except (MXNetError, AttributeError, TypeError, ValueError):
-            return None
-        shape = out_shapes[0] if out_shapes else ()
-        if len(shape) != 3:
-            return None
-        return shape[self._layout.find('T')] or None
+            return
+        shape = out_shapes[0] if out_shapes else None
+        if shape is not None and len(shape) == 3 and shape[2]:
+            for direction in 'lr'[:self._dir]:
+                weight = self.params.get(f'{direction}0_i2h_weight')
+                if weight.shape[1] == 0:
+                    weight.shape = (weight.shape[0], shape[2])
+
+    def _check_states(self, states):
+        if states is None:
+            return []
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        expected = self.state_info()
+        if len(states) != len(expected):
+            raise MXNetError(f'{self.name} ({type(self).__name__}): expects '
+                             f'{len(expected)} state(s), got {len(states)}')
+        return states
+
+    def _flat_parameters(self, F, params):
+        """Every weight, then every bias, flattened into one vector in the order the
+        ``RNN`` operator reads them (MXNet's and cuDNN's)."""
+        names = [name for name, _ in rnn_ops.param_layout(
+            self._mode, 1, self._hidden_size, self._num_layers, self._dir == 2,
+            self._projection_size)]
+        return F._internal._rnn_param_concat(*[F.reshape(params[n], shape=(-1,))
+                                               for n in names], dim=0)
+
+    def _zero_states(self, F, inputs):
+        """Zeros of the states' shapes, taken from the data so that tracing needs no
+        batch size."""
+        # (1, batch, 1) zeros from the first time step, then tiled to each state's shape
+        column = F.slice_axis(F.zeros_like(F.slice_axis(inputs, axis=0, begin=0, end=1)),
+                              axis=2, begin=0, end=1)
+        return [F.tile(column, reps=(info['shape'][0], 1, info['shape'][2]))
+                for info in self.state_info()]
 
     def hybrid_forward(self, F, inputs, *states, **params):
-        if self._seq_len is None:
-            raise MXNetError(
-                f'{self.name} ({type(self).__name__}): the number of time steps is not known '
-                'while tracing; call the layer once on an NDArray of the sequence length '
-                "first, or give the input symbol its shape (mx.sym.var('data', shape=...))")
-        steps = self._seq_len
         if self._layout == 'NTC':
             inputs = F.swapaxes(inputs, dim1=0, dim2=1)
-        # states[k] has (layer, direction) at index layer * directions + direction
-        given = [_unstack(F, s, self._num_layers * self._dir, 0) for s in states]
-        finals = [[] for _ in range(2 if self._mode == 'lstm' else 1)]
-        x = inputs
-        for layer in range(self._num_layers):
-            outs = []
-            for d, direction in enumerate('lr'[:self._dir]):
-                k = layer * self._dir + d
-                init = [g[k] for g in given] if given else None
-                out, last = self._one_direction(F, x, f'{direction}{layer}_', params, steps,
-                                                init, reverse=d == 1)
-                outs.append(out)
-                for f, s in zip(finals, last):
-                    f.append(s)
-            x = outs[0] if len(outs) == 1 else F.concat(*outs, dim=2)
-            if self._dropout and layer < self._num_layers - 1:
-                # between layers only, and only while training (mode 'training')
-                x = F.Dropout(x, p=self._dropout)
+        given = bool(states)
+        if not given:
+            states = self._zero_states(F, inputs)
+        outs = F.RNN(inputs, self._flat_parameters(F, params), *states,
+                     state_size=self._hidden_size, projection_size=self._projection_size,
+                     num_layers=self._num_layers, bidirectional=self._dir == 2,
+                     p=self._dropout, state_outputs=True, mode=self._mode)
+        out = outs[0]
         if self._layout == 'NTC':
-            x = F.swapaxes(x, dim1=0, dim2=1)
-        if not states:
-            return x
-        return x, [F.stack(*f, axis=0) for f in finals]
-
-    def _one_direction(self, F, x, name, params, steps, init, reverse):
-        """Run one layer in one direction over ``x`` (TNC): returns the outputs
-        (TNC) and the final states."""
-        gates = self._gates[self._mode] * self._hidden_size
-        # the input map of every step at once: one product instead of ``steps``
-        i2h = F.FullyConnected(x, params[name + 'i2h_weight'], params[name + 'i2h_bias'],
-                               num_hidden=gates, flatten=False)
-        i2h = _unstack(F, i2h, steps, 0)
-        projection = self._projection_size
-        if init is None:
-            # zeros of shape (batch, size), taken from the data so that no batch
-            # size needs to be known when tracing
-            def zeros(size):
-                return F.zeros_like(F.slice_axis(i2h[0], axis=1, begin=0, end=size))
-            init = [zeros(projection or self._hidden_size)]
-            if self._mode == 'lstm':
-                init.append(zeros(self._hidden_size))
-        h = init[0]
-        c = init[1] if self._mode == 'lstm' else None
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
-        outputs = [None] * steps
-        for t in order:
-            h2h = F.FullyConnected(h, params[name + 'h2h_weight'], params[name + 'h2h_bias'],
-                                   num_hidden=gates)
-            if self._mode == 'lstm':
-                h, c = lstm_step(F, i2h[t], h2h, c)
-                if projection:
-                    h = F.FullyConnected(h, params[name + 'h2r_weight'], no_bias=True,
-                                         num_hidden=projection)
-            elif self._mode == 'gru':
-                h = gru_step(F, i2h[t], h2h, h)
-            else:
-                h = F.Activation(i2h[t] + h2h, act_type=self._mode[4:])
-            outputs[t] = h
-        return F.stack(*outputs, axis=0), ([h, c] if self._mode == 'lstm' else [h])
+            out = F.swapaxes(out, dim1=0, dim2=1)
+        if not given:
+            return out
+        return out, [outs[i] for i in range(1, 3 if self._mode == 'lstm' else 2)]
 
 
 class RNN(_RNNLayer):
