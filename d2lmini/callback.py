@@ -20,39 +20,54 @@ __all__ = ['module_checkpoint', 'do_checkpoint', 'log_train_metric', 'Speedomete
            'ProgressBar', 'LogValidationMetricsCallback']
 
 
-def module_checkpoint(mod, prefix, period=1, save_optimizer_states=False):
-    """An epoch-end callback saving ``mod`` every ``period`` epochs (with its
-    optimizer states if asked)."""
+def _every(period, save):
+    """An epoch-end callback calling ``save(epochs_done, symbol, args, auxs)`` after
+    every ``period``-th epoch. Epochs are counted from 1 in file names, so the
+    checkpoint written after epoch 0 is number 1."""
     period = int(max(1, period))
 
-    def _callback(iter_no, sym=None, arg=None, aux=None):
-        if (iter_no + 1) % period == 0:
-            mod.save_checkpoint(prefix, iter_no + 1, save_optimizer_states)
-    return _callback
+    def callback(iter_no, sym=None, arg=None, aux=None):
+        epochs_done = iter_no + 1
+        if epochs_done % period == 0:
+            save(epochs_done, sym, arg, aux)
+    return callback
+
+
+def module_checkpoint(mod, prefix, period=1, save_optimizer_states=False):
+    """An epoch-end callback saving ``mod`` every ``period`` epochs (with its
+    optimizer states if asked)::
+
+        mod.fit(train_iter, num_epoch=10,
+                epoch_end_callback=mx.callback.module_checkpoint(mod, 'net', period=5))
+    """
+    return _every(period, lambda epochs_done, *unused:
+                  mod.save_checkpoint(prefix, epochs_done, save_optimizer_states))
 
 
 def do_checkpoint(prefix, period=1):
     """An epoch-end callback writing a checkpoint (``prefix-symbol.json`` and
-    ``prefix-%04d.params``, numbered from 1) every ``period`` epochs."""
-    period = int(max(1, period))
+    ``prefix-%04d.params``, numbered from 1) every ``period`` epochs::
 
-    def _callback(iter_no, sym, arg, aux):
-        if (iter_no + 1) % period == 0:
-            save_checkpoint(prefix, iter_no + 1, sym, arg, aux)
-    return _callback
+        mod.fit(train_iter, num_epoch=2, epoch_end_callback=mx.callback.do_checkpoint('net'))
+        # writes net-symbol.json, net-0001.params, net-0002.params
+    """
+    return _every(period, lambda epochs_done, symbol, args, auxs:
+                  save_checkpoint(prefix, epochs_done, symbol, args, auxs))
 
 
 def log_train_metric(period, auto_reset=False):
     """A batch-end callback logging the training metric every ``period`` batches
     (``Iter[0] Batch[10] Train-accuracy=0.5``), resetting it after if ``auto_reset``."""
-    def _callback(param):
-        if param.nbatch % period == 0 and param.eval_metric is not None:
-            for name, value in param.eval_metric.get_name_value():
-                logging.info('Iter[%d] Batch[%d] Train-%s=%f', param.epoch, param.nbatch,
-                             name, value)
-            if auto_reset:
-                param.eval_metric.reset_local()
-    return _callback
+    def log_metric(param):
+        measure = param.eval_metric
+        if param.nbatch % period or measure is None:
+            return
+        for name, value in measure.get_name_value():
+            logging.info('Iter[%d] Batch[%d] Train-%s=%f', param.epoch, param.nbatch,
+                         name, value)
+        if auto_reset:
+            measure.reset_local()
+    return log_metric
 
 
 class Speedometer:
@@ -63,70 +78,67 @@ class Speedometer:
 
     auto_reset : reset the metric's local statistics after logging, so that each
         line shows the batches since the last (else from the epoch's start)
+
+    >>> speed = Speedometer(batch_size=32, frequent=100)
+    >>> # mod.fit(train_iter, num_epoch=2, batch_end_callback=speed)
     """
 
     def __init__(self, batch_size, frequent=50, auto_reset=True):
         self.batch_size = batch_size
         self.frequent = frequent
-        self.init = False
-        self.tic = 0
-        self.last_count = 0
         self.auto_reset = auto_reset
+        self.init = False      # is the clock running (for this epoch)?
+        self.tic = 0           # when the clock was last started
+        self.last_count = 0    # the nbatch seen last, to notice a new epoch
 
     def __call__(self, param):
-        count = param.nbatch
-        if self.last_count > count:   # a new epoch began
-            self.init = False
-        self.last_count = count
-        if not self.init:
+        new_epoch = param.nbatch < self.last_count
+        self.last_count = param.nbatch
+        if new_epoch or not self.init:   # start the clock; nothing to report yet
             self.init = True
             self.tic = time.time()
             return
-        if count % self.frequent != 0:
+        if param.nbatch % self.frequent:
             return
-        try:
-            speed = self.frequent * self.batch_size / (time.time() - self.tic)
-        except ZeroDivisionError:
-            speed = float('inf')
-        if param.eval_metric is not None:
-            name_value = param.eval_metric.get_name_value()
-            if self.auto_reset:
-                param.eval_metric.reset_local()
-                msg = 'Epoch[%d] Batch [%d-%d]\tSpeed: %.2f samples/sec'
-                msg += '\t%s=%f' * len(name_value)
-                logging.info(msg, param.epoch, count - self.frequent, count, speed,
-                             *sum(name_value, ()))
-            else:
-                msg = 'Epoch[%d] Batch [0-%d]\tSpeed: %.2f samples/sec'
-                msg += '\t%s=%f' * len(name_value)
-                logging.info(msg, param.epoch, count, speed, *sum(name_value, ()))
-        else:
-            logging.info('Iter[%d] Batch [%d]\tSpeed: %.2f samples/sec', param.epoch, count,
-                         speed)
+        elapsed = time.time() - self.tic
+        speed = self.frequent * self.batch_size / elapsed if elapsed else float('inf')
+        self._report(param, speed)
         self.tic = time.time()
+
+    def _report(self, param, speed):
+        measure = param.eval_metric
+        if measure is None:
+            logging.info('Iter[%d] Batch [%d]\tSpeed: %.2f samples/sec', param.epoch,
+                         param.nbatch, speed)
+            return
+        pairs = measure.get_name_value()
+        first = 0
+        if self.auto_reset:   # each report covers the batches since the previous one
+            measure.reset_local()
+            first = param.nbatch - self.frequent
+        line = 'Epoch[%d] Batch [%d-%d]\tSpeed: %.2f samples/sec' + '\t%s=%f' * len(pairs)
+        logging.info(line, param.epoch, first, param.nbatch, speed,
+                     *[item for pair in pairs for item in pair])
 
 
 class ProgressBar:
     """A batch-end callback logging a progress bar of ``length`` characters, for
-    ``total`` batches."""
+    ``total`` batches (``[====------] 40%``)."""
 
     def __init__(self, total, length=80):
         self.bar_len = length
         self.total = total
 
     def __call__(self, param):
-        count = param.nbatch
-        filled_len = int(round(self.bar_len * count / float(self.total)))
-        percents = math.ceil(100.0 * count / float(self.total))
-        prog_bar = '=' * filled_len + '-' * (self.bar_len - filled_len)
-        logging.info('[%s] %s%s\r', prog_bar, percents, '%')
+        done = int(round(self.bar_len * param.nbatch / float(self.total)))
+        percent = math.ceil(100.0 * param.nbatch / float(self.total))
+        logging.info('[%s] %s%%\r', '=' * done + '-' * (self.bar_len - done), percent)
 
 
 class LogValidationMetricsCallback:
     """An eval-end callback logging ``Epoch[0] Validation-accuracy=...``."""
 
     def __call__(self, param):
-        if not param.eval_metric:
-            return
-        for name, value in param.eval_metric.get_name_value():
-            logging.info('Epoch[%d] Validation-%s=%f', param.epoch, name, value)
+        if param.eval_metric:
+            for pair in param.eval_metric.get_name_value():
+                logging.info('Epoch[%d] Validation-%s=%f', param.epoch, *pair)

@@ -18,6 +18,7 @@ d2lmini reads MXNet's. Both files are written atomically.
 (['data', 'fc_weight', 'fc_bias'], ['fc_bias', 'fc_weight'], {})
 """
 import logging
+import os
 from collections import namedtuple
 
 from . import ndarray as nd
@@ -30,10 +31,30 @@ __all__ = ['BatchEndParam', 'save_checkpoint', 'load_checkpoint', 'load_params']
 BatchEndParam = namedtuple('BatchEndParams', ['epoch', 'nbatch', 'eval_metric', 'locals'])
 
 
-def _params_dict(arg_params, aux_params):
-    save_dict = {f'arg:{k}': v.as_in_context(cpu()) for k, v in arg_params.items()}
-    save_dict.update({f'aux:{k}': v.as_in_context(cpu()) for k, v in aux_params.items()})
-    return save_dict
+def _params_file(prefix, epoch):
+    return '%s-%04d.params' % (prefix, epoch)
+
+
+def _to_file_dict(arg_params, aux_params):
+    """The dict a parameter file holds: ``arg:<name>`` and ``aux:<name>`` keys (in
+    that order), values copied to the CPU."""
+    return {f'{kind}:{name}': value.as_in_context(cpu())
+            for kind, params in (('arg', arg_params), ('aux', aux_params))
+            for name, value in params.items()}
+
+
+def _from_file_dict(saved):
+    """The inverse of :func:`_to_file_dict`: ``(arg_params, aux_params, strays)``,
+    ``strays`` listing the keys with neither prefix."""
+    by_kind = {'arg': {}, 'aux': {}}
+    strays = []
+    for key, value in saved.items():
+        kind, _, name = key.partition(':')
+        if kind in by_kind:
+            by_kind[kind][name] = value
+        else:
+            strays.append(key)
+    return by_kind['arg'], by_kind['aux'], strays
 
 
 def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_cast=True):
@@ -41,36 +62,28 @@ def save_checkpoint(prefix, epoch, symbol, arg_params, aux_params, remove_amp_ca
     ``prefix-%04d.params`` % ``epoch``."""
     if symbol is not None:
         symbol.save(f'{prefix}-symbol.json', remove_amp_cast=remove_amp_cast)
-    param_name = '%s-%04d.params' % (prefix, epoch)
-    nd.save(param_name, _params_dict(arg_params, aux_params))
-    logging.info('Saved checkpoint to "%s"', param_name)
+    fname = _params_file(prefix, epoch)
+    nd.save(fname, _to_file_dict(arg_params, aux_params))
+    logging.info('Saved checkpoint to "%s"', fname)
 
 
 def load_params(prefix, epoch):
-    """``(arg_params, aux_params)`` read from ``prefix-%04d.params`` % ``epoch``."""
-    fname = '%s-%04d.params' % (prefix, epoch)
-    save_dict = nd.load(fname)
-    arg_params, aux_params = {}, {}
-    if not save_dict:
+    """``(arg_params, aux_params)`` read from ``prefix-%04d.params`` % ``epoch``
+    (keys with neither prefix are skipped)."""
+    fname = _params_file(prefix, epoch)
+    saved = nd.load(fname)
+    if not saved:
         logging.warning("Params file '%s' is empty", fname)
-        return arg_params, aux_params
-    if not isinstance(save_dict, dict):
+        return {}, {}
+    if not isinstance(saved, dict):
         raise ValueError(f'{fname} holds unnamed arrays, not the arg:/aux: dict of a '
                          'checkpoint')
-    for k, v in save_dict.items():
-        tp, _, name = k.partition(':')
-        if tp == 'arg':
-            arg_params[name] = v
-        elif tp == 'aux':
-            aux_params[name] = v
-    return arg_params, aux_params
+    return _from_file_dict(saved)[:2]
 
 
 def load_checkpoint(prefix, epoch):
     """``(symbol, arg_params, aux_params)`` of the checkpoint ``prefix`` at ``epoch``."""
-    symbol = sym.load(f'{prefix}-symbol.json')
-    arg_params, aux_params = load_params(prefix, epoch)
-    return symbol, arg_params, aux_params
+    return (sym.load(f'{prefix}-symbol.json'),) + load_params(prefix, epoch)
 
 
 # ---------------------------------------------------------------------- KVStore helpers
@@ -91,29 +104,23 @@ def _create_kvstore(kvstore, num_device, arg_params):
     >>> kv.type, on_kv
     ('local', True)
     """
-    import os
     from . import kvstore as kvs
-    update_on_kvstore = bool(int(os.getenv('MXNET_UPDATE_ON_KVSTORE', '1')))
-    if kvstore is None:
-        kv = None
+    wanted = bool(int(os.getenv('MXNET_UPDATE_ON_KVSTORE', '1')))
+    if isinstance(kvstore, str):
+        if 'dist' not in kvstore and num_device == 1:
+            return None, False   # nothing to sum
+        store = kvs.create(kvstore)
+        if kvstore == 'local' and arg_params and \
+                max(np_prod(p.shape) for p in arg_params.values()) > _LOCAL_UPDATE_LIMIT:
+            wanted = False
+    elif kvstore is None:
+        return None, False
     elif isinstance(kvstore, kvs.KVStoreBase):
-        kv = kvstore
-    elif isinstance(kvstore, str):
-        if num_device == 1 and 'dist' not in kvstore:
-            kv = None
-        else:
-            kv = kvs.create(kvstore)
-            if kvstore == 'local' and arg_params:
-                largest = max(int(np_prod(p.shape)) for p in arg_params.values())
-                if largest > _LOCAL_UPDATE_LIMIT:
-                    update_on_kvstore = False
+        store = kvstore
     else:
         raise TypeError('kvstore must be KVStore, str or None')
-    if kv is None:
-        update_on_kvstore = False
-    else:   # a store that cannot run an optimizer only sums: the update runs here
-        update_on_kvstore = update_on_kvstore and kv.is_capable(kvs.KVStoreBase.OPTIMIZER)
-    return kv, update_on_kvstore
+    # a store that cannot run an optimizer only sums: the update then runs here
+    return store, wanted and store.is_capable(kvs.KVStoreBase.OPTIMIZER)
 
 
 def np_prod(shape):
@@ -127,19 +134,18 @@ def np_prod(shape):
 def _initialize_kvstore(kvstore, param_arrays, arg_params, param_names, update_on_kvstore):
     """Store each parameter's value under its name; with ``update_on_kvstore`` pull it
     into every device's copy."""
-    for idx, param_on_devs in enumerate(param_arrays):
-        name = param_names[idx]
+    for rank, (name, copies) in enumerate(zip(param_names, param_arrays)):
         kvstore.init(name, arg_params[name])
         if update_on_kvstore:
-            kvstore.pull(name, param_on_devs, priority=-idx)
+            kvstore.pull(name, copies, priority=-rank)
 
 
 def _update_params_on_kvstore(param_arrays, grad_arrays, kvstore, param_names):
     """Push every device's gradient of each parameter (the store sums them and runs
-    the optimizer) and pull the updated weight back into every device."""
-    for index, (arg_list, grad_list) in enumerate(zip(param_arrays, grad_arrays)):
-        if grad_list[0] is None:
-            continue
-        name = param_names[index]
-        kvstore.push(name, grad_list, priority=-index)
-        kvstore.pull(name, arg_list, priority=-index)
+    the optimizer) and pull the updated weight back into every device. Parameters
+    without a gradient (``grad_req='null'``) are skipped."""
+    for rank, (name, weights, grads) in enumerate(zip(param_names, param_arrays,
+                                                      grad_arrays)):
+        if grads[0] is not None:
+            kvstore.push(name, grads, priority=-rank)
+            kvstore.pull(name, weights, priority=-rank)
