@@ -46,21 +46,29 @@ __all__ = ['imread', 'imdecode', 'imresize', 'scale_down', 'copyMakeBorder',
 
 
 def _numpy(src):
+    """``src`` (an NDArray or array-like) as a numpy array."""
     return src.asnumpy() if isinstance(src, NDArray) else np.asarray(src)
 
 
 def _like(data, src):
+    """The numpy array ``data`` as an NDArray on ``src``'s device."""
     ctx = src.context if isinstance(src, NDArray) else None
     return nd.array(data, ctx=ctx, dtype=data.dtype)
 
 
-def _decoded(arr, flag, to_rgb):
+def _check_flag(flag):
     if flag < 0:
         raise MXNetError(f'value {flag} for Parameter flag should be greater equal to 0\n'
                          'flag: Convert decoded image to grayscale (0) or color (1).')
-    if not to_rgb and arr.shape[2] == 3:
-        arr = np.ascontiguousarray(arr[..., ::-1])
-    return nd.array(arr, dtype=np.uint8)
+
+
+def _decode_bytes(data, flag, to_rgb):
+    """The encoded image ``data`` as an NDArray, as :func:`imdecode` describes."""
+    _check_flag(flag)
+    pixels = codec.decode(data, 1 if flag > 0 else 0)
+    if not to_rgb and pixels.shape[2] == 3:
+        pixels = np.ascontiguousarray(pixels[..., ::-1])  # OpenCV's BGR order
+    return nd.array(pixels, dtype=np.uint8)
 
 
 def imread(filename, flag=1, to_rgb=True, **kwargs):
@@ -72,14 +80,13 @@ def imread(filename, flag=1, to_rgb=True, **kwargs):
     Decoded with Pillow, in OpenCV's conventions (:mod:`d2lmini.image.codec`): PNG
     and JPEG files give MXNet's pixels.
     """
-    if flag < 0:
-        _decoded(None, flag, to_rgb)
+    _check_flag(flag)
     try:
-        with open(filename, 'rb') as f:
-            buf = f.read()
-    except OSError as e:
-        raise MXNetError(f"Imread: '{filename}' couldn't open file: {e.strerror}") from e
-    return _decoded(codec.decode(buf, 1 if flag > 0 else 0), flag, to_rgb)
+        with open(filename, 'rb') as image_file:
+            contents = image_file.read()
+    except OSError as err:
+        raise MXNetError(f"Imread: '{filename}' couldn't open file: {err.strerror}") from err
+    return _decode_bytes(contents, flag, to_rgb)
 
 
 def imdecode(buf, flag=1, to_rgb=True, **kwargs):
@@ -92,16 +99,12 @@ def imdecode(buf, flag=1, to_rgb=True, **kwargs):
     >>> mx.image.imdecode(png).shape
     (2, 3, 3)
     """
-    if isinstance(buf, NDArray):
-        buf = buf.asnumpy().astype(np.uint8).tobytes()
-    elif isinstance(buf, np.ndarray):
-        buf = buf.astype(np.uint8, copy=False).tobytes()
+    if isinstance(buf, (NDArray, np.ndarray)):
+        buf = _numpy(buf).astype(np.uint8, copy=False).tobytes()
     elif not isinstance(buf, (bytes, bytearray)):
-        raise ValueError('buf must be of type bytes, bytearray or numpy.ndarray,'
-                         'if you would like to input type str, please convert to bytes')
-    if flag < 0:
-        _decoded(None, flag, to_rgb)
-    return _decoded(codec.decode(buf, 1 if flag > 0 else 0), flag, to_rgb)
+        raise ValueError('buf must be of type bytes, bytearray or numpy.ndarray,if you would '
+                         'like to input type str, please convert to bytes')
+    return _decode_bytes(buf, flag, to_rgb)
 
 
 def imresize(src, w, h, interp=1, **kwargs):
@@ -131,13 +134,13 @@ def scale_down(src_size, size):
     >>> scale_down((640, 480), (720, 120))
     (640, 106)
     """
-    w, h = size
-    sw, sh = src_size
-    if sh < h:
-        w, h = float(w * sh) / h, sh
-    if sw < w:
-        w, h = sw, float(h * sw) / w
-    return int(w), int(h)
+    crop_w, crop_h = size
+    limit_w, limit_h = src_size
+    if crop_h > limit_h:  # too tall: shrink to the full height
+        crop_w, crop_h = float(crop_w * limit_h) / crop_h, limit_h
+    if crop_w > limit_w:  # (still) too wide: shrink to the full width
+        crop_w, crop_h = limit_w, float(crop_h * limit_w) / crop_w
+    return int(crop_w), int(crop_h)
 
 
 # OpenCV's border types: constant, replicate, reflect (edge twice), wrap, reflect_101
@@ -175,21 +178,30 @@ def copyMakeBorder(src, top, bot, left, right, type=0, value=0.0, values=(), **k
 def _get_interp_method(interp, sizes=()):
     """The method that ``interp`` stands for; ``sizes`` (old h, old w, new h, new w)
     decides for 9, chance for 10."""
-    if interp == 9:
-        if sizes:
-            assert len(sizes) == 4
-            oh, ow, nh, nw = sizes
-            if nh > oh and nw > ow:
-                return 2
-            if nh < oh and nw < ow:
-                return 3
-            return 1
-        return 2
     if interp == 10:
         return random.randint(0, 4)
-    if interp not in (0, 1, 2, 3, 4):
-        raise ValueError('Unknown interp method %d' % interp)
-    return interp
+    if interp == 9:
+        if not sizes:
+            return 2
+        assert len(sizes) == 4
+        old_h, old_w, new_h, new_w = sizes
+        if new_h > old_h and new_w > old_w:
+            return 2  # enlarging both ways: bicubic
+        if new_h < old_h and new_w < old_w:
+            return 3  # shrinking both ways: area
+        return 1
+    if interp in range(5):
+        return interp
+    raise ValueError('Unknown interp method %d' % (interp,))
+
+
+def _resize_to(src, size, interp, old_size=None):
+    """``src`` resized to ``size`` (w, h); for ``interp`` 9 the change in size is
+    judged from ``old_size`` (w, h), by default ``src``'s own."""
+    old_w, old_h = old_size or (src.shape[1], src.shape[0])
+    new_w, new_h = size
+    method = _get_interp_method(interp, (old_h, old_w, new_h, new_w))
+    return imresize(src, new_w, new_h, interp=method)
 
 
 def resize_short(src, size, interp=2):
@@ -199,43 +211,57 @@ def resize_short(src, size, interp=2):
     >>> mx.image.resize_short(mx.nd.zeros((40, 60, 3), dtype='uint8'), 20).shape
     (20, 30, 3)
     """
-    h, w, _ = src.shape
-    if h > w:
-        new_h, new_w = size * h // w, size
-    else:
-        new_h, new_w = size, size * w // h
-    return imresize(src, new_w, new_h, interp=_get_interp_method(interp, (h, w, new_h, new_w)))
+    height, width = src.shape[:2]
+    if height > width:  # portrait: the width is the short side
+        return _resize_to(src, (size, height * size // width), interp)
+    return _resize_to(src, (width * size // height, size), interp)
 
 
 def fixed_crop(src, x0, y0, w, h, size=None, interp=2):
     """The ``w`` by ``h`` region of ``src`` whose top-left corner is ``(x0, y0)``,
-    resized to ``size`` (w, h) when given."""
-    out = src[y0:y0 + h, x0:x0 + w]
-    if size is not None and (w, h) != size:
-        sizes = (h, w, size[1], size[0])
-        out = imresize(out, *size, interp=_get_interp_method(interp, sizes))
-    return out
+    resized to ``size`` (w, h) when given.
+
+    >>> import d2lmini as mx
+    >>> fixed_crop(mx.nd.zeros((10, 10, 3)), 2, 4, 5, 3, size=(10, 6)).shape
+    (6, 10, 3)
+    """
+    region = src[y0:y0 + h, x0:x0 + w]
+    if size is None or (w, h) == size:
+        return region
+    return _resize_to(region, size, interp, old_size=(w, h))
+
+
+def _crop_and_resize(src, size, interp, place):
+    """Crop the largest box of ``size``'s aspect ratio that fits (:func:`scale_down`),
+    at the corner ``place(room_x, room_y)`` picks, and resize it to ``size``."""
+    height, width = src.shape[:2]
+    box_w, box_h = scale_down((width, height), size)
+    x0, y0 = place(width - box_w, height - box_h)
+    box = (x0, y0, box_w, box_h)
+    return fixed_crop(src, *box, size, interp), box
+
+
+def _random_corner(room_x, room_y):
+    """A top-left corner ``(x0, y0)`` drawn uniformly, x first."""
+    return random.randint(0, room_x), random.randint(0, room_y)
 
 
 def random_crop(src, size, interp=2):
     """A crop of ``size`` (w, h) at a random place (scaled down to fit first, then
-    resized back to ``size``); returns ``(image, (x0, y0, w, h))``."""
-    h, w, _ = src.shape
-    new_w, new_h = scale_down((w, h), size)
-    x0 = random.randint(0, w - new_w)
-    y0 = random.randint(0, h - new_h)
-    out = fixed_crop(src, x0, y0, new_w, new_h, size, interp)
-    return out, (x0, y0, new_w, new_h)
+    resized back to ``size``); returns ``(image, (x0, y0, w, h))``.
+
+    >>> import d2lmini as mx
+    >>> out, (x0, y0, w, h) = random_crop(mx.nd.zeros((10, 10, 3)), (4, 4))
+    >>> out.shape, (w, h)
+    ((4, 4, 3), (4, 4))
+    """
+    return _crop_and_resize(src, size, interp, _random_corner)
 
 
 def center_crop(src, size, interp=2):
     """Like :func:`random_crop`, but the crop is centred."""
-    h, w, _ = src.shape
-    new_w, new_h = scale_down((w, h), size)
-    x0 = int((w - new_w) / 2)
-    y0 = int((h - new_h) / 2)
-    out = fixed_crop(src, x0, y0, new_w, new_h, size, interp)
-    return out, (x0, y0, new_w, new_h)
+    return _crop_and_resize(src, size, interp,
+                            lambda room_x, room_y: (int(room_x / 2), int(room_y / 2)))
 
 
 def color_normalize(src, mean, std=None):
@@ -255,32 +281,48 @@ def color_normalize(src, mean, std=None):
     return src
 
 
-def random_size_crop(src, size, area, ratio, interp=2, **kwargs):
-    """A crop of random area (the fraction ``area`` of the image, or a fraction drawn
-    from the range ``area``) and aspect ratio (drawn log-uniformly from ``ratio``),
-    resized to ``size``; after 10 failed draws, :func:`center_crop`. Returns
-    ``(image, (x0, y0, w, h))``."""
-    h, w, _ = src.shape
-    src_area = h * w
+def _area_from_kwargs(area, kwargs, owner):
+    """``area``, or the deprecated ``min_area`` that MXNet 1.x still accepts."""
     if 'min_area' in kwargs:
         warnings.warn('`min_area` is deprecated. Please use `area` instead.',
                       DeprecationWarning)
         area = kwargs.pop('min_area')
-    assert not kwargs, 'unexpected keyword arguments for `random_size_crop`.'
-    if isinstance(area, numeric_types):
-        area = (area, 1.0)
-    for _ in range(10):
-        target_area = random.uniform(area[0], area[1]) * src_area
-        log_ratio = (np.log(ratio[0]), np.log(ratio[1]))
-        new_ratio = np.exp(random.uniform(*log_ratio))
-        new_w = int(round(np.sqrt(target_area * new_ratio)))
-        new_h = int(round(np.sqrt(target_area / new_ratio)))
-        if new_w <= w and new_h <= h:
-            x0 = random.randint(0, w - new_w)
-            y0 = random.randint(0, h - new_h)
-            out = fixed_crop(src, x0, y0, new_w, new_h, size, interp)
-            return out, (x0, y0, new_w, new_h)
-    return center_crop(src, size, interp)
+    assert not kwargs, f'unexpected keyword arguments for `{owner}`.'
+    return area
+
+
+def _random_box(width, height, area, ratio, tries=10):
+    """A box ``(x0, y0, w, h)`` inside a ``width`` by ``height`` image, with a random
+    share of its area and a random aspect ratio; None if ``tries`` draws all fail."""
+    low, high = (area, 1.0) if isinstance(area, numeric_types) else (area[0], area[1])
+    log_low, log_high = np.log(ratio[0]), np.log(ratio[1])
+    for _ in range(tries):
+        box_area = random.uniform(low, high) * (width * height)
+        aspect = np.exp(random.uniform(log_low, log_high))  # log-uniform: w/h, h/w alike
+        box_w = int(round(np.sqrt(box_area * aspect)))
+        box_h = int(round(np.sqrt(box_area / aspect)))
+        if box_w <= width and box_h <= height:
+            return _random_corner(width - box_w, height - box_h) + (box_w, box_h)
+    return None
+
+
+def random_size_crop(src, size, area, ratio, interp=2, **kwargs):
+    """A crop of random area (the fraction ``area`` of the image, or a fraction drawn
+    from the range ``area``) and aspect ratio (drawn log-uniformly from ``ratio``),
+    resized to ``size``; after 10 failed draws, :func:`center_crop`. Returns
+    ``(image, (x0, y0, w, h))``.
+
+    >>> import d2lmini as mx
+    >>> out, box = random_size_crop(mx.nd.zeros((20, 20, 3)), (8, 8), 0.5, (0.75, 1.33))
+    >>> out.shape
+    (8, 8, 3)
+    """
+    area = _area_from_kwargs(area, kwargs, 'random_size_crop')
+    height, width = src.shape[:2]
+    box = _random_box(width, height, area, ratio)
+    if box is None:
+        return center_crop(src, size, interp=interp)
+    return fixed_crop(src, *box, size, interp), box
 
 
 def imrotate(src, rotation_degrees, zoom_in=False, zoom_out=False):
@@ -315,7 +357,7 @@ def imrotate(src, rotation_degrees, zoom_in=False, zoom_out=False):
                          f'got shape {src.shape}')
     if isinstance(rotation_degrees, numeric_types):
         rotation_degrees = nd.array([rotation_degrees] * len(src), ctx=src.context)
-    if len(src) != len(rotation_degrees):
+    if len(rotation_degrees) != len(src):
         raise ValueError('The number of images must be equal to the number of rotation '
                          'angles')
     # angles (N, 1, 1), to broadcast over the sampling grid (N, H, W)
@@ -373,6 +415,13 @@ def random_rotate(src, angle_limits, zoom_in=False, zoom_out=False):
 
 
 # ------------------------------------------------------------------ augmenters
+def _json_ready(value):
+    """Arrays as nested lists, so that :meth:`Augmenter.dumps` can write them."""
+    if isinstance(value, NDArray):
+        value = value.asnumpy()
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
 class Augmenter:
     """An image transformation: ``aug(image)`` returns the new image.
 
@@ -384,72 +433,91 @@ class Augmenter:
     """
 
     def __init__(self, **kwargs):
-        self._kwargs = kwargs
-        for k, v in self._kwargs.items():
-            if isinstance(v, NDArray):
-                v = v.asnumpy()
-            if isinstance(v, np.ndarray):
-                self._kwargs[k] = v.tolist()
+        self._kwargs = {name: _json_ready(value) for name, value in kwargs.items()}
 
     def dumps(self):
         """The augmenter as a JSON string."""
-        return json.dumps([self.__class__.__name__.lower(), self._kwargs])
+        return json.dumps([type(self).__name__.lower(), self._kwargs])
 
     def __call__(self, src):
-        raise NotImplementedError('Must override implementation.')
+        raise NotImplementedError(f'{type(self).__name__} must override __call__')
 
 
-class SequentialAug(Augmenter):
-    """The augmenters ``ts`` one after the other."""
+class _ChainAug(Augmenter):
+    """Several augmenters ``ts`` applied one after another."""
 
     def __init__(self, ts):
         super().__init__()
         self.ts = ts
 
     def dumps(self):
-        return [self.__class__.__name__.lower(), [x.dumps() for x in self.ts]]
+        """``[name, [dumps of each augmenter]]`` (a list, not a string)."""
+        return [type(self).__name__.lower(), [aug.dumps() for aug in self.ts]]
 
-    def __call__(self, src):
+    def _apply_all(self, src):
         for aug in self.ts:
             src = aug(src)
         return src
 
 
-class ResizeAug(Augmenter):
+class SequentialAug(_ChainAug):
+    """The augmenters ``ts`` one after the other.
+
+    >>> import d2lmini as mx
+    >>> flip_twice = SequentialAug([HorizontalFlipAug(1), HorizontalFlipAug(1)])
+    >>> flip_twice(mx.nd.array([[[1], [2]]])).asnumpy().ravel().tolist()
+    [1.0, 2.0]
+    """
+
+    def __call__(self, src):
+        return self._apply_all(src)
+
+
+class RandomOrderAug(_ChainAug):
+    """The augmenters ``ts`` in a random order (shuffled in place on each call)."""
+
+    def __call__(self, src):
+        random.shuffle(self.ts)
+        return self._apply_all(src)
+
+
+class _SizeAug(Augmenter):
+    """An augmenter set by a target ``size`` and an interpolation method."""
+
+    def __init__(self, size, interp=2):
+        super().__init__(size=size, interp=interp)
+        self.size = size
+        self.interp = interp
+
+
+class ResizeAug(_SizeAug):
     """Resize the shorter side to ``size`` (:func:`resize_short`)."""
 
-    def __init__(self, size, interp=2):
-        super().__init__(size=size, interp=interp)
-        self.size = size
-        self.interp = interp
-
     def __call__(self, src):
-        return resize_short(src, self.size, self.interp)
+        return resize_short(src, self.size, interp=self.interp)
 
 
-class ForceResizeAug(Augmenter):
+class ForceResizeAug(_SizeAug):
     """Resize to ``size`` (w, h), whatever the aspect ratio."""
 
-    def __init__(self, size, interp=2):
-        super().__init__(size=size, interp=interp)
-        self.size = size
-        self.interp = interp
-
     def __call__(self, src):
-        sizes = (src.shape[0], src.shape[1], self.size[1], self.size[0])
-        return imresize(src, *self.size, interp=_get_interp_method(self.interp, sizes))
+        return _resize_to(src, self.size, self.interp)
 
 
-class RandomCropAug(Augmenter):
+class RandomCropAug(_SizeAug):
     """A random crop of ``size`` (w, h) (:func:`random_crop`)."""
 
-    def __init__(self, size, interp=2):
-        super().__init__(size=size, interp=interp)
-        self.size = size
-        self.interp = interp
+    def __call__(self, src):
+        image, _box = random_crop(src, self.size, interp=self.interp)
+        return image
+
+
+class CenterCropAug(_SizeAug):
+    """The centred crop of ``size`` (w, h) (:func:`center_crop`)."""
 
     def __call__(self, src):
-        return random_crop(src, self.size, self.interp)[0]
+        image, _box = center_crop(src, self.size, interp=self.interp)
+        return image
 
 
 class RandomSizedCropAug(Augmenter):
@@ -458,50 +526,23 @@ class RandomSizedCropAug(Augmenter):
     def __init__(self, size, area, ratio, interp=2, **kwargs):
         super().__init__(size=size, area=area, ratio=ratio, interp=interp)
         self.size = size
-        if 'min_area' in kwargs:
-            warnings.warn('`min_area` is deprecated. Please use `area` instead.',
-                          DeprecationWarning)
-            self.area = kwargs.pop('min_area')
-        else:
-            self.area = area
         self.ratio = ratio
         self.interp = interp
-        assert not kwargs, 'unexpected keyword arguments for `RandomSizedCropAug`.'
+        self.area = _area_from_kwargs(area, kwargs, 'RandomSizedCropAug')
 
     def __call__(self, src):
-        return random_size_crop(src, self.size, self.area, self.ratio, self.interp)[0]
+        image, _box = random_size_crop(src, self.size, self.area, self.ratio,
+                                       interp=self.interp)
+        return image
 
 
-class CenterCropAug(Augmenter):
-    """The centred crop of ``size`` (w, h) (:func:`center_crop`)."""
-
-    def __init__(self, size, interp=2):
-        super().__init__(size=size, interp=interp)
-        self.size = size
-        self.interp = interp
-
-    def __call__(self, src):
-        return center_crop(src, self.size, self.interp)[0]
+# grey level = 0.299 R + 0.587 G + 0.114 B (ITU-R 601), as a (1, 1, 3) array
+_GREY_WEIGHTS = ((0.299, 0.587, 0.114),)
 
 
-class RandomOrderAug(Augmenter):
-    """The augmenters ``ts`` in a random order (shuffled in place on each call)."""
-
-    def __init__(self, ts):
-        super().__init__()
-        self.ts = ts
-
-    def dumps(self):
-        return [self.__class__.__name__.lower(), [x.dumps() for x in self.ts]]
-
-    def __call__(self, src):
-        random.shuffle(self.ts)
-        for t in self.ts:
-            src = t(src)
-        return src
-
-
-_GRAY_COEF = [[[0.299, 0.587, 0.114]]]
+def _jitter(amount):
+    """A factor drawn uniformly from ``[1 - amount, 1 + amount]``."""
+    return 1.0 + random.uniform(-amount, amount)
 
 
 class BrightnessJitterAug(Augmenter):
@@ -512,8 +553,7 @@ class BrightnessJitterAug(Augmenter):
         self.brightness = brightness
 
     def __call__(self, src):
-        alpha = 1.0 + random.uniform(-self.brightness, self.brightness)
-        src *= alpha
+        src *= _jitter(self.brightness)
         return src
 
 
@@ -524,14 +564,15 @@ class ContrastJitterAug(Augmenter):
     def __init__(self, contrast):
         super().__init__(contrast=contrast)
         self.contrast = contrast
-        self.coef = nd.array(_GRAY_COEF)
+        self.coef = nd.array([_GREY_WEIGHTS])
 
     def __call__(self, src):
-        alpha = 1.0 + random.uniform(-self.contrast, self.contrast)
-        gray = src * self.coef
-        gray = (3.0 * (1.0 - alpha) / gray.size) * nd.sum(gray)
-        src *= alpha
-        src += gray
+        factor = _jitter(self.contrast)
+        weighted = src * self.coef
+        # the mean grey level is 3 * mean(weighted): each pixel's grey is a sum of 3
+        mean_grey = (3.0 * (1.0 - factor) / weighted.size) * nd.sum(weighted)
+        src *= factor
+        src += mean_grey
         return src
 
 
@@ -542,16 +583,20 @@ class SaturationJitterAug(Augmenter):
     def __init__(self, saturation):
         super().__init__(saturation=saturation)
         self.saturation = saturation
-        self.coef = nd.array(_GRAY_COEF)
+        self.coef = nd.array([_GREY_WEIGHTS])
 
     def __call__(self, src):
-        alpha = 1.0 + random.uniform(-self.saturation, self.saturation)
-        gray = src * self.coef
-        gray = nd.sum(gray, axis=2, keepdims=True)
-        gray *= (1.0 - alpha)
-        src *= alpha
-        src += gray
+        factor = _jitter(self.saturation)
+        grey = (src * self.coef).sum(axis=2, keepdims=True)
+        grey *= 1.0 - factor
+        src *= factor
+        src += grey
         return src
+
+
+# RGB to YIQ (luma and two chroma axes) and back; a hue shift turns the chroma plane
+_RGB_TO_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.321), (0.211, -0.523, 0.311))
+_YIQ_TO_RGB = ((1.0, 0.956, 0.621), (1.0, -0.272, -0.647), (1.0, -1.107, 1.705))
 
 
 class HueJitterAug(Augmenter):
@@ -560,36 +605,25 @@ class HueJitterAug(Augmenter):
     def __init__(self, hue):
         super().__init__(hue=hue)
         self.hue = hue
-        self.tyiq = np.array([[0.299, 0.587, 0.114],
-                              [0.596, -0.274, -0.321],
-                              [0.211, -0.523, 0.311]])
-        self.ityiq = np.array([[1.0, 0.956, 0.621],
-                               [1.0, -0.272, -0.647],
-                               [1.0, -1.107, 1.705]])
+        self.tyiq = np.array(_RGB_TO_YIQ)
+        self.ityiq = np.array(_YIQ_TO_RGB)
 
     def __call__(self, src):
-        alpha = random.uniform(-self.hue, self.hue)
-        u = np.cos(alpha * np.pi)
-        w = np.sin(alpha * np.pi)
-        bt = np.array([[1.0, 0.0, 0.0],
-                       [0.0, u, -w],
-                       [0.0, w, u]])
-        t = np.dot(np.dot(self.ityiq, bt), self.tyiq).T
-        return nd.dot(src, nd.array(t, ctx=src.context))
+        angle = random.uniform(-self.hue, self.hue) * np.pi
+        cos, sin = np.cos(angle), np.sin(angle)
+        turn_chroma = np.array([[1.0, 0.0, 0.0], [0.0, cos, -sin], [0.0, sin, cos]])
+        # pixels are rows, so the colour transform multiplies from the right, transposed
+        transform = self.ityiq.dot(turn_chroma).dot(self.tyiq).T
+        return nd.dot(src, nd.array(transform, ctx=src.context))
 
 
 class ColorJitterAug(RandomOrderAug):
     """Brightness, contrast and saturation jitter, in a random order."""
 
     def __init__(self, brightness, contrast, saturation):
-        ts = []
-        if brightness > 0:
-            ts.append(BrightnessJitterAug(brightness))
-        if contrast > 0:
-            ts.append(ContrastJitterAug(contrast))
-        if saturation > 0:
-            ts.append(SaturationJitterAug(saturation))
-        super().__init__(ts)
+        jitters = ((BrightnessJitterAug, brightness), (ContrastJitterAug, contrast),
+                   (SaturationJitterAug, saturation))
+        super().__init__([kind(amount) for kind, amount in jitters if amount > 0])
 
 
 class LightingAug(Augmenter):
@@ -603,10 +637,14 @@ class LightingAug(Augmenter):
         self.eigvec = eigvec
 
     def __call__(self, src):
-        alpha = np.random.normal(0, self.alphastd, size=(3,))
-        rgb = np.dot(self.eigvec * alpha, self.eigval)
-        src += nd.array(rgb, ctx=src.context)
+        weights = np.random.normal(0, self.alphastd, size=(3,))
+        shift = np.dot(self.eigvec * weights, self.eigval)
+        src += nd.array(shift, ctx=src.context)
         return src
+
+
+def _as_nd(value):
+    return value if value is None or isinstance(value, NDArray) else nd.array(value)
 
 
 class ColorNormalizeAug(Augmenter):
@@ -614,40 +652,41 @@ class ColorNormalizeAug(Augmenter):
 
     def __init__(self, mean, std):
         super().__init__(mean=mean, std=std)
-        self.mean = mean if mean is None or isinstance(mean, NDArray) else nd.array(mean)
-        self.std = std if std is None or isinstance(std, NDArray) else nd.array(std)
+        self.mean = _as_nd(mean)
+        self.std = _as_nd(std)
 
     def __call__(self, src):
-        return color_normalize(src, self.mean, self.std)
+        return color_normalize(src, mean=self.mean, std=self.std)
 
 
-class RandomGrayAug(Augmenter):
+class _CoinFlipAug(Augmenter):
+    """Transforms the image (:meth:`_transform`) with probability ``p``."""
+
+    def __init__(self, p):
+        super().__init__(p=p)
+        self.p = p
+
+    def __call__(self, src):
+        return self._transform(src) if random.random() < self.p else src
+
+
+class RandomGrayAug(_CoinFlipAug):
     """With probability ``p``, replace the image by its grey levels (in 3 channels)."""
 
     def __init__(self, p):
-        super().__init__(p=p)
-        self.p = p
-        self.mat = nd.array([[0.21, 0.21, 0.21],
-                             [0.72, 0.72, 0.72],
-                             [0.07, 0.07, 0.07]])
+        super().__init__(p)
+        # each output channel gets 0.21 R + 0.72 G + 0.07 B
+        self.mat = nd.array(np.repeat([[0.21], [0.72], [0.07]], 3, axis=1))
 
-    def __call__(self, src):
-        if random.random() < self.p:
-            src = nd.dot(src, self.mat.as_in_context(src.context))
-        return src
+    def _transform(self, src):
+        return nd.dot(src, self.mat.as_in_context(src.context))
 
 
-class HorizontalFlipAug(Augmenter):
+class HorizontalFlipAug(_CoinFlipAug):
     """With probability ``p``, flip left to right."""
 
-    def __init__(self, p):
-        super().__init__(p=p)
-        self.p = p
-
-    def __call__(self, src):
-        if random.random() < self.p:
-            src = nd.flip(src, axis=1)
-        return src
+    def _transform(self, src):
+        return nd.flip(src, axis=1)
 
 
 class CastAug(Augmenter):
@@ -659,6 +698,33 @@ class CastAug(Augmenter):
 
     def __call__(self, src):
         return src.astype(self.typ)
+
+
+# ImageNet's channel means and standard deviations (RGB, 0..255), and the PCA of its
+# pixel colours (eigenvalues; eigenvectors as columns) for LightingAug
+_IMAGENET_MEAN = (123.68, 116.28, 103.53)
+_IMAGENET_STD = (58.395, 57.12, 57.375)
+_IMAGENET_EIGVAL = (55.46, 4.794, 1.148)
+_IMAGENET_EIGVEC = ((-0.5675, 0.7192, 0.4009), (-0.5808, -0.0045, -0.8140),
+                    (-0.5836, -0.6948, 0.4203))
+
+
+def _channel_stats(value, imagenet):
+    """``True`` means ImageNet's values; otherwise None or one value per channel."""
+    if value is True:
+        return nd.array(imagenet)
+    if value is not None:
+        assert isinstance(value, (np.ndarray, NDArray)) and value.shape[0] in (1, 3), \
+            'mean and std need 1 or 3 values (numpy.ndarray or NDArray)'
+    return value
+
+
+def _crop_augmenter(crop_size, rand_crop, rand_resize, inter_method):
+    if rand_resize:
+        assert rand_crop, 'rand_resize needs rand_crop'
+        return RandomSizedCropAug(crop_size, 0.08, (3.0 / 4.0, 4.0 / 3.0), inter_method)
+    crop = RandomCropAug if rand_crop else CenterCropAug
+    return crop(crop_size, inter_method)
 
 
 def CreateAugmenter(data_shape, resize=0, rand_crop=False, rand_resize=False,
@@ -673,44 +739,31 @@ def CreateAugmenter(data_shape, resize=0, rand_crop=False, rand_resize=False,
     ...                                                rand_mirror=True, mean=True)]
     ['ResizeAug', 'CenterCropAug', 'HorizontalFlipAug', 'CastAug', 'ColorNormalizeAug']
     """
-    auglist = []
-    if resize > 0:
-        auglist.append(ResizeAug(resize, inter_method))
-    crop_size = (data_shape[2], data_shape[1])
-    if rand_resize:
-        assert rand_crop
-        auglist.append(RandomSizedCropAug(crop_size, 0.08, (3.0 / 4.0, 4.0 / 3.0),
-                                          inter_method))
-    elif rand_crop:
-        auglist.append(RandomCropAug(crop_size, inter_method))
-    else:
-        auglist.append(CenterCropAug(crop_size, inter_method))
-    if rand_mirror:
-        auglist.append(HorizontalFlipAug(0.5))
-    auglist.append(CastAug())
-    if brightness or contrast or saturation:
-        auglist.append(ColorJitterAug(brightness, contrast, saturation))
-    if hue:
-        auglist.append(HueJitterAug(hue))
-    if pca_noise > 0:
-        eigval = np.array([55.46, 4.794, 1.148])
-        eigvec = np.array([[-0.5675, 0.7192, 0.4009],
-                           [-0.5808, -0.0045, -0.8140],
-                           [-0.5836, -0.6948, 0.4203]])
-        auglist.append(LightingAug(pca_noise, eigval, eigvec))
-    if rand_gray > 0:
-        auglist.append(RandomGrayAug(rand_gray))
-    if mean is True:
-        mean = nd.array([123.68, 116.28, 103.53])
-    elif mean is not None:
-        assert isinstance(mean, (np.ndarray, NDArray)) and mean.shape[0] in [1, 3]
-    if std is True:
-        std = nd.array([58.395, 57.12, 57.375])
-    elif std is not None:
-        assert isinstance(std, (np.ndarray, NDArray)) and std.shape[0] in [1, 3]
-    if mean is not None or std is not None:
-        auglist.append(ColorNormalizeAug(mean, std))
-    return auglist
+    height, width = data_shape[1], data_shape[2]
+    mean = _channel_stats(mean, _IMAGENET_MEAN)
+    std = _channel_stats(std, _IMAGENET_STD)
+    # in order; None marks a step that is switched off
+    steps = [
+        ResizeAug(resize, inter_method) if resize > 0 else None,
+        _crop_augmenter((width, height), rand_crop, rand_resize, inter_method),
+        HorizontalFlipAug(0.5) if rand_mirror else None,
+        CastAug(),
+        ColorJitterAug(brightness, contrast, saturation)
+        if brightness or contrast or saturation else None,
+        HueJitterAug(hue) if hue else None,
+        LightingAug(pca_noise, np.array(_IMAGENET_EIGVAL), np.array(_IMAGENET_EIGVEC))
+        if pca_noise > 0 else None,
+        RandomGrayAug(rand_gray) if rand_gray > 0 else None,
+        ColorNormalizeAug(mean, std) if mean is not None or std is not None else None,
+    ]
+    return [step for step in steps if step is not None]
+
+
+def _entry_label(entry):
+    """The label(s) of an ``imglist`` entry ``[label(s)..., path]``."""
+    if len(entry) > 2:
+        return entry[:-1]
+    return [entry[0]] if isinstance(entry[0], numeric_types) else entry[0]
 
 
 # ------------------------------------------------------------------ ImageIter
@@ -746,203 +799,228 @@ class ImageIter(io.DataIter):
                  label_name='softmax_label', dtype='float32', last_batch_handle='pad',
                  **kwargs):
         super().__init__(batch_size)
-        assert path_imgrec or path_imglist or isinstance(imglist, list)
-        assert dtype in ['int32', 'float32', 'int64', 'float64'], dtype + ' label not supported'
+        assert path_imgrec or path_imglist or isinstance(imglist, list), \
+            'ImageIter needs path_imgrec, path_imglist or imglist'
+        assert dtype in ('int32', 'float32', 'int64', 'float64'), f'{dtype} label not supported'
         assert last_batch_handle in ('pad', 'discard', 'roll_over'), last_batch_handle
-        class_name = self.__class__.__name__
-        if path_imgrec:
-            logging.info('%s: loading recordio %s...', class_name, path_imgrec)
-            if path_imgidx:
-                self.imgrec = recordio.MXIndexedRecordIO(path_imgidx, path_imgrec, 'r')
-                self.imgidx = list(self.imgrec.keys)
-            else:
-                self.imgrec = recordio.MXRecordIO(path_imgrec, 'r')
-                self.imgidx = None
-        else:
-            self.imgrec = None
-
-        imgkeys = []
-        if path_imglist:
-            logging.info('%s: loading image list %s...', class_name, path_imglist)
-            with open(path_imglist) as fin:
-                self.imglist = {}
-                for line in iter(fin.readline, ''):
-                    line = line.strip().split('\t')
-                    label = nd.array([float(v) for v in line[1:-1]], dtype=dtype)
-                    key = int(line[0])
-                    self.imglist[key] = (label, line[-1])
-                    imgkeys.append(key)
-        elif isinstance(imglist, list):
-            logging.info('%s: loading image list...', class_name)
-            self.imglist = {}
-            for index, img in enumerate(imglist, 1):
-                key = str(index)
-                if len(img) > 2:
-                    label = nd.array(img[:-1], dtype=dtype)
-                elif isinstance(img[0], numeric_types):
-                    label = nd.array([img[0]], dtype=dtype)
-                else:
-                    label = nd.array(img[0], dtype=dtype)
-                self.imglist[key] = (label, img[-1])
-                imgkeys.append(key)
-        else:
-            self.imglist = None
+        self.imgrec, self.imgidx = self._open_recordio(path_imgrec, path_imgidx)
+        self.imglist, keys = self._load_labels(path_imglist, imglist, dtype)
         self.path_root = path_root
 
         self.check_data_shape(data_shape)
-        self.provide_data = [(data_name, (batch_size,) + tuple(data_shape))]
-        if label_width > 1:
-            self.provide_label = [(label_name, (batch_size, label_width))]
-        else:
-            self.provide_label = [(label_name, (batch_size,))]
         self.batch_size = batch_size
         self.data_shape = tuple(data_shape)
         self.label_width = label_width
+        self.provide_data = [(data_name, (batch_size,) + self.data_shape)]
+        label_shape = (batch_size, label_width) if label_width > 1 else (batch_size,)
+        self.provide_label = [(label_name, label_shape)]
         self.shuffle = shuffle
         self.dtype = dtype
-        if self.imgrec is None:
-            self.seq = imgkeys
-        elif shuffle or num_parts > 1 or path_imgidx:
-            assert self.imgidx is not None
-            self.seq = self.imgidx
-        else:
-            self.seq = None
-        if num_parts > 1:
-            assert part_index < num_parts
-            n = len(self.seq) // num_parts
-            self.seq = self.seq[part_index * n:(part_index + 1) * n]
-        self.auglist = CreateAugmenter(data_shape, **kwargs) if aug_list is None else aug_list
-        self.cur = 0
-        self._allow_read = True
         self.last_batch_handle = last_batch_handle
-        self.num_image = len(self.seq) if self.seq is not None else None
-        self._cache_data = None
-        self._cache_label = None
-        self._cache_idx = None
+        self.seq = self._reading_order(keys, shuffle, bool(path_imgidx), part_index, num_parts)
+        self.num_image = None if self.seq is None else len(self.seq)
+        self.auglist = aug_list if aug_list is not None else CreateAugmenter(data_shape, **kwargs)
+
+        self.cur = 0                # position in seq
+        self._allow_read = True     # False once a padded last batch has ended the epoch
+        self._carried = None        # 'roll_over': (data, labels, rows filled) of a short batch
         self.reset()
 
-    def reset(self):
-        """Start a new epoch (reshuffled when ``shuffle``)."""
-        if self.seq is not None and self.shuffle:
+    # -- where the images come from
+    def _open_recordio(self, path_imgrec, path_imgidx):
+        """``(record reader, list of its keys)``; the keys (random access) need the
+        index file ``path_imgidx``."""
+        if not path_imgrec:
+            return None, None
+        logging.info('%s: loading recordio %s...', type(self).__name__, path_imgrec)
+        if not path_imgidx:
+            return recordio.MXRecordIO(path_imgrec, 'r'), None
+        reader = recordio.MXIndexedRecordIO(path_imgidx, path_imgrec, 'r')
+        return reader, list(reader.keys)
+
+    def _load_labels(self, path_imglist, imglist, dtype):
+        """``({key: (label, path)}, keys in order)`` from a ``.lst`` file or a list;
+        ``(None, [])`` without either."""
+        if not path_imglist and not isinstance(imglist, list):
+            return None, []
+        owner = type(self).__name__
+        if path_imglist:
+            logging.info('%s: loading image list %s...', owner, path_imglist)
+            with open(path_imglist) as lst:
+                rows = [line.strip().split('\t') for line in lst]
+            # index, label(s), path
+            entries = [(int(row[0]), [float(v) for v in row[1:-1]], row[-1]) for row in rows]
+        else:
+            logging.info('%s: loading image list...', owner)
+            # keys are the strings '1', '2', ..., as in MXNet
+            entries = [(str(n), _entry_label(entry), entry[-1])
+                       for n, entry in enumerate(imglist, start=1)]
+        table = {key: (nd.array(label, dtype=dtype), path) for key, label, path in entries}
+        return table, [key for key, _, _ in entries]
+
+    def _reading_order(self, keys, shuffle, indexed, part_index, num_parts):
+        """The keys to read, in order (this part's share of them), or None to read
+        the RecordIO file from front to back."""
+        if self.imgrec is None:
+            order = keys
+        elif shuffle or indexed or num_parts > 1:
+            assert self.imgidx is not None, 'shuffle and num_parts need path_imgidx'
+            order = self.imgidx
+        else:
+            return None
+        if num_parts > 1:
+            assert part_index < num_parts
+            share = len(order) // num_parts
+            order = order[share * part_index:share * (part_index + 1)]
+        return order
+
+    # -- epochs
+    def _start_epoch(self, rewind=True):
+        if self.shuffle and self.seq is not None:
             random.shuffle(self.seq)
-        if self.last_batch_handle != 'roll_over' or self._cache_data is None:
+        if rewind:
             if self.imgrec is not None:
                 self.imgrec.reset()
             self.cur = 0
             self._allow_read = True
 
+    def reset(self):
+        """Start a new epoch (reshuffled when ``shuffle``); a batch that 'roll_over'
+        carries keeps its place."""
+        self._start_epoch(rewind=self._carried is None)
+
     def hard_reset(self):
         """Start a new epoch, dropping what 'roll_over' carried."""
-        if self.seq is not None and self.shuffle:
-            random.shuffle(self.seq)
-        if self.imgrec is not None:
-            self.imgrec.reset()
-        self.cur = 0
-        self._allow_read = True
-        self._cache_data = self._cache_label = self._cache_idx = None
+        self._start_epoch()
+        self._carried = None
 
+    # -- reading
     def next_sample(self):
         """``(label, encoded image bytes)`` of the next image."""
-        if self._allow_read is False:
+        if not self._allow_read:
             raise StopIteration
-        if self.seq is not None:
-            if self.cur < self.num_image:
-                idx = self.seq[self.cur]
-            else:
-                if self.last_batch_handle != 'discard':
-                    self.cur = 0
-                raise StopIteration
-            self.cur += 1
-            if self.imgrec is not None:
-                header, img = recordio.unpack(self.imgrec.read_idx(idx))
-                if self.imglist is None:
-                    return header.label, img
-                return self.imglist[idx][0], img
-            label, fname = self.imglist[idx]
-            return label, self.read_image(fname)
-        s = self.imgrec.read()
-        if s is None:
-            if self.last_batch_handle != 'discard':
-                self.imgrec.reset()
-            raise StopIteration
-        header, img = recordio.unpack(s)
-        return header.label, img
+        if self.seq is None:
+            return self._next_record()
+        if self.cur >= self.num_image:
+            self._out_of_data()
+        key = self.seq[self.cur]
+        self.cur += 1
+        if self.imgrec is None:
+            label, path = self.imglist[key]
+            return label, self.read_image(path)
+        header, image = recordio.unpack(self.imgrec.read_idx(key))
+        return (header.label if self.imglist is None else self.imglist[key][0]), image
 
-    def _batchify(self, batch_data, batch_label, start=0):
-        i = start
+    def _next_record(self):
+        """The next record of a RecordIO file read in order."""
+        record = self.imgrec.read()
+        if record is None:
+            self._out_of_data()
+        header, image = recordio.unpack(record)
+        return header.label, image
+
+    def _out_of_data(self):
+        """End the epoch. Unless 'discard', reading starts over: a short last batch
+        is topped up from the start."""
+        if self.last_batch_handle != 'discard':
+            if self.seq is None:
+                self.imgrec.reset()
+            else:
+                self.cur = 0
+        raise StopIteration
+
+    def _add_sample(self, data, labels, row):
+        """Read, decode and augment the next image into ``data[row]``; False if it
+        was skipped as invalid."""
+        label, encoded = self.next_sample()
+        image = self.imdecode(encoded)
         try:
-            while i < self.batch_size:
-                label, s = self.next_sample()
-                data = self.imdecode(s)
-                try:
-                    self.check_valid_image(data)
-                except RuntimeError as e:
-                    logging.debug('Invalid image, skipping:  %s', str(e))
-                    continue
-                data = self.augmentation_transform(data)
-                batch_data[i] = self.postprocess_data(data)
-                batch_label[i] = np.asarray(_numpy(label), dtype=np.float64).reshape(
-                    batch_label.shape[1:])
-                i += 1
+            self.check_valid_image(image)
+        except RuntimeError as err:
+            logging.debug('Invalid image, skipping:  %s', err)
+            return False
+        data[row] = self.postprocess_data(self.augmentation_transform(image))
+        labels[row] = np.asarray(_numpy(label), dtype=np.float64).reshape(labels.shape[1:])
+        return True
+
+    def _fill(self, data, labels, start=0):
+        """Fill the rows from ``start`` on; how many rows hold images. StopIteration
+        only when not even one does."""
+        row = start
+        try:
+            while row < self.batch_size:
+                if self._add_sample(data, labels, row):
+                    row += 1
         except StopIteration:
-            if not i:
+            if row == 0:
                 raise
-        return i
+        return row
 
     def next(self):
         """The next :class:`~d2lmini.io.DataBatch`."""
-        c, h, w = self.data_shape
-        if self._cache_data is not None:
-            batch_data, batch_label, i = self._cache_data, self._cache_label, self._cache_idx
+        if self._carried is None:
+            data = np.zeros((self.batch_size,) + self.data_shape, np.float32)
+            labels = np.zeros(self.provide_label[0][1], np.dtype(self.dtype))
+            filled = self._fill(data, labels)
         else:
-            batch_data = np.zeros((self.batch_size, c, h, w), np.float32)
-            batch_label = np.zeros(self.provide_label[0][1], np.dtype(self.dtype))
-            i = self._batchify(batch_data, batch_label)
-        pad = self.batch_size - i
-        if pad != 0:
-            if self.last_batch_handle == 'discard':
-                raise StopIteration
-            if self.last_batch_handle == 'roll_over' and self._cache_data is None:
-                self._cache_data, self._cache_label, self._cache_idx = \
-                    batch_data, batch_label, i
-                raise StopIteration
-            self._batchify(batch_data, batch_label, i)
-            if self.last_batch_handle == 'pad':
-                self._allow_read = False
-            else:
-                self._cache_data = self._cache_label = self._cache_idx = None
-        return io.DataBatch([nd.array(batch_data)],
-                            [nd.array(batch_label, dtype=self.dtype)], pad=pad)
+            data, labels, filled = self._carried
+        pad = self.batch_size - filled
+        if pad:
+            self._complete_last_batch(data, labels, filled)
+        return io.DataBatch([nd.array(data)], [nd.array(labels, dtype=self.dtype)], pad=pad)
 
+    def _complete_last_batch(self, data, labels, filled):
+        """A batch short of images ends the epoch: 'discard' drops it; 'roll_over'
+        keeps it for the next epoch, which tops it up; 'pad' tops it up at once from
+        the start of the data (``pad`` of the batch counts those rows)."""
+        handle = self.last_batch_handle
+        if handle == 'discard':
+            raise StopIteration
+        if handle == 'roll_over' and self._carried is None:
+            self._carried = (data, labels, filled)
+            raise StopIteration
+        self._fill(data, labels, filled)
+        if handle == 'roll_over':
+            self._carried = None
+        else:
+            self._allow_read = False
+
+    # -- hooks that subclasses may override
     def check_data_shape(self, data_shape):
         """Raise ValueError unless ``data_shape`` is ``(3, H, W)``."""
-        if not len(data_shape) == 3:
-            raise ValueError('data_shape should have length 3, with dimensions CxHxW')
-        if not data_shape[0] == 3:
-            raise ValueError('This iterator expects inputs to have 3 channels.')
+        if len(data_shape) != 3:
+            raise ValueError(f'data_shape should have length 3, with dimensions CxHxW; '
+                             f'got {data_shape}')
+        if data_shape[0] != 3:
+            raise ValueError(f'This iterator expects inputs to have 3 channels, '
+                             f'not {data_shape[0]}.')
 
     def check_valid_image(self, data):
         """Raise RuntimeError for an image of no size."""
-        if len(data[0].shape) == 0:
-            raise RuntimeError('Data shape is wrong')
+        if not data[0].shape:
+            raise RuntimeError(f'Data shape is wrong: {data.shape}')
 
     def imdecode(self, s):
         """Decode ``s``; a broken image raises RuntimeError naming it."""
         try:
             return imdecode(s)
-        except Exception as e:
-            idx = (self.seq[(self.cur % self.num_image) - 1] if self.seq is not None
-                   else self.cur - 1)
-            if self.imglist is not None and idx in self.imglist:
-                where = 'filename: {}'.format(self.imglist[idx][1])
-            else:
-                where = 'index: {}'.format(idx)
-            raise RuntimeError('Broken image {}, {}'.format(where, e)) from e
+        except Exception as err:
+            raise RuntimeError(f'Broken image {self._last_read()}, {err}') from err
+
+    def _last_read(self):
+        """The file name, or else the key, of the image read last."""
+        if self.seq is None:
+            key = self.cur - 1
+        else:
+            key = self.seq[self.cur % self.num_image - 1]
+        if self.imglist is not None and key in self.imglist:
+            return f'filename: {self.imglist[key][1]}'
+        return f'index: {key}'
 
     def read_image(self, fname):
         """The bytes of image file ``fname`` under ``path_root``."""
-        with open(os.path.join(self.path_root or '', fname), 'rb') as fin:
-            return fin.read()
+        with open(os.path.join(self.path_root or '', fname), 'rb') as image_file:
+            return image_file.read()
 
     def augmentation_transform(self, data):
         """``data`` passed through every augmenter."""
@@ -952,4 +1030,4 @@ class ImageIter(io.DataIter):
 
     def postprocess_data(self, datum):
         """HWC to CHW, as numpy."""
-        return np.transpose(_numpy(datum), (2, 0, 1))
+        return _numpy(datum).transpose(2, 0, 1)
