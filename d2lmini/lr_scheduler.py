@@ -24,36 +24,56 @@ __all__ = ['LRScheduler', 'FactorScheduler', 'MultiFactorScheduler', 'PolySchedu
 class LRScheduler:
     """The base class: stores ``base_lr`` and computes the warm-up.
 
-    Subclasses define ``__call__(num_update)``. ``base_lr`` is a plain attribute:
-    an optimizer given both a scheduler and a ``learning_rate`` overwrites it.
+    A scheduler's ``__call__(num_update)`` answers the warm-up rate while
+    ``num_update < warmup_steps`` and asks ``_after_warmup(num_update)`` afterwards;
+    the schedulers below define only the latter. A scheduler of your own may instead
+    override ``__call__`` and use :meth:`get_warmup_lr`. ``base_lr`` is a plain
+    attribute: an optimizer given both a scheduler and a ``learning_rate`` overwrites it.
+
+    >>> class Halve(LRScheduler):
+    ...     def _after_warmup(self, num_update):
+    ...         return self.base_lr / 2
+    >>> sched = Halve(base_lr=1.0, warmup_steps=2, warmup_begin_lr=0.5)
+    >>> [sched(n) for n in range(4)]
+    [0.5, 0.75, 0.5, 0.5]
     """
 
     def __init__(self, base_lr=0.01, warmup_steps=0, warmup_begin_lr=0, warmup_mode='linear'):
-        self.base_lr = base_lr
         assert isinstance(warmup_steps, int), 'warmup_steps must be an int'
-        self.warmup_steps = warmup_steps
-        self.warmup_final_lr = base_lr
-        self.warmup_begin_lr = warmup_begin_lr
-        if self.warmup_begin_lr > self.warmup_final_lr:
+        if warmup_begin_lr > base_lr:
             raise ValueError('Base lr has to be higher than warmup_begin_lr')
-        if self.warmup_steps < 0:
+        if warmup_steps < 0:
             raise ValueError('Warmup steps has to be positive or 0')
         if warmup_mode not in ('linear', 'constant'):
             raise ValueError('Supports only linear and constant modes of warmup')
+        # base_lr may decay (or be overwritten by the optimizer); the warm-up always
+        # climbs to the rate given here
+        self.base_lr = self.warmup_final_lr = base_lr
+        self.warmup_steps, self.warmup_begin_lr = warmup_steps, warmup_begin_lr
         self.warmup_mode = warmup_mode
 
     def get_warmup_lr(self, num_update):
         """The learning rate during the warm-up (``num_update < warmup_steps``)."""
         assert num_update < self.warmup_steps
-        if self.warmup_mode == 'linear':
-            increase = ((self.warmup_final_lr - self.warmup_begin_lr)
-                        * float(num_update) / float(self.warmup_steps))
-            return self.warmup_begin_lr + increase
-        return self.warmup_begin_lr
+        start = self.warmup_begin_lr
+        if self.warmup_mode == 'constant':
+            return start
+        rise = self.warmup_final_lr - start
+        return start + rise * float(num_update) / float(self.warmup_steps)
 
     def __call__(self, num_update):
         """The learning rate after ``num_update`` updates."""
+        if num_update < self.warmup_steps:
+            return self.get_warmup_lr(num_update)
+        return self._after_warmup(num_update)
+
+    def _after_warmup(self, num_update):
         raise NotImplementedError('must override this')
+
+
+def _check_factor(factor):
+    if factor > 1.0:
+        raise ValueError('Factor must be no more than 1 to make lr reduce')
 
 
 class FactorScheduler(LRScheduler):
@@ -73,22 +93,18 @@ class FactorScheduler(LRScheduler):
         super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
         if step < 1:
             raise ValueError('Schedule step must be greater or equal than 1 round')
-        if factor > 1.0:
-            raise ValueError('Factor must be no more than 1 to make lr reduce')
-        self.step = step
-        self.factor = factor
-        self.stop_factor_lr = stop_factor_lr
+        _check_factor(factor)
+        self.step, self.factor, self.stop_factor_lr = step, factor, stop_factor_lr
         self.count = 0  # the update at which the rate last changed
 
-    def __call__(self, num_update):
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
+    def _after_warmup(self, num_update):
         # a loop, not an if: a resumed run may jump over several steps at once
         while num_update > self.count + self.step:
             self.count += self.step
-            self.base_lr *= self.factor
-            if self.base_lr < self.stop_factor_lr:
-                self.base_lr = self.stop_factor_lr
+            decayed = self.base_lr * self.factor
+            floored = decayed < self.stop_factor_lr
+            self.base_lr = self.stop_factor_lr if floored else decayed
+            if floored:
                 logging.info('Update[%d]: now learning rate arrived at %0.5e, will not '
                              'change in the future', num_update, self.base_lr)
             else:
@@ -110,23 +126,21 @@ class MultiFactorScheduler(LRScheduler):
                  warmup_mode='linear'):
         super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
         assert isinstance(step, list) and len(step) >= 1, 'step must be a non-empty list'
-        for i, s in enumerate(step):
-            if i != 0 and step[i] <= step[i - 1]:
-                raise ValueError('Schedule step must be an increasing integer list')
-            if s < 1:
-                raise ValueError('Schedule step must be greater or equal than 1 round')
-        if factor > 1.0:
-            raise ValueError('Factor must be no more than 1 to make lr reduce')
-        self.step = step
+        # a strictly increasing list whose first entry is >= 1 has all entries >= 1
+        if step[0] < 1:
+            raise ValueError('Schedule step must be greater or equal than 1 round')
+        if any(later <= earlier for earlier, later in zip(step, step[1:])):
+            raise ValueError('Schedule step must be an increasing integer list')
+        _check_factor(factor)
+        self.step, self.factor = step, factor
         self.cur_step_ind = 0  # how many entries of ``step`` have been passed
-        self.factor = factor
-        self.count = 0
+        self.count = 0  # the last entry passed
 
-    def __call__(self, num_update):
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        while self.cur_step_ind < len(self.step) and num_update > self.step[self.cur_step_ind]:
-            self.count = self.step[self.cur_step_ind]
+    def _after_warmup(self, num_update):
+        for boundary in self.step[self.cur_step_ind:]:
+            if num_update <= boundary:
+                break
+            self.count = boundary
             self.cur_step_ind += 1
             self.base_lr *= self.factor
             logging.info('Update[%d]: Change learning rate to %0.5e', num_update, self.base_lr)
@@ -143,15 +157,13 @@ class _DecayScheduler(LRScheduler):
         assert isinstance(max_update, int), 'max_update must be an int'
         if max_update < 1:
             raise ValueError('maximum number of updates must be strictly positive')
-        self.base_lr_orig = self.base_lr
-        self.max_update = max_update
+        self.base_lr_orig = base_lr  # the start of the decay; base_lr follows it
         self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
+        self.max_update = max_update
+        self.max_steps = max_update - warmup_steps  # the length of the decay
 
-    def __call__(self, num_update):
-        if num_update < self.warmup_steps:
-            return self.get_warmup_lr(num_update)
-        if num_update <= self.max_update:
+    def _after_warmup(self, num_update):
+        if num_update <= self.max_update:  # past the end the rate stays where it got to
             progress = float(num_update - self.warmup_steps) / float(self.max_steps)
             self.base_lr = self._lr_at(progress)
         return self.base_lr

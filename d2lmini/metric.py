@@ -30,20 +30,34 @@ __all__ = ['EvalMetric', 'CompositeEvalMetric', 'Accuracy', 'TopKAccuracy', 'F1'
 
 def check_label_shapes(labels, preds, wrap=False, shape=False):
     """Check that there are as many labels as predictions (or, with ``shape``, that
-    the shapes agree); with ``wrap``, single NDArrays become one-element lists."""
-    if not shape:
-        label_shape, pred_shape = len(labels), len(preds)
-    else:
-        label_shape, pred_shape = labels.shape, preds.shape
-    if label_shape != pred_shape:
-        raise ValueError(f'Shape of labels {label_shape} does not match shape of '
-                         f'predictions {pred_shape}')
-    if wrap:
-        if isinstance(labels, NDArray):
-            labels = [labels]
-        if isinstance(preds, NDArray):
-            preds = [preds]
-    return labels, preds
+    the shapes agree); with ``wrap``, single NDArrays become one-element lists.
+
+    >>> import d2lmini as mx
+    >>> labels, preds = check_label_shapes(mx.nd.zeros(3), mx.nd.ones(3), wrap=True)
+    >>> len(labels), len(preds)
+    (1, 1)
+    """
+    measure = (lambda a: a.shape) if shape else len
+    if measure(labels) != measure(preds):
+        raise ValueError(f'Shape of labels {measure(labels)} does not match shape of '
+                         f'predictions {measure(preds)}')
+    if not wrap:
+        return labels, preds
+    return tuple([a] if isinstance(a, NDArray) else a for a in (labels, preds))
+
+
+def _outputs(labels, preds):
+    """The (label, pred) pairs of a batch: one per network output. A single NDArray
+    on either side counts as a list of one."""
+    labels, preds = check_label_shapes(labels, preds, wrap=True)
+    return zip(labels, preds)
+
+
+def _select(named, names):
+    """The arrays of dict ``named`` listed in ``names`` (all of them when None)."""
+    if names is None:
+        return list(named.values())
+    return [named[name] for name in names]
 
 
 class EvalMetric:
@@ -58,8 +72,7 @@ class EvalMetric:
 
     def __init__(self, name, output_names=None, label_names=None, **kwargs):
         self.name = str(name)
-        self.output_names = output_names
-        self.label_names = label_names
+        self.output_names, self.label_names = output_names, label_names
         self._has_global_stats = kwargs.pop('has_global_stats', False)
         self._kwargs = kwargs
         self.reset()
@@ -76,15 +89,8 @@ class EvalMetric:
 
     def update_dict(self, label, pred):
         """``update`` from dicts name -> NDArray, keeping the names asked for."""
-        if self.output_names is not None:
-            pred = [pred[name] for name in self.output_names]
-        else:
-            pred = list(pred.values())
-        if self.label_names is not None:
-            label = [label[name] for name in self.label_names]
-        else:
-            label = list(label.values())
-        self.update(label, pred)
+        preds = _select(pred, self.output_names)
+        self.update(_select(label, self.label_names), preds)
 
     def update(self, labels, preds):
         """Add a batch: ``labels`` and ``preds`` are lists of NDArrays."""
@@ -104,17 +110,18 @@ class EvalMetric:
 
     def get(self):
         """``(name, value)``; the value is a float, NaN before any update."""
-        if self.num_inst == 0:
-            return (self.name, float('nan'))
-        return (self.name, float(self.sum_metric / self.num_inst))
+        return (self.name, self._value(self.sum_metric, self.num_inst))
 
     def get_global(self):
         """``(name, value)`` over everything since the last ``reset``."""
         if not self._has_global_stats:
             return self.get()
-        if self.global_num_inst == 0:
-            return (self.name, float('nan'))
-        return (self.name, float(self.global_sum_metric / self.global_num_inst))
+        return (self.name, self._value(self.global_sum_metric, self.global_num_inst))
+
+    @staticmethod
+    def _value(total, count):
+        """The metric's value from its statistics: here the mean."""
+        return float(total / count) if count else float('nan')
 
     def get_name_value(self):
         """A list of ``(name, value)`` pairs."""
@@ -135,12 +142,8 @@ class EvalMetric:
 
 
 def _pairs(name_value):
-    name, value = name_value
-    if not isinstance(name, list):
-        name = [name]
-    if not isinstance(value, list):
-        value = [value]
-    return list(zip(name, value))
+    names, values = ((x if isinstance(x, list) else [x]) for x in name_value)
+    return list(zip(names, values))
 
 
 # ------------------------------------------------------------------ registry
@@ -243,12 +246,14 @@ class CompositeEvalMetric(EvalMetric):
                              f'{len(self.metrics)}') from None
 
     def update_dict(self, labels, preds):
-        if self.label_names is not None:
-            labels = OrderedDict(i for i in labels.items() if i[0] in self.label_names)
-        if self.output_names is not None:
-            preds = OrderedDict(i for i in preds.items() if i[0] in self.output_names)
-        for metric in self.metrics:
-            metric.update_dict(labels, preds)
+        # narrow the dicts to the names asked for; each child narrows further
+        def keep(named, names):
+            if names is None:
+                return named
+            return OrderedDict((k, v) for k, v in named.items() if k in names)
+        labels, preds = keep(labels, self.label_names), keep(preds, self.output_names)
+        for child in self.metrics:
+            child.update_dict(labels, preds)
 
     def update(self, labels, preds):
         for metric in self.metrics:
@@ -298,19 +303,24 @@ class Accuracy(EvalMetric):
         self.axis = axis
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
-            pred = pred.asnumpy()
-            if pred.shape != label.shape:
-                if not -pred.ndim <= self.axis < pred.ndim:
-                    raise ValueError(f'Accuracy: predictions of shape {pred.shape} have no '
-                                     f'axis {self.axis} to take the class from (labels have '
-                                     f'shape {label.shape})')
-                pred = pred.argmax(axis=self.axis)
-            pred = pred.astype('int32').ravel()
+        """Add a batch: count the predictions that equal their labels."""
+        for label, pred in _outputs(labels, preds):  # one pair per network output
+            predicted = _predicted_class(pred.asnumpy(), label.shape, self.axis)
+            predicted = predicted.astype('int32').ravel()
             label = label.asnumpy().astype('int32').ravel()
-            check_label_shapes(label, pred)
-            self._add((pred == label).sum(), len(pred))
+            check_label_shapes(label, predicted)
+            self._add((predicted == label).sum(), len(predicted))  # a sum and a count
+
+
+def _predicted_class(pred, label_shape, axis):
+    """Class indices from predictions: ``pred`` itself if it is shaped like the
+    labels, else the index of the largest score along ``axis``."""
+    if pred.shape == label_shape:
+        return pred
+    if not -pred.ndim <= axis < pred.ndim:
+        raise ValueError(f'predictions of shape {pred.shape} have no axis {axis} to take '
+                         f'the class from (labels have shape {label_shape})')
+    return pred.argmax(axis=axis)
 
 
 @register
@@ -333,99 +343,105 @@ class TopKAccuracy(EvalMetric):
         self.name += f'_{self.top_k}'
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
+        for label, pred in _outputs(labels, preds):
             assert len(pred.shape) <= 2, 'Predictions should be no more than 2 dims'
             # argpartition puts the k largest scores last, in no particular order,
             # which is all that is needed (and faster than a full sort)
             scores = pred.asnumpy().astype('float32')
-            top = numpy.argpartition(scores, -min(self.top_k, scores.shape[-1]))
-            label = label.asnumpy().astype('int32')
-            check_label_shapes(label, top)
-            if top.ndim == 1:
-                correct = (top.flat == label.flat).sum()
+            ranked = numpy.argpartition(scores, -min(self.top_k, scores.shape[-1]))
+            truth = label.asnumpy().astype('int32')
+            check_label_shapes(truth, ranked)
+            if ranked.ndim == 1:
+                hits = (ranked.flat == truth.flat).sum()
             else:
-                num_classes = top.shape[1]
-                correct = sum((top[:, num_classes - 1 - j].flat == label.flat).sum()
-                              for j in range(min(num_classes, self.top_k)))
-            self._add(correct, top.shape[0])
+                width = ranked.shape[1]
+                best = ranked[:, width - min(width, self.top_k):]  # the top_k columns
+                hits = sum((best[:, j].flat == truth.flat).sum()
+                           for j in reversed(range(best.shape[1])))
+            self._add(hits, ranked.shape[0])
+
+
+_COUNTS = ('true_positives', 'false_positives', 'false_negatives', 'true_negatives')
 
 
 class _BinaryStats:
-    """True/false positive/negative counts of a binary classifier, local and global."""
+    """True/false positive/negative counts of a binary classifier, local and global
+    (attributes ``true_positives``, ..., ``global_true_negatives``)."""
 
     def __init__(self, metric_name='F1'):
         self.metric_name = metric_name  # for error messages
         self.reset_stats()
 
     def update_binary_stats(self, label, pred):
-        pred = pred.asnumpy()
-        label = label.asnumpy().astype('int32')
-        pred_label = numpy.argmax(pred, axis=1)
-        check_label_shapes(label, pred)
-        if len(numpy.unique(label)) > 2:
+        """Add one batch: ``pred`` holds scores (batch, 2), class 1 is positive."""
+        said_yes = numpy.argmax(pred.asnumpy(), axis=1) == 1
+        truth = label.asnumpy().astype('int32')
+        check_label_shapes(truth, said_yes)
+        if len(numpy.unique(truth)) > 2:
             raise ValueError(f'{self.metric_name} currently only supports binary '
                              'classification.')
-        pred_true, label_true = pred_label == 1, label == 1
-        counts = {'true_positives': (pred_true & label_true).sum(),
-                  'false_positives': (pred_true & ~label_true).sum(),
-                  'false_negatives': (~pred_true & label_true).sum(),
-                  'true_negatives': (~pred_true & ~label_true).sum()}
-        for key, n in counts.items():
-            setattr(self, key, getattr(self, key) + n)
-            setattr(self, 'global_' + key, getattr(self, 'global_' + key) + n)
+        is_yes = truth == 1
+        batch = ((said_yes & is_yes).sum(), (said_yes & ~is_yes).sum(),
+                 (~said_yes & is_yes).sum(), (~said_yes & ~is_yes).sum())
+        for key, n in zip(_COUNTS, batch):
+            for attr in (key, 'global_' + key):
+                setattr(self, attr, getattr(self, attr) + n)
 
-    @staticmethod
-    def _fscore(tp, fp, fn):
+    def counts(self, use_global=False):
+        """``(tp, fp, fn, tn)``, local or global."""
+        prefix = 'global_' if use_global else ''
+        return tuple(getattr(self, prefix + key) for key in _COUNTS)
+
+    def f1(self, use_global=False):
+        """The F1 score of the local (or global) counts; 0 where it is undefined."""
+        tp, fp, fn, _ = self.counts(use_global)
         precision = float(tp) / (tp + fp) if tp + fp > 0 else 0.
         recall = float(tp) / (tp + fn) if tp + fn > 0 else 0.
-        if precision + recall > 0:
-            return 2 * precision * recall / (precision + recall)
-        return 0.
+        if precision + recall == 0:
+            return 0.
+        return 2 * precision * recall / (precision + recall)
 
-    @property
-    def fscore(self):
-        return self._fscore(self.true_positives, self.false_positives, self.false_negatives)
-
-    @property
-    def global_fscore(self):
-        return self._fscore(self.global_true_positives, self.global_false_positives,
-                            self.global_false_negatives)
+    fscore = property(f1)
+    global_fscore = property(lambda self: self.f1(use_global=True))
 
     def matthewscc(self, use_global=False):
         """Matthews correlation coefficient of the local (or global) counts; factors
         of the denominator that are 0 count as 1, as in MXNet, so that a classifier
         that always answers the same class scores 0 instead of NaN."""
-        prefix = 'global_' if use_global else ''
-        tp, fp, fn, tn = (float(getattr(self, prefix + key)) for key in
-                          ('true_positives', 'false_positives', 'false_negatives',
-                           'true_negatives'))
+        tp, fp, fn, tn = map(float, self.counts(use_global))
         if tp + fp + fn + tn == 0:
             return 0.
         denominator = 1.
         for term in (tp + fp, tp + fn, tn + fp, tn + fn):
-            if term != 0:
-                denominator *= term
+            denominator *= term or 1.
         return (tp * tn - fp * fn) / math.sqrt(denominator)
 
-    @property
-    def total_examples(self):
-        return (self.true_positives + self.false_positives + self.false_negatives
-                + self.true_negatives)
-
-    @property
-    def global_total_examples(self):
-        return (self.global_true_positives + self.global_false_positives
-                + self.global_false_negatives + self.global_true_negatives)
+    total_examples = property(lambda self: sum(self.counts()))
+    global_total_examples = property(lambda self: sum(self.counts(use_global=True)))
 
     def local_reset_stats(self):
-        self.true_positives = self.false_positives = 0
-        self.false_negatives = self.true_negatives = 0
+        for key in _COUNTS:
+            setattr(self, key, 0)
 
     def reset_stats(self):
-        self.local_reset_stats()
-        self.global_true_positives = self.global_false_positives = 0
-        self.global_false_negatives = self.global_true_negatives = 0
+        for key in _COUNTS:
+            setattr(self, key, 0)
+            setattr(self, 'global_' + key, 0)
+
+    def score_into(self, metric, average, score):
+        """Set ``metric``'s sums from the counts, with ``score(stats, use_global)``.
+
+        ``'macro'``: the batch just counted is one instance, scored on its own, and
+        the counts start afresh. Otherwise (``'micro'``): one score of all the counts
+        so far, weighted by how many examples they hold."""
+        if average == 'macro':
+            metric._add(score(self, False), 1)
+            self.reset_stats()
+            return
+        metric.num_inst = self.total_examples
+        metric.global_num_inst = self.global_total_examples
+        metric.sum_metric = score(self, False) * metric.num_inst
+        metric.global_sum_metric = score(self, True) * metric.global_num_inst
 
 
 @register
@@ -444,21 +460,9 @@ class F1(EvalMetric):
                          has_global_stats=True)
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
+        for label, pred in _outputs(labels, preds):
             self.metrics.update_binary_stats(label, pred)
-        if self.average == 'macro':
-            self.sum_metric += self.metrics.fscore
-            self.global_sum_metric += self.metrics.global_fscore
-            self.num_inst += 1
-            self.global_num_inst += 1
-            self.metrics.reset_stats()
-        else:
-            self.sum_metric = self.metrics.fscore * self.metrics.total_examples
-            self.global_sum_metric = (self.metrics.global_fscore
-                                      * self.metrics.global_total_examples)
-            self.num_inst = self.metrics.total_examples
-            self.global_num_inst = self.metrics.global_total_examples
+        self.metrics.score_into(self, self.average, _BinaryStats.f1)
 
     def reset(self):
         super().reset()
@@ -496,21 +500,9 @@ class MCC(EvalMetric):
                          has_global_stats=True)
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
+        for label, pred in _outputs(labels, preds):
             self._metrics.update_binary_stats(label, pred)
-        if self._average == 'macro':
-            self.sum_metric += self._metrics.matthewscc()
-            self.global_sum_metric += self._metrics.matthewscc(use_global=True)
-            self.num_inst += 1
-            self.global_num_inst += 1
-            self._metrics.reset_stats()
-        else:
-            self.sum_metric = self._metrics.matthewscc() * self._metrics.total_examples
-            self.global_sum_metric = (self._metrics.matthewscc(use_global=True)
-                                      * self._metrics.global_total_examples)
-            self.num_inst = self._metrics.total_examples
-            self.global_num_inst = self._metrics.global_total_examples
+        self._metrics.score_into(self, self._average, _BinaryStats.matthewscc)
 
     def reset(self):
         super().reset()
@@ -543,15 +535,12 @@ class Perplexity(EvalMetric):
                  label_names=None):
         # MXNet 1.x leaves ``axis`` out of get_config(); it is kept here so that a
         # metric recreated from its config picks along the same axis
-        super().__init__(name, ignore_label=ignore_label, axis=axis,
-                         output_names=output_names, label_names=label_names,
-                         has_global_stats=True)
-        self.ignore_label = ignore_label
-        self.axis = axis
+        super().__init__(name, ignore_label=ignore_label, axis=axis, has_global_stats=True,
+                         output_names=output_names, label_names=label_names)
+        self.ignore_label, self.axis = ignore_label, axis
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
+        for label, pred in _outputs(labels, preds):
             pred = pred.asnumpy()
             label = label.asnumpy().reshape(-1)
             if label.size * pred.shape[self.axis] != pred.size:
@@ -562,33 +551,26 @@ class Perplexity(EvalMetric):
             probs = numpy.moveaxis(pred, self.axis, -1).reshape(label.size, -1)
             picked = probs[numpy.arange(label.size), label.astype('int64')
                            % probs.shape[1]]  # wrap like nd.pick; ignored labels may be -1
-            keep = numpy.ones(label.size, dtype=bool)
-            if self.ignore_label is not None:
+            if self.ignore_label is None:
+                keep = numpy.ones(label.size, dtype=bool)
+            else:
                 keep = label != self.ignore_label
             log_probs = numpy.log(numpy.maximum(picked[keep], pred.dtype.type(1e-10)))
             self._add(-log_probs.sum(), int(keep.sum()))
 
-    def get(self):
-        if self.num_inst == 0:
-            return (self.name, float('nan'))
-        return (self.name, math.exp(self.sum_metric / self.num_inst))
-
-    def get_global(self):
-        if self.global_num_inst == 0:
-            return (self.name, float('nan'))
-        return (self.name, math.exp(self.global_sum_metric / self.global_num_inst))
+    @staticmethod
+    def _value(total, count):
+        return math.exp(total / count) if count else float('nan')  # exp(mean of -log p)
 
 
 # ------------------------------------------------------------------ regression
 def _as_columns(label, pred):
     """Labels and predictions as numpy arrays, 1-d ones made columns (so that a
     (n,) label and a (n, 1) prediction line up instead of broadcasting to (n, n))."""
-    label, pred = label.asnumpy(), pred.asnumpy()
-    if label.ndim == 1:
-        label = label.reshape(label.shape[0], 1)
-    if pred.ndim == 1:
-        pred = pred.reshape(pred.shape[0], 1)
-    return label, pred
+    def column(a):
+        a = a.asnumpy()
+        return a.reshape(-1, 1) if a.ndim == 1 else a
+    return column(label), column(pred)
 
 
 class _BatchMean(EvalMetric):
@@ -600,10 +582,8 @@ class _BatchMean(EvalMetric):
                          has_global_stats=True)
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
-            label, pred = _as_columns(label, pred)
-            self._add(self._batch_value(label, pred), 1)
+        for label, pred in _outputs(labels, preds):
+            self._add(self._batch_value(*_as_columns(label, pred)), 1)
 
     def _batch_value(self, label, pred):
         raise NotImplementedError()
@@ -659,15 +639,14 @@ class _LogLoss(EvalMetric):
         self.eps = eps
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
-            label = label.asnumpy().ravel()
-            pred = pred.asnumpy()
-            if label.shape[0] != pred.shape[0]:
-                raise ValueError(f'{self.name}: {label.shape[0]} labels for '
-                                 f'{pred.shape[0]} predictions')
-            prob = pred[numpy.arange(label.shape[0]), numpy.int64(label)]
-            self._add((-numpy.log(prob + self.eps)).sum(), label.shape[0])
+        for label, pred in _outputs(labels, preds):
+            classes = label.asnumpy().ravel().astype(numpy.int64)
+            probs = pred.asnumpy()
+            count = len(classes)
+            if count != len(probs):
+                raise ValueError(f'{self.name}: {count} labels for {len(probs)} predictions')
+            true_prob = probs[numpy.arange(count), classes]
+            self._add((-numpy.log(true_prob + self.eps)).sum(), count)
 
 
 @register
@@ -762,11 +741,9 @@ class PearsonCorrelation(EvalMetric):
         self._local = _Moments()
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
-            check_label_shapes(label, pred, False, True)
-            label = label.asnumpy().ravel().astype(numpy.float64)
-            pred = pred.asnumpy().ravel().astype(numpy.float64)
+        for label, pred in _outputs(labels, preds):
+            check_label_shapes(label, pred, shape=True)
+            label, pred = (a.asnumpy().ravel().astype(numpy.float64) for a in (label, pred))
             if self.average == 'macro':
                 self._add(numpy.corrcoef(pred, label)[0, 1], 1)
             else:
@@ -805,76 +782,63 @@ class PCC(EvalMetric):
 
     def __init__(self, name='pcc', output_names=None, label_names=None,
                  has_global_stats=True):
-        self.k = 2
+        self.k = 2  # the number of classes the confusion matrices cover
         super().__init__(name=name, output_names=output_names, label_names=label_names,
                          has_global_stats=has_global_stats)
 
-    def _grow(self, num_classes):
-        pad = ((0, num_classes - self.k), (0, num_classes - self.k))
-        self.lcm = numpy.pad(self.lcm, pad)
-        self.gcm = numpy.pad(self.gcm, pad)
-        self.k = num_classes
-
     @staticmethod
-    def _calc_mcc(cmat):
-        n = cmat.sum()
-        x, y = cmat.sum(axis=1), cmat.sum(axis=0)
-        cov_xx = numpy.sum(x * (n - x))
-        cov_yy = numpy.sum(y * (n - y))
-        if cov_xx == 0 or cov_yy == 0:
+    def _coefficient(confusion):
+        """The coefficient of a confusion matrix (rows: predicted, columns: true)."""
+        total = confusion.sum()
+        predicted, actual = confusion.sum(axis=1), confusion.sum(axis=0)
+        spread_pred = numpy.sum(predicted * (total - predicted))
+        spread_true = numpy.sum(actual * (total - actual))
+        if spread_pred == 0 or spread_true == 0:  # one class only: undefined
             return float('nan')
-        cov_xy = numpy.sum(cmat.diagonal() * n - x * y)
-        return float(cov_xy / (cov_xx * cov_yy) ** 0.5)
+        agreement = numpy.sum(confusion.diagonal() * total - predicted * actual)
+        return float(agreement / (spread_pred * spread_true) ** 0.5)
 
     def update(self, labels, preds):
-        labels, preds = check_label_shapes(labels, preds, True)
-        for label, pred in zip(labels, preds):
-            label = label.asnumpy().astype('int64')
-            pred = pred.asnumpy()
-            if pred.shape != label.shape:  # class scores: the largest is the prediction
-                pred = pred.argmax(axis=1)
-            label = label.ravel()
-            pred = pred.astype('int64').ravel()
-            check_label_shapes(label, pred)
-            if label.size == 0:
-                continue
-            if min(pred.min(), label.min()) < 0:
-                raise ValueError('PCC: class indices must not be negative')
-            num_classes = int(max(pred.max(), label.max())) + 1
-            if num_classes > self.k:
-                self._grow(num_classes)
-            batch = numpy.zeros((self.k, self.k))
-            numpy.add.at(batch, (pred, label), 1)  # rows: predicted, columns: true class
-            self.lcm += batch
-            self.gcm += batch
+        for label, pred in _outputs(labels, preds):
+            truth = label.asnumpy().astype('int64')
+            guess = _predicted_class(pred.asnumpy(), truth.shape, 1)
+            truth, guess = truth.ravel(), guess.astype('int64').ravel()
+            check_label_shapes(truth, guess)
+            if truth.size:
+                self._count(truth, guess)
         self.num_inst += 1
         self.global_num_inst += 1
 
-    # the coefficient is recomputed from the confusion matrix on each read
-    @property
-    def sum_metric(self):
-        return self._calc_mcc(self.lcm) * self.num_inst
+    def _count(self, truth, guess):
+        """Add a batch of class indices to both confusion matrices."""
+        if min(guess.min(), truth.min()) < 0:
+            raise ValueError('PCC: class indices must not be negative')
+        needed = int(max(guess.max(), truth.max())) + 1
+        if needed > self.k:  # a class not seen before: widen the matrices
+            pad = [(0, needed - self.k)] * 2
+            self.lcm, self.gcm = numpy.pad(self.lcm, pad), numpy.pad(self.gcm, pad)
+            self.k = needed
+        batch = numpy.zeros((self.k, self.k))
+        numpy.add.at(batch, (guess, truth), 1)
+        self.lcm += batch
+        self.gcm += batch
 
-    @sum_metric.setter
-    def sum_metric(self, value):
-        pass  # derived from the confusion matrix; EvalMetric.reset may assign it
-
-    @property
-    def global_sum_metric(self):
-        return self._calc_mcc(self.gcm) * self.global_num_inst
-
-    @global_sum_metric.setter
-    def global_sum_metric(self, value):
-        pass
+    # the sums are recomputed from the confusion matrices on each read; EvalMetric.reset
+    # assigns them, which changes nothing
+    sum_metric = property(lambda self: self._coefficient(self.lcm) * self.num_inst,
+                          lambda self, value: None)
+    global_sum_metric = property(
+        lambda self: self._coefficient(self.gcm) * self.global_num_inst,
+        lambda self, value: None)
 
     def reset(self):
         self.global_num_inst = 0
-        self.gcm = numpy.zeros((self.k, self.k))
+        self.gcm = numpy.zeros((self.k,) * 2)
         self.reset_local()
 
     def reset_local(self):
         self.num_inst = 0
-        self.lcm = numpy.zeros((self.k, self.k))
+        self.lcm = numpy.zeros((self.k,) * 2)
 
 
 @register
@@ -928,28 +892,30 @@ class CustomMetric(EvalMetric):
             if '<' in name:
                 name = f'custom({name})'
         super().__init__(name, feval=feval, allow_extra_outputs=allow_extra_outputs,
-                         output_names=output_names, label_names=label_names,
-                         has_global_stats=True)
-        self._feval = feval
-        self._allow_extra_outputs = allow_extra_outputs
+                         has_global_stats=True, output_names=output_names,
+                         label_names=label_names)
+        self._feval, self._allow_extra_outputs = feval, allow_extra_outputs
 
     def update(self, labels, preds):
-        if not self._allow_extra_outputs:
-            labels, preds = check_label_shapes(labels, preds, True)
-        for pred, label in zip(preds, labels):
-            value = self._feval(label.asnumpy(), pred.asnumpy())
-            if isinstance(value, tuple):
-                self._add(*value)
-            else:
-                self._add(value, 1)
+        # with allow_extra_outputs there may be more predictions than labels: zip
+        # pairs the first ones and leaves the extra outputs out
+        pairs = (zip(labels, preds) if self._allow_extra_outputs
+                 else _outputs(labels, preds))
+        for label, pred in pairs:
+            result = self._feval(label.asnumpy(), pred.asnumpy())
+            self._add(*(result if isinstance(result, tuple) else (result, 1)))
 
     def get_config(self):
         raise NotImplementedError('CustomMetric cannot be serialized')
 
 
 def np(numpy_feval, name=None, allow_extra_outputs=False):
-    """A :class:`CustomMetric` from a function on numpy arrays (named after it)."""
-    def feval(label, pred):
-        return numpy_feval(label, pred)
-    feval.__name__ = numpy_feval.__name__
-    return CustomMetric(feval, name, allow_extra_outputs)
+    """A :class:`CustomMetric` from a function ``numpy_feval(label, pred)`` on numpy
+    arrays, named after the function unless ``name`` is given.
+
+    >>> def mean_abs(label, pred):
+    ...     return abs(label - pred).mean()
+    >>> np(mean_abs).name
+    'mean_abs'
+    """
+    return CustomMetric(numpy_feval, name=name, allow_extra_outputs=allow_extra_outputs)

@@ -9,12 +9,18 @@
 >>> net(mx.nd.ones((2, 4))).shape
 (2, 7)
 """
+import math
 import warnings
 
-from .... import ndarray as nd
 from ....base import numeric_types
+from ....ndarray import concat
 from ...block import HybridBlock
 from ...nn import BatchNorm, Embedding, HybridSequential, Sequential
+
+
+def _side_by_side(concat_op, children, x, axis):
+    """Every child applied to the same ``x``, the outputs joined along ``axis``."""
+    return concat_op(*[child(x) for child in children.values()], dim=axis)
 
 
 class Concurrent(Sequential):
@@ -36,8 +42,7 @@ class Concurrent(Sequential):
         self.axis = axis
 
     def forward(self, x):
-        out = [block(x) for block in self._children.values()]
-        return nd.concat(*out, dim=self.axis)
+        return _side_by_side(concat, self._children, x, self.axis)
 
 
 class HybridConcurrent(HybridSequential):
@@ -63,8 +68,7 @@ class HybridConcurrent(HybridSequential):
         return HybridBlock.forward(self, x, *args)
 
     def hybrid_forward(self, F, x):
-        out = [block(x) for block in self._children.values()]
-        return F.concat(*out, dim=self.axis)
+        return _side_by_side(F.concat, self._children, x, self.axis)
 
 
 class Identity(HybridBlock):
@@ -77,9 +81,6 @@ class Identity(HybridBlock):
     [1. 2.]
     <NDArray 2 @cpu(0)>
     """
-
-    def __init__(self, prefix=None, params=None):
-        super().__init__(prefix=prefix, params=params)
 
     def hybrid_forward(self, F, x):
         return x
@@ -123,13 +124,11 @@ class SyncBatchNorm(BatchNorm):
                  center=True, scale=True, use_global_stats=False, beta_initializer='zeros',
                  gamma_initializer='ones', running_mean_initializer='zeros',
                  running_variance_initializer='ones', prefix=None, params=None):
-        super().__init__(axis=1, momentum=momentum, epsilon=epsilon, center=center,
-                         scale=scale, use_global_stats=use_global_stats,
-                         beta_initializer=beta_initializer,
-                         gamma_initializer=gamma_initializer,
-                         running_mean_initializer=running_mean_initializer,
-                         running_variance_initializer=running_variance_initializer,
-                         in_channels=in_channels, prefix=prefix, params=params)
+        # BatchNorm's arguments in its order; SyncBatchNorm takes no axis: channels are axis 1
+        super().__init__(1, momentum, epsilon, center, scale, use_global_stats,
+                         beta_initializer, gamma_initializer, running_mean_initializer,
+                         running_variance_initializer, in_channels,
+                         prefix=prefix, params=params)
         if num_devices is None:
             warnings.warn('Caution using SyncBatchNorm: if not using all the GPUs, please '
                           'mannually set num_devices', UserWarning, stacklevel=2)
@@ -144,7 +143,42 @@ class SyncBatchNorm(BatchNorm):
                 f"ndev={self._num_devices!r}, key={self.prefix!r}, in_channels={in_channels})")
 
 
-class PixelShuffle1D(HybridBlock):
+class _PixelShuffle(HybridBlock):
+    """Pixel shuffling in ``len(factors)`` spatial dimensions: the channels
+    ``(N, f1*...*fk*C, s1, ..., sk)`` are spread over space, giving
+    ``(N, C, s1*f1, ..., sk*fk)``. Reshape codes (0 keep, -4 split, -3 merge) keep the
+    batch, channel and spatial sizes unknown, so that it also runs on symbols."""
+
+    def __init__(self, factors):
+        super().__init__()
+        self._factors = factors
+
+    def hybrid_forward(self, F, x):
+        factors, k = self._factors, len(self._factors)
+        keep_space = (0,) * k
+        # (N, C*f1*...*fk, s...) -> (N, C, f1*...*fk, s...) -> (N, C, f1, ..., fk, s...)
+        x = F.reshape(x, (0, -4, -1, math.prod(factors)) + keep_space)
+        for i in range(k - 1):
+            rest = math.prod(factors[i + 1:])
+            x = F.reshape(x, (0, 0) + (0,) * i + (-4, factors[i], rest) + keep_space)
+        # pair each spatial axis with its factor: (N, C, s1, f1, ..., sk, fk)
+        order = [0, 1]
+        for i in range(k):
+            order += [2 + k + i, 2 + i]
+        x = F.transpose(x, tuple(order))
+        return F.reshape(x, (0, 0) + (-3,) * k)  # (N, C, s1*f1, ..., sk*fk)
+
+
+def _factor_tuple(factor, ndim):
+    """``factor`` as ``ndim`` ints: one number stands for all the dimensions."""
+    if isinstance(factor, numeric_types):
+        factor = (factor,) * ndim
+    factors = tuple(int(f) for f in factor)
+    assert len(factors) == ndim, f'wrong length {len(factors)}'
+    return factors
+
+
+class PixelShuffle1D(_PixelShuffle):
     """Move channels into width: ``(N, f*C, W)`` becomes ``(N, C, W*f)``.
 
     >>> import d2lmini as mx
@@ -155,20 +189,13 @@ class PixelShuffle1D(HybridBlock):
     """
 
     def __init__(self, factor):
-        super().__init__()
-        self._factor = int(factor)
-
-    def hybrid_forward(self, F, x):
-        f = self._factor
-        x = F.reshape(x, (0, -4, -1, f, 0))        # (N, C, f, W)
-        x = F.transpose(x, (0, 1, 3, 2))          # (N, C, W, f)
-        return F.reshape(x, (0, 0, -3))           # (N, C, W*f)
+        super().__init__((int(factor),))  # a single number
 
     def __repr__(self):
-        return f'{type(self).__name__}({self._factor})'
+        return f'{type(self).__name__}({self._factors[0]})'
 
 
-class PixelShuffle2D(HybridBlock):
+class PixelShuffle2D(_PixelShuffle):
     """Move channels into space (sub-pixel convolution's upsampling):
     ``(N, f1*f2*C, H, W)`` becomes ``(N, C, H*f1, W*f2)``; ``factor`` is a number
     or a pair ``(f1, f2)``.
@@ -179,24 +206,13 @@ class PixelShuffle2D(HybridBlock):
     """
 
     def __init__(self, factor):
-        super().__init__()
-        if isinstance(factor, numeric_types):
-            factor = (factor,) * 2
-        self._factors = tuple(int(f) for f in factor)
-        assert len(self._factors) == 2, f'wrong length {len(self._factors)}'
-
-    def hybrid_forward(self, F, x):
-        f1, f2 = self._factors
-        x = F.reshape(x, (0, -4, -1, f1 * f2, 0, 0))   # (N, C, f1*f2, H, W)
-        x = F.reshape(x, (0, 0, -4, f1, f2, 0, 0))     # (N, C, f1, f2, H, W)
-        x = F.transpose(x, (0, 1, 4, 2, 5, 3))        # (N, C, H, f1, W, f2)
-        return F.reshape(x, (0, 0, -3, -3))           # (N, C, H*f1, W*f2)
+        super().__init__(_factor_tuple(factor, 2))
 
     def __repr__(self):
         return f'{type(self).__name__}({self._factors})'
 
 
-class PixelShuffle3D(HybridBlock):
+class PixelShuffle3D(_PixelShuffle):
     """Move channels into a volume: ``(N, f1*f2*f3*C, D, H, W)`` becomes
     ``(N, C, D*f1, H*f2, W*f3)``; ``factor`` is a number or a triple.
 
@@ -206,23 +222,7 @@ class PixelShuffle3D(HybridBlock):
     """
 
     def __init__(self, factor):
-        super().__init__()
-        if isinstance(factor, numeric_types):
-            factor = (factor,) * 3
-        self._factors = tuple(int(f) for f in factor)
-        assert len(self._factors) == 3, f'wrong length {len(self._factors)}'
-
-    def hybrid_forward(self, F, x):
-        f1, f2, f3 = self._factors
-        x = F.reshape(x, (0, -4, -1, f1 * f2 * f3, 0, 0, 0))  # (N, C, f1*f2*f3, D, H, W)
-        x = F.transpose(x, (0, 1, 3, 2, 4, 5))               # (N, C, D, f1*f2*f3, H, W)
-        x = F.reshape(x, (0, 0, 0, -4, f1, f2 * f3, 0, 0))   # (N, C, D, f1, f2*f3, H, W)
-        x = F.reshape(x, (0, 0, -3, 0, 0, 0))                # (N, C, D*f1, f2*f3, H, W)
-        x = F.transpose(x, (0, 1, 2, 4, 3, 5))               # (N, C, D*f1, H, f2*f3, W)
-        x = F.reshape(x, (0, 0, 0, 0, -4, f2, f3, 0))        # (N, C, D*f1, H, f2, f3, W)
-        x = F.reshape(x, (0, 0, 0, -3, 0, 0))                # (N, C, D*f1, H*f2, f3, W)
-        x = F.transpose(x, (0, 1, 2, 3, 5, 4))               # (N, C, D*f1, H*f2, W, f3)
-        return F.reshape(x, (0, 0, 0, 0, -3))                # (N, C, D*f1, H*f2, W*f3)
+        super().__init__(_factor_tuple(factor, 3))
 
     def __repr__(self):
         return f'{type(self).__name__}({self._factors})'
