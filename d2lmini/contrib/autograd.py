@@ -32,28 +32,29 @@ def set_is_training(is_train):
 
 
 class TrainingStateScope:
-    """A ``with`` scope in which recording and training are both ``enter_state``."""
+    """A ``with`` scope in which recording and training are both ``enter_state``;
+    leaving it restores the state found on entry."""
 
     def __init__(self, enter_state):
-        self._enter_state = enter_state
-        self._prev = None
+        self._inside = enter_state
+        self._outside = None
 
     def __enter__(self):
-        self._prev = set_is_training(self._enter_state)
+        self._outside = set_is_training(self._inside)
 
-    def __exit__(self, ptype, value, trace):
-        if self._prev != self._enter_state:
-            set_is_training(self._prev)
+    def __exit__(self, *exc_info):
+        if self._outside != self._inside:  # nothing to undo when they agree
+            set_is_training(self._outside)
 
 
 def train_section():
     """Record operators, with training behaviour, inside a ``with`` block."""
-    return TrainingStateScope(True)
+    return TrainingStateScope(enter_state=True)
 
 
 def test_section():
     """Neither record nor train inside a ``with`` block."""
-    return TrainingStateScope(False)
+    return TrainingStateScope(enter_state=False)
 
 
 mark_variables = _autograd.mark_variables
@@ -73,33 +74,48 @@ def compute_gradient(outputs):
     backward(outputs)
 
 
+def _differentiated(args, argnum):
+    """The arguments ``argnum`` picks (all of them when it is None), checked to be
+    NDArrays."""
+    if argnum is None:
+        chosen = args
+    else:
+        chosen = [args[i] for i in (argnum if isinstance(argnum, list) else [argnum])]
+    for arg in chosen:
+        if not isinstance(arg, NDArray):
+            raise TypeError(f'autograd inputs must be NDArrays, not {type(arg).__name__}')
+    return chosen
+
+
 def grad_and_loss(func, argnum=None):
     """``func`` wrapped to return ``(gradients of its arguments, its value)``; ``argnum``
-    (an int or list of ints) picks the arguments to differentiate."""
+    (an int or list of ints) picks the arguments to differentiate.
+
+    >>> import d2lmini as mx
+    >>> cube = grad_and_loss(lambda x: x ** 3)
+    >>> grads, value = cube(mx.nd.array([2.]))
+    >>> grads[0].asnumpy().tolist(), value.asnumpy().tolist()
+    ([12.0], [8.0])
+    """
     @functools.wraps(func)
     def wrapped(*args):
-        variables = args
-        if argnum is not None:
-            argnum_ = argnum if isinstance(argnum, list) else [argnum]
-            variables = [args[i] for i in argnum_]
-        for x in variables:
-            if not isinstance(x, NDArray):
-                raise TypeError(f'autograd inputs must be NDArrays, not {type(x).__name__}')
-        grads = [zeros_like(x) for x in variables]
-        mark_variables(variables, grads)
+        inputs = _differentiated(args, argnum)
+        grads = [zeros_like(x) for x in inputs]
+        mark_variables(inputs, grads)
         with train_section():
-            outputs = func(*args)
-        compute_gradient([outputs] if isinstance(outputs, NDArray) else outputs)
-        return grads, outputs
+            value = func(*args)
+        compute_gradient([value] if isinstance(value, NDArray) else value)
+        return grads, value
     return wrapped
 
 
 def grad(func, argnum=None):
     """``func`` wrapped to return the gradients of its arguments (see
     :func:`grad_and_loss`)."""
-    grad_with_loss_func = grad_and_loss(func, argnum)
+    with_value = grad_and_loss(func, argnum)
 
-    @functools.wraps(grad_with_loss_func)
+    @functools.wraps(with_value)
     def wrapped(*args):
-        return grad_with_loss_func(*args)[0]
+        grads, _ = with_value(*args)
+        return grads
     return wrapped

@@ -20,6 +20,7 @@ several embeddings for one vocabulary.
  [0. 0.]]
 <NDArray 2x2 @cpu(0)>
 """
+import copy
 import logging
 import os
 import tarfile
@@ -39,7 +40,7 @@ __all__ = ['register', 'create', 'get_pretrained_file_names', 'GloVe', 'FastText
            'CustomEmbedding', 'CompositeEmbedding']
 
 _APACHE_REPO_URL = 'https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/'
-_REGISTRY = {}
+_REGISTRY = {}  # lower-case class name -> embedding class
 
 
 def _data_dir():
@@ -89,149 +90,166 @@ def get_pretrained_file_names(embedding_name=None):
     >>> get_pretrained_file_names('glove')[:3]
     ['glove.42B.300d.txt', 'glove.6B.50d.txt', 'glove.6B.100d.txt']
     """
-    if embedding_name is not None:
-        if embedding_name not in _REGISTRY:
-            raise KeyError('Cannot find `embedding_name` %s. Use '
-                           '`get_pretrained_file_names(embedding_name=None).keys()` to get '
-                           'all the valid embedding names.' % embedding_name)
-        return list(_REGISTRY[embedding_name].pretrained_file_name_sha1.keys())
-    return {name: list(cls.pretrained_file_name_sha1.keys())
-            for name, cls in _REGISTRY.items()}
+    if embedding_name is None:
+        return {name: list(cls.pretrained_file_name_sha1) for name, cls in _REGISTRY.items()}
+    if embedding_name not in _REGISTRY:
+        raise KeyError(f'Cannot find `embedding_name` {embedding_name}; '
+                       'get_pretrained_file_names() lists the files of every valid name.')
+    return list(_REGISTRY[embedding_name].pretrained_file_name_sha1)
+
+
+def _unpack(archive, folder):
+    """Unpack a ``.zip`` or ``.tar.gz`` ``archive`` into ``folder``; a file of any
+    other kind is the embedding itself and stays as it is."""
+    kind = os.path.splitext(archive)[1]
+    if kind == '.zip':
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(folder)  # zipfile drops '..' and absolute paths itself
+    elif kind == '.gz':
+        # the 'data' filter (Python 3.12+, and backports) refuses paths leaving folder
+        safe = {'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}
+        with tarfile.open(archive, 'r:gz') as tarred:
+            tarred.extractall(path=folder, **safe)
+
+
+def _parse_line(line, elem_delim, line_num, path):
+    """The token of one line of an embedding file and its numbers, as floats."""
+    fields = line.rstrip().split(elem_delim)
+    assert len(fields) > 1, (
+        f'Line {line_num} of the token embedding file {path} has an unexpected format: '
+        f'expected a token and its numbers separated by {elem_delim!r}.')
+    return fields[0], [float(x) for x in fields[1:]]
 
 
 class _TokenEmbedding(vocab.Vocabulary):
     """A vocabulary with a vector per token (``idx_to_vec``, one row per index)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-
+    # ---------------------------------------------------------- the files
     @classmethod
     def _get_download_file_name(cls, pretrained_file_name):
+        """The name of the file on the server: the embedding, or the archive it is in."""
         return pretrained_file_name
 
     @classmethod
     def _get_pretrained_file_url(cls, pretrained_file_name):
-        repo_url = os.environ.get('MXNET_GLUON_REPO', _APACHE_REPO_URL)
-        if not repo_url.endswith('/'):
-            repo_url += '/'
-        return '{}gluon/embeddings/{}/{}'.format(
-            repo_url, cls.__name__.lower(), cls._get_download_file_name(pretrained_file_name))
+        repo = os.environ.get('MXNET_GLUON_REPO', _APACHE_REPO_URL)
+        if not repo.endswith('/'):
+            repo += '/'
+        remote_name = cls._get_download_file_name(pretrained_file_name)
+        return f'{repo}gluon/embeddings/{cls.__name__.lower()}/{remote_name}'
 
     @classmethod
-    def _get_pretrained_file(cls, embedding_root, pretrained_file_name):
-        """The path of the pre-trained file, downloaded (and unpacked) if missing or
-        damaged."""
-        embedding_dir = os.path.join(os.path.expanduser(embedding_root),
-                                     cls.__name__.lower())
-        pretrained_file_path = os.path.join(embedding_dir, pretrained_file_name)
+    def _check_file_name(cls, pretrained_file_name):
+        known = cls.pretrained_file_name_sha1
+        if pretrained_file_name not in known:
+            name = cls.__name__.lower()
+            raise KeyError(f'Cannot find pretrained file {pretrained_file_name} for token '
+                           f'embedding {name}. Valid pretrained files for embedding {name}: '
+                           f'{", ".join(known)}')
+
+    @classmethod
+    def _cached_file(cls, embedding_root, pretrained_file_name):
+        """The local path of a pre-trained file, in ``embedding_root/<class name>/``.
+
+        The file is downloaded (and unpacked) only when it is missing or its SHA-1 sum
+        is wrong; GloVe and FastText come in archives that have sums of their own.
+        """
+        folder = os.path.join(os.path.expanduser(embedding_root), cls.__name__.lower())
+        path = os.path.join(folder, pretrained_file_name)
+        sha1 = cls.pretrained_file_name_sha1[pretrained_file_name]
         url = cls._get_pretrained_file_url(pretrained_file_name)
-        downloaded_file = os.path.basename(url)
-        downloaded_file_path = os.path.join(embedding_dir, downloaded_file)
-        expected_file_hash = cls.pretrained_file_name_sha1[pretrained_file_name]
-        archive_hashes = getattr(cls, 'pretrained_archive_name_sha1', None)
-        expected_downloaded_hash = (archive_hashes[downloaded_file] if archive_hashes
-                                    else expected_file_hash)
-        if not os.path.exists(pretrained_file_path) or \
-                not check_sha1(pretrained_file_path, expected_file_hash):
-            os.makedirs(embedding_dir, exist_ok=True)
-            download(url, downloaded_file_path, sha1_hash=expected_downloaded_hash)
-            ext = os.path.splitext(downloaded_file)[1]
-            if ext == '.zip':
-                with zipfile.ZipFile(downloaded_file_path, 'r') as zf:
-                    zf.extractall(embedding_dir)  # zipfile drops '..' and absolute paths
-            elif ext == '.gz':
-                with tarfile.open(downloaded_file_path, 'r:gz') as tar:
-                    kwargs = {'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}
-                    tar.extractall(path=embedding_dir, **kwargs)
-            if not check_sha1(pretrained_file_path, expected_file_hash):
-                raise OSError(f'{pretrained_file_path}, unpacked from {downloaded_file_path}, '
-                              'does not have the expected SHA-1 sum; delete both and retry')
-        return pretrained_file_path
+        remote_name = os.path.basename(url)
+        archive_sums = getattr(cls, 'pretrained_archive_name_sha1', None)
+        remote_sha1 = archive_sums[remote_name] if archive_sums else sha1
+        if os.path.exists(path) and check_sha1(path, sha1):
+            return path
+        os.makedirs(folder, exist_ok=True)
+        fetched = os.path.join(folder, remote_name)
+        download(url, fetched, sha1_hash=remote_sha1)
+        _unpack(fetched, folder)
+        if not check_sha1(path, sha1):
+            raise OSError(f'{path}, unpacked from {fetched}, does not have the expected '
+                          'SHA-1 sum; delete both and retry')
+        return path
 
-    def _load_embedding(self, pretrained_file_path, elem_delim, init_unknown_vec,
-                        encoding='utf8'):
-        pretrained_file_path = os.path.expanduser(pretrained_file_path)
-        if not os.path.isfile(pretrained_file_path):
-            raise ValueError('`pretrained_file_path` must be a valid path to '
-                             'the pre-trained token embedding file.')
-        logging.info('Loading pre-trained token embedding vectors from %s',
-                     pretrained_file_path)
-        vec_len = None
-        all_elems = []
-        tokens = set()
-        loaded_unknown_vec = None
-        with open(pretrained_file_path, 'r', encoding=encoding) as f:
-            for line_num, line in enumerate(f, 1):
-                elems = line.rstrip().split(elem_delim)
-                assert len(elems) > 1, (
-                    'At line %d of the pre-trained text embedding file: the data format of '
-                    'the pre-trained token embedding file %s is unexpected.'
-                    % (line_num, pretrained_file_path))
-                token, elems = elems[0], [float(i) for i in elems[1:]]
-                if token == self.unknown_token and loaded_unknown_vec is None:
-                    loaded_unknown_vec = elems
-                    tokens.add(self.unknown_token)
-                elif token in tokens:
-                    warnings.warn('At line %d of the pre-trained token embedding file: the '
-                                  'embedding vector for token %s has been loaded and a '
-                                  'duplicate embedding for the  same token is seen and '
-                                  'skipped.' % (line_num, token))
-                elif len(elems) == 1:
-                    warnings.warn('At line %d of the pre-trained text embedding file: token '
-                                  '%s with 1-dimensional vector %s is likely a header and is '
-                                  'skipped.' % (line_num, token, elems))
-                else:
-                    if vec_len is None:
-                        vec_len = len(elems)
-                        all_elems.extend([0] * vec_len)  # the unknown token's row
-                    else:
-                        assert len(elems) == vec_len, (
-                            'At line %d of the pre-trained token embedding file: the '
-                            'dimension of token %s is %d but the dimension of previous '
-                            'tokens is %d. Dimensions of all the tokens must be the same.'
-                            % (line_num, token, len(elems), vec_len))
-                    all_elems.extend(elems)
-                    self._idx_to_token.append(token)
-                    self._token_to_idx[token] = len(self._idx_to_token) - 1
-                    tokens.add(token)
-        self._vec_len = vec_len
-        self._idx_to_vec = nd.array(np.asarray(all_elems, np.float32).reshape(-1, vec_len))
-        if loaded_unknown_vec is None:
-            self._idx_to_vec[UNKNOWN_IDX] = init_unknown_vec(shape=self.vec_len)
-        else:
-            self._idx_to_vec[UNKNOWN_IDX] = nd.array(loaded_unknown_vec)
-
-    def _index_tokens_from_vocabulary(self, vocabulary):
-        self._token_to_idx = vocabulary.token_to_idx.copy() \
-            if vocabulary.token_to_idx is not None else None
-        self._idx_to_token = vocabulary.idx_to_token[:] \
-            if vocabulary.idx_to_token is not None else None
-        self._unknown_token = vocabulary.unknown_token
-        self._reserved_tokens = vocabulary.reserved_tokens[:] \
-            if vocabulary.reserved_tokens is not None else None
-
-    def _set_idx_to_vec_by_embeddings(self, token_embeddings, vocab_len, vocab_idx_to_token):
-        new_vec_len = sum(embed.vec_len for embed in token_embeddings)
-        new_idx_to_vec = np.zeros((vocab_len, new_vec_len), np.float32)
-        col_start = 0
-        for embed in token_embeddings:
-            col_end = col_start + embed.vec_len
-            # row 0 is each embedding's own unknown vector
-            new_idx_to_vec[0, col_start:col_end] = embed.idx_to_vec[0].asnumpy()
-            new_idx_to_vec[1:, col_start:col_end] = \
-                embed.get_vecs_by_tokens(vocab_idx_to_token[1:]).asnumpy()
-            col_start = col_end
-        self._vec_len = new_vec_len
-        self._idx_to_vec = nd.array(new_idx_to_vec)
-
-    def _build_embedding_for_vocabulary(self, vocabulary):
+    # ---------------------------------------------------------- building
+    def _load(self, path, elem_delim, init_unknown_vec, vocabulary, encoding='utf8'):
+        """Read the vectors of file ``path``, then keep only ``vocabulary``'s tokens
+        (when it is given)."""
+        self._read_vectors(path, elem_delim, init_unknown_vec, encoding)
         if vocabulary is not None:
             assert isinstance(vocabulary, vocab.Vocabulary), \
-                'The argument `vocabulary` must be an instance of ' \
-                'mxnet.contrib.text.vocab.Vocabulary.'
-            self._set_idx_to_vec_by_embeddings([self], len(vocabulary), vocabulary.idx_to_token)
-            self._index_tokens_from_vocabulary(vocabulary)
+                'The argument `vocabulary` must be a mx.contrib.text.vocab.Vocabulary.'
+            # vectors first: the lookup needs this embedding's own tokens
+            self._stack_vectors([self], vocabulary.idx_to_token)
+            self._take_tokens_of(vocabulary)
 
+    def _read_vectors(self, path, elem_delim, init_unknown_vec, encoding):
+        """Append the tokens of a file of lines ``token v1 v2 ...`` and set their
+        vectors. A line for the unknown token gives row 0; otherwise row 0 is
+        ``init_unknown_vec(shape=vec_len)``."""
+        path = os.path.expanduser(path)
+        if not os.path.isfile(path):
+            raise ValueError('`pretrained_file_path` must be a valid path to the '
+                             f'pre-trained token embedding file, not {path}.')
+        logging.info('Loading pre-trained token embedding vectors from %s', path)
+        rows = []  # the vectors of the tokens appended, in order
+        seen = set()
+        unknown_vec = None
+        with open(path, 'r', encoding=encoding) as f:
+            for line_num, line in enumerate(f, 1):
+                token, vec = _parse_line(line, elem_delim, line_num, path)
+                if token in seen:
+                    warnings.warn(f'Line {line_num} of the pre-trained token embedding file '
+                                  f'repeats token {token}, whose vector is already loaded; '
+                                  'the line is skipped.')
+                    continue
+                if token == self.unknown_token:
+                    unknown_vec = vec
+                elif len(vec) == 1:
+                    # fastText files start with a line "<count> <dimension>"
+                    warnings.warn(f'Line {line_num} of the pre-trained text embedding file: '
+                                  f'token {token} with 1-dimensional vector {vec} is likely '
+                                  'a header and is skipped.')
+                    continue
+                else:
+                    assert not rows or len(vec) == len(rows[0]), (
+                        f'Line {line_num} of the pre-trained token embedding file: token '
+                        f'{token} has {len(vec)} numbers but the tokens before it have '
+                        f'{len(rows[0])}. All the tokens must have the same dimension.')
+                    rows.append(vec)
+                    self._token_to_idx[token] = len(self._idx_to_token)
+                    self._idx_to_token.append(token)
+                seen.add(token)
+        self._vec_len = len(rows[0]) if rows else None
+        matrix = np.zeros((1 + len(rows), self._vec_len), np.float32)  # row 0: unknown
+        matrix[1:] = rows
+        self._idx_to_vec = nd.array(matrix)
+        self._idx_to_vec[UNKNOWN_IDX] = (init_unknown_vec(shape=self.vec_len)
+                                         if unknown_vec is None else nd.array(unknown_vec))
+
+    def _take_tokens_of(self, vocabulary):
+        """Number the tokens exactly as ``vocabulary`` does (copies of its tables)."""
+        self._token_to_idx = copy.copy(vocabulary.token_to_idx)
+        self._idx_to_token = copy.copy(vocabulary.idx_to_token)
+        self._unknown_token = vocabulary.unknown_token
+        self._reserved_tokens = copy.copy(vocabulary.reserved_tokens)
+
+    def _stack_vectors(self, embeddings, tokens):
+        """Set ``idx_to_vec``: row ``i`` is the vectors of ``tokens[i]`` in each of
+        ``embeddings``, side by side. Row 0 (the unknown token) takes each embedding's
+        own unknown vector."""
+        self._vec_len = sum(emb.vec_len for emb in embeddings)
+        matrix = np.zeros((len(tokens), self._vec_len), np.float32)
+        start = 0
+        for emb in embeddings:
+            columns = slice(start, start + emb.vec_len)
+            matrix[0, columns] = emb.idx_to_vec[UNKNOWN_IDX].asnumpy()
+            matrix[1:, columns] = emb.get_vecs_by_tokens(tokens[1:]).asnumpy()
+            start += emb.vec_len
+        self._idx_to_vec = nd.array(matrix)
+
+    # ---------------------------------------------------------- the vectors
     @property
     def vec_len(self):
         """The length of each vector."""
@@ -245,59 +263,52 @@ class _TokenEmbedding(vocab.Vocabulary):
     def get_vecs_by_tokens(self, tokens, lower_case_backup=False):
         """The vector of a token (1-D), or the vectors of a list of tokens (2-D); the
         unknown token's vector for tokens not known. With ``lower_case_backup``, a
-        token not known as written is looked up in lower case."""
-        to_reduce = not isinstance(tokens, list)
-        if to_reduce:
-            tokens = [tokens]
-        if not lower_case_backup:
-            indices = [self.token_to_idx.get(token, UNKNOWN_IDX) for token in tokens]
-        else:
-            indices = [self.token_to_idx[token] if token in self.token_to_idx
-                       else self.token_to_idx.get(token.lower(), UNKNOWN_IDX)
-                       for token in tokens]
-        vecs = nd.Embedding(nd.array(indices), self.idx_to_vec, self.idx_to_vec.shape[0],
-                            self.idx_to_vec.shape[1])
-        return vecs[0] if to_reduce else vecs
+        token not known as written is looked up in lower case.
+
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), 'vec.txt')
+        >>> with open(path, 'w') as f:
+        ...     _ = f.write('paris 1 2\\n')
+        >>> emb = CustomEmbedding(path)
+        >>> emb.get_vecs_by_tokens('Paris', lower_case_backup=True).asnumpy().tolist()
+        [1.0, 2.0]
+        """
+        def index(token):
+            if lower_case_backup and token not in self.token_to_idx:
+                token = token.lower()
+            return self.token_to_idx.get(token, UNKNOWN_IDX)
+
+        several = isinstance(tokens, list)
+        indices = [index(t) for t in tokens] if several else [index(tokens)]
+        vecs = nd.Embedding(nd.array(indices), self.idx_to_vec, *self.idx_to_vec.shape)
+        return vecs if several else vecs[0]
 
     def update_token_vectors(self, tokens, new_vectors):
         """Replace the vectors of known ``tokens`` (a token, or a list) by
         ``new_vectors`` (an NDArray: 1-D or 2-D for one token, 2-D for several)."""
         assert self.idx_to_vec is not None, \
             'The property `idx_to_vec` has not been properly set.'
-        if not isinstance(tokens, list) or len(tokens) == 1:
-            assert isinstance(new_vectors, NDArray) and len(new_vectors.shape) in [1, 2], \
-                '`new_vectors` must be a 1-D or 2-D NDArray if `tokens` is a singleton.'
-            if not isinstance(tokens, list):
-                tokens = [tokens]
-            if len(new_vectors.shape) == 1:
-                new_vectors = nd.expand_dims(new_vectors, axis=0)
+        if isinstance(tokens, list) and len(tokens) != 1:
+            assert isinstance(new_vectors, NDArray) and new_vectors.ndim == 2, \
+                '`new_vectors` must be a 2-D NDArray when `tokens` lists several tokens.'
         else:
-            assert isinstance(new_vectors, NDArray) and len(new_vectors.shape) == 2, \
-                '`new_vectors` must be a 2-D NDArray if `tokens` is a list of multiple strings.'
+            assert isinstance(new_vectors, NDArray) and new_vectors.ndim in (1, 2), \
+                '`new_vectors` must be a 1-D or 2-D NDArray for a single token.'
+            tokens = tokens if isinstance(tokens, list) else [tokens]
+            if new_vectors.ndim == 1:
+                new_vectors = nd.expand_dims(new_vectors, axis=0)
         assert new_vectors.shape == (len(tokens), self.vec_len), \
-            'The length of new_vectors must be equal to the number of tokens and the width ' \
-            'of new_vectors must be equal to the dimension of embeddings of the glossary.'
-        indices = []
+            f'`new_vectors` must have one row per token and {self.vec_len} columns (the ' \
+            f'embedding dimension), not the shape {new_vectors.shape}.'
         for token in tokens:
-            if token in self.token_to_idx:
-                indices.append(self.token_to_idx[token])
-            else:
-                raise ValueError('Token %s is unknown. To update the embedding vector for an '
-                                 'unknown token, please specify it explicitly as the '
-                                 '`unknown_token` %s in `tokens`. This is to avoid unintended '
-                                 'updates.' % (token, self.idx_to_token[UNKNOWN_IDX]))
+            if token not in self.token_to_idx:
+                # updates of the unknown token's vector must be asked for by name
+                raise ValueError(f'Token {token} is unknown. To update the vector of '
+                                 'unknown tokens, name the `unknown_token` '
+                                 f'{self.idx_to_token[UNKNOWN_IDX]} in `tokens`.')
         vecs = self._idx_to_vec.asnumpy()
-        vecs[indices] = new_vectors.asnumpy()
+        vecs[[self.token_to_idx[t] for t in tokens]] = new_vectors.asnumpy()
         self._idx_to_vec = nd.array(vecs, ctx=self._idx_to_vec.context)
-
-    @classmethod
-    def _check_pretrained_file_names(cls, pretrained_file_name):
-        name = cls.__name__.lower()
-        if pretrained_file_name not in cls.pretrained_file_name_sha1:
-            raise KeyError('Cannot find pretrained file %s for token embedding %s. Valid '
-                           'pretrained files for embedding %s: %s' %
-                           (pretrained_file_name, name, name,
-                            ', '.join(cls.pretrained_file_name_sha1.keys())))
 
 
 @register
@@ -315,20 +326,18 @@ class GloVe(_TokenEmbedding):
 
     @classmethod
     def _get_download_file_name(cls, pretrained_file_name):
-        # 'glove.6B.50d.txt' comes in 'glove.6B.zip'
-        src_archive = {archive.split('.')[1]: archive
-                       for archive in GloVe.pretrained_archive_name_sha1}
-        return src_archive[pretrained_file_name.split('.')[1]]
+        # the files of one corpus share an archive: 'glove.6B.50d.txt' is in 'glove.6B.zip'
+        corpus = pretrained_file_name.split('.')[1]
+        by_corpus = {name.split('.')[1]: name for name in GloVe.pretrained_archive_name_sha1}
+        return by_corpus[corpus]
 
     def __init__(self, pretrained_file_name='glove.840B.300d.txt',
                  embedding_root=os.path.join(_data_dir(), 'embeddings'),
                  init_unknown_vec=nd.zeros, vocabulary=None, **kwargs):
-        GloVe._check_pretrained_file_names(pretrained_file_name)
+        GloVe._check_file_name(pretrained_file_name)
         super().__init__(**kwargs)
-        path = GloVe._get_pretrained_file(embedding_root, pretrained_file_name)
-        self._load_embedding(path, ' ', init_unknown_vec)
-        if vocabulary is not None:
-            self._build_embedding_for_vocabulary(vocabulary)
+        self._load(GloVe._cached_file(embedding_root, pretrained_file_name), ' ',
+                   init_unknown_vec, vocabulary)
 
 
 @register
@@ -342,17 +351,16 @@ class FastText(_TokenEmbedding):
 
     @classmethod
     def _get_download_file_name(cls, pretrained_file_name):
-        return '.'.join(pretrained_file_name.split('.')[:-1]) + '.zip'
+        # 'wiki.en.vec' comes zipped as 'wiki.en.zip'
+        return pretrained_file_name.rsplit('.', 1)[0] + '.zip'
 
     def __init__(self, pretrained_file_name='wiki.simple.vec',
                  embedding_root=os.path.join(_data_dir(), 'embeddings'),
                  init_unknown_vec=nd.zeros, vocabulary=None, **kwargs):
-        FastText._check_pretrained_file_names(pretrained_file_name)
+        FastText._check_file_name(pretrained_file_name)
         super().__init__(**kwargs)
-        path = FastText._get_pretrained_file(embedding_root, pretrained_file_name)
-        self._load_embedding(path, ' ', init_unknown_vec)
-        if vocabulary is not None:
-            self._build_embedding_for_vocabulary(vocabulary)
+        self._load(FastText._cached_file(embedding_root, pretrained_file_name), ' ',
+                   init_unknown_vec, vocabulary)
 
 
 class CustomEmbedding(_TokenEmbedding):
@@ -364,26 +372,31 @@ class CustomEmbedding(_TokenEmbedding):
     def __init__(self, pretrained_file_path, elem_delim=' ', encoding='utf8',
                  init_unknown_vec=nd.zeros, vocabulary=None, **kwargs):
         super().__init__(**kwargs)
-        self._load_embedding(pretrained_file_path, elem_delim, init_unknown_vec, encoding)
-        if vocabulary is not None:
-            self._build_embedding_for_vocabulary(vocabulary)
+        self._load(pretrained_file_path, elem_delim, init_unknown_vec, vocabulary, encoding)
 
 
 class CompositeEmbedding(_TokenEmbedding):
     """The tokens of ``vocabulary``, each with the concatenation of its vectors in
-    ``token_embeddings`` (one embedding or a list)."""
+    ``token_embeddings`` (one embedding or a list).
+
+    >>> import collections, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'vec.txt')
+    >>> with open(path, 'w') as f:
+    ...     _ = f.write('a 1 2\\nb 3 4\\n')
+    >>> emb = CustomEmbedding(path)
+    >>> v = vocab.Vocabulary(collections.Counter(['b', 'c']))
+    >>> CompositeEmbedding(v, [emb, emb]).idx_to_vec.asnumpy().tolist()[1:]
+    [[3.0, 4.0, 3.0, 4.0], [0.0, 0.0, 0.0, 0.0]]
+    """
 
     def __init__(self, vocabulary, token_embeddings):
         assert isinstance(vocabulary, vocab.Vocabulary), \
-            'The argument `vocabulary` must be an instance of ' \
-            'mxnet.contrib.text.indexer.Vocabulary.'
-        if not isinstance(token_embeddings, list):
-            token_embeddings = [token_embeddings]
-        for embed in token_embeddings:
-            assert isinstance(embed, _TokenEmbedding), \
-                'The argument `token_embeddings` must be an instance or a list of ' \
-                'instances of `mxnet.contrib.text.embedding.TextEmbedding` whose ' \
-                'embedding vectors will be loaded or concatenated-then-loaded to map to ' \
-                'the indexed tokens.'
-        self._index_tokens_from_vocabulary(vocabulary)
-        self._set_idx_to_vec_by_embeddings(token_embeddings, len(self), self.idx_to_token)
+            'The argument `vocabulary` must be a mx.contrib.text.vocab.Vocabulary.'
+        embeddings = token_embeddings if isinstance(token_embeddings, list) \
+            else [token_embeddings]
+        assert all(isinstance(emb, _TokenEmbedding) for emb in embeddings), \
+            'The argument `token_embeddings` must be a token embedding (such as GloVe, ' \
+            'FastText or CustomEmbedding) or a list of them, whose vectors are ' \
+            'concatenated for the tokens of `vocabulary`.'
+        self._take_tokens_of(vocabulary)
+        self._stack_vectors(embeddings, self.idx_to_token)

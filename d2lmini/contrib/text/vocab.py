@@ -21,45 +21,35 @@ class Vocabulary:
 
     def __init__(self, counter=None, most_freq_count=None, min_freq=1, unknown_token='<unk>',
                  reserved_tokens=None):
-        assert min_freq > 0, '`min_freq` must be set to a positive value.'
+        assert min_freq > 0, f'`min_freq` must be positive, got {min_freq}'
         if reserved_tokens is not None:
-            reserved_token_set = set(reserved_tokens)
-            assert unknown_token not in reserved_token_set, \
-                '`reserved_token` cannot contain `unknown_token`.'
-            assert len(reserved_token_set) == len(reserved_tokens), \
-                '`reserved_tokens` cannot contain duplicate reserved tokens.'
-        self._index_unknown_and_reserved_tokens(unknown_token, reserved_tokens)
-        if counter is not None:
-            self._index_counter_keys(counter, unknown_token, reserved_tokens,
-                                     most_freq_count, min_freq)
-
-    def _index_unknown_and_reserved_tokens(self, unknown_token, reserved_tokens):
+            assert unknown_token not in reserved_tokens, \
+                f'`reserved_tokens` must not contain the `unknown_token` {unknown_token!r}'
+            assert len(set(reserved_tokens)) == len(reserved_tokens), \
+                '`reserved_tokens` must not repeat a token'
+            reserved_tokens = reserved_tokens[:]  # our own copy
         self._unknown_token = unknown_token
-        self._idx_to_token = [unknown_token]
-        if reserved_tokens is None:
-            self._reserved_tokens = None
-        else:
-            self._reserved_tokens = reserved_tokens[:]
-            self._idx_to_token.extend(reserved_tokens)
-        self._token_to_idx = {token: idx for idx, token in enumerate(self._idx_to_token)}
+        self._reserved_tokens = reserved_tokens
+        self._idx_to_token = [unknown_token, *(reserved_tokens or ())]
+        self._token_to_idx = {tok: i for i, tok in enumerate(self._idx_to_token)}
+        if counter is not None:
+            assert isinstance(counter, collections.Counter), \
+                f'`counter` must be a collections.Counter, not {type(counter).__name__}'
+            self._add_frequent(counter, most_freq_count, min_freq)
 
-    def _index_counter_keys(self, counter, unknown_token, reserved_tokens, most_freq_count,
-                            min_freq):
-        assert isinstance(counter, collections.Counter), \
-            '`counter` must be an instance of collections.Counter.'
-        special = set(reserved_tokens) if reserved_tokens is not None else set()
-        special.add(unknown_token)
-        # sorted by token, then (stably) by count: ties stay in token order
-        token_freqs = sorted(counter.items(), key=lambda x: x[0])
-        token_freqs.sort(key=lambda x: x[1], reverse=True)
-        token_cap = len(special) + (len(counter) if most_freq_count is None
-                                    else most_freq_count)
-        for token, freq in token_freqs:
-            if freq < min_freq or len(self._idx_to_token) == token_cap:
-                break
-            if token not in special:
-                self._idx_to_token.append(token)
-                self._token_to_idx[token] = len(self._idx_to_token) - 1
+    def _add_frequent(self, counter, most_freq_count, min_freq):
+        """Append the tokens of ``counter``, most frequent first."""
+        # equal counts keep the tokens' sorted order, so the numbering is reproducible
+        by_count = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+        added = 0
+        for tok, count in by_count:
+            if count < min_freq or added == most_freq_count:
+                return
+            if tok in self._token_to_idx:  # the unknown or a reserved token
+                continue
+            self._token_to_idx[tok] = len(self._idx_to_token)
+            self._idx_to_token.append(tok)
+            added += 1
 
     def __len__(self):
         return len(self._idx_to_token)
@@ -85,21 +75,18 @@ class Vocabulary:
     def to_indices(self, tokens):
         """The index of a token, or the list of indices of a list of tokens (0, the
         unknown token's, for tokens not in the vocabulary)."""
-        to_reduce = not isinstance(tokens, list)
-        if to_reduce:
-            tokens = [tokens]
-        indices = [self.token_to_idx.get(token, UNKNOWN_IDX) for token in tokens]
-        return indices[0] if to_reduce else indices
+        if not isinstance(tokens, list):
+            return self._token_to_idx.get(tokens, UNKNOWN_IDX)
+        return [self._token_to_idx.get(tok, UNKNOWN_IDX) for tok in tokens]
 
     def to_tokens(self, indices):
         """The token of an index, or the tokens of a list of indices."""
-        to_reduce = not isinstance(indices, list)
-        if to_reduce:
-            indices = [indices]
-        max_idx = len(self._idx_to_token) - 1
-        tokens = []
-        for idx in indices:
-            if not isinstance(idx, int) or idx > max_idx:
-                raise ValueError('Token index %d in the provided `indices` is invalid.' % idx)
-            tokens.append(self._idx_to_token[idx])
-        return tokens[0] if to_reduce else tokens
+        if not isinstance(indices, list):
+            return self._token_of(indices)
+        return [self._token_of(i) for i in indices]
+
+    def _token_of(self, idx):
+        if not isinstance(idx, int) or idx >= len(self._idx_to_token):
+            raise ValueError('Token index %d in `indices` is invalid: the vocabulary has '
+                             '%d tokens.' % (idx, len(self._idx_to_token)))
+        return self._idx_to_token[idx]

@@ -49,27 +49,24 @@ class Dataset:
         With ``lazy=True`` ``fn`` runs each time an example is read, so a random
         augmentation gives a new result every epoch. ``lazy=False`` runs it once now.
         """
-        trans = _LazyTransformDataset(self, fn)
-        if lazy:
-            return trans
-        return SimpleDataset([trans[i] for i in range(len(trans))])
+        mapped = _MappedDataset(self, fn)
+        return mapped if lazy else SimpleDataset(list(mapped))
 
     def transform_first(self, fn, lazy=True):
         """Like :meth:`transform`, but ``fn`` sees only the first element of each
         example (the image) and the rest (the label) passes through unchanged."""
-        return self.transform(_TransformFirstClosure(fn), lazy)
+        return self.transform(_OnFirst(fn), lazy)
 
     def filter(self, fn):
         """The examples for which ``fn(example)`` is true."""
         from .sampler import FilterSampler
-        return _SampledDataset(self, FilterSampler(fn, self))
+        return _Subset(self, FilterSampler(fn, self))
 
     def take(self, count):
         """The first ``count`` examples (all of them when ``count`` is None or larger)."""
         from .sampler import SequentialSampler
-        if count is None or count > len(self):
-            count = len(self)
-        return _SampledDataset(self, SequentialSampler(count))
+        size = len(self)
+        return _Subset(self, SequentialSampler(size if count is None else min(count, size)))
 
     def shard(self, num_shards, index):
         """Part ``index`` of ``num_shards`` contiguous, near-equal parts (for splitting
@@ -79,15 +76,15 @@ class Dataset:
             raise ValueError(f'shard index must be in [0, {num_shards}), got {index}')
         size, rest = divmod(len(self), num_shards)
         start = size * index + min(index, rest)
-        return _SampledDataset(self, SequentialSampler(size + (index < rest), start))
+        return _Subset(self, SequentialSampler(size + (index < rest), start))
 
     def sample(self, sampler):
         """The examples at the indices ``sampler`` gives, in its order."""
         from .sampler import Sampler
-        if not isinstance(sampler, Sampler):
-            raise TypeError(f'Invalid sampler type: {type(sampler)}. '
-                            'Expected gluon.data.Sampler instead.')
-        return _SampledDataset(self, sampler)
+        if isinstance(sampler, Sampler):
+            return _Subset(self, sampler)
+        raise TypeError(f'Invalid sampler type: {type(sampler)}. '
+                        'Expected gluon.data.Sampler instead.')
 
 
 class SimpleDataset(Dataset):
@@ -125,20 +122,18 @@ class ArrayDataset(Dataset):
         if not args:
             raise ValueError('ArrayDataset needs at least 1 array')
         self._length = len(args[0])
-        self._data = []
-        for i, data in enumerate(args):
-            if len(data) != self._length:
+        for position, array in enumerate(args):
+            if len(array) != self._length:
                 raise ValueError(
                     f'All arrays must have the same length; array[0] has length '
-                    f'{self._length} while array[{i}] has {len(data)}.')
-            if isinstance(data, NDArray) and data.ndim == 1:
-                data = data.asnumpy()
-            self._data.append(data)
+                    f'{self._length} while array[{position}] has {len(array)}.')
+        # a 1-D NDArray (labels) is read as numpy, as in MXNet
+        self._columns = [a.asnumpy() if isinstance(a, NDArray) and a.ndim == 1 else a
+                         for a in args]
 
     def __getitem__(self, idx):
-        if len(self._data) == 1:
-            return self._data[0][idx]
-        return tuple(data[idx] for data in self._data)
+        fields = tuple(column[idx] for column in self._columns)
+        return fields if len(fields) > 1 else fields[0]
 
     def __len__(self):
         return self._length
@@ -163,19 +158,21 @@ class RecordFileDataset(Dataset):
 
     def __init__(self, filename):
         from ... import recordio
-        self.idx_file = os.path.splitext(filename)[0] + '.idx'
+        stem, _ = os.path.splitext(filename)
         self.filename = filename
-        self._record = recordio.MXIndexedRecordIO(self.idx_file, self.filename, 'r')
+        self.idx_file = stem + '.idx'
+        self._reader = recordio.MXIndexedRecordIO(self.idx_file, filename, 'r')
 
     def __getitem__(self, idx):
-        return self._record.read_idx(self._record.keys[idx])
+        key = self._reader.keys[idx]  # the idx-th record in the index's order
+        return self._reader.read_idx(key)
 
     def __len__(self):
-        return len(self._record.keys)
+        return len(self._reader.keys)
 
 
-class _LazyTransformDataset(Dataset):
-    """``fn`` applied to each example when it is read."""
+class _MappedDataset(Dataset):
+    """``fn`` applied to each example of ``data`` when it is read."""
 
     def __init__(self, data, fn):
         self._data = data
@@ -185,34 +182,30 @@ class _LazyTransformDataset(Dataset):
         return len(self._data)
 
     def __getitem__(self, idx):
-        item = self._data[idx]
-        if isinstance(item, tuple):
-            return self._fn(*item)
-        return self._fn(item)
+        example = self._data[idx]
+        return self._fn(*example) if isinstance(example, tuple) else self._fn(example)
 
 
-class _TransformFirstClosure:
+class _OnFirst:
     """``fn`` on the first element only. A class rather than a nested function so
     that it can be pickled and sent to DataLoader worker processes."""
 
     def __init__(self, fn):
         self._fn = fn
 
-    def __call__(self, x, *args):
-        if args:
-            return (self._fn(x),) + args
-        return self._fn(x)
+    def __call__(self, first, *rest):
+        return (self._fn(first),) + rest if rest else self._fn(first)
 
 
-class _SampledDataset(Dataset):
-    """The examples of ``dataset`` at the indices ``sampler`` gives."""
+class _Subset(Dataset):
+    """The examples of ``dataset`` at the indices ``sampler`` gives (drawn once, now)."""
 
     def __init__(self, dataset, sampler):
         self._dataset = dataset
-        self._indices = list(sampler)
+        self._positions = list(sampler)
 
     def __len__(self):
-        return len(self._indices)
+        return len(self._positions)
 
     def __getitem__(self, idx):
-        return self._dataset[self._indices[idx]]
+        return self._dataset[self._positions[idx]]

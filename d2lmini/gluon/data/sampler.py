@@ -6,11 +6,13 @@
 >>> list(BatchSampler(SequentialSampler(7), 3, 'discard'))
 [[0, 1, 2], [3, 4, 5]]
 """
+import itertools
+
 import numpy as np
 
 __all__ = ['Sampler', 'SequentialSampler', 'RandomSampler', 'FilterSampler', 'BatchSampler']
 
-_LAST_BATCH = ('keep', 'discard', 'rollover')
+_LAST_BATCH_MODES = ('keep', 'discard', 'rollover')
 
 
 class Sampler:
@@ -32,10 +34,11 @@ class SequentialSampler(Sampler):
 
     def __init__(self, length, start=0):
         self._length = length
-        self._start = start
+        self._first = start
 
     def __iter__(self):
-        return iter(range(self._start, self._start + self._length))
+        stop = self._first + self._length
+        return iter(range(self._first, stop))
 
     def __len__(self):
         return self._length
@@ -57,9 +60,8 @@ class RandomSampler(Sampler):
         self._length = length
 
     def __iter__(self):
-        indices = np.arange(self._length)
-        np.random.shuffle(indices)
-        return iter(indices.tolist())
+        # the same draws as np.random.shuffle(np.arange(n)): the global generator
+        return iter(np.random.permutation(self._length).tolist())
 
     def __len__(self):
         return self._length
@@ -73,13 +75,13 @@ class FilterSampler(Sampler):
     """
 
     def __init__(self, fn, dataset):
-        self._indices = [i for i in range(len(dataset)) if fn(dataset[i])]
+        self._kept = [i for i in range(len(dataset)) if fn(dataset[i])]
 
     def __iter__(self):
-        return iter(self._indices)
+        return iter(self._kept)
 
     def __len__(self):
-        return len(self._indices)
+        return len(self._kept)
 
 
 class BatchSampler(Sampler):
@@ -95,33 +97,35 @@ class BatchSampler(Sampler):
     """
 
     def __init__(self, sampler, batch_size, last_batch='keep'):
-        if last_batch not in _LAST_BATCH:
+        if last_batch not in _LAST_BATCH_MODES:
             raise ValueError("last_batch must be one of 'keep', 'discard', or 'rollover', "
                              f"but got {last_batch}")
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f'batch_size must be a positive integer, but got {batch_size!r}')
         self._sampler = sampler
         self._batch_size = int(batch_size)
-        self._last_batch = last_batch
-        self._prev = []  # the indices 'rollover' carries into the next pass
+        self._tail_policy = last_batch
+        self._carried = []  # the tail that 'rollover' keeps for the next pass
 
     def __iter__(self):
-        batch, self._prev = self._prev, []
-        for i in self._sampler:
-            batch.append(i)
-            if len(batch) == self._batch_size:
-                yield batch
-                batch = []
-        if batch:
-            if self._last_batch == 'keep':
-                yield batch
-            elif self._last_batch == 'rollover':
-                self._prev = batch
+        # with 'rollover', the incomplete batch of the last pass starts this one
+        indices = itertools.chain(self._carried, self._sampler)
+        self._carried = []
+        while True:
+            # the next batch_size indices; fewer once the sampler runs out
+            batch = list(itertools.islice(indices, self._batch_size))
+            if len(batch) < self._batch_size:
+                break
+            yield batch
+        if batch and self._tail_policy == 'keep':
+            yield batch
+        elif self._tail_policy == 'rollover':
+            self._carried = batch
 
     def __len__(self):
-        n = len(self._sampler)
-        if self._last_batch == 'keep':
-            return (n + self._batch_size - 1) // self._batch_size
-        if self._last_batch == 'discard':
-            return n // self._batch_size
-        return (len(self._prev) + n) // self._batch_size
+        count = len(self._sampler)
+        if self._tail_policy == 'keep':
+            return -(-count // self._batch_size)  # rounded up
+        if self._tail_policy == 'rollover':
+            count += len(self._carried)
+        return count // self._batch_size

@@ -35,6 +35,11 @@ __all__ = ['MNIST', 'FashionMNIST', 'CIFAR10', 'CIFAR100', 'Digits', 'ImageRecor
 _DEFAULT_REPO = 'https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/'
 
 
+def _example(transform, image, label):
+    """The example ``(image, label)``, or what ``transform(image, label)`` makes of it."""
+    return (image, label) if transform is None else transform(image, label)
+
+
 def _repo_url():
     """Where MXNet's datasets are hosted: its S3 mirror unless MXNET_GLUON_REPO says."""
     url = os.environ.get('MXNET_GLUON_REPO', _DEFAULT_REPO)
@@ -51,9 +56,7 @@ class _ImageDataset(Dataset):
         self._label = None
 
     def __getitem__(self, idx):
-        if self._transform is not None:
-            return self._transform(self._data[idx], self._label[idx])
-        return self._data[idx], self._label[idx]
+        return _example(self._transform, self._data[idx], self._label[idx])
 
     def __len__(self):
         return len(self._label)
@@ -370,10 +373,8 @@ class ImageRecordDataset(RecordFileDataset):
 
     def __getitem__(self, idx):
         from .... import image, recordio
-        header, img = recordio.unpack(super().__getitem__(idx))
-        if self._transform is not None:
-            return self._transform(image.imdecode(img, self._flag), header.label)
-        return image.imdecode(img, self._flag), header.label
+        header, encoded = recordio.unpack(super().__getitem__(idx))
+        return _example(self._transform, image.imdecode(encoded, self._flag), header.label)
 
 
 class ImageFolderDataset(Dataset):
@@ -404,35 +405,40 @@ class ImageFolderDataset(Dataset):
         self._root = os.path.expanduser(root)
         self._flag = flag
         self._transform = transform
-        self._exts = ['.jpg', '.jpeg', '.png']
+        self._exts = ['.jpg', '.jpeg', '.png']  # compared in lower case
         self._list_images(self._root)
 
     def _list_images(self, root):
-        self.synsets = []
-        self.items = []
-        for folder in sorted(os.listdir(root)):
-            path = os.path.join(root, folder)
-            if not os.path.isdir(path):
-                warnings.warn('Ignoring %s, which is not a directory.' % path, stacklevel=3)
-                continue
-            label = len(self.synsets)
-            self.synsets.append(folder)
-            for filename in sorted(os.listdir(path)):
-                filename = os.path.join(path, filename)
-                ext = os.path.splitext(filename)[1]
-                if ext.lower() not in self._exts:
-                    warnings.warn('Ignoring %s of type %s. Only support %s' % (
-                        filename, ext, ', '.join(self._exts)))
-                    continue
-                self.items.append((filename, label))
+        # a method, as in MXNet, so that a subclass can find its images its own way
+        self.synsets, self.items = _scan_class_folders(root, self._exts)
 
     def __getitem__(self, idx):
         from .... import image
-        img = image.imread(self.items[idx][0], self._flag)
-        label = self.items[idx][1]
-        if self._transform is not None:
-            return self._transform(img, label)
-        return img, label
+        path, label = self.items[idx]
+        return _example(self._transform, image.imread(path, self._flag), label)
 
     def __len__(self):
         return len(self.items)
+
+
+def _scan_class_folders(root, exts):
+    """``(class names, [(image path, class number), ...])`` for the folders in
+    ``root``, both in sorted order; entries that do not fit are skipped with a
+    warning."""
+    synsets, items = [], []
+    for name in sorted(os.listdir(root)):
+        class_dir = os.path.join(root, name)
+        if not os.path.isdir(class_dir):
+            # stacklevel: the warning points at the ImageFolderDataset(...) call
+            warnings.warn(f'Ignoring {class_dir}, which is not a directory.', stacklevel=3)
+            continue
+        synsets.append(name)
+        for entry in sorted(os.listdir(class_dir)):
+            path = os.path.join(class_dir, entry)
+            suffix = os.path.splitext(entry)[1]
+            if suffix.lower() in exts:
+                items.append((path, len(synsets) - 1))
+            else:
+                warnings.warn(f'Ignoring {path} of type {suffix}. Only support '
+                              f'{", ".join(exts)}')
+    return synsets, items
