@@ -87,36 +87,45 @@ def get_model_file(name, root=_MODEL_ROOT, timeout=30.0):
     sum is checked, so ``root`` never holds a partial or wrong file.
     """
     file_name = f'{name}-{short_hash(name)}'
+    sha1_hash = _model_sha1[name]
     root = os.path.expanduser(root)
     file_path = os.path.join(root, file_name + '.params')
-    sha1_hash = _model_sha1[name]
-    if os.path.exists(file_path):
-        if check_sha1(file_path, sha1_hash):
-            return file_path
-        logging.warning('Mismatch in the content of model file detected. Downloading again.')
-    else:
+    if not os.path.exists(file_path):
         logging.info('Model file not found. Downloading to %s.', file_path)
+    elif check_sha1(file_path, sha1_hash):
+        return file_path
+    else:
+        logging.warning('Mismatch in the content of model file detected. Downloading again.')
     os.makedirs(root, exist_ok=True)
-    repo_url = os.environ.get('MXNET_GLUON_REPO', apache_repo_url)
-    if not repo_url.endswith('/'):
-        repo_url += '/'
-    url = _url_format.format(repo_url=repo_url, file_name=file_name)
     # the archive goes to a folder of its own inside root, removed whatever happens
     scratch = tempfile.mkdtemp(dir=root)
     try:
-        try:
-            archive = download(url, path=os.path.join(scratch, file_name + '.zip'),
-                               overwrite=True, timeout=timeout, progress=False)
-        except DownloadError as e:
-            reason = e.__cause__ or e
-            raise DownloadError(
-                f'could not download the pretrained weights of {name} from {url} '
-                f'({reason}).\nOffline, put {file_name}.params (SHA-1 {sha1_hash}) '
-                f'into {root}') from e
+        archive = _download_archive(name, file_name, root, scratch, timeout)
         _extract_checked(archive, file_name + '.params', file_path, sha1_hash)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return file_path
+
+
+def _download_archive(name, file_name, root, folder, timeout):
+    # fetch file_name's zip archive into folder; when that fails, say which file to
+    # put into root by hand
+    url = _archive_url(file_name)
+    try:
+        return download(url, path=os.path.join(folder, file_name + '.zip'),
+                        overwrite=True, timeout=timeout, progress=False)
+    except DownloadError as e:
+        raise DownloadError(
+            f'could not download the pretrained weights of {name} from {url} '
+            f'({e.__cause__ or e}).\nOffline, put {file_name}.params '
+            f'(SHA-1 {_model_sha1[name]}) into {root}') from e
+
+
+def _archive_url(file_name):
+    # $MXNET_GLUON_REPO, when set, replaces MXNet's server; it may end without a slash
+    repo_url = os.environ.get('MXNET_GLUON_REPO', apache_repo_url)
+    separator = '' if repo_url.endswith('/') else '/'
+    return _url_format.format(repo_url=repo_url + separator, file_name=file_name)
 
 
 def _extract_checked(archive, member, path, sha1_hash):
@@ -134,7 +143,6 @@ def _extract_checked(archive, member, path, sha1_hash):
 
 def purge(root=_MODEL_ROOT):
     """Delete every ``.params`` file in ``root``: the downloaded weights."""
-    root = os.path.expanduser(root)
-    for f in os.listdir(root):
-        if f.endswith('.params'):
-            os.remove(os.path.join(root, f))
+    folder = os.path.expanduser(root)
+    for params_file in (f for f in os.listdir(folder) if f.endswith('.params')):
+        os.remove(os.path.join(folder, params_file))

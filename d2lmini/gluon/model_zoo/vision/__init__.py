@@ -46,26 +46,19 @@ from .squeezenet import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 from .mobilenet import *  # noqa: F401,F403
 
-# the name each network's weights are stored under -> the function that builds it
-_MODELS = {
-    **{f'resnet{depth}_v{version}': globals()[f'resnet{depth}_v{version}']
-       for version in (1, 2) for depth in (18, 34, 50, 101, 152)},
-    **{f'vgg{depth}{bn}': globals()[f'vgg{depth}{bn}']
-       for bn in ('', '_bn') for depth in (11, 13, 16, 19)},
-    'alexnet': alexnet,
-    **{f'densenet{depth}': globals()[f'densenet{depth}'] for depth in (121, 161, 169, 201)},
-    'squeezenet1.0': squeezenet1_0,
-    'squeezenet1.1': squeezenet1_1,
-    'inceptionv3': inception_v3,
-    'mobilenet1.0': mobilenet1_0,
-    'mobilenet0.75': mobilenet0_75,
-    'mobilenet0.5': mobilenet0_5,
-    'mobilenet0.25': mobilenet0_25,
-    'mobilenetv2_1.0': mobilenet_v2_1_0,
-    'mobilenetv2_0.75': mobilenet_v2_0_75,
-    'mobilenetv2_0.5': mobilenet_v2_0_5,
-    'mobilenetv2_0.25': mobilenet_v2_0_25,
-}
+from ..model_store import _model_sha1
+
+
+def _function_name(stored_name):
+    # the store's names, with the dots and the two exceptions mapped to Python's
+    # identifiers: 'squeezenet1.1' -> squeezenet1_1, 'mobilenetv2_0.5' ->
+    # mobilenet_v2_0_5, 'inceptionv3' -> inception_v3
+    name = stored_name.replace('.', '_').replace('mobilenetv2', 'mobilenet_v2')
+    return 'inception_v3' if name == 'inceptionv3' else name
+
+
+# every network the store has weights for: its name there -> the function that builds it
+_MODELS = {name: globals()[_function_name(name)] for name in _model_sha1}
 
 
 def get_model(name, **kwargs):

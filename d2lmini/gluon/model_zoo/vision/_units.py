@@ -2,7 +2,8 @@
 
 Most modern networks repeat one unit: a convolution, a batch normalisation and a
 nonlinearity. :func:`add_conv_bn` appends that unit to a chain; :func:`add_bn_relu_conv`
-appends the "pre-activation" order that DenseNet uses. Both add the layers straight
+appends the "pre-activation" order that DenseNet uses; :func:`add_imagenet_stem` the
+first layers that ResNet and DenseNet share. Both add the layers straight
 to the chain they are given, without a container of their own, because MXNet's
 parameter names (and so whether its ``.params`` files load) depend on which
 container a layer sits in and on the order the layers are made.
@@ -19,7 +20,7 @@ container a layer sits in and on the order the layers are made.
 from ... import nn
 from .. import model_store
 
-__all__ = ['add_conv_bn', 'add_bn_relu_conv', 'load_pretrained']
+__all__ = ['add_conv_bn', 'add_bn_relu_conv', 'add_imagenet_stem', 'load_pretrained']
 
 
 def add_conv_bn(chain, channels, kernel_size, strides=1, padding=0, groups=1,
@@ -45,6 +46,14 @@ def add_bn_relu_conv(chain, channels, kernel_size, padding=0):
     chain.add(nn.BatchNorm())
     chain.add(nn.Activation('relu'))
     chain.add(nn.Conv2D(channels, kernel_size=kernel_size, padding=padding, use_bias=False))
+
+
+def add_imagenet_stem(chain, channels):
+    """Append the stem of ResNet and DenseNet for 224-pixel images: a 7x7 convolution
+    with stride 2, batch normalisation, ReLU and a strided 3x3 max-pooling, which
+    leave a quarter of the height and width (56x56)."""
+    add_conv_bn(chain, channels, kernel_size=7, strides=2, padding=3)
+    chain.add(nn.MaxPool2D(pool_size=3, strides=2, padding=1))
 
 
 def load_pretrained(net, model_name, ctx, root):

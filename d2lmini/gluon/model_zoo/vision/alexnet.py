@@ -26,22 +26,21 @@ class AlexNet(HybridBlock):
 
     def __init__(self, classes=1000, **kwargs):
         super().__init__(**kwargs)
+        conv = lambda channels, size, **kw: nn.Conv2D(channels, size, activation='relu', **kw)
+        pool = lambda: nn.MaxPool2D(pool_size=3, strides=2)
         with self.name_scope():
             # MXNet names these layers in the network's scope (alexnet0_conv0_), not
             # in a scope of the chain: prefix='' and its own name scope give that.
             self.features = nn.HybridSequential(prefix='')
             with self.features.name_scope():
-                conv = lambda channels, size, **kw: nn.Conv2D(
-                    channels, kernel_size=size, activation='relu', **kw)
-                pool = lambda: nn.MaxPool2D(pool_size=3, strides=2)
                 self.features.add(conv(64, 11, strides=4, padding=2), pool(),
                                   conv(192, 5, padding=2), pool(),
                                   conv(384, 3, padding=1),
                                   conv(256, 3, padding=1),
                                   conv(256, 3, padding=1), pool(),
-                                  nn.Flatten())
-                for _ in range(2):
-                    self.features.add(nn.Dense(4096, activation='relu'), nn.Dropout(0.5))
+                                  nn.Flatten(),
+                                  nn.Dense(4096, activation='relu'), nn.Dropout(0.5),
+                                  nn.Dense(4096, activation='relu'), nn.Dropout(0.5))
             self.output = nn.Dense(classes)
 
     def hybrid_forward(self, F, x):

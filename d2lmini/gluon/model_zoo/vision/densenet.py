@@ -8,18 +8,9 @@ from ...block import HybridBlock
 from ...contrib.nn import HybridConcurrent, Identity
 from ... import nn
 from ..model_store import _MODEL_ROOT
-from ._units import add_bn_relu_conv, load_pretrained
+from ._units import add_bn_relu_conv, add_imagenet_stem, load_pretrained
 
 __all__ = ['DenseNet', 'densenet121', 'densenet161', 'densenet169', 'densenet201']
-
-
-def _make_dense_block(num_layers, bn_size, growth_rate, dropout, stage_index):
-    # a stage has a name scope of its own (densenet0_stage1_), its layers do not
-    block = nn.HybridSequential(prefix=f'stage{stage_index}_')
-    with block.name_scope():
-        for _ in range(num_layers):
-            block.add(_make_dense_layer(growth_rate, bn_size, dropout))
-    return block
 
 
 def _make_dense_layer(growth_rate, bn_size, dropout):
@@ -32,17 +23,25 @@ def _make_dense_layer(growth_rate, bn_size, dropout):
         new_features.add(nn.Dropout(dropout))
     # the layer's output is its input with the new features appended as channels
     layer = HybridConcurrent(axis=1, prefix='')
-    layer.add(Identity())
-    layer.add(new_features)
+    layer.add(Identity(), new_features)
     return layer
 
 
-def _make_transition(num_output_features):
+def _make_transition(channels):
     # between dense blocks: fewer channels (1x1 convolution), half the size
     transition = nn.HybridSequential(prefix='')
-    add_bn_relu_conv(transition, num_output_features, kernel_size=1)
+    add_bn_relu_conv(transition, channels, kernel_size=1)
     transition.add(nn.AvgPool2D(pool_size=2, strides=2))
     return transition
+
+
+def _dense_stage(index, num_layers, growth_rate, bn_size, dropout):
+    # a dense block has a name scope of its own (densenet0_stage1_), its layers do not
+    stage = nn.HybridSequential(prefix=f'stage{index}_')
+    with stage.name_scope():
+        stage.add(*[_make_dense_layer(growth_rate, bn_size, dropout)
+                    for _ in range(num_layers)])
+    return stage
 
 
 class DenseNet(HybridBlock):
@@ -69,23 +68,18 @@ class DenseNet(HybridBlock):
         super().__init__(**kwargs)
         with self.name_scope():
             self.features = nn.HybridSequential(prefix='')
-            self.features.add(nn.Conv2D(num_init_features, kernel_size=7,
-                                        strides=2, padding=3, use_bias=False))
-            self.features.add(nn.BatchNorm())
-            self.features.add(nn.Activation('relu'))
-            self.features.add(nn.MaxPool2D(pool_size=3, strides=2, padding=1))
+            add_imagenet_stem(self.features, num_init_features)
             channels = num_init_features
-            for i, num_layers in enumerate(block_config):
-                self.features.add(_make_dense_block(num_layers, bn_size, growth_rate,
-                                                    dropout, i + 1))
-                channels += num_layers * growth_rate
-                if i != len(block_config) - 1:
+            for index, num_layers in enumerate(block_config, start=1):
+                if index > 1:   # compression: half the channels, half the size
                     channels //= 2
                     self.features.add(_make_transition(channels))
-            self.features.add(nn.BatchNorm())
-            self.features.add(nn.Activation('relu'))
-            self.features.add(nn.AvgPool2D(pool_size=7))
-            self.features.add(nn.Flatten())
+                self.features.add(_dense_stage(index, num_layers, growth_rate, bn_size,
+                                               dropout))
+                channels += num_layers * growth_rate
+            # the layers end in a convolution: normalise and rectify before pooling
+            self.features.add(nn.BatchNorm(), nn.Activation('relu'),
+                              nn.AvgPool2D(pool_size=7), nn.Flatten())
             self.output = nn.Dense(classes)
 
     def hybrid_forward(self, F, x):
@@ -93,10 +87,8 @@ class DenseNet(HybridBlock):
 
 
 # depth -> (stem channels, growth rate, layers per dense block)
-densenet_spec = {121: (64, 32, [6, 12, 24, 16]),
-                 161: (96, 48, [6, 12, 36, 24]),
-                 169: (64, 32, [6, 12, 32, 32]),
-                 201: (64, 32, [6, 12, 48, 32])}
+densenet_spec = {121: (64, 32, [6, 12, 24, 16]), 161: (96, 48, [6, 12, 36, 24]),
+                 169: (64, 32, [6, 12, 32, 32]), 201: (64, 32, [6, 12, 48, 32])}
 
 
 def get_densenet(num_layers, pretrained=False, ctx=cpu(), root=_MODEL_ROOT, **kwargs):
@@ -109,8 +101,7 @@ def get_densenet(num_layers, pretrained=False, ctx=cpu(), root=_MODEL_ROOT, **kw
     >>> [len(block) for block in get_densenet(121).features[4:11:2]]
     [6, 12, 24, 16]
     """
-    num_init_features, growth_rate, block_config = densenet_spec[num_layers]
-    net = DenseNet(num_init_features, growth_rate, block_config, **kwargs)
+    net = DenseNet(*densenet_spec[num_layers], **kwargs)
     if pretrained:
         load_pretrained(net, f'densenet{num_layers}', ctx, root)
     return net
@@ -125,7 +116,7 @@ def densenet121(**kwargs):
     >>> densenet121(classes=10).output
     Dense(None -> 10, linear)
     """
-    return get_densenet(121, **kwargs)
+    return get_densenet(num_layers=121, **kwargs)
 
 
 def densenet161(**kwargs):
@@ -135,7 +126,7 @@ def densenet161(**kwargs):
     >>> [len(block) for block in densenet161().features[4:11:2]]
     [6, 12, 36, 24]
     """
-    return get_densenet(161, **kwargs)
+    return get_densenet(num_layers=161, **kwargs)
 
 
 def densenet169(**kwargs):
@@ -145,7 +136,7 @@ def densenet169(**kwargs):
     >>> [len(block) for block in densenet169().features[4:11:2]]
     [6, 12, 32, 32]
     """
-    return get_densenet(169, **kwargs)
+    return get_densenet(num_layers=169, **kwargs)
 
 
 def densenet201(**kwargs):
@@ -155,4 +146,4 @@ def densenet201(**kwargs):
     >>> [len(block) for block in densenet201().features[4:11:2]]
     [6, 12, 48, 32]
     """
-    return get_densenet(201, **kwargs)
+    return get_densenet(num_layers=201, **kwargs)

@@ -63,8 +63,8 @@ def _named_block(prefix, make_branches):
     return block
 
 
-def _make_A(pool_features, prefix):
-    # 35x35 grid: 1x1; 5x5; 3x3 twice; pooling
+def _grid35_block(pool_features, prefix):
+    # kind A, on the 35x35 grid: 1x1; 5x5; 3x3 twice; pooling
     return _named_block(prefix, lambda: [
         _branch(None, (64, 1)),
         _branch(None, (48, 1), (64, 5, 1, 2)),
@@ -72,16 +72,17 @@ def _make_A(pool_features, prefix):
         _branch('avg', (pool_features, 1))])
 
 
-def _make_B(prefix):
-    # halves the grid: strided 3x3; strided double 3x3; strided max-pooling
+def _grid35_to_17(prefix):
+    # kind B halves the grid: strided 3x3; strided double 3x3; strided max-pooling
     return _named_block(prefix, lambda: [
         _branch(None, (384, 3, 2)),
         _branch(None, (64, 1), (96, 3, 1, 1), (96, 3, 2)),
         _branch('max')])
 
 
-def _make_C(channels_7x7, prefix):
-    # 17x17 grid: 7x7 windows factorised into 1x7 and 7x1, once and twice
+def _grid17_block(channels_7x7, prefix):
+    # kind C, on the 17x17 grid: 7x7 windows factorised into 1x7 and 7x1, once
+    # and twice
     c = channels_7x7
     return _named_block(prefix, lambda: [
         _branch(None, (192, 1)),
@@ -91,8 +92,8 @@ def _make_C(channels_7x7, prefix):
         _branch('avg', (192, 1))])
 
 
-def _make_D(prefix):
-    # halves the grid again
+def _grid17_to_8(prefix):
+    # kind D halves the grid again
     return _named_block(prefix, lambda: [
         _branch(None, (192, 1), (320, 3, 2)),
         _branch(None, (192, 1), (192, (1, 7), 1, (0, 3)), (192, (7, 1), 1, (3, 0)),
@@ -100,8 +101,9 @@ def _make_D(prefix):
         _branch('max')])
 
 
-def _make_E(prefix):
-    # 8x8 grid: the 3x3 branches end by splitting into a 1x3 and a 3x1 side by side
+def _grid8_block(prefix):
+    # kind E, on the 8x8 grid: the 3x3 branches end by splitting into a 1x3 and a
+    # 3x1 side by side
     def split_1x3_3x1():
         return _side_by_side(_branch(None, (384, (1, 3), 1, (0, 1))),
                              _branch(None, (384, (3, 1), 1, (1, 0))))
@@ -121,11 +123,8 @@ def make_aux(classes):
     Dense(None -> 10, linear)
     """
     head = nn.HybridSequential(prefix='')
-    head.add(nn.AvgPool2D(pool_size=5, strides=3))
-    head.add(_conv_unit(128, 1))
-    head.add(_conv_unit(768, 5))
-    head.add(nn.Flatten())
-    head.add(nn.Dense(classes))
+    head.add(nn.AvgPool2D(pool_size=5, strides=3), _conv_unit(128, 1), _conv_unit(768, 5),
+             nn.Flatten(), nn.Dense(classes))
     return head
 
 
@@ -143,24 +142,19 @@ class Inception3(HybridBlock):
         super().__init__(**kwargs)
         with self.name_scope():
             self.features = nn.HybridSequential(prefix='')
-            for block in (_conv_unit(32, 3, 2), _conv_unit(32, 3), _conv_unit(64, 3, 1, 1),
-                          nn.MaxPool2D(pool_size=3, strides=2),
-                          _conv_unit(80, 1), _conv_unit(192, 3),
-                          nn.MaxPool2D(pool_size=3, strides=2)):
-                self.features.add(block)
-            self.features.add(_make_A(32, 'A1_'))
-            self.features.add(_make_A(64, 'A2_'))
-            self.features.add(_make_A(64, 'A3_'))
-            self.features.add(_make_B('B_'))
-            self.features.add(_make_C(128, 'C1_'))
-            self.features.add(_make_C(160, 'C2_'))
-            self.features.add(_make_C(160, 'C3_'))
-            self.features.add(_make_C(192, 'C4_'))
-            self.features.add(_make_D('D_'))
-            self.features.add(_make_E('E1_'))
-            self.features.add(_make_E('E2_'))
-            self.features.add(nn.AvgPool2D(pool_size=8))
-            self.features.add(nn.Dropout(0.5))
+            # the stem: from 299x299 pixels to a 35x35 grid of 192 channels
+            self.features.add(_conv_unit(32, 3, 2), _conv_unit(32, 3), _conv_unit(64, 3, 1, 1),
+                              nn.MaxPool2D(pool_size=3, strides=2),
+                              _conv_unit(80, 1), _conv_unit(192, 3),
+                              nn.MaxPool2D(pool_size=3, strides=2))
+            # the blocks, named by kind and number as in MXNet's files (A1_ ... E2_)
+            self.features.add(
+                *[_grid35_block(pool, f'A{i}_') for i, pool in enumerate((32, 64, 64), 1)],
+                _grid35_to_17('B_'),
+                *[_grid17_block(c, f'C{i}_') for i, c in enumerate((128, 160, 160, 192), 1)],
+                _grid17_to_8('D_'),
+                *[_grid8_block(f'E{i}_') for i in (1, 2)])
+            self.features.add(nn.AvgPool2D(pool_size=8), nn.Dropout(0.5))
             self.output = nn.Dense(classes)
 
     def hybrid_forward(self, F, x):

@@ -17,9 +17,9 @@ from ... import nn
 from ..model_store import _MODEL_ROOT
 from ._units import add_conv_bn, load_pretrained
 
-__all__ = ['MobileNet', 'MobileNetV2', 'mobilenet1_0', 'mobilenet_v2_1_0', 'mobilenet0_75',
-           'mobilenet_v2_0_75', 'mobilenet0_5', 'mobilenet_v2_0_5', 'mobilenet0_25',
-           'mobilenet_v2_0_25', 'get_mobilenet', 'get_mobilenet_v2']
+_WIDTHS = ('1_0', '0_75', '0_5', '0_25')   # the multipliers with pretrained weights
+__all__ = (['MobileNet', 'MobileNetV2', 'get_mobilenet', 'get_mobilenet_v2']
+           + [f'mobilenet{w}' for w in _WIDTHS] + [f'mobilenet_v2_{w}' for w in _WIDTHS])
 
 
 class RELU6(HybridBlock):
@@ -52,7 +52,8 @@ class LinearBottleneck(HybridBlock):
 
     def __init__(self, in_channels, channels, t, stride, **kwargs):
         super().__init__(**kwargs)
-        self.use_shortcut = stride == 1 and in_channels == channels
+        # the input can only be added when the block keeps its shape
+        self.use_shortcut = in_channels == channels and stride == 1
         wide = in_channels * t
         with self.name_scope():
             self.out = nn.HybridSequential()
@@ -76,6 +77,17 @@ _BOTTLENECK_STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2)
                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
 
+def _bottlenecks(width):
+    # the arguments of MobileNetV2's blocks, one stage after the other: the first
+    # block of a stage strides and changes the channels, the others keep the shape
+    in_channels = width(32)
+    for t, channels, num_blocks, stride in _BOTTLENECK_STAGES:
+        for i in range(num_blocks):
+            yield dict(in_channels=in_channels, channels=width(channels), t=t,
+                       stride=1 if i else stride)
+            in_channels = width(channels)
+
+
 class MobileNet(HybridBlock):
     """MobileNet: a strided 3x3 convolution, thirteen depthwise separable layers
     (five of them halve the image), global average pooling and the dense
@@ -93,15 +105,16 @@ class MobileNet(HybridBlock):
         super().__init__(**kwargs)
         width = lambda channels: int(channels * multiplier)
         with self.name_scope():
-            self.features = nn.HybridSequential(prefix='')
-            with self.features.name_scope():
-                add_conv_bn(self.features, width(32), 3, 2, 1)
+            # a chain without a prefix but with a scope of its own: its layers are
+            # named mobilenet0_conv0_, ... as in MXNet's files
+            chain = self.features = nn.HybridSequential(prefix='')
+            with chain.name_scope():
+                add_conv_bn(chain, width(32), 3, 2, 1)
                 for channels_in, channels_out, stride in _SEPARABLE_LAYERS:
-                    depthwise = width(channels_in)
-                    add_conv_bn(self.features, depthwise, 3, stride, 1, groups=depthwise)
-                    add_conv_bn(self.features, width(channels_out), 1)
-                self.features.add(nn.GlobalAvgPool2D())
-                self.features.add(nn.Flatten())
+                    depthwise = width(channels_in)   # one 3x3 filter per channel
+                    add_conv_bn(chain, depthwise, 3, stride, 1, groups=depthwise)
+                    add_conv_bn(chain, width(channels_out), 1)
+                chain.add(nn.GlobalAvgPool2D(), nn.Flatten())
             self.output = nn.Dense(classes)
 
     def hybrid_forward(self, F, x):
@@ -126,33 +139,29 @@ class MobileNetV2(HybridBlock):
         super().__init__(**kwargs)
         width = lambda channels: int(channels * multiplier)
         with self.name_scope():
-            self.features = nn.HybridSequential(prefix='features_')
-            with self.features.name_scope():
-                add_conv_bn(self.features, width(32), 3, 2, 1, activation=RELU6)
-                in_channels = width(32)
-                for t, channels, num_blocks, stride in _BOTTLENECK_STAGES:
-                    for i in range(num_blocks):
-                        self.features.add(LinearBottleneck(
-                            in_channels=in_channels, channels=width(channels), t=t,
-                            stride=stride if i == 0 else 1))
-                        in_channels = width(channels)
-                last_channels = width(1280) if multiplier > 1.0 else 1280
-                add_conv_bn(self.features, last_channels, 1, activation=RELU6)
-                self.features.add(nn.GlobalAvgPool2D())
-
-            self.output = nn.HybridSequential(prefix='output_')
-            with self.output.name_scope():
-                self.output.add(nn.Conv2D(classes, 1, use_bias=False, prefix='pred_'),
-                                nn.Flatten())
+            chain = self.features = nn.HybridSequential(prefix='features_')
+            with chain.name_scope():
+                add_conv_bn(chain, width(32), 3, 2, 1, activation=RELU6)
+                chain.add(*[LinearBottleneck(**args) for args in _bottlenecks(width)])
+                # the last convolution widens with the multiplier but never narrows
+                add_conv_bn(chain, max(width(1280), 1280), 1, activation=RELU6)
+                chain.add(nn.GlobalAvgPool2D())
+            head = self.output = nn.HybridSequential(prefix='output_')
+            with head.name_scope():
+                head.add(nn.Conv2D(classes, 1, use_bias=False, prefix='pred_'), nn.Flatten())
 
     def hybrid_forward(self, F, x):
         return self.output(self.features(x))
 
 
-def _store_suffix(multiplier):
-    # the store writes the multiplier with two decimals, but 1.0 and 0.5 with one
-    suffix = f'{multiplier:.2f}'
-    return suffix[:-1] if suffix in ('1.00', '0.50') else suffix
+def _width_variant(net_class, store_prefix, multiplier, pretrained, ctx, root, kwargs):
+    net = net_class(multiplier, **kwargs)
+    if pretrained:
+        # the store writes the multiplier with two decimals, but 1.0 and 0.5 with one
+        digits = f'{multiplier:.2f}'
+        digits = digits[:-1] if digits in ('1.00', '0.50') else digits
+        load_pretrained(net, store_prefix + digits, ctx, root)
+    return net
 
 
 def get_mobilenet(multiplier, pretrained=False, ctx=cpu(), root=_MODEL_ROOT, **kwargs):
@@ -163,10 +172,7 @@ def get_mobilenet(multiplier, pretrained=False, ctx=cpu(), root=_MODEL_ROOT, **k
     >>> get_mobilenet(0.5).features[0].weight.shape
     (16, 0, 3, 3)
     """
-    net = MobileNet(multiplier, **kwargs)
-    if pretrained:
-        load_pretrained(net, 'mobilenet' + _store_suffix(multiplier), ctx, root)
-    return net
+    return _width_variant(MobileNet, 'mobilenet', multiplier, pretrained, ctx, root, kwargs)
 
 
 def get_mobilenet_v2(multiplier, pretrained=False, ctx=cpu(), root=_MODEL_ROOT,
@@ -176,10 +182,8 @@ def get_mobilenet_v2(multiplier, pretrained=False, ctx=cpu(), root=_MODEL_ROOT,
     >>> get_mobilenet_v2(0.5).features[0].weight.shape
     (16, 0, 3, 3)
     """
-    net = MobileNetV2(multiplier, **kwargs)
-    if pretrained:
-        load_pretrained(net, 'mobilenetv2_' + _store_suffix(multiplier), ctx, root)
-    return net
+    return _width_variant(MobileNetV2, 'mobilenetv2_', multiplier, pretrained, ctx, root,
+                          kwargs)
 
 
 # The examples read the number of channels of the first convolution, the widths
@@ -190,7 +194,7 @@ def mobilenet1_0(**kwargs):
     >>> mobilenet1_0().features[0].weight.shape
     (32, 0, 3, 3)
     """
-    return get_mobilenet(1.0, **kwargs)
+    return get_mobilenet(multiplier=1.0, **kwargs)
 
 
 def mobilenet_v2_1_0(**kwargs):
@@ -199,7 +203,7 @@ def mobilenet_v2_1_0(**kwargs):
     >>> mobilenet_v2_1_0().features[0].weight.shape
     (32, 0, 3, 3)
     """
-    return get_mobilenet_v2(1.0, **kwargs)
+    return get_mobilenet_v2(multiplier=1.0, **kwargs)
 
 
 def mobilenet0_75(**kwargs):
@@ -208,7 +212,7 @@ def mobilenet0_75(**kwargs):
     >>> mobilenet0_75().features[0].weight.shape
     (24, 0, 3, 3)
     """
-    return get_mobilenet(0.75, **kwargs)
+    return get_mobilenet(multiplier=0.75, **kwargs)
 
 
 def mobilenet_v2_0_75(**kwargs):
@@ -217,7 +221,7 @@ def mobilenet_v2_0_75(**kwargs):
     >>> mobilenet_v2_0_75().features[0].weight.shape
     (24, 0, 3, 3)
     """
-    return get_mobilenet_v2(0.75, **kwargs)
+    return get_mobilenet_v2(multiplier=0.75, **kwargs)
 
 
 def mobilenet0_5(**kwargs):
@@ -226,7 +230,7 @@ def mobilenet0_5(**kwargs):
     >>> mobilenet0_5().features[0].weight.shape
     (16, 0, 3, 3)
     """
-    return get_mobilenet(0.5, **kwargs)
+    return get_mobilenet(multiplier=0.5, **kwargs)
 
 
 def mobilenet_v2_0_5(**kwargs):
@@ -235,7 +239,7 @@ def mobilenet_v2_0_5(**kwargs):
     >>> mobilenet_v2_0_5().features[0].weight.shape
     (16, 0, 3, 3)
     """
-    return get_mobilenet_v2(0.5, **kwargs)
+    return get_mobilenet_v2(multiplier=0.5, **kwargs)
 
 
 def mobilenet0_25(**kwargs):
@@ -247,7 +251,7 @@ def mobilenet0_25(**kwargs):
     >>> net(mx.nd.ones((1, 3, 32, 32))).shape
     (1, 10)
     """
-    return get_mobilenet(0.25, **kwargs)
+    return get_mobilenet(multiplier=0.25, **kwargs)
 
 
 def mobilenet_v2_0_25(**kwargs):
@@ -259,4 +263,4 @@ def mobilenet_v2_0_25(**kwargs):
     >>> net(mx.nd.ones((1, 3, 32, 32))).shape
     (1, 10)
     """
-    return get_mobilenet_v2(0.25, **kwargs)
+    return get_mobilenet_v2(multiplier=0.25, **kwargs)

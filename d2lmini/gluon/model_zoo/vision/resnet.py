@@ -15,19 +15,18 @@ from ....context import cpu
 from ...block import HybridBlock
 from ... import nn
 from ..model_store import _MODEL_ROOT
-from ._units import add_conv_bn, load_pretrained
+from ._units import add_conv_bn, add_imagenet_stem, load_pretrained
 
-__all__ = ['ResNetV1', 'ResNetV2',
-           'BasicBlockV1', 'BasicBlockV2',
-           'BottleneckV1', 'BottleneckV2',
-           'resnet18_v1', 'resnet34_v1', 'resnet50_v1', 'resnet101_v1', 'resnet152_v1',
-           'resnet18_v2', 'resnet34_v2', 'resnet50_v2', 'resnet101_v2', 'resnet152_v2',
-           'get_resnet']
+_DEPTHS = (18, 34, 50, 101, 152)
+__all__ = ['ResNetV1', 'ResNetV2', 'BasicBlockV1', 'BasicBlockV2', 'BottleneckV1',
+           'BottleneckV2', 'get_resnet'] + [f'resnet{depth}_v{version}'
+                                            for version in (1, 2) for depth in _DEPTHS]
 
 
 def _conv3x3(channels, stride, in_channels):
-    return nn.Conv2D(channels, kernel_size=3, strides=stride, padding=1,
-                     use_bias=False, in_channels=in_channels)
+    # padding 1: only the stride changes the size; no bias, as a batch
+    # normalisation comes right before or after it
+    return nn.Conv2D(channels, 3, stride, 1, use_bias=False, in_channels=in_channels)
 
 
 # ------------------------------------------------------------------ V1 blocks
@@ -102,22 +101,27 @@ class _ResidualV2(HybridBlock):
     conv2``, ... in a row, plus the input. When the shape changes, the shortcut is a
     strided 1x1 convolution (``downsample``) of the normalised, rectified input."""
 
+    def _set_units(self, *convs):
+        # unit i (from 1) is the pair of children bn{i}, conv{i}, registered in that order
+        self._num_units = len(convs)
+        for i, conv in enumerate(convs, start=1):
+            setattr(self, f'bn{i}', nn.BatchNorm())
+            setattr(self, f'conv{i}', conv)
+
     def _add_downsample(self, downsample, channels, stride, in_channels):
         self.downsample = None
         if downsample:
-            self.downsample = nn.Conv2D(channels, 1, stride, use_bias=False,
-                                        in_channels=in_channels)
+            self.downsample = nn.Conv2D(channels, kernel_size=1, strides=stride,
+                                        use_bias=False, in_channels=in_channels)
 
     def hybrid_forward(self, F, x):
         shortcut = x
-        out = F.Activation(self.bn1(x), act_type='relu')
-        if self.downsample is not None:
-            shortcut = self.downsample(out)
-        out = self.conv1(out)
-        for unit in range(2, self._num_units + 1):
-            out = F.Activation(getattr(self, f'bn{unit}')(out), act_type='relu')
-            out = getattr(self, f'conv{unit}')(out)
-        return out + shortcut
+        for i in range(1, self._num_units + 1):
+            x = F.Activation(getattr(self, f'bn{i}')(x), act_type='relu')
+            if i == 1 and self.downsample is not None:
+                shortcut = self.downsample(x)
+            x = getattr(self, f'conv{i}')(x)
+        return x + shortcut
 
 
 class BasicBlockV2(_ResidualV2):
@@ -133,11 +137,8 @@ class BasicBlockV2(_ResidualV2):
 
     def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
         super().__init__(**kwargs)
-        self._num_units = 2
-        self.bn1 = nn.BatchNorm()
-        self.conv1 = _conv3x3(channels, stride, in_channels)
-        self.bn2 = nn.BatchNorm()
-        self.conv2 = _conv3x3(channels, 1, channels)
+        self._set_units(_conv3x3(channels, stride, in_channels),
+                        _conv3x3(channels, 1, channels))
         self._add_downsample(downsample, channels, stride, in_channels)
 
 
@@ -155,36 +156,37 @@ class BottleneckV2(_ResidualV2):
 
     def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
         super().__init__(**kwargs)
-        self._num_units = 3
         narrow = channels // 4
-        self.bn1 = nn.BatchNorm()
-        self.conv1 = nn.Conv2D(narrow, kernel_size=1, strides=1, use_bias=False)
-        self.bn2 = nn.BatchNorm()
-        self.conv2 = _conv3x3(narrow, stride, narrow)
-        self.bn3 = nn.BatchNorm()
-        self.conv3 = nn.Conv2D(channels, kernel_size=1, strides=1, use_bias=False)
+        self._set_units(nn.Conv2D(narrow, 1, use_bias=False),
+                        _conv3x3(narrow, stride, narrow),
+                        nn.Conv2D(channels, 1, use_bias=False))
         self._add_downsample(downsample, channels, stride, in_channels)
 
 
 # ------------------------------------------------------------------ networks
 class _ResNet(HybridBlock):
-    """What both versions share: the stem, the stages of blocks, and the forward
-    pass ``output(features(x))``."""
+    """What both versions share: ``output(features(x))``, where ``features`` is a
+    stem, the stages of blocks and global average pooling. A version says what
+    comes before the stem and after the stages."""
 
-    @staticmethod
-    def _add_stem(features, channels, thumbnail):
-        if thumbnail:   # small images: one 3x3 convolution that keeps the size
-            features.add(_conv3x3(channels, 1, 0))
-        else:           # 7x7 with stride 2 and a max-pooling: a quarter of the size
-            add_conv_bn(features, channels, 7, 2, 3)
-            features.add(nn.MaxPool2D(3, 2, 1))
-
-    def _add_stages(self, features, block, layers, channels):
-        # every stage after the first starts by halving the size
-        for i, num_blocks in enumerate(layers):
-            features.add(self._make_layer(block, num_blocks, channels[i + 1],
-                                          1 if i == 0 else 2, i + 1,
-                                          in_channels=channels[i]))
+    def __init__(self, block, layers, channels, classes=1000, thumbnail=False, **kwargs):
+        super().__init__(**kwargs)
+        assert len(layers) + 1 == len(channels), \
+            'channels lists the stem\'s width, then one per stage of layers'
+        with self.name_scope():
+            self.features = nn.HybridSequential(prefix='')
+            self.features.add(*self._before_stem())
+            if thumbnail:   # small images: one 3x3 convolution that keeps the size
+                self.features.add(_conv3x3(channels[0], 1, 0))
+            else:
+                add_imagenet_stem(self.features, channels[0])
+            for i, num_blocks in enumerate(layers):
+                # every stage after the first starts by halving the size
+                self.features.add(self._make_layer(block, num_blocks, channels[i + 1],
+                                                   2 if i else 1, i + 1,
+                                                   in_channels=channels[i]))
+            self.features.add(*self._after_stages())
+            self.output = nn.Dense(classes, in_units=channels[-1])
 
     def _make_layer(self, block, layers, channels, stride, stage_index, in_channels=0):
         # one stage, with its own name scope: stage1_, stage2_, ...; only its first
@@ -217,15 +219,11 @@ class ResNetV1(_ResNet):
     (2, 10)
     """
 
-    def __init__(self, block, layers, channels, classes=1000, thumbnail=False, **kwargs):
-        super().__init__(**kwargs)
-        assert len(layers) == len(channels) - 1
-        with self.name_scope():
-            self.features = nn.HybridSequential(prefix='')
-            self._add_stem(self.features, channels[0], thumbnail)
-            self._add_stages(self.features, block, layers, channels)
-            self.features.add(nn.GlobalAvgPool2D())
-            self.output = nn.Dense(classes, in_units=channels[-1])
+    def _before_stem(self):
+        return []
+
+    def _after_stages(self):
+        return [nn.GlobalAvgPool2D()]
 
 
 class ResNetV2(_ResNet):
@@ -241,31 +239,26 @@ class ResNetV2(_ResNet):
     (2, 10)
     """
 
-    def __init__(self, block, layers, channels, classes=1000, thumbnail=False, **kwargs):
-        super().__init__(**kwargs)
-        assert len(layers) == len(channels) - 1
-        with self.name_scope():
-            self.features = nn.HybridSequential(prefix='')
-            self.features.add(nn.BatchNorm(scale=False, center=False))
-            self._add_stem(self.features, channels[0], thumbnail)
-            self._add_stages(self.features, block, layers, channels)
-            self.features.add(nn.BatchNorm())
-            self.features.add(nn.Activation('relu'))
-            self.features.add(nn.GlobalAvgPool2D())
-            self.features.add(nn.Flatten())
-            self.output = nn.Dense(classes, in_units=channels[-1])
+    def _before_stem(self):
+        return [nn.BatchNorm(scale=False, center=False)]
+
+    def _after_stages(self):
+        return [nn.BatchNorm(), nn.Activation('relu'), nn.GlobalAvgPool2D(), nn.Flatten()]
 
 
-# depth -> (kind of block, blocks per stage, channels of the stem and of each stage)
-resnet_spec = {18: ('basic_block', [2, 2, 2, 2], [64, 64, 128, 256, 512]),
-               34: ('basic_block', [3, 4, 6, 3], [64, 64, 128, 256, 512]),
-               50: ('bottle_neck', [3, 4, 6, 3], [64, 256, 512, 1024, 2048]),
-               101: ('bottle_neck', [3, 4, 23, 3], [64, 256, 512, 1024, 2048]),
-               152: ('bottle_neck', [3, 8, 36, 3], [64, 256, 512, 1024, 2048])}
+# depth -> (kind of block, blocks per stage, channels of the stem and of each stage):
+# 18 and 34 layers stack basic blocks, deeper networks bottlenecks, whose stages
+# output four times the channels of their 3x3 convolutions
+_BLOCKS_PER_STAGE = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3],
+                     101: [3, 4, 23, 3], 152: [3, 8, 36, 3]}
+resnet_spec = {depth: ('basic_block', blocks, [64, 64, 128, 256, 512]) if depth < 50
+               else ('bottle_neck', blocks, [64, 256, 512, 1024, 2048])
+               for depth, blocks in _BLOCKS_PER_STAGE.items()}
 
+# both indexed by version - 1
 resnet_net_versions = [ResNetV1, ResNetV2]
-resnet_block_versions = [{'basic_block': BasicBlockV1, 'bottle_neck': BottleneckV1},
-                         {'basic_block': BasicBlockV2, 'bottle_neck': BottleneckV2}]
+resnet_block_versions = [dict(basic_block=BasicBlockV1, bottle_neck=BottleneckV1),
+                         dict(basic_block=BasicBlockV2, bottle_neck=BottleneckV2)]
 
 
 def get_resnet(version, num_layers, pretrained=False, ctx=cpu(), root=_MODEL_ROOT,
@@ -279,12 +272,12 @@ def get_resnet(version, num_layers, pretrained=False, ctx=cpu(), root=_MODEL_ROO
     >>> type(get_resnet(2, 50, classes=10)).__name__
     'ResNetV2'
     """
-    assert num_layers in resnet_spec, \
-        f'Invalid number of layers: {num_layers}. Options are {list(resnet_spec)}'
+    assert num_layers in resnet_spec, (
+        f'Invalid number of layers: {num_layers}. Options are {list(resnet_spec)}')
     assert version in (1, 2), f'Invalid resnet version: {version}. Options are 1 and 2.'
-    block_kind, layers, channels = resnet_spec[num_layers]
-    block = resnet_block_versions[version - 1][block_kind]
-    net = resnet_net_versions[version - 1](block, layers, channels, **kwargs)
+    kind, layers, channels = resnet_spec[num_layers]
+    blocks = resnet_block_versions[version - 1]
+    net = resnet_net_versions[version - 1](blocks[kind], layers, channels, **kwargs)
     if pretrained:
         load_pretrained(net, f'resnet{num_layers}_v{version}', ctx, root)
     return net
@@ -302,7 +295,7 @@ def resnet18_v1(**kwargs):
     >>> net(mx.nd.ones((1, 3, 32, 32))).shape
     (1, 10)
     """
-    return get_resnet(1, 18, **kwargs)
+    return get_resnet(version=1, num_layers=18, **kwargs)
 
 
 def resnet34_v1(**kwargs):
@@ -311,7 +304,7 @@ def resnet34_v1(**kwargs):
     >>> [len(stage) for stage in resnet34_v1().features[4:8]]
     [3, 4, 6, 3]
     """
-    return get_resnet(1, 34, **kwargs)
+    return get_resnet(version=1, num_layers=34, **kwargs)
 
 
 def resnet50_v1(**kwargs):
@@ -320,7 +313,7 @@ def resnet50_v1(**kwargs):
     >>> type(resnet50_v1().features[4][0]).__name__
     'BottleneckV1'
     """
-    return get_resnet(1, 50, **kwargs)
+    return get_resnet(version=1, num_layers=50, **kwargs)
 
 
 def resnet101_v1(**kwargs):
@@ -329,7 +322,7 @@ def resnet101_v1(**kwargs):
     >>> [len(stage) for stage in resnet101_v1().features[4:8]]
     [3, 4, 23, 3]
     """
-    return get_resnet(1, 101, **kwargs)
+    return get_resnet(version=1, num_layers=101, **kwargs)
 
 
 def resnet152_v1(**kwargs):
@@ -338,7 +331,7 @@ def resnet152_v1(**kwargs):
     >>> [len(stage) for stage in resnet152_v1().features[4:8]]
     [3, 8, 36, 3]
     """
-    return get_resnet(1, 152, **kwargs)
+    return get_resnet(version=1, num_layers=152, **kwargs)
 
 
 def resnet18_v2(**kwargs):
@@ -351,7 +344,7 @@ def resnet18_v2(**kwargs):
     >>> net(mx.nd.ones((1, 3, 32, 32))).shape
     (1, 10)
     """
-    return get_resnet(2, 18, **kwargs)
+    return get_resnet(version=2, num_layers=18, **kwargs)
 
 
 def resnet34_v2(**kwargs):
@@ -360,7 +353,7 @@ def resnet34_v2(**kwargs):
     >>> [len(stage) for stage in resnet34_v2().features[5:9]]
     [3, 4, 6, 3]
     """
-    return get_resnet(2, 34, **kwargs)
+    return get_resnet(version=2, num_layers=34, **kwargs)
 
 
 def resnet50_v2(**kwargs):
@@ -369,7 +362,7 @@ def resnet50_v2(**kwargs):
     >>> type(resnet50_v2().features[5][0]).__name__
     'BottleneckV2'
     """
-    return get_resnet(2, 50, **kwargs)
+    return get_resnet(version=2, num_layers=50, **kwargs)
 
 
 def resnet101_v2(**kwargs):
@@ -378,7 +371,7 @@ def resnet101_v2(**kwargs):
     >>> [len(stage) for stage in resnet101_v2().features[5:9]]
     [3, 4, 23, 3]
     """
-    return get_resnet(2, 101, **kwargs)
+    return get_resnet(version=2, num_layers=101, **kwargs)
 
 
 def resnet152_v2(**kwargs):
@@ -387,4 +380,4 @@ def resnet152_v2(**kwargs):
     >>> [len(stage) for stage in resnet152_v2().features[5:9]]
     [3, 8, 36, 3]
     """
-    return get_resnet(2, 152, **kwargs)
+    return get_resnet(version=2, num_layers=152, **kwargs)

@@ -17,26 +17,25 @@ __all__ = ['SqueezeNet', 'squeezenet1_0', 'squeezenet1_1']
 
 def _conv_relu(channels, kernel_size, padding=0):
     unit = nn.HybridSequential(prefix='')
-    unit.add(nn.Conv2D(channels, kernel_size, padding=padding))
-    unit.add(nn.Activation('relu'))
+    unit.add(nn.Conv2D(channels, kernel_size, padding=padding), nn.Activation('relu'))
     return unit
 
 
-def _make_fire(squeeze_channels, expand1x1_channels, expand3x3_channels):
-    # squeeze the channels with 1x1 convolutions, then expand them again with 1x1
-    # and 3x3 convolutions side by side, whose outputs are concatenated
+def _fire_module(squeeze_channels):
+    # squeeze the channels with a 1x1 convolution, then expand them to four times as
+    # many with a 1x1 and a 3x3 convolution side by side, whose outputs are
+    # concatenated (made in this order: layers are numbered as they are made)
     fire = nn.HybridSequential(prefix='')
     fire.add(_conv_relu(squeeze_channels, 1))
     expand = HybridConcurrent(axis=1, prefix='')
-    expand.add(_conv_relu(expand1x1_channels, 1))
-    expand.add(_conv_relu(expand3x3_channels, 3, padding=1))
+    expand.add(_conv_relu(4 * squeeze_channels, 1),
+               _conv_relu(4 * squeeze_channels, 3, padding=1))
     fire.add(expand)
     return fire
 
 
 # version -> (first convolution's channels and window, then the body: a number is a
-# fire module with that many squeeze channels and four times as many in each of its
-# expand paths, 'pool' a max-pooling)
+# fire module with that many squeeze channels, 'pool' a max-pooling)
 _LAYOUTS = {'1.0': (96, 7, [16, 16, 32, 'pool', 32, 48, 48, 64, 'pool', 64]),
             '1.1': (64, 3, [16, 16, 'pool', 32, 32, 'pool', 48, 48, 64, 64])}
 
@@ -59,20 +58,14 @@ class SqueezeNet(HybridBlock):
         pool = lambda: nn.MaxPool2D(pool_size=3, strides=2, ceil_mode=True)
         with self.name_scope():
             self.features = nn.HybridSequential(prefix='')
-            self.features.add(nn.Conv2D(first_channels, kernel_size=first_window,
-                                        strides=2))
-            self.features.add(nn.Activation('relu'))
-            self.features.add(pool())
-            for item in body:
-                self.features.add(pool() if item == 'pool' else
-                                  _make_fire(item, 4 * item, 4 * item))
-            self.features.add(nn.Dropout(0.5))
-
+            self.features.add(nn.Conv2D(first_channels, first_window, strides=2),
+                              nn.Activation('relu'), pool())
+            self.features.add(*[pool() if item == 'pool' else _fire_module(item)
+                                for item in body], nn.Dropout(0.5))
+            # one channel per class, averaged over the whole 13x13 map
             self.output = nn.HybridSequential(prefix='')
-            self.output.add(nn.Conv2D(classes, kernel_size=1))
-            self.output.add(nn.Activation('relu'))
-            self.output.add(nn.AvgPool2D(13))
-            self.output.add(nn.Flatten())
+            self.output.add(nn.Conv2D(classes, kernel_size=1), nn.Activation('relu'),
+                            nn.AvgPool2D(13), nn.Flatten())
 
     def hybrid_forward(self, F, x):
         return self.output(self.features(x))
@@ -86,10 +79,8 @@ def get_squeezenet(version, pretrained=False, ctx=cpu(), root=_MODEL_ROOT, **kwa
     >>> len(get_squeezenet('1.0').features)   # 3 stem layers, 8 fires, 2 poolings, dropout
     14
     """
-    net = SqueezeNet(version, **kwargs)
-    if pretrained:
-        load_pretrained(net, f'squeezenet{version}', ctx, root)
-    return net
+    net = SqueezeNet(version=version, **kwargs)
+    return load_pretrained(net, f'squeezenet{version}', ctx, root) if pretrained else net
 
 
 def squeezenet1_0(**kwargs):
@@ -99,7 +90,7 @@ def squeezenet1_0(**kwargs):
     >>> squeezenet1_0().features[0]
     Conv2D(None -> 96, kernel_size=(7, 7), stride=(2, 2))
     """
-    return get_squeezenet('1.0', **kwargs)
+    return get_squeezenet(version='1.0', **kwargs)
 
 
 def squeezenet1_1(**kwargs):
@@ -112,4 +103,4 @@ def squeezenet1_1(**kwargs):
     >>> net(mx.nd.ones((1, 3, 224, 224))).shape
     (1, 10)
     """
-    return get_squeezenet('1.1', **kwargs)
+    return get_squeezenet(version='1.1', **kwargs)

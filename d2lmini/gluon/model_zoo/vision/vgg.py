@@ -9,10 +9,8 @@ from ... import nn
 from ..model_store import _MODEL_ROOT
 from ._units import load_pretrained
 
-__all__ = ['VGG',
-           'vgg11', 'vgg13', 'vgg16', 'vgg19',
-           'vgg11_bn', 'vgg13_bn', 'vgg16_bn', 'vgg19_bn',
-           'get_vgg']
+__all__ = ['VGG', 'get_vgg'] + [f'vgg{depth}{suffix}' for suffix in ('', '_bn')
+                               for depth in (11, 13, 16, 19)]
 
 
 class VGG(HybridBlock):
@@ -33,18 +31,16 @@ class VGG(HybridBlock):
 
     def __init__(self, layers, filters, classes=1000, batch_norm=False, **kwargs):
         super().__init__(**kwargs)
-        assert len(layers) == len(filters)
+        assert len(layers) == len(filters), 'one number of channels per block'
+        # the initialisers are MXNet's: a network trained from scratch starts where
+        # MXNet's would
+        dense_init = dict(weight_initializer='normal', bias_initializer='zeros')
         with self.name_scope():
             self.features = self._make_features(layers, filters, batch_norm)
-            # the initialisers are MXNet's: a network trained from scratch starts
-            # where MXNet's would
             for _ in range(2):
-                self.features.add(nn.Dense(4096, activation='relu',
-                                           weight_initializer='normal',
-                                           bias_initializer='zeros'))
-                self.features.add(nn.Dropout(rate=0.5))
-            self.output = nn.Dense(classes, weight_initializer='normal',
-                                   bias_initializer='zeros')
+                self.features.add(nn.Dense(4096, activation='relu', **dense_init),
+                                  nn.Dropout(rate=0.5))
+            self.output = nn.Dense(classes, **dense_init)
 
     def _make_features(self, layers, filters, batch_norm):
         # He initialisation (a normal distribution scaled for ReLU) for every
@@ -66,11 +62,12 @@ class VGG(HybridBlock):
         return self.output(self.features(x))
 
 
-# depth -> (convolutions per block, channels per block)
-vgg_spec = {11: ([1, 1, 2, 2, 2], [64, 128, 256, 512, 512]),
-            13: ([2, 2, 2, 2, 2], [64, 128, 256, 512, 512]),
-            16: ([2, 2, 3, 3, 3], [64, 128, 256, 512, 512]),
-            19: ([2, 2, 4, 4, 4], [64, 128, 256, 512, 512])}
+# depth -> (convolutions per block, channels per block); the depths differ only in
+# how many convolutions the blocks have
+_CONVS_PER_BLOCK = {11: [1, 1, 2, 2, 2], 13: [2, 2, 2, 2, 2], 16: [2, 2, 3, 3, 3],
+                    19: [2, 2, 4, 4, 4]}
+vgg_spec = {depth: (convs, [64, 128, 256, 512, 512])
+            for depth, convs in _CONVS_PER_BLOCK.items()}
 
 
 def get_vgg(num_layers, pretrained=False, ctx=cpu(), root=_MODEL_ROOT, **kwargs):
@@ -86,8 +83,7 @@ def get_vgg(num_layers, pretrained=False, ctx=cpu(), root=_MODEL_ROOT, **kwargs)
     >>> sum(isinstance(layer, nn.Conv2D) for layer in net.features)
     10
     """
-    layers, filters = vgg_spec[num_layers]
-    net = VGG(layers, filters, **kwargs)
+    net = VGG(*vgg_spec[num_layers], **kwargs)
     if not pretrained:
         return net
     suffix = '_bn' if kwargs.get('batch_norm') else ''
@@ -103,7 +99,7 @@ def vgg11(**kwargs):
     >>> net(mx.nd.ones((1, 3, 32, 32))).shape
     (1, 10)
     """
-    return get_vgg(11, **kwargs)
+    return get_vgg(num_layers=11, **kwargs)
 
 
 def vgg13(**kwargs):
@@ -112,7 +108,7 @@ def vgg13(**kwargs):
     >>> [type(layer).__name__ for layer in vgg13().features[:5]]
     ['Conv2D', 'Activation', 'Conv2D', 'Activation', 'MaxPool2D']
     """
-    return get_vgg(13, **kwargs)
+    return get_vgg(num_layers=13, **kwargs)
 
 
 def vgg16(**kwargs):
@@ -122,7 +118,7 @@ def vgg16(**kwargs):
     >>> vgg16(classes=10).output
     Dense(None -> 10, linear)
     """
-    return get_vgg(16, **kwargs)
+    return get_vgg(num_layers=16, **kwargs)
 
 
 def vgg19(**kwargs):
@@ -133,7 +129,7 @@ def vgg19(**kwargs):
     >>> sum(isinstance(layer, nn.Conv2D) for layer in vgg19().features)
     16
     """
-    return get_vgg(19, **kwargs)
+    return get_vgg(num_layers=19, **kwargs)
 
 
 def vgg11_bn(**kwargs):
@@ -142,8 +138,7 @@ def vgg11_bn(**kwargs):
     >>> [type(layer).__name__ for layer in vgg11_bn().features[:4]]
     ['Conv2D', 'BatchNorm', 'Activation', 'MaxPool2D']
     """
-    kwargs['batch_norm'] = True
-    return get_vgg(11, **kwargs)
+    return get_vgg(num_layers=11, **{**kwargs, 'batch_norm': True})
 
 
 def vgg13_bn(**kwargs):
@@ -153,8 +148,7 @@ def vgg13_bn(**kwargs):
     >>> sum(isinstance(layer, nn.BatchNorm) for layer in vgg13_bn().features)
     10
     """
-    kwargs['batch_norm'] = True
-    return get_vgg(13, **kwargs)
+    return get_vgg(num_layers=13, **{**kwargs, 'batch_norm': True})
 
 
 def vgg16_bn(**kwargs):
@@ -164,8 +158,7 @@ def vgg16_bn(**kwargs):
     >>> sum(isinstance(layer, nn.BatchNorm) for layer in vgg16_bn().features)
     13
     """
-    kwargs['batch_norm'] = True
-    return get_vgg(16, **kwargs)
+    return get_vgg(num_layers=16, **{**kwargs, 'batch_norm': True})
 
 
 def vgg19_bn(**kwargs):
@@ -175,5 +168,4 @@ def vgg19_bn(**kwargs):
     >>> sum(isinstance(layer, nn.BatchNorm) for layer in vgg19_bn().features)
     16
     """
-    kwargs['batch_norm'] = True
-    return get_vgg(19, **kwargs)
+    return get_vgg(num_layers=19, **{**kwargs, 'batch_norm': True})
