@@ -83,37 +83,32 @@ class Optimizer:
     def __init__(self, rescale_grad=1., param_idx2name=None, wd=0., clip_gradient=None,
                  learning_rate=None, lr_scheduler=None, sym=None, begin_num_update=0,
                  multi_precision=False, param_dict=None):
-        self.rescale_grad = rescale_grad
-        self.lr_scheduler = lr_scheduler
-        if lr_scheduler is None and learning_rate is None:
-            learning_rate = 0.01
-        self.lr = learning_rate
-        if lr_scheduler is not None and learning_rate is not None:
-            if lr_scheduler.base_lr != learning_rate:
-                warnings.warn('learning rate from ``lr_scheduler`` has been overwritten by '
-                              '``learning_rate`` in optimizer.', stacklevel=2)
-                lr_scheduler.base_lr = learning_rate
-        self.wd = wd
-        self.lr_mult = {}
-        self.wd_mult = {}
-        self.begin_num_update = begin_num_update
-        self.num_update = begin_num_update
-        # update counts per weight, one table per device: each device's copy of a
-        # weight is updated once per step, and Adam's bias correction needs that count
-        self._all_index_update_counts = {0: {}}
-        self._index_update_count = self._all_index_update_counts[0]
-        self.clip_gradient = clip_gradient
-        self.multi_precision = multi_precision
         if param_idx2name is None:
             param_idx2name = {}
-        assert isinstance(param_idx2name, dict), \
-            'param_idx2name should be a dict of param indexes to names.'
-        self.idx2name = param_idx2name.copy()
-        # the symbol's attributes and argument names: set_lr_mult and set_wd_mult
-        # take default multipliers from them
-        self.sym_info = (sym.attr_dict(), sym.list_arguments()) if sym is not None else ()
-        self.param_dict = param_dict if param_dict else {}
-        self.aggregate_num = 0
+        assert isinstance(param_idx2name, dict), (
+            'param_idx2name should be a dict of param indexes to names.')
+        # how the gradient is prepared
+        self.rescale_grad, self.clip_gradient, self.wd = rescale_grad, clip_gradient, wd
+        self.multi_precision, self.aggregate_num = multi_precision, 0
+        # the learning rate: an explicit one wins over the scheduler's, as in MXNet
+        if (lr_scheduler is not None and learning_rate is not None
+                and lr_scheduler.base_lr != learning_rate):
+            warnings.warn('learning rate from ``lr_scheduler`` has been overwritten by '
+                          '``learning_rate`` in optimizer.', stacklevel=2)
+            lr_scheduler.base_lr = learning_rate
+        if lr_scheduler is None and learning_rate is None:
+            learning_rate = 0.01
+        self.lr, self.lr_scheduler = learning_rate, lr_scheduler
+        # update counts per weight, one table per device: each device's copy of a
+        # weight is updated once per step, and Adam's bias correction needs that count
+        self.begin_num_update = self.num_update = begin_num_update
+        self._all_index_update_counts = {0: {}}
+        self._set_current_context(0)
+        # where the per-weight multipliers come from: the names of the weights, the
+        # symbol's attributes and argument names, and the Parameters themselves
+        self.idx2name = dict(param_idx2name)
+        self.sym_info = () if sym is None else (sym.attr_dict(), sym.list_arguments())
+        self.param_dict = param_dict or {}
         self.set_lr_mult({})
         self.set_wd_mult({})
 
@@ -129,13 +124,13 @@ class Optimizer:
         'MySGD'
         """
         assert isinstance(klass, type), 'register() decorates a class'
-        name = klass.__name__.lower()
-        if name in Optimizer.opt_registry:
-            old = Optimizer.opt_registry[name]
+        key = klass.__name__.lower()
+        previous = Optimizer.opt_registry.get(key)
+        if previous is not None:
             warnings.warn(f'WARNING: New optimizer {klass.__module__}.{klass.__name__} is '
-                          f'overriding existing optimizer {old.__module__}.{old.__name__}',
-                          stacklevel=2)
-        Optimizer.opt_registry[name] = klass
+                          f'overriding existing optimizer '
+                          f'{previous.__module__}.{previous.__name__}', stacklevel=2)
+        Optimizer.opt_registry[key] = klass
         return klass
 
     @staticmethod
@@ -145,17 +140,21 @@ class Optimizer:
         >>> type(create('Adam', learning_rate=0.1)).__name__
         'Adam'
         """
-        if name.lower() in Optimizer.opt_registry:
-            return Optimizer.opt_registry[name.lower()](**kwargs)
-        raise ValueError(f'Cannot find optimizer {name}')
+        klass = Optimizer.opt_registry.get(name.lower())
+        if klass is None:
+            raise ValueError(f'Cannot find optimizer {name}')
+        return klass(**kwargs)
 
     # ------------------------------------------------------------ learning rate
     @property
     def learning_rate(self):
         """The learning rate now (the scheduler's, if there is one)."""
-        if self.lr_scheduler is not None:
-            return self.lr_scheduler(self.num_update)
-        return self.lr
+        return self._base_lr()
+
+    def _base_lr(self):
+        """The learning rate before multipliers: the scheduler's at ``num_update``."""
+        scheduler = self.lr_scheduler
+        return self.lr if scheduler is None else scheduler(self.num_update)
 
     def set_learning_rate(self, lr):
         """Set a new learning rate (not allowed when a scheduler decides it)."""
@@ -173,8 +172,9 @@ class Optimizer:
         as ``sym`` are the defaults. A Parameter's own ``lr_mult`` (through
         ``param_dict``) takes precedence.
         """
-        self.lr_mult = self._symbol_multipliers('__lr_mult__')
-        self.lr_mult.update(args_lr_mult)
+        mults = self._symbol_multipliers('__lr_mult__')
+        mults.update(args_lr_mult)
+        self.lr_mult = mults
 
     def set_lr_scale(self, args_lrscale):  # pylint: disable=unused-argument
         """[Deprecated in MXNet] Raises DeprecationWarning: use :meth:`set_lr_mult`."""
@@ -188,12 +188,15 @@ class Optimizer:
         the symbol given as ``sym`` (its ``wd_mult`` attributes) or this dict says
         otherwise.
         """
-        self.wd_mult = {}
-        for n in self.idx2name.values():
-            if not (n.endswith('_weight') or n.endswith('_gamma')):
-                self.wd_mult[n] = 0.0
-        self.wd_mult.update(self._symbol_multipliers('__wd_mult__'))
-        self.wd_mult.update(args_wd_mult)
+        self.wd_mult = self._wd_multipliers(('_weight', '_gamma'), args_wd_mult)
+
+    def _wd_multipliers(self, decayed, explicit):
+        """Weight-decay multipliers: 0 for every named parameter whose name does not
+        end in one of the suffixes ``decayed``, then the symbol's, then ``explicit``."""
+        mults = {name: 0.0 for name in self.idx2name.values() if not name.endswith(decayed)}
+        mults.update(self._symbol_multipliers('__wd_mult__'))
+        mults.update(explicit)
+        return mults
 
     def _symbol_multipliers(self, key):
         """``{argument name: multiplier}`` from the attribute ``key`` (``'__lr_mult__'``
@@ -206,34 +209,38 @@ class Optimizer:
 
     def _set_current_context(self, device_id):
         """Count updates for the copies on device ``device_id`` from now on."""
-        if device_id not in self._all_index_update_counts:
-            self._all_index_update_counts[device_id] = {}
-        self._index_update_count = self._all_index_update_counts[device_id]
+        tables = self._all_index_update_counts
+        self._index_update_count = tables.setdefault(device_id, {})
 
     def _update_count(self, index):
-        """Count one more update of weight ``index`` (an index or a list of them)."""
-        if not isinstance(index, (list, tuple)):
-            index = [index]
-        for idx in index:
-            if idx not in self._index_update_count:
-                self._index_update_count[idx] = self.begin_num_update
-            self._index_update_count[idx] += 1
-            self.num_update = max(self._index_update_count[idx], self.num_update)
+        """Count one more update of weight ``index`` (an index or a list of them);
+        ``num_update`` follows the most-updated weight."""
+        counts = self._index_update_count
+        for key in (index if isinstance(index, (list, tuple)) else [index]):
+            counts[key] = counts.get(key, self.begin_num_update) + 1
+            self.num_update = max(counts[key], self.num_update)
+
+    def _step_number(self, index):
+        """Count this update of weight ``index``; which one it is (1 for the first)."""
+        self._update_count(index)
+        return self._index_update_count[index]
 
     def _get_lrs(self, indices):
         """The learning rates for weights ``indices``, multipliers applied."""
-        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        lr = self._base_lr()
         return [lr * self._multiplier(index, self.lr_mult, 'lr_mult') for index in indices]
 
     def _get_lr(self, index):
-        return self._get_lrs([index])[0]
+        lr, = self._get_lrs([index])
+        return lr
 
     def _get_wds(self, indices):
         """The weight decays for weights ``indices``, multipliers applied."""
         return [self.wd * self._multiplier(index, self.wd_mult, 'wd_mult') for index in indices]
 
     def _get_wd(self, index):
-        return self._get_wds([index])[0]
+        wd, = self._get_wds([index])
+        return wd
 
     def _multiplier(self, index, by_key, attr):
         """The multiplier of weight ``index``: its Parameter's, else the one set for
@@ -305,6 +312,17 @@ def _fused_kwargs(opt, **extra):
     return kwargs
 
 
+def _if_set(**settings):
+    """The settings that are set (not None, 0 or False): MXNet passes the others to
+    the fused operators as their defaults."""
+    return {name: value for name, value in settings.items() if value}
+
+
+def _momentum_kwargs(opt):
+    """``momentum`` for a fused update when the rule has momentum, else nothing."""
+    return {'momentum': opt.momentum} if opt.momentum > 0 else {}
+
+
 def _python_grad(opt, xp, weight, grad, wd=None):
     """``clip(rescale_grad * grad (+ wd * weight), clip_gradient)`` as a new raw array,
     for the rules MXNet writes in Python (which clip whenever a bound is set)."""
@@ -319,12 +337,15 @@ def _python_grad(opt, xp, weight, grad, wd=None):
     return g
 
 
+def _zeros_like(weight):
+    """A state array: zeros of the weight's shape, device and dtype."""
+    return zeros(weight.shape, weight.context, dtype=weight.dtype)
+
+
 def _momentum_state(momentum, weight):
     """The momentum buffer of SGD, NAG and LARS: zeros like ``weight``, or None
     without momentum."""
-    if momentum == 0.0:
-        return None
-    return zeros(weight.shape, weight.context, dtype=weight.dtype)
+    return None if momentum == 0.0 else _zeros_like(weight)
 
 
 def _aggregation_size(default):
@@ -424,18 +445,36 @@ class SGD(_MomentumMasterFirst, Optimizer):
 
     def __init__(self, momentum=0.0, lazy_update=True, **kwargs):
         super().__init__(**kwargs)
-        self.momentum = momentum
-        self.lazy_update = lazy_update
+        self.momentum, self.lazy_update = momentum, lazy_update
         self.aggregate_num = _aggregation_size(4)
 
     def create_state(self, index, weight):
         return _momentum_state(self.momentum, weight)
 
+    def update(self, index, weight, grad, state):
+        indices, weights, grads, moms = _as_lists(index, weight, grad, state)
+        self._update_count(indices)
+        lrs, wds = self._get_lrs(indices), self._get_wds(indices)
+        settings = _fused_kwargs(self)     # rescale_grad, clip_gradient
+        for w, g, mom, lr, wd in zip(weights, grads, moms, lrs, wds):
+            if mom is None:
+                # w = w - lr * (g + wd * w)
+                nd.multi_sgd_update(w, g, out=w, lrs=(lr,), wds=(wd,), num_weights=1,
+                                    **settings)
+            else:
+                # mom = momentum * mom - lr * (g + wd * w), then w = w + mom
+                nd.multi_sgd_mom_update(w, g, mom, out=w, lrs=(lr,), wds=(wd,),
+                                        momentum=self.momentum, num_weights=1, **settings)
+
     def _update_impl(self, indices, weights, grads, states, multi_precision=False):
+        if not multi_precision:
+            self.update(indices, weights, grads, states)
+            return
+        # float16 weights: the same steps on their float32 master copies
         self._update_count(indices)
         for weight, grad, state, lr, wd in zip(weights, grads, states, self._get_lrs(indices),
                                                self._get_wds(indices)):
-            self._sgd_step(weight, grad, state, lr, wd, self.momentum, multi_precision)
+            self._sgd_step(weight, grad, state, lr, wd, self.momentum, multi_precision=True)
 
 
 @register
@@ -480,9 +519,7 @@ class NAG(_MomentumMasterFirst, Optimizer):
     def _nag_step(self, index, weight, grad, state, multi_precision):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
-        kwargs = _fused_kwargs(self)
-        if self.momentum > 0:
-            kwargs['momentum'] = self.momentum
+        kwargs = _fused_kwargs(self, **_momentum_kwargs(self))
         if not multi_precision:
             if state is not None:
                 nd.nag_mom_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs)
@@ -518,48 +555,43 @@ class LARS(_MomentumMasterFirst, Optimizer):
     def __init__(self, momentum=0.0, lazy_update=True, eta=0.001, eps=0,
                  momentum_correction=True, **kwargs):
         super().__init__(**kwargs)
-        self.momentum = momentum
+        self.momentum, self.lazy_update = momentum, lazy_update
+        self.eta, self.eps = eta, eps
+        # with a scheduler, the momentum is rescaled by cur_lr / last_lr
         self.momentum_correction = momentum_correction
-        self.lazy_update = lazy_update
-        self.eta = eta
-        self.eps = eps
+        self.last_lr = self.cur_lr = None
         self.skip = 0
-        self.last_lr = None
-        self.cur_lr = None
         self.aggregate_num = _aggregation_size(4)
 
     def _get_lrs(self, indices):
         # remembers the last two global learning rates, for momentum_correction
         if self.cur_lr is not None:
             self.last_lr = self.cur_lr
-        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        lr = self._base_lr()
         if self.cur_lr is None:
             self.last_lr = lr
         self.cur_lr = lr
         return [lr * self._multiplier(index, self.lr_mult, 'lr_mult') for index in indices]
 
     def set_wd_mult(self, args_wd_mult):
-        self.wd_mult = {}
-        for n in self.idx2name.values():
-            if not n.endswith('_weight'):
-                self.wd_mult[n] = 0.0
-        self.wd_mult.update(self._symbol_multipliers('__wd_mult__'))
-        self.wd_mult.update(args_wd_mult)
+        # LARS decays only weights named ``*_weight`` (not ``*_gamma``)
+        self.wd_mult = self._wd_multipliers(('_weight',), args_wd_mult)
 
     def create_state(self, index, weight):
         return _momentum_state(self.momentum, weight)
 
     def _lars(self, index, weight, grad, lr, wd):
         name = self.idx2name.get(index, str(index))
-        if name.endswith('gamma') or name.endswith('beta') or name.endswith('bias'):
-            return lr
+        if name.endswith(('gamma', 'beta', 'bias')):
+            return lr       # no scaling for normalisation parameters and biases
         xp = weight.context.xp
         w = weight._data.astype(np.float32)
         g = grad._data.astype(np.float32) * np.float32(self.rescale_grad)
         w_norm, g_norm = float(xp.sqrt((w * w).sum())), float(xp.sqrt((g * g).sum()))
-        if w_norm > 0.0 and g_norm > 0.0:
-            return lr * (self.eta * w_norm / (g_norm + wd * w_norm + self.eps))
-        return lr
+        norms_positive = w_norm > 0.0 and g_norm > 0.0
+        if not norms_positive:      # a zero (or NaN) norm gives no ratio
+            return lr
+        return lr * (self.eta * w_norm / (g_norm + wd * w_norm + self.eps))
 
     def _update_impl(self, indices, weights, grads, states, multi_precision=False):
         # one call, one reading of the learning rate (and so one momentum
@@ -603,22 +635,19 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
                  lazy_update=True, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
         self.lazy_update = lazy_update
 
     def create_state(self, index, weight):
-        return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # mean
-                zeros(weight.shape, weight.context, dtype=weight.dtype))   # var
+        return _zeros_like(weight), _zeros_like(weight)     # mean, var
 
     def update(self, index, weight, grad, state):
-        self._update_count(index)
-        t = self._index_update_count[index]
+        t = self._step_number(index)          # the t-th update of this weight
+        # the bias corrections of mean and var, folded into the learning rate
         lr = self._get_lr(index) * math.sqrt(1. - self.beta2 ** t) / (1. - self.beta1 ** t)
         mean, var = state
-        nd.adam_update(weight, grad, mean, var, out=weight, lazy_update=self.lazy_update,
-                       lr=lr, wd=self._get_wd(index),
+        nd.adam_update(weight, grad, mean, var, out=weight, lr=lr, wd=self._get_wd(index),
+                       lazy_update=self.lazy_update,
                        **_fused_kwargs(self, beta1=self.beta1, beta2=self.beta2,
                                        epsilon=self.epsilon))
 
@@ -669,9 +698,8 @@ class RMSProp(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
-        kwargs = _fused_kwargs(self, gamma1=self.gamma1, epsilon=self.epsilon)
-        if self.clip_weights:
-            kwargs['clip_weights'] = self.clip_weights
+        kwargs = _fused_kwargs(self, gamma1=self.gamma1, epsilon=self.epsilon,
+                               **_if_set(clip_weights=self.clip_weights))
         if not self.centered:
             nd.rmsprop_update(weight, grad, state[0], out=weight, lr=lr, wd=wd, **kwargs)
         else:
@@ -711,16 +739,12 @@ class Signum(Optimizer):
     def update(self, index, weight, grad, state):
         self._update_count(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
-        kwargs = _fused_kwargs(self)
-        if self.momentum > 0:
-            kwargs['momentum'] = self.momentum
-        if self.wd_lh:
-            kwargs['wd_lh'] = self.wd_lh
-        if state is not None:
-            nd.signum_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs)
-        else:
-            kwargs.pop('wd_lh', None)
+        kwargs = _fused_kwargs(self, **_momentum_kwargs(self))
+        if state is None:   # signSGD: no momentum, and no decoupled weight decay
             nd.signsgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
+        else:
+            nd.signum_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs,
+                             **_if_set(wd_lh=self.wd_lh))
 
 
 @register
@@ -750,18 +774,16 @@ class FTML(Optimizer):
         self.epsilon = epsilon
 
     def create_state(self, index, weight):
-        return tuple(zeros(weight.shape, weight.context, dtype=weight.dtype)
-                     for _ in range(3))   # d, v, z
+        return tuple(_zeros_like(weight) for _ in range(3))   # d, v, z
 
     def update(self, index, weight, grad, state):
-        self._update_count(index)
-        kwargs = {'beta1': self.beta1, 'beta2': self.beta2, 'epsilon': self.epsilon,
-                  'rescale_grad': self.rescale_grad, 't': self._index_update_count[index]}
-        if self.clip_gradient:
-            kwargs['clip_grad'] = self.clip_gradient
+        t = self._step_number(index)
         d, v, z = state
+        # ftml_update names its clip ``clip_grad``
         nd.ftml_update(weight, grad, d, v, z, out=weight, lr=self._get_lr(index),
-                       wd=self._get_wd(index), **kwargs)
+                       wd=self._get_wd(index), t=t, beta1=self.beta1, beta2=self.beta2,
+                       epsilon=self.epsilon, rescale_grad=self.rescale_grad,
+                       **_if_set(clip_grad=self.clip_gradient))
 
 
 @register
@@ -827,29 +849,22 @@ class LAMB(Optimizer):
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-6,
                  lower_bound=None, upper_bound=None, bias_correction=True, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.lower_bound = lower_bound
-        self.upper_bound = upper_bound
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
         self.bias_correction = bias_correction
+        # the trust ratio's numerator |weight| is clipped to these
+        self.lower_bound, self.upper_bound = lower_bound, upper_bound
         self.aggregate_num = max(1, min(45, _aggregation_size(45)))
 
     def create_state(self, index, weight):
-        return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # mean
-                zeros(weight.shape, weight.context, dtype=weight.dtype))   # var
+        return _zeros_like(weight), _zeros_like(weight)     # mean, var
 
     def _update_impl(self, index, weight, grad, state, multi_precision):
-        self._update_count(index)
+        t = self._step_number(index)
         lr, wd = self._get_lr(index), self._get_wd(index)
         kwargs = _fused_kwargs(self, beta1=self.beta1, beta2=self.beta2,
                                epsilon=self.epsilon, bias_correction=self.bias_correction,
-                               t=self._index_update_count[index])
-        bounds = {}
-        if self.lower_bound:
-            bounds['lower_bound'] = self.lower_bound
-        if self.upper_bound:
-            bounds['upper_bound'] = self.upper_bound
+                               t=t)
+        bounds = _if_set(lower_bound=self.lower_bound, upper_bound=self.upper_bound)
         if multi_precision:
             master, (mean, var) = state
             g = nd.mp_lamb_update_phase1(weight, grad, mean, var, master, wd=wd, **kwargs)
@@ -964,12 +979,10 @@ class Adamax(Optimizer):
         self.beta2 = beta2
 
     def create_state(self, index, weight):
-        return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # m
-                zeros(weight.shape, weight.context, dtype=weight.dtype))   # u
+        return _zeros_like(weight), _zeros_like(weight)     # m, u
 
     def update(self, index, weight, grad, state):
-        self._update_count(index)
-        t = self._index_update_count[index]
+        t = self._step_number(index)
         xp, w = weight.context.xp, weight._data
         lr, wd, beta1, beta2 = _hyper(weight, self._get_lr(index) / (1. - self.beta1 ** t),
                                       self._get_wd(index), self.beta1, self.beta2)
@@ -1008,12 +1021,10 @@ class Nadam(Optimizer):
         self.m_schedule = 1.
 
     def create_state(self, index, weight):
-        return (zeros(weight.shape, weight.context, dtype=weight.dtype),   # m
-                zeros(weight.shape, weight.context, dtype=weight.dtype))   # v
+        return _zeros_like(weight), _zeros_like(weight)     # m, v
 
     def update(self, index, weight, grad, state):
-        self._update_count(index)
-        t = self._index_update_count[index]
+        t = self._step_number(index)
         xp, w = weight.context.xp, weight._data
         lr, wd = self._get_lr(index), self._get_wd(index)
         mu_t = self.beta1 * (1. - 0.5 * (pow(0.96, t * self.schedule_decay)))
@@ -1136,88 +1147,94 @@ class LBSGD(Optimizer):
         logging.info('(Batch_scale=%f, warmup_epochs=%d, warmup_strategy=%s, '
                      'updates_per_epoch=%d)', batch_scale, warmup_epochs, warmup_strategy,
                      updates_per_epoch)
-        self.momentum = momentum
-        self.multi_precision = multi_precision
-        self.warmup_strategy = warmup_strategy
-        self.warmup_epochs = warmup_epochs
+        self.momentum, self.multi_precision = momentum, multi_precision
         self.batch_scale = batch_scale
-        self.updates_per_epoch = updates_per_epoch
-        self.init_updates = begin_epoch * updates_per_epoch
-        self.num_epochs = num_epochs
-        self.lbmult = 1
+        # the warm-up: its curve and length, and where the count of updates starts
+        self.warmup_strategy, self.warmup_epochs = warmup_strategy, warmup_epochs
+        self.updates_per_epoch, self.num_epochs = updates_per_epoch, num_epochs
+        self.init_updates = updates_per_epoch * begin_epoch
+        # MXNet's attributes, kept for code that reads them
+        self.lbmult, self.adaptive, self.admult = 1, False, 1
+        # index -> {'cum_grad': the gradients added up so far, 'num_cums': their count}
         self.cumgrads = {}
-        self.adaptive = False
-        self.admult = 1
 
     def create_state(self, index, weight):
-        if self.multi_precision and weight.dtype == np.float16:
+        is_half = weight.dtype == np.float16
+        if is_half and self.multi_precision:
             master = weight.astype(np.float32)
             return (_momentum_state(self.momentum, master), master)
-        if weight.dtype == np.float16:
+        if is_half:
             warnings.warn('Accumulating with float16 in optimizer can lead to poor accuracy '
                           'or slow convergence. Consider using multi_precision=True option '
                           'of the SGD optimizer', stacklevel=2)
         return _momentum_state(self.momentum, weight)
 
-    def _get_lbmult(self, nup):
-        """The warm-up factor of the learning rate at update ``nup``."""
-        nwup = self.warmup_epochs * self.updates_per_epoch
-        maxmult = float(self.batch_scale)
-        if nup >= nwup:
-            return maxmult
-        if nwup <= 1:
+    def _warmup_factor(self, count):
+        """The factor of the learning rate at update ``count``: from 1 up to
+        ``batch_scale`` along the warm-up curve, then ``batch_scale``."""
+        warmup_updates = self.warmup_epochs * self.updates_per_epoch
+        full = float(self.batch_scale)
+        if count >= warmup_updates:
+            return full
+        if warmup_updates <= 1:
             return 1.0
-        if self.warmup_strategy == 'linear':
-            return 1.0 + (maxmult - 1) * nup / nwup
-        if self.warmup_strategy == 'power2':
-            return 1.0 + (maxmult - 1) * (nup * nup) / (nwup * nwup)
-        if self.warmup_strategy == 'sqrt':
-            return 1.0 + (maxmult - 1) * math.sqrt(float(nup) / nwup)
+        curve = self.warmup_strategy
+        if curve == 'linear':
+            return 1.0 + (full - 1) * count / warmup_updates
+        if curve == 'power2':
+            return 1.0 + (full - 1) * (count * count) / (warmup_updates * warmup_updates)
+        if curve == 'sqrt':
+            return 1.0 + (full - 1) * math.sqrt(float(count) / warmup_updates)
         return 1.0
 
-    def _get_lars(self, weight, grad, wd):
-        """The layer-wise factor of ``warmup_strategy='lars'``."""
-        weight2 = float((weight * weight).asnumpy().sum())
-        grad2 = float((grad * grad).asnumpy().sum())
-        lars = math.sqrt(weight2 / (grad2 + wd * weight2 + 1e-18))
-        return min(max(lars, 0.01), 100)
+    @staticmethod
+    def _lars_factor(weight, grad, wd):
+        """The layer-wise factor of ``warmup_strategy='lars'``, within [0.01, 100]."""
+        w_sq = float((weight * weight).asnumpy().sum())
+        g_sq = float((grad * grad).asnumpy().sum())
+        factor = math.sqrt(w_sq / (g_sq + wd * w_sq + 1e-18))
+        return min(max(factor, 0.01), 100)
 
-    def _cumulate_gradient(self, grad, index):
-        """Add ``grad`` to weight ``index``'s accumulated gradient and count it."""
-        cgrad = self.cumgrads.get(index)
-        if cgrad and cgrad['num_cums'] > 0:
-            cgrad = {'cum_grad': cgrad['cum_grad'] + grad, 'num_cums': cgrad['num_cums'] + 1}
-        else:
-            cgrad = {'cum_grad': grad, 'num_cums': self.init_updates + 1}
-        self.cumgrads[index] = cgrad
-        return cgrad
+    def _accumulate(self, index, grad):
+        """Add ``grad`` to the sum kept for weight ``index``; the updated entry."""
+        entry = self.cumgrads.get(index)
+        if entry and entry['num_cums'] > 0:
+            entry = {'cum_grad': entry['cum_grad'] + grad, 'num_cums': entry['num_cums'] + 1}
+        else:   # a first gradient, counted from init_updates
+            entry = {'cum_grad': grad, 'num_cums': self.init_updates + 1}
+        self.cumgrads[index] = entry
+        return entry
 
     def update(self, index, weight, grad, state):
-        lr, wd = self._get_lr(index), self._get_wd(index)
+        lr, wd = self._get_lr(index), self._get_wd(index)   # read before counting
         self._update_count(index)
-        cgrad = self._cumulate_gradient(grad, index)
-        if cgrad['num_cums'] % self.batch_scale != 0:
+        entry = self._accumulate(index, grad)
+        if entry['num_cums'] % self.batch_scale != 0:
             return    # still accumulating: the weight does not move
-        grad = cgrad['cum_grad'] / self.batch_scale
+        mean_grad = entry['cum_grad'] / self.batch_scale
         if self.warmup_strategy == 'lars':
-            lr = lr * self._get_lars(weight, grad, wd)
+            lr = lr * self._lars_factor(weight, mean_grad, wd)
         else:
-            lr = lr * self._get_lbmult(cgrad['num_cums'])
-        kwargs = _fused_kwargs(self)
-        if self.momentum > 0:
-            kwargs['momentum'] = self.momentum
-        if not isinstance(state, (list, tuple)):
-            if state is not None:
-                nd.sgd_mom_update(weight, grad, state, out=weight, lr=lr, wd=wd, **kwargs)
-            else:
-                nd.sgd_update(weight, grad, out=weight, lr=lr, wd=wd, **kwargs)
-        elif state[0] is not None:
-            nd.mp_sgd_mom_update(weight, grad, state[0], state[1], out=weight, lr=lr, wd=wd,
-                                 **kwargs)
-        else:
-            nd.mp_sgd_update(weight, grad, state[1], out=weight, lr=lr, wd=wd, **kwargs)
-        self.cumgrads[index]['cum_grad'] = 0
+            lr = lr * self._warmup_factor(entry['num_cums'])
+        self._fused_step(weight, mean_grad, state, lr, wd)
+        entry['cum_grad'] = 0     # start the next sum
 
+    def _fused_step(self, weight, grad, state, lr, wd):
+        """A (momentum) SGD step; ``state`` is ``(mom, float32 master)`` with
+        ``multi_precision``."""
+        kwargs = dict(_fused_kwargs(self), lr=lr, wd=wd)
+        if self.momentum > 0:
+            kwargs.update(momentum=self.momentum)
+        if isinstance(state, (list, tuple)):
+            mom, master = state
+            if mom is None:
+                nd.mp_sgd_update(weight, grad, master, out=weight, **kwargs)
+            else:
+                nd.mp_sgd_mom_update(weight, grad, mom, master, out=weight, **kwargs)
+        elif state is None:
+            nd.sgd_update(weight, grad, out=weight, **kwargs)
+        else:
+            nd.sgd_mom_update(weight, grad, state, out=weight, **kwargs)
 
 class GroupAdaGrad(Optimizer):
     """AdaGrad with one learning rate per row of a 2-d weight (``mx.optimizer.contrib``
@@ -1273,10 +1290,10 @@ class Test(Optimizer):
     (zeros at first) becomes a copy of the new weight."""
 
     def create_state(self, index, weight):
-        return zeros(weight.shape, weight.context)
+        return zeros(weight.shape, ctx=weight.context)     # float32, whatever the weight
 
     def update(self, index, weight, grad, state):
-        weight[:] += grad * self.rescale_grad
+        weight += grad * self.rescale_grad      # in place
         state[:] = weight
 
 
@@ -1306,46 +1323,41 @@ class Updater:
         self.aggregate_updates = getattr(optimizer, 'aggregate_num', 0) > 0
 
     def __call__(self, index, grad, weight):
-        if isinstance(index, (list, tuple)):
-            indices, grads, weights = list(index), list(grad), list(weight)
-        else:
-            indices, grads, weights = [index], [grad], [weight]
-        indices = [i.decode() if isinstance(i, bytes) else i for i in indices]
-        if weights:
+        many = isinstance(index, (list, tuple))
+        keys = list(index) if many else [index]
+        grads = list(grad) if many else [grad]
+        weights = list(weight) if many else [weight]
+        keys = [key.decode() if isinstance(key, bytes) else key for key in keys]
+        if weights:     # the optimizer counts the updates of each device apart
             self.optimizer._set_current_context(weights[0].context.device_id)
-        for i, w in zip(indices, weights):
-            if i not in self.states:
-                self.states[i] = self.optimizer.create_state_multi_precision(i, w)
-                self.states_synced[i] = True
-            elif not self.states_synced[i]:
-                self.states[i] = self.sync_state_context(self.states[i], w.context)
-                self.states_synced[i] = True
+        for key, w in zip(keys, weights):
+            self._ensure_state(key, w)
+        step = self.optimizer.update_multi_precision
         # the optimizer may have been replaced (set_states) by one that cannot
         # aggregate: it then gets one weight at a time
         size = getattr(self.optimizer, 'aggregate_num', 0)
         if not (self.aggregate_updates and size > 0):
-            for i, w, g in zip(indices, weights, grads):
-                self.optimizer.update_multi_precision(i, w, g, self.states[i])
+            for key, w, g in zip(keys, weights, grads):
+                step(key, w, g, self.states[key])
             return
-        # MXNet's grouping: by dtype, then in chunks of aggregate_num (a rule that
-        # reads the learning rate once per call, LARS, depends on it)
-        by_dtype = {}
-        for i, w, g in zip(indices, weights, grads):
-            by_dtype.setdefault(np.dtype(w.dtype), []).append((i, w, g))
-        for group in by_dtype.values():
-            for start in range(0, len(group), size):
-                chunk_indices, chunk_weights, chunk_grads = zip(*group[start:start + size])
-                self.optimizer.update_multi_precision(
-                    list(chunk_indices), list(chunk_weights), list(chunk_grads),
-                    [self.states[i] for i in chunk_indices])
+        for chunk in _aggregated_chunks(zip(keys, weights, grads), size):
+            chunk_keys, chunk_weights, chunk_grads = (list(column) for column in zip(*chunk))
+            step(chunk_keys, chunk_weights, chunk_grads, [self.states[k] for k in chunk_keys])
+
+    def _ensure_state(self, key, weight):
+        """Create the state of a new weight; move one loaded from a file to the
+        weight's device."""
+        if key not in self.states:
+            self.states[key] = self.optimizer.create_state_multi_precision(key, weight)
+        elif not self.states_synced[key]:
+            self.states[key] = self.sync_state_context(self.states[key], weight.context)
+        self.states_synced[key] = True
 
     def sync_state_context(self, state, context):
         """``state`` (an NDArray, or nested tuples and lists of them) on ``context``."""
-        if isinstance(state, NDArray):
-            return state.as_in_context(context)
         if isinstance(state, (tuple, list)):
-            return type(state)(self.sync_state_context(s, context) for s in state)
-        return state
+            return type(state)(self.sync_state_context(part, context) for part in state)
+        return state.as_in_context(context) if isinstance(state, NDArray) else state
 
     def get_states(self, dump_optimizer=False):
         """The states as bytes (see :func:`dumps_states`); with ``dump_optimizer``
@@ -1359,6 +1371,18 @@ class Updater:
         if optimizer is not None:
             self.optimizer = optimizer
         self.states_synced = dict.fromkeys(self.states, False)
+
+
+def _aggregated_chunks(items, size):
+    """MXNet's grouping of ``(key, weight, grad)`` for an aggregated update: by
+    dtype, then in chunks of ``size`` (a rule that reads the learning rate once per
+    call, LARS, depends on it)."""
+    by_dtype = {}
+    for item in items:
+        by_dtype.setdefault(np.dtype(item[1].dtype), []).append(item)
+    for group in by_dtype.values():
+        for start in range(0, len(group), size):
+            yield group[start:start + size]
 
 
 def get_updater(optimizer):

@@ -63,55 +63,41 @@ class Trainer:
 
     def __init__(self, params, optimizer, optimizer_params=None, kvstore='device',
                  compression_params=None, update_on_kvstore=None):
-        if isinstance(params, (dict, ParameterDict)):
-            params = [params[key] for key in sorted(params.keys())]
-        if not isinstance(params, (list, tuple)):
-            raise ValueError(f'First argument must be a list or dict of Parameters, '
-                             f'got {type(params)}.')
-        self._params = []
-        self._param2idx = {}
-        for i, param in enumerate(params):
-            if not isinstance(param, Parameter):
-                raise ValueError(f'First argument must be a list or dict of Parameters, '
-                                 f'got list of {type(param)}.')
-            self._param2idx[param.name] = i
-            self._params.append(param)
+        self._params = _parameter_list(params)
+        # index of each parameter by name: the key of its values in the store
+        self._key_of = {param.name: key for key, param in enumerate(self._params)}
+        for param in self._params:
             param._trainer = weakref.ref(self)  # a weak link, as in MXNet: no cycle
-        self._compression_params = compression_params
         self._contexts = self._check_contexts()
-        self._init_optimizer(optimizer, optimizer_params or {})
-        self._scale = self._optimizer.rescale_grad
+        self._optimizer = _make_optimizer(optimizer, optimizer_params, self._params)
+        # one updater, and so one set of states, per device
+        self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
+        # step() divides this by the batch size
+        self._base_rescale = self._optimizer.rescale_grad
         _check_kvstore_arg(kvstore)
         # the store is made on the first step, once every parameter has its data
-        self._kvstore_params = {'kvstore': kvstore, 'update_on_kvstore': update_on_kvstore}
-        self._kv_initialized = False
-        self._kvstore = None
-        self._update_on_kvstore = None
-        self._params_to_init = []
+        self._store_settings = (kvstore, update_on_kvstore, compression_params)
+        self._reset_kvstore()
 
     def _init_kvstore(self):
         """Create the store (MXNet's rules for ``update_on_kvstore``), set its
         compression and optimizer, and give it every parameter's value."""
-        config = self._kvstore_params
+        kvstore, asked_on_store, compression = self._store_settings
         self._contexts = self._check_contexts()
-        arrays = [p.data(self._contexts[0]) for p in self._params if p._data is not None]
-        kvstore, update_on_kvstore = _create_kvstore(config['kvstore'], len(self._contexts),
-                                                     arrays)
-        if kvstore is not None and config['update_on_kvstore'] is not None:
-            update_on_kvstore = config['update_on_kvstore']
-            if update_on_kvstore and not kvstore.is_capable(KVStoreBase.OPTIMIZER):
-                raise ValueError('Please set update_on_kvstore=False when training with '
-                                 f'{type(kvstore)}')
-        if kvstore is not None:
-            if self._compression_params:
-                kvstore.set_gradient_compression(self._compression_params)
-            if update_on_kvstore:
-                kvstore.set_optimizer(self._optimizer)
-            self._kvstore = kvstore
-            self._update_on_kvstore = update_on_kvstore
-        else:
-            self._kvstore = None
-            self._update_on_kvstore = None
+        first_copies = [p.data(self._contexts[0]) for p in self._params if p._data is not None]
+        store, on_store = _create_kvstore(kvstore, len(self._contexts), first_copies)
+        if store is not None:
+            if asked_on_store is not None:
+                if asked_on_store and not store.is_capable(KVStoreBase.OPTIMIZER):
+                    raise ValueError('Please set update_on_kvstore=False when training with '
+                                     f'{type(store)}')
+                on_store = asked_on_store
+            if compression:
+                store.set_gradient_compression(compression)
+            if on_store:
+                store.set_optimizer(self._optimizer)
+        self._kvstore = store
+        self._update_on_kvstore = on_store if store is not None else None
         self._kv_initialized = True
         self._params_to_init = list(self._params)
 
@@ -128,15 +114,14 @@ class Trainer:
     def _init_params(self):
         """Put the parameters' values in the store (each key once); a parameter
         still waiting for its shape waits for a later step."""
-        waiting = []
-        if self._kvstore:
-            for param in self._params_to_init:
-                if param._data is None:
-                    waiting.append(param)
-                    continue
-                datas = param.list_data()
-                self._kvstore.broadcast(self._param2idx[param.name], datas[0], datas)
-        self._params_to_init = waiting
+        if not self._kvstore:
+            self._params_to_init = []
+            return
+        ready = [p for p in self._params_to_init if p._data is not None]
+        self._params_to_init = [p for p in self._params_to_init if p._data is None]
+        for param in ready:
+            copies = param.list_data()
+            self._kvstore.broadcast(self._key_of[param.name], copies[0], copies)
 
     def _ready(self):
         if not self._kv_initialized:
@@ -155,19 +140,9 @@ class Trainer:
             contexts = ctx
         return contexts or []
 
-    def _init_optimizer(self, optimizer, optimizer_params):
-        # the optimizer reads lr_mult and wd_mult from the Parameters themselves, so
-        # changing them later takes effect
-        param_dict = {i: param for i, param in enumerate(self._params)}
-        if isinstance(optimizer, opt.Optimizer):
-            assert not optimizer_params, ('optimizer_params must be None if optimizer is an '
-                                          'instance of Optimizer instead of str')
-            self._optimizer = optimizer
-            self._optimizer.param_dict = param_dict
-        else:
-            self._optimizer = opt.create(optimizer, param_dict=param_dict, **optimizer_params)
-        # one updater, and so one set of states, per device
-        self._updaters = [opt.get_updater(self._optimizer) for _ in self._contexts]
+    def _trained(self):
+        """``(key, parameter)`` for every parameter that has a gradient."""
+        return [(key, p) for key, p in enumerate(self._params) if p.grad_req != 'null']
 
     # ------------------------------------------------------------ learning rate
     @property
@@ -194,7 +169,7 @@ class Trainer:
         written since the last step raises an error (it usually means part of the
         network was not used), unless ``ignore_stale_grad=True``, which skips it.
         """
-        self._check_and_rescale_grad(self._scale / batch_size)
+        self._optimizer.rescale_grad = self._base_rescale / batch_size
         self._ready()
         self._allreduce_grads()
         self._update(ignore_stale_grad)
@@ -204,74 +179,56 @@ class Trainer:
         of ``step``, for work on the summed gradients (e.g. clipping) before
         ``update``."""
         self._ready()
-        self._check_not_on_kvstore('allreduce_grads()')
+        self._refuse_on_store('allreduce_grads()')
         self._allreduce_grads()
 
     def update(self, batch_size, ignore_stale_grad=False):
         """The second half of ``step``: apply the optimizer to the gradients as they
         are (call ``allreduce_grads`` first when there are several devices)."""
         self._ready()
-        self._check_not_on_kvstore('update()')
-        self._check_and_rescale_grad(self._scale / batch_size)
+        self._refuse_on_store('update()')
+        self._optimizer.rescale_grad = self._base_rescale / batch_size
         self._update(ignore_stale_grad)
 
-    def _check_and_rescale_grad(self, scale):
-        """Set the optimizer's ``rescale_grad`` (``1 / batch_size`` times the scale it
-        was created with), as MXNet's ``step`` does; MXNet's loss scaling for mixed
-        precision calls it too. (MXNet also warns there when a distributed store
-        would not follow the change; d2lmini's stores are local.)"""
-        self._optimizer.rescale_grad = scale
-
-    def _check_not_on_kvstore(self, what):
+    def _refuse_on_store(self, what):
         assert not (self._kvstore and self._update_on_kvstore), (
             f'{what} when parameters are updated on kvstore is not supported. Try setting '
             '`update_on_kvstore` to False when creating trainer.')
 
     def _allreduce_grads(self):
+        """Add up each parameter's gradients from all its devices (an all-reduce)."""
         if not self._kvstore:
-            return
+            return      # a single device, or kvstore=None: nothing to add up
         with autograd.pause():
-            for i, param in enumerate(self._params):
-                if param.grad_req == 'null':
-                    continue
-                if self._update_on_kvstore:
-                    # the store sums the gradients, updates its weight, and every
-                    # device gets the new weight
-                    self._kvstore.pushpull(i, param.list_grad(), out=param.list_data(),
-                                           priority=-i)
-                else:
-                    self._kvstore.pushpull(i, param.list_grad(), priority=-i)
+            for key, param in self._trained():
+                # the store adds the copies' gradients; with update_on_kvstore it also
+                # updates its weight, and every copy receives the new weight,
+                # otherwise every copy receives the summed gradient
+                new_weights = param.list_data() if self._update_on_kvstore else None
+                self._kvstore.pushpull(key, param.list_grad(), out=new_weights,
+                                       priority=-key)
 
     def _update(self, ignore_stale_grad=False):
-        updates = [[] for _ in self._updaters]  # (index, grad, weight) per device
-        for i, param in enumerate(self._params):
-            if param.grad_req == 'null':
-                continue
-            datas = param.list_data()
+        """Apply each device's updater to the copies on that device, all at once."""
+        per_device = [[] for _ in self._updaters]  # (key, grad, weight) for each device
+        on_store = bool(self._kvstore and self._update_on_kvstore)
+        for key, param in self._trained():
+            copies = param.list_data()
             if not ignore_stale_grad:
-                for data in datas:
-                    if not _grad_is_fresh(data):
-                        raise UserWarning(
-                            f'Gradient of Parameter `{param.name}` on context {data.context} '
-                            'has not been updated by backward since last `step`. This could '
-                            'mean a bug in your model that made it only use a subset of the '
-                            'Parameters (Blocks) for this iteration. If you are '
-                            'intentionally only using a subset, call step with '
-                            'ignore_stale_grad=True to suppress this warning and skip '
-                            'updating of Parameters with stale gradient')
-            if self._kvstore and self._update_on_kvstore:
-                for data in datas:
-                    _mark_grad_used(data)
-                continue     # the store has updated the weights already
-            for upd, data, grad in zip(updates, datas, param.list_grad()):
-                if not ignore_stale_grad or _grad_is_fresh(data):
-                    upd.append((i, grad, data))
-                    _mark_grad_used(data)
+                _refuse_stale(param, copies)
+            if on_store:    # the store has updated the weights already
+                for weight in copies:
+                    weight._fresh_grad = False
+                continue
+            for work, weight, grad in zip(per_device, copies, param.list_grad()):
+                if weight._fresh_grad:      # (a stale one is skipped: ignore_stale_grad)
+                    work.append((key, grad, weight))
+                    weight._fresh_grad = False
         with autograd.pause():  # an update is not part of any graph
-            for updater, upd in zip(self._updaters, updates):
-                if upd:
-                    indices, grads, weights = zip(*upd)
-                    updater(list(indices), list(grads), list(weights))
+            for updater, work in zip(self._updaters, per_device):
+                if work:
+                    keys, grads, weights = (list(column) for column in zip(*work))
+                    updater(keys, grads, weights)
 
     # ------------------------------------------------------------ saving
     def save_states(self, fname):
@@ -314,16 +271,45 @@ class Trainer:
         self._ready()
         if self._update_on_kvstore:
             self._kvstore.load_optimizer_states(fname)
-            self._optimizer = self._kvstore._updater.optimizer
-            self._optimizer.param_dict = {i: param for i, param in enumerate(self._params)}
-            return
-        with open(fname, 'rb') as f:
-            states = f.read()
-        for updater in self._updaters:
-            updater.set_states(states)
-            updater.optimizer = self._updaters[0].optimizer
-        self._optimizer = self._updaters[0].optimizer
-        self._optimizer.param_dict = {i: param for i, param in enumerate(self._params)}
+            loaded = self._kvstore._updater.optimizer
+        else:
+            with open(fname, 'rb') as f:
+                blob = f.read()
+            for updater in self._updaters:
+                updater.set_states(blob)
+            # every device's updater shares the first one's optimizer
+            loaded = self._updaters[0].optimizer
+            for updater in self._updaters[1:]:
+                updater.optimizer = loaded
+        loaded.param_dict = dict(enumerate(self._params))
+        self._optimizer = loaded
+
+
+def _parameter_list(params):
+    """The Parameters to train, as a list; a dict's in the order of its sorted keys."""
+    if isinstance(params, (dict, ParameterDict)):
+        params = [params[name] for name in sorted(params.keys())]
+    if not isinstance(params, (list, tuple)):
+        raise ValueError(f'First argument must be a list or dict of Parameters, '
+                         f'got {type(params)}.')
+    for param in params:
+        if not isinstance(param, Parameter):
+            raise ValueError(f'First argument must be a list or dict of Parameters, '
+                             f'got list of {type(param)}.')
+    return list(params)
+
+
+def _make_optimizer(optimizer, optimizer_params, params):
+    """The Optimizer for ``params``: the one given, or a new one made by name. It
+    reads ``lr_mult`` and ``wd_mult`` from the Parameters themselves (through
+    ``param_dict``), so changing them later takes effect."""
+    by_index = dict(enumerate(params))
+    if not isinstance(optimizer, opt.Optimizer):
+        return opt.create(optimizer, param_dict=by_index, **(optimizer_params or {}))
+    assert not optimizer_params, ('optimizer_params must be None if optimizer is an '
+                                  'instance of Optimizer instead of str')
+    optimizer.param_dict = by_index
+    return optimizer
 
 
 def _check_kvstore_arg(kvstore):
@@ -363,9 +349,14 @@ def _create_kvstore(kvstore, num_device, arrays):
 # MXNet); the trainer clears the mark once it has used the gradient. A weight still
 # unmarked at the next step was not reached by backward: its gradient is stale.
 
-def _grad_is_fresh(data):
-    return data._fresh_grad
-
-
-def _mark_grad_used(data):
-    data._fresh_grad = False
+def _refuse_stale(param, copies):
+    for weight in copies:
+        if not weight._fresh_grad:
+            raise UserWarning(
+                f'Gradient of Parameter `{param.name}` on context {weight.context} '
+                'has not been updated by backward since last `step`. This could '
+                'mean a bug in your model that made it only use a subset of the '
+                'Parameters (Blocks) for this iteration. If you are '
+                'intentionally only using a subset, call step with '
+                'ignore_stale_grad=True to suppress this warning and skip '
+                'updating of Parameters with stale gradient')

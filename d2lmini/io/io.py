@@ -10,7 +10,7 @@ import os
 import threading
 import warnings
 import weakref
-from collections import OrderedDict, namedtuple
+from collections import namedtuple
 
 import numpy as np
 
@@ -193,14 +193,13 @@ class ResizeIter(_ServesCurrentBatch, DataIter):
 
     def __init__(self, data_iter, size, reset_internal=True):
         super().__init__()
-        self.data_iter = data_iter
-        self.size = size
+        self.data_iter, self.size = data_iter, size
         self.reset_internal = reset_internal
-        self.cur = 0
+        self.cur = 0                # batches served in this epoch
         self.current_batch = None
-        self.provide_data = data_iter.provide_data
-        self.provide_label = data_iter.provide_label
-        self.batch_size = data_iter.batch_size
+        # it describes its batches as the iterator it wraps does
+        for attr in ('batch_size', 'provide_data', 'provide_label'):
+            setattr(self, attr, getattr(data_iter, attr))
         if hasattr(data_iter, 'default_bucket_key'):
             self.default_bucket_key = data_iter.default_bucket_key
 
@@ -213,10 +212,11 @@ class ResizeIter(_ServesCurrentBatch, DataIter):
         if self.cur == self.size:
             return False
         try:
-            self.current_batch = self.data_iter.next()
-        except StopIteration:
+            batch = self.data_iter.next()
+        except StopIteration:       # shorter than `size`: start it over
             self.data_iter.reset()
-            self.current_batch = self.data_iter.next()
+            batch = self.data_iter.next()
+        self.current_batch = batch
         self.cur += 1
         return True
 
@@ -380,35 +380,37 @@ class PrefetchingIter(_ServesCurrentBatch, DataIter):
 
 
 # ---------------------------------------------------------------------- arrays in memory
-def _init_data(data, allow_empty, default_name):
-    """``data`` (an array, a list of arrays or a dict name -> array) as a list of
+def _named_arrays(given, default_name, allow_empty):
+    """``given`` (an array, a list of arrays or a dict name -> array) as a list of
     ``(name, NDArray)`` sorted by name, as MXNet keeps it: one array is named
     ``default_name``, those of a list ``_0_<default_name>``, ``_1_<default_name>``..."""
-    if data is None:
+    if given is None:
         if not allow_empty:
             raise AssertionError('NDArrayIter: data must be given')
-        data = []
-    if isinstance(data, (np.ndarray, NDArray)):
-        data = [data]
-    if isinstance(data, list):
-        if not allow_empty and not data:
+        given = []
+    if isinstance(given, (np.ndarray, NDArray)):
+        given = {default_name: given}
+    elif isinstance(given, list):
+        if not given and not allow_empty:
             raise AssertionError('NDArrayIter: data must not be an empty list')
-        if len(data) == 1:
-            data = OrderedDict([(default_name, data[0])])
+        if len(given) == 1:
+            given = {default_name: given[0]}
         else:
-            data = OrderedDict([(f'_{i}_{default_name}', d) for i, d in enumerate(data)])
-    if not isinstance(data, dict):
+            given = {f'_{k}_{default_name}': arr for k, arr in enumerate(given)}
+    if not isinstance(given, dict):
         raise TypeError('Input must be NDArray, numpy.ndarray, h5py.Dataset a list of them '
                         'or dict with them as values')
-    data = dict(data)
-    for k, v in data.items():
-        if not isinstance(v, NDArray):
-            try:
-                data[k] = nd.array(v)   # float32, as mx.nd.array makes from numpy
-            except Exception:
-                raise TypeError(f"Invalid type '{type(v)}' for {k}, should be NDArray, "
-                                'numpy.ndarray or h5py.Dataset') from None
-    return list(sorted(data.items()))
+    named = {}
+    for name, arr in given.items():
+        if isinstance(arr, NDArray):
+            named[name] = arr
+            continue
+        try:
+            named[name] = nd.array(arr)   # float32, as mx.nd.array makes from numpy
+        except Exception:
+            raise TypeError(f"Invalid type '{type(arr)}' for {name}, should be NDArray, "
+                            'numpy.ndarray or h5py.Dataset') from None
+    return sorted(named.items(), key=lambda pair: pair[0])
 
 
 _LAST_BATCH = ('pad', 'discard', 'roll_over')
@@ -433,6 +435,9 @@ class NDArrayIter(DataIter):
     data_name, label_name : the names of a single array (or the stem of a list's)
     layout : where the batch axis is (``'N'``)
 
+    ``cursor`` is where the current batch starts in the data; it is negative for an
+    epoch's first batch when it begins with examples kept by ``'roll_over'``.
+
     >>> import numpy as np
     >>> data = np.arange(10)
     >>> it = NDArrayIter(data, batch_size=4, last_batch_handle='roll_over')
@@ -452,64 +457,70 @@ class NDArrayIter(DataIter):
                              f'not {last_batch_handle!r}')
         if int(batch_size) < 1:
             raise ValueError(f'batch_size must be a positive integer, not {batch_size!r}')
-        self.data = _init_data(data, allow_empty=False, default_name=data_name)
-        self.label = _init_data(label, allow_empty=True, default_name=label_name)
+        self.data = _named_arrays(data, data_name, allow_empty=False)
+        self.label = _named_arrays(label, label_name, allow_empty=True)
         self.layout = layout
-        axis = max(layout.find('N'), 0)
-        num = self.data[0][1].shape[axis]
+        self.num_data = self._count_examples()
+        self.idx = np.arange(self.num_data)
+        self.shuffle, self.last_batch_handle = shuffle, last_batch_handle
+        self.batch_size = batch_size
+        self.cursor = -batch_size     # before the first batch
+        self.reset()
+        self.data_list = [arr for _, arr in self.data + self.label]
+        self.num_source = len(self.data_list)
+        # what the incomplete last batch left for the next epoch ('roll_over'):
+        # its data, then its labels, taken in that order by getdata and getlabel
+        self._carried = []
+
+    def _count_examples(self):
+        """The number of examples, which every data and label array must have."""
+        axis = max(self.layout.find('N'), 0)
+        first_name, first = self.data[0]
+        count = first.shape[axis]
         for what, source in (('data', self.data), ('label', self.label)):
             for name, arr in source:
-                if arr.ndim <= axis or arr.shape[axis] != num:
-                    got = arr.shape[axis] if arr.ndim > axis else 'no'
-                    raise MXNetError(
-                        f'NDArrayIter: {what} {name!r} has {got} examples along the batch '
-                        f'axis but {self.data[0][0]!r} has {num}: data and labels must have '
-                        'the same number of examples')
-        self.idx = np.arange(num)
-        self.shuffle = shuffle
-        self.last_batch_handle = last_batch_handle
-        self.batch_size = batch_size
-        self.cursor = -self.batch_size
-        self.num_data = self.idx.shape[0]
-        self.reset()
-        self.data_list = [x[1] for x in self.data] + [x[1] for x in self.label]
-        self.num_source = len(self.data_list)
-        # the incomplete last batch, kept for the next epoch with 'roll_over'
-        self._cache_data = None
-        self._cache_label = None
+                if arr.ndim > axis and arr.shape[axis] == count:
+                    continue
+                got = arr.shape[axis] if arr.ndim > axis else 'no'
+                raise MXNetError(
+                    f'NDArrayIter: {what} {name!r} has {got} examples along the batch '
+                    f'axis but {first_name!r} has {count}: data and labels must have '
+                    'the same number of examples')
+        return count
 
-    def _descs(self, source):
+    def _describe(self, source):
         axis = self.layout.find('N')
-        return [DataDesc(k, tuple(list(v.shape[:axis]) + [self.batch_size]
-                                  + list(v.shape[axis + 1:])), v.dtype, layout=self.layout)
-                for k, v in source]
+        return [DataDesc(name, arr.shape[:axis] + (self.batch_size,) + arr.shape[axis + 1:],
+                         arr.dtype, layout=self.layout)
+                for name, arr in source]
 
     @property
     def provide_data(self):
         """A :class:`DataDesc` per data array, with the batch size as the batch axis."""
-        return self._descs(self.data)
+        return self._describe(self.data)
 
     @property
     def provide_label(self):
         """A :class:`DataDesc` per label array."""
-        return self._descs(self.label)
+        return self._describe(self.label)
 
+    # ------------------------------------------------------------ moving through the data
     def hard_reset(self):
         """Go back to the beginning, forgetting examples kept by ``'roll_over'``."""
         if self.shuffle:
             self._shuffle_data()
         self.cursor = -self.batch_size
-        self._cache_data = None
-        self._cache_label = None
+        self._carried = []
 
     def reset(self):
         """Go back to the beginning (after the examples kept by ``'roll_over'``)."""
         if self.shuffle:
             self._shuffle_data()
-        if self.last_batch_handle == 'roll_over' and \
-                self.num_data - self.batch_size < self.cursor < self.num_data:
-            # the next epoch's first batch starts with the examples left over
-            self.cursor = self.cursor - self.num_data - self.batch_size
+        unserved = self.num_data - self.cursor
+        if self.last_batch_handle == 'roll_over' and 0 < unserved < self.batch_size:
+            # the next epoch's first batch starts with the examples left over: it
+            # begins `unserved` places before the start of the data
+            self.cursor = -unserved - self.batch_size
         else:
             self.cursor = -self.batch_size
 
@@ -520,85 +531,85 @@ class NDArrayIter(DataIter):
     def next(self):
         if not self.iter_next():
             raise StopIteration
-        data = self.getdata()
-        label = self.getlabel()
-        if data[0].shape[self.layout.find('N')] != self.batch_size:
+        data, label = self.getdata(), self.getlabel()
+        batch_axis = self.layout.find('N')
+        if data[0].shape[batch_axis] != self.batch_size:
             # an incomplete last batch ('discard', 'roll_over'): kept for next epoch
-            self._cache_data = data
-            self._cache_label = label
+            self._carried = [data, label]
             raise StopIteration
         return DataBatch(data=data, label=label, pad=self.getpad(), index=None)
 
-    def _getdata(self, data_source, start=None, end=None):
-        start = 0 if start is None else start
-        if end is None:
-            end = data_source[0][1].shape[0] if data_source else 0
-        axis = self.layout.find('N')
-        return [nd.slice_axis(x[1], axis=axis, begin=start, end=end) for x in data_source]
-
-    def _concat(self, first, second):
-        if not first or not second:
-            return first if first else second
-        axis = self.layout.find('N')
-        return [nd.concat(a, b, dim=axis) for a, b in zip(first, second)]
-
-    def _tile(self, data, repeats):
-        out = []
-        for datum in data:
-            reps = [1] * datum.ndim
-            reps[0] = repeats
-            out.append(nd.tile(datum, reps=tuple(reps)))
-        return out
-
-    def _batchify(self, data_source):
-        if not self.cursor < self.num_data:
-            raise AssertionError('DataIter needs reset.')
-        if self.last_batch_handle == 'roll_over' and -self.batch_size < self.cursor < 0:
-            # the first batch of an epoch after one that left examples over
-            if self._cache_data is None and self._cache_label is None:
-                raise AssertionError('next epoch should have cached data')
-            # getdata() takes the kept data, then getlabel() the kept labels
-            cache = self._cache_data if self._cache_data is not None else self._cache_label
-            second = self._getdata(data_source, end=self.cursor + self.batch_size)
-            if self._cache_data is not None:
-                self._cache_data = None
-            else:
-                self._cache_label = None
-            return self._concat(cache, second)
-        if self.last_batch_handle == 'pad' and self.cursor + self.batch_size > self.num_data:
-            pad = self.batch_size - self.num_data + self.cursor
-            first = self._getdata(data_source, start=self.cursor)
-            if pad > self.num_data:   # a batch larger than the data: repeat it whole
-                second = self._tile(self._getdata(data_source, end=self.num_data),
-                                    pad // self.num_data)
-                if pad % self.num_data:
-                    second = self._concat(second, self._getdata(
-                        data_source, end=pad % self.num_data))
-            else:
-                second = self._getdata(data_source, end=pad)
-            return self._concat(first, second)
-        end = min(self.cursor + self.batch_size, self.num_data)
-        return self._getdata(data_source, self.cursor, end)
-
     def getdata(self):
-        return self._batchify(self.data)
+        return self._batch_of(self.data)
 
     def getlabel(self):
-        return self._batchify(self.label)
+        return self._batch_of(self.label)
 
     def getpad(self):
-        if self.last_batch_handle == 'pad' and self.cursor + self.batch_size > self.num_data:
-            return self.cursor + self.batch_size - self.num_data
-        if self.last_batch_handle == 'roll_over' and -self.batch_size < self.cursor < 0:
+        if self._starts_with_carried():
             return -self.cursor
+        overshoot = self.cursor + self.batch_size - self.num_data
+        if self.last_batch_handle == 'pad' and overshoot > 0:
+            return overshoot
         return 0
+
+    def _starts_with_carried(self):
+        """Whether the current batch begins with examples the last epoch left over."""
+        return self.last_batch_handle == 'roll_over' and -self.batch_size < self.cursor < 0
+
+    # ------------------------------------------------------------ cutting batches
+    def _batch_of(self, source):
+        """The current batch of ``source`` (``self.data`` or ``self.label``)."""
+        if self.cursor >= self.num_data:
+            raise AssertionError('DataIter needs reset.')
+        if self._starts_with_carried():
+            if not self._carried:
+                raise AssertionError('next epoch should have cached data')
+            return self._join(self._carried.pop(0),
+                              self._slice(source, 0, self.cursor + self.batch_size))
+        overshoot = self.cursor + self.batch_size - self.num_data
+        if self.last_batch_handle == 'pad' and overshoot > 0:
+            return self._join(self._slice(source, self.cursor),
+                              self._from_the_start(source, overshoot))
+        return self._slice(source, self.cursor, min(self.cursor + self.batch_size,
+                                                    self.num_data))
+
+    def _slice(self, source, begin, end=None):
+        """Examples ``begin:end`` of every array; ``end`` defaults to the length of the
+        first axis (MXNet's default, also for other layouts)."""
+        if end is None:
+            end = source[0][1].shape[0] if source else 0
+        axis = self.layout.find('N')
+        return [nd.slice_axis(arr, axis=axis, begin=begin, end=end) for _, arr in source]
+
+    def _from_the_start(self, source, count):
+        """``count`` examples from the beginning of the data, to pad the last batch:
+        the whole data repeated when the batch is larger than the data."""
+        if count <= self.num_data:
+            return self._slice(source, 0, count)
+        repeats, rest = divmod(count, self.num_data)
+        filler = [nd.tile(arr, reps=(repeats,) + (1,) * (arr.ndim - 1))
+                  for arr in self._slice(source, 0, self.num_data)]
+        if rest:
+            filler = self._join(filler, self._slice(source, 0, rest))
+        return filler
+
+    def _join(self, head, tail):
+        """The arrays of ``head`` followed by those of ``tail`` along the batch axis."""
+        if not (head and tail):
+            return head or tail
+        axis = self.layout.find('N')
+        return [nd.concat(a, b, dim=axis) for a, b in zip(head, tail)]
 
     def _shuffle_data(self):
         # MXNet shuffles the index in place and reorders the (already shuffled) data
         # by it: the same composition of permutations gives the same order for a seed
         np.random.shuffle(self.idx)
-        self.data = [(k, nd.array(v.asnumpy()[self.idx], v.context)) for k, v in self.data]
-        self.label = [(k, nd.array(v.asnumpy()[self.idx], v.context)) for k, v in self.label]
+
+        def reordered(source):
+            return [(name, nd.array(arr.asnumpy()[self.idx], arr.context))
+                    for name, arr in source]
+        self.data, self.label = reordered(self.data), reordered(self.label)
 
 
 # ---------------------------------------------------------------------- CSV files
