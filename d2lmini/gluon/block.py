@@ -120,14 +120,16 @@ class Block:
     """
 
     def __init__(self, prefix=None, params=None):
+        # naming: the prefix (from the enclosing name scope unless given), the name
+        # without its trailing '_', and the parameter dict the block adds to
         self._empty_prefix = prefix == ''
         self._prefix, self._params = _BlockScope.create(prefix, params, self._alias())
-        self._name = self._prefix[:-1] if self._prefix.endswith('_') else self._prefix
+        self._name = self._prefix.removesuffix('_')
         self._scope = _BlockScope(self)
-        self._children = OrderedDict()
-        self._reg_params = {}
-        self._forward_hooks = OrderedDict()
-        self._forward_pre_hooks = OrderedDict()
+        # structure: child blocks and own parameters, by attribute name, in order
+        self._children, self._reg_params = OrderedDict(), {}
+        # hooks: run before and after forward, keyed by the handle's id
+        self._forward_pre_hooks, self._forward_hooks = OrderedDict(), OrderedDict()
         self._hook_id = 0
         self._op_hook = None     # (callback, monitor_all) of register_op_hook
 
@@ -654,11 +656,14 @@ class HybridBlock(Block):
         if self._active and not _EAGER.active:
             return self._call_cached_op(x, *args)
         try:
-            params = {k: v.data(ctx) for k, v in self._reg_params.items()}
-        except DeferredInitializationError:
+            arrays = self._param_arrays(ctx)
+        except DeferredInitializationError:   # the first call: shapes come from x
             self._deferred_infer_shape(x, *args)
-            params = {k: v.data(ctx) for k, v in self._reg_params.items()}
-        return self.hybrid_forward(nd, x, *args, **params)
+            arrays = self._param_arrays(ctx)
+        return self.hybrid_forward(nd, x, *args, **arrays)
+
+    def _param_arrays(self, ctx):
+        return {name: param.data(ctx) for name, param in self._reg_params.items()}
 
     # ------------------------------------------------------------ tracing
     def _get_graph(self, *args):
