@@ -478,3 +478,10 @@ def test_symbolic_rnn_lists_mxnets_inputs_and_outputs():
     gru = mx.sym.RNN(state_size=5, num_layers=2, mode='gru', bidirectional=True, name='r2')
     assert gru.list_arguments() == ['r2_data', 'r2_parameters', 'r2_state']
     assert gru.infer_shape(r2_data=(3, 2, 4))[0][1] == (840,)
+
+
+def test_layer_refuses_input_without_three_dimensions():
+    layer = rnn.LSTM(4)
+    layer.initialize()
+    with pytest.raises(mx.base.MXNetError, match='3 dimensions.*got shape \\(3, 4\\)'):
+        layer(nd.ones((3, 4)))

@@ -184,6 +184,10 @@ class _RNNLayer(HybridBlock):
         """``layer(x)`` gives the output; ``layer(x, states)`` gives ``(output,
         new_states)``. Leaving out the states starts from zeros."""
         states = self._check_states(states)
+        if isinstance(inputs, nd.NDArray) and inputs.ndim != 3:
+            raise MXNetError(f'{self.name} ({type(self).__name__}): the input must have 3 '
+                             f'dimensions ({self._layout}: time, batch, features in that '
+                             f'layout), got shape {inputs.shape}')
         if not isinstance(inputs, nd.NDArray):
             self._shapes_from_symbol(inputs)
         if len(states) != self._traced_states:
