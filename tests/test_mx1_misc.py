@@ -278,3 +278,37 @@ def test_a_namespaces_operators_are_named_without_its_prefix():
         assert mx.sym.random.uniform().name == '_random_uniform0'   # as MXNet names it
         assert mx.sym.contrib.ROIAlign(x, x, pooled_size=(2, 2),
                                        spatial_scale=1.0).list_arguments() == ['x']
+
+
+def test_symbol_refuses_ndarray_only_methods_and_infers_types_partially():
+    import d2lmini as mx
+    from d2lmini.base import NotImplementedForSymbol
+    x = mx.sym.var('x')
+    for name in ('as_in_context', 'detach', 'backward', 'wait_to_read'):
+        with pytest.raises(NotImplementedForSymbol, match=name):
+            getattr(x, name)()
+    y = mx.sym.FullyConnected(x, num_hidden=3, name='fc')
+    assert y.infer_type_partial() == ([None, None, None], [None], [])
+    args, outs, _ = y.infer_type_partial(x='float64')
+    assert args == [np.float64] * 3 and outs == [np.float64]
+
+
+def test_ndarray_slice_assign_writes_in_place():
+    import d2lmini as mx
+    a = mx.nd.zeros((3, 4))
+    assert a.slice_assign(mx.nd.ones((2, 2)), (0, 1), (2, 3), (None, None)) is a
+    assert a.slice_assign_scalar(5, (1, 0), (3, 2), ()) is a
+    np.testing.assert_array_equal(a.asnumpy(), [[0, 1, 1, 0], [5, 5, 1, 0], [5, 5, 0, 0]])
+    with pytest.raises(ValueError, match='same length'):
+        a.slice_assign_scalar(1, (0,), (1, 2), ())
+
+
+def test_optimize_for_builds_the_graph_and_refuses_backends():
+    import d2lmini as mx
+    net = mx.gluon.nn.Dense(3, in_units=4)
+    net.initialize()
+    with pytest.raises(mx.base.MXNetError, match='no backend'):
+        net.optimize_for(mx.nd.ones((2, 4)), backend='MKLDNN')
+    net.optimize_for(mx.nd.ones((2, 4)), static_alloc=True)
+    assert net._cached_graph is not None
+    assert net(mx.nd.ones((2, 4))).shape == (2, 3)

@@ -587,6 +587,27 @@ class HybridBlock(Block):
         super().register_child(block, name)
         self._clear_cached_op()
 
+    def optimize_for(self, x, *args, backend=None, clear=False, static_alloc=False,
+                     static_shape=False, inline_limit=2, forward_bulk_size=None,
+                     backward_bulk_size=None, **kwargs):
+        """Hybridize and build the compiled graph for inputs like ``x`` now, without
+        running it, as MXNet's ``optimize_for`` does. d2lmini has no partitioning
+        backends (MXNet's are C++ libraries such as oneDNN or TensorRT): ``backend``
+        must be None, and the graph passes of ``hybridize`` do the optimising.
+
+        >>> import d2lmini as mx
+        >>> net = mx.gluon.nn.Dense(3, in_units=4)
+        >>> net.initialize()
+        >>> net.optimize_for(mx.nd.ones((2, 4)))
+        >>> net(mx.nd.ones((2, 4))).shape
+        (2, 3)
+        """
+        if backend is not None:
+            raise MXNetError(f'optimize_for: no backend named {backend!r}; d2lmini has no '
+                             'graph partitioning backends (use backend=None)')
+        self.hybridize(True, static_alloc=static_alloc, static_shape=static_shape)
+        self._get_graph(x, *args)
+
     def hybridize(self, active=True, **kwargs):
         """Run this block (and its children) as a compiled graph from the next call.
 

@@ -47,6 +47,7 @@ from ..base import IndexingError, MXNetError, ShapeError, as_dtype, numeric_type
 from ..context import Context, current_context
 from ..ops import OPS
 from ..ops.elemwise import c_cast, int_scalar
+from ..profiler import _PROFILE, run_op as _profiled_op
 
 _new = object.__new__
 _EMPTY = {}
@@ -118,7 +119,9 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
         # the training flag reaches the operator as an argument, never as a global
         attrs = {**attrs, 'is_train': _STATE.training}
     try:
-        if xp is np:
+        if _PROFILE.active:  # timed by the profiler; off, this check is all it costs
+            res = _profiled_op(op, ctx, xp, datas, attrs)
+        elif xp is np:
             res = op.forward(xp, *datas, **attrs)
         else:
             with backend.device_scope(ctx):
@@ -185,8 +188,11 @@ def invoke_nullary(op, ctx, attrs, out=None):
     # itself, rather than being reported as a failure of the operator
     xp = ctx.xp
     try:
-        with backend.device_scope(ctx):
-            res = op.forward(xp, **attrs)
+        if _PROFILE.active:
+            res = _profiled_op(op, ctx, xp, (), attrs)
+        else:
+            with backend.device_scope(ctx):
+                res = op.forward(xp, **attrs)
     except MXNetError:
         raise
     except Exception as e:
@@ -237,6 +243,19 @@ def _binary(lhs, rhs, op, scalar_op):
         # (see __array_priority__), which refuses them rather than guessing a dtype
         raise TypeError(f'type {type(rhs)} not supported')
     return NotImplemented
+
+
+def _region(begin, end, step):
+    """The slices of ``slice_assign``'s ``begin``, ``end`` and ``step`` tuples."""
+    begin, end = tuple(begin), tuple(end)
+    if len(begin) != len(end):
+        raise ValueError(f'slice_assign: begin {begin} and end {end} must have the same '
+                         'length')
+    step = tuple(step) or (None,) * len(begin)
+    if len(step) != len(begin):
+        raise ValueError(f'slice_assign: step {step} must be empty or as long as begin '
+                         f'{begin}')
+    return tuple(slice(b, e, s) for b, e, s in zip(begin, end, step))
 
 
 class NDArray:
@@ -820,6 +839,25 @@ class NDArray:
         elif self._data.ndim == 0 and _is_full_slice(key):
             key = Ellipsis
         return invoke(_GETITEM, (self,), {'key': key})
+
+    def slice_assign(self, rhs, begin, end, step):
+        """Write ``rhs`` into the region ``begin:end:step`` (one entry per leading
+        axis; None for a whole axis) in place, and return this array, as MXNet's
+        ``NDArray.slice_assign`` does.
+
+        >>> import d2lmini as mx
+        >>> a = mx.nd.zeros((2, 3))
+        >>> a.slice_assign(mx.nd.ones((1, 2)), (0, 1), (1, 3), (None, None)).asnumpy()
+        array([[0., 1., 1.],
+               [0., 0., 0.]], dtype=float32)
+        """
+        self[_region(begin, end, step)] = rhs
+        return self
+
+    def slice_assign_scalar(self, value, begin, end, step):
+        """Like :meth:`slice_assign`, with one value for the whole region."""
+        self[_region(begin, end, step)] = value
+        return self
 
     def __setitem__(self, key, value):
         """``x[key] = value`` with broadcasting; recorded while recording.

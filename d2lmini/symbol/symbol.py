@@ -237,9 +237,22 @@ class Symbol:
                         for node, i in self._entries)
         return arg, out, auxs, complete
 
+    def infer_type_partial(self, *args, **kwargs):
+        """Like :meth:`infer_type`, but types that cannot be decided are None instead
+        of making every list None.
+
+        >>> import d2lmini as mx
+        >>> mx.sym.var('x').infer_type_partial()
+        ([None], [None], [])
+        """
+        return self._infer_type(args, kwargs, partial=True)
+
     def infer_type(self, *args, **kwargs):
         """``(arg_types, out_types, aux_types)`` as numpy types, from some arguments'
         dtypes (names such as ``'float32'`` or numpy types)."""
+        return self._infer_type(args, kwargs, partial=False)
+
+    def _infer_type(self, args, kwargs, partial):
         known = self._named(args, kwargs, 'infer_type')
         from ..base import as_dtype
         known = {k: as_dtype(v) for k, v in known.items() if v is not None}
@@ -248,10 +261,13 @@ class Symbol:
         aux = _graph.aux_variables(order)
         variables = [n for n in order if n.op is None]
 
+        declared = known or any('__dtype__' in n.extra for n in variables)
+
         def get(key):
             t = types.get(key)
-            return None if t is None else t.type
-        if any(types.get((id(n), 0)) is None for n in variables):
+            # with no dtype given anywhere, a partial answer knows nothing, as in MXNet
+            return None if t is None or (partial and not declared) else t.type
+        if not partial and any(types.get((id(n), 0)) is None for n in variables):
             unknown = [n.name for n in variables if id(n) not in aux]
             warnings.warn('Cannot decide type for the following arguments. Consider providing '
                           'them as input:\n\t' + '\n\t'.join(f'{n}: None' for n in unknown),
@@ -355,6 +371,27 @@ class Symbol:
 
     def __array__(self, *args, **kwargs):
         self.asnumpy()
+
+    def _ndarray_only(name):   # noqa: N805  (builds methods in the class body)
+        def refuse(self, *args, **kwargs):
+            raise NotImplementedForSymbol(
+                f'Function {name} is not implemented for Symbol and only available in '
+                'NDArray')
+        refuse.__name__ = name
+        refuse.__doc__ = 'Refused, as in MXNet: an NDArray method with no meaning for a Symbol.'
+        return refuse
+
+    as_in_context = _ndarray_only('as_in_context')
+    detach = _ndarray_only('detach')
+    backward = _ndarray_only('backward')
+    wait_to_read = _ndarray_only('wait_to_read')
+    del _ndarray_only
+
+    def gradient(self, wrt):
+        """Refused: MXNet 1.x builds gradient graphs with ``autograd.grad`` on NDArrays
+        (or ``Executor.backward``), not from a Symbol."""
+        raise NotImplementedForSymbol('Function gradient is not implemented for Symbol: '
+                                      'bind it and use Executor.backward, or autograd')
 
     def __repr__(self):
         # as MXNet shows them: a node's name, or the node names of a group's outputs

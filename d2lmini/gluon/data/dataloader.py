@@ -386,6 +386,15 @@ class DataLoader:
                 'functions), or use num_workers=0 or thread_pool=True') from e
 
     # -------------------------------------------------------------- shutdown
+    def refresh(self):
+        """Start new workers for the next pass (after the dataset changed), as
+        MXNet's ``DataLoader.refresh``: the idle ones are stopped."""
+        self.close()
+
+    def clean(self):
+        """Stop the workers, as MXNet's ``DataLoader.clean``."""
+        self.close()
+
     def close(self):
         """Stop the worker processes (a later pass starts new ones). A pass that is
         still running keeps its workers until it ends."""
