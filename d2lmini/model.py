@@ -149,3 +149,11 @@ def _update_params_on_kvstore(param_arrays, grad_arrays, kvstore, param_names):
         if grads[0] is not None:
             kvstore.push(name, grads, priority=-rank)
             kvstore.pull(name, weights, priority=-rank)
+
+
+# The pre-Module API, and the callback its fit logs validation with. Imported last:
+# FeedForward is built on Module, which uses the helpers above.
+from .callback import LogValidationMetricsCallback  # noqa: E402,F401
+from .feedforward import FeedForward  # noqa: E402,F401
+
+__all__ += ['FeedForward', 'LogValidationMetricsCallback']
