@@ -14,6 +14,7 @@ from . import ctc  # noqa: F401,E402
 from . import spatial, local_norm, losses  # noqa: F401,E402
 from . import special, stats, multi_tensor, densities  # noqa: F401,E402
 from . import rnn  # noqa: F401,E402
+from . import control_flow  # noqa: F401,E402
 
 from . import detection  # noqa: F401,E402
 from . import image  # noqa: F401,E402

@@ -23,3 +23,7 @@ def export_prefixed(prefix, namespace, names):
 
 
 export_prefixed('_contrib_', globals(), __all__)
+
+# control flow: subgraphs as nodes (not registered as _contrib_ operators)
+from .control_flow import foreach, while_loop, cond  # noqa: E402,F401
+__all__ += ['foreach', 'while_loop', 'cond']

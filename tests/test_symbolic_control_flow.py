@@ -1,0 +1,135 @@
+"""mx.sym.contrib.foreach / while_loop / cond: loops and branches as graph nodes,
+with the outputs and gradients real MXNet 1.9.1 gives (recorded here), in an
+executor and in a hybridized block."""
+import numpy as np
+import pytest
+
+import d2lmini as mx
+from d2lmini import autograd, gluon, nd
+from d2lmini.base import MXNetError
+
+
+def _running_sum():
+    data, s0, w = mx.sym.var('data'), mx.sym.var('s0'), mx.sym.var('w')
+
+    def body(x, states):
+        h = mx.sym.broadcast_mul(x, w) + states[0]
+        return h * 2, [h]
+    with mx.name.NameManager():
+        outs, final = mx.sym.contrib.foreach(body, data, [s0])
+    return mx.sym.Group([outs, final[0]])
+
+
+def test_foreach_runs_infers_shapes_and_differentiates_as_mxnet():
+    g = _running_sum()
+    assert g.list_arguments() == ['data', 's0', 'w']
+    assert g.list_outputs() == ['_foreach0_output0', '_foreach0_output1']
+    assert g.infer_shape(data=(4, 3), s0=(3,), w=(3,))[1] == [(4, 3), (3,)]
+    grads = {n: nd.zeros(s) for n, s in (('data', (4, 3)), ('s0', (3,)), ('w', (3,)))}
+    ex = g.bind(mx.cpu(), {'data': nd.arange(12).reshape((4, 3)), 's0': nd.zeros(3),
+                           'w': nd.ones(3)}, args_grad=grads)
+    out, final = ex.forward(is_train=True)
+    np.testing.assert_allclose(out.asnumpy(), [[0, 2, 4], [6, 10, 14], [18, 24, 30],
+                                               [36, 44, 52]])
+    np.testing.assert_allclose(final.asnumpy(), [18, 22, 26])
+    ex.backward([nd.ones((4, 3)), nd.ones(3)])
+    np.testing.assert_allclose(grads['data'].asnumpy(), [[9] * 3, [7] * 3, [5] * 3, [3] * 3])
+    np.testing.assert_allclose(grads['s0'].asnumpy(), [9, 9, 9])
+    np.testing.assert_allclose(grads['w'].asnumpy(), [78, 102, 126])
+
+
+def test_foreach_runs_for_any_length():
+    g = _running_sum()
+    for steps in (1, 6):
+        out = g.eval(data=nd.ones((steps, 2)), s0=nd.zeros(2), w=nd.ones(2))
+        assert out[0].shape == (steps, 2)
+        np.testing.assert_allclose(out[1].asnumpy(), [steps, steps])
+
+
+def test_while_loop_stops_on_its_condition_and_pads_with_zeros():
+    i, t = mx.sym.var('i'), mx.sym.var('t')
+    outs, (i_end, t_end) = mx.sym.contrib.while_loop(
+        lambda i, t: i < 3, lambda i, t: (t * 2, (i + 1, t + i)), (i, t), max_iterations=5)
+    grads = {'i': nd.zeros(1), 't': nd.zeros(1)}
+    ex = mx.sym.Group([outs, i_end, t_end]).bind(
+        mx.cpu(), {'i': nd.array([0]), 't': nd.array([1])}, args_grad=grads)
+    out, i_val, t_val = ex.forward(is_train=True)
+    # MXNet leaves the rows past the last step unset; here they are zeros
+    np.testing.assert_allclose(out.asnumpy().ravel(), [2, 2, 4, 0, 0])
+    assert i_val.asscalar() == 3 and t_val.asscalar() == 4
+    ex.backward([nd.ones((5, 1)), nd.ones(1), nd.ones(1)])
+    assert grads['i'].asscalar() == 10 and grads['t'].asscalar() == 7
+    with pytest.raises(ValueError, match='max_iterations'):
+        mx.sym.contrib.while_loop(lambda i: i < 3, lambda i: (i, i + 1), i)
+
+
+@pytest.mark.parametrize('i_val, t_val, out, d_i, d_t', [(1, 2, 4, 2, 2), (3, 2, 1, 1, -1)])
+def test_cond_runs_only_the_branch_taken(i_val, t_val, out, d_i, d_t):
+    i, t = mx.sym.var('i'), mx.sym.var('t')
+    with mx.name.NameManager():
+        c = mx.sym.contrib.cond(i < t, lambda: i * t + t, lambda: i - t)
+    assert c.list_outputs() == ['_cond0_output']
+    grads = {'i': nd.zeros(1), 't': nd.zeros(1)}
+    ex = c.bind(mx.cpu(), {'i': nd.array([i_val]), 't': nd.array([t_val])}, args_grad=grads)
+    assert ex.forward(is_train=True)[0].asscalar() == out
+    ex.backward(nd.ones(1))
+    assert grads['i'].asscalar() == d_i and grads['t'].asscalar() == d_t
+
+
+class _Recurrent(gluon.HybridBlock):
+    """A plain recurrent network written with F.contrib.foreach."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.dense = gluon.nn.Dense(3, flatten=False)
+
+    def hybrid_forward(self, F, x, h):
+        def step(xt, states):
+            new = F.tanh(self.dense(xt) + states[0])
+            return new, [new]
+        outs, final = F.contrib.foreach(step, x, [h])
+        return outs, final[0]
+
+
+def test_foreach_in_a_hybridized_block_matches_the_imperative_run():
+    x = nd.arange(24).reshape((4, 2, 3)) / 10
+    results = []
+    for hybridize in (False, True):
+        net = _Recurrent(prefix='net_')
+        net.initialize(mx.init.Constant(0.1))
+        if hybridize:
+            net.hybridize()
+        x.attach_grad()
+        with autograd.record():
+            out, final = net(x, nd.zeros((2, 3)))
+            loss = (out * out).sum() + final.sum()
+        loss.backward()
+        results.append([out.asnumpy(), final.asnumpy(), x.grad.asnumpy(),
+                        net.dense.weight.grad().asnumpy()])
+        # values from MXNet 1.9.1 for these weights
+        assert abs(out.asnumpy().sum() - 11.183007) < 1e-4
+        np.testing.assert_allclose(final.asnumpy()[:, 0], [0.8092794, 0.8774638], rtol=1e-5)
+        assert abs(net.dense.weight.grad().asnumpy().sum() - 91.96037) < 1e-3
+    for eager, hybrid in zip(*results):
+        np.testing.assert_allclose(eager, hybrid, rtol=1e-5, atol=1e-6)
+    # the deferred input size of the Dense inside the loop is found by one eager run
+    net = _Recurrent()
+    net.initialize()
+    net.hybridize()
+    assert net(nd.ones((5, 2, 4)), nd.zeros((2, 3)))[0].shape == (5, 2, 3)
+    assert net.dense.weight.shape == (3, 4)
+
+
+def test_control_flow_errors_are_clear():
+    data = mx.sym.var('data')
+    with pytest.raises(ValueError, match='outputs, new_states'):
+        mx.sym.contrib.foreach(lambda x, s: x, data, [])
+    with pytest.raises(ValueError, match='states'):
+        mx.sym.contrib.foreach(lambda x, s: (x, [x, x]), data, [mx.sym.var('s')])
+    i = mx.sym.var('i')
+    with pytest.raises(ValueError, match='as many'):
+        mx.sym.contrib.cond(i < 1, lambda: [i, i], lambda: i)
+    g = _running_sum()
+    with pytest.raises(MXNetError, match='control flow cannot be saved'):
+        g.tojson()
