@@ -80,6 +80,7 @@ import numpy as np
 
 from .. import backend
 from ..base import MXNetError
+from ..profiler import _PROFILE, timed_plan
 from ..tape import _STATE, _record
 from ..ndarray.ndarray import NDArray, _wrap, _wrap_entry
 from . import passes as _passes
@@ -208,10 +209,11 @@ class Plan:
 
     # ------------------------------------------------------------ running
     def run(self, raws):
+        fn = timed_plan(self) if _PROFILE.active else self.fn   # see d2lmini.profiler
         if self.xp is np:
-            return self.fn(np, *raws)
+            return fn(np, *raws)
         with backend.device_scope(self.ctx):
-            return self.fn(self.xp, *raws)
+            return fn(self.xp, *raws)
 
     def requires_grad(self, pattern):
         """The slots of the values that depend on an input needing a gradient, for
@@ -298,6 +300,7 @@ class _Code:
         self.source = '\n'.join(lines)
         exec(compile(self.source, '<cached_op plan>', 'exec'), env)   # noqa: S102
         self.fn = env['plan']
+        self.fn.ops = [node.op for node, *_ in self.steps]   # f0, f1, ...: for the profiler
 
 
 class BackwardPlan:
@@ -337,11 +340,12 @@ class BackwardPlan:
     def run(self, dys, stored):
         """The input gradients (NDArrays, None where an input gets none)."""
         args = [dys[p]._data if is_dy else stored[p] for is_dy, p in self.args]
+        fn = timed_plan(self) if _PROFILE.active else self.fn
         if self.xp is np:
-            grads = self.fn(np, *args)
+            grads = fn(np, *args)
         else:
             with backend.device_scope(self.ctx):
-                grads = self.fn(self.xp, *args)
+                grads = fn(self.xp, *args)
         ctx = self.ctx
         return [None if g is None else _wrap(grads[g], ctx) for g in self.grad_of]
 

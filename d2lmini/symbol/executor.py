@@ -21,11 +21,13 @@ from .. import autograd
 from ..base import MXNetError, shape_str
 from ..context import Context
 from ..ndarray.ndarray import NDArray, invoke, invoke_nullary
+from ..profiler import symbolic_section
 from . import graph as _graph
 
 _REQS = ('write', 'add', 'null')
 
 
+@symbolic_section   # the profiler counts the operators of a bound graph as symbolic
 def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None, run_node=None,
               shapes=None):
     """Evaluate the nodes of ``order`` (topological) with ``values`` mapping each
@@ -251,6 +253,7 @@ class Executor:
             for home, r in zip(homes, results):
                 home[:] = r
 
+    @symbolic_section
     def backward(self, out_grads=None, is_train=True):
         """Gradients of the outputs (times ``out_grads``, ones by default; loss layers
         such as SoftmaxOutput ignore them) into ``grad_arrays``."""
