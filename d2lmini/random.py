@@ -7,7 +7,9 @@ them (and everything else that draws, such as dropout) repeat.
 (2, 2)
 """
 from .ndarray.random import (uniform, normal, randn, randint, exponential,  # noqa: F401
-                             poisson, gamma, multinomial, shuffle, seed)
+                             poisson, gamma, negative_binomial, generalized_negative_binomial,
+                             multinomial, shuffle, seed)
 
 __all__ = ['uniform', 'normal', 'randn', 'randint', 'exponential', 'poisson', 'gamma',
-           'multinomial', 'shuffle', 'seed']
+           'negative_binomial', 'generalized_negative_binomial', 'multinomial', 'shuffle',
+           'seed']

@@ -33,6 +33,23 @@ def _export():
 _export()
 
 
+def rand_zipfian(true_classes, num_sampled, range_max, ctx=None):
+    """Draw ``num_sampled`` candidate classes from [0, ``range_max``) with the
+    log-uniform (Zipfian) distribution, for sampled softmax; returns the samples and
+    the expected counts of ``true_classes`` and of the samples. ``ctx`` is where the
+    results go (the context of ``true_classes`` by default), as in MXNet.
+
+    >>> import d2lmini as mx
+    >>> samples, _, _ = mx.nd.contrib.rand_zipfian(mx.nd.array([1, 2]), 3, 10, ctx=mx.cpu())
+    >>> samples.shape
+    (3,)
+    """
+    if ctx is not None:
+        true_classes = true_classes.as_in_context(ctx)
+    return _nd._FRONT_END['_contrib_rand_zipfian'](true_classes, num_sampled=num_sampled,
+                                                   range_max=range_max)
+
+
 def boolean_mask(data, index, axis=0):
     """The rows of ``data`` where ``index`` (one value per row) is non-zero. The
     gradient flows back to the rows that were kept.

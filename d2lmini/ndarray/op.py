@@ -17,3 +17,13 @@ def _export():
 
 
 _export()
+
+
+def __getattr__(name):
+    # the samplers made without an operator of their own name (random_uniform, ...),
+    # defined after this module is imported
+    if name.startswith('random_'):
+        from .. import ndarray
+        if hasattr(ndarray, name):
+            return getattr(ndarray, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -19,3 +19,4 @@ from . import control_flow  # noqa: F401,E402
 from . import detection  # noqa: F401,E402
 from . import image  # noqa: F401,E402
 from .. import operator as _custom  # noqa: F401,E402  (Custom: operators written in Python)
+from . import extra_ops  # noqa: F401,E402

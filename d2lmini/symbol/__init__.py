@@ -194,3 +194,4 @@ del _split_v2_method
 
 
 from . import random, contrib, linalg, image, _internal  # noqa: E402,F401
+from . import op  # noqa: E402,F401

@@ -47,8 +47,11 @@ class Symbol:
     # ------------------------------------------------------------ structure
     @property
     def name(self):
-        """The name of the node of a single-output symbol (None for a group)."""
-        if len(self._entries) != 1:
+        """The name of the node of the symbol's outputs: of its one output, or of a
+        multi-output operator's outputs (``split0``); None for a group of several
+        nodes."""
+        nodes = {id(node) for node, _ in self._entries}
+        if len(nodes) != 1:
             return None
         return self._entries[0][0].name
 

@@ -209,6 +209,26 @@ class BatchNorm(_Layer):
         return f'{type(self).__name__}({content}, in_channels={in_channels or None})'
 
 
+class BatchNormReLU(BatchNorm):
+    """:class:`BatchNorm` followed by ``relu``, computed by one operator
+    (``_contrib_BatchNormWithReLU``); same arguments, parameters and names
+    (``batchnormrelu0_gamma``, ...) as MXNet 1.9.
+
+    >>> import d2lmini as mx
+    >>> from d2lmini.gluon import nn
+    >>> layer = nn.BatchNormReLU(in_channels=2)
+    >>> layer.initialize()
+    >>> with mx.autograd.record():
+    ...     y = layer(mx.nd.array([[1, 10], [3, 30]]))
+    >>> y.asnumpy().round(4).tolist()
+    [[0.0, 0.0], [1.0, 1.0]]
+    """
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        return F._contrib_BatchNormWithReLU(x, gamma, beta, running_mean, running_var,
+                                            name='fwd', **self._kwargs)
+
+
 class InstanceNorm(_Layer):
     """Instance normalisation: standardise every channel of every example over
     its spatial positions, then scale by ``gamma`` and shift by ``beta``. ``axis``
@@ -451,5 +471,5 @@ class HybridLambda(HybridBlock):
         return f'{type(self).__name__}({self._func_name})'
 
 
-__all__ = ['Dense', 'Dropout', 'BatchNorm', 'InstanceNorm', 'LayerNorm', 'GroupNorm', 'Embedding',
-           'Flatten', 'Lambda', 'HybridLambda']
+__all__ = ['Dense', 'Dropout', 'BatchNorm', 'BatchNormReLU', 'InstanceNorm', 'LayerNorm',
+           'GroupNorm', 'Embedding', 'Flatten', 'Lambda', 'HybridLambda']
