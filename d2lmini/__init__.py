@@ -42,4 +42,5 @@ from . import operator  # noqa: F401
 from . import util  # noqa: F401
 from . import attribute  # noqa: F401
 from . import profiler  # noqa: F401
+from . import engine  # noqa: F401
 from .util import np_shape, use_np_shape, is_np_shape, set_np_shape  # noqa: F401

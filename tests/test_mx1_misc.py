@@ -312,3 +312,14 @@ def test_optimize_for_builds_the_graph_and_refuses_backends():
     net.optimize_for(mx.nd.ones((2, 4)), static_alloc=True)
     assert net._cached_graph is not None
     assert net(mx.nd.ones((2, 4))).shape == (2, 3)
+
+
+def test_engine_bulk_size_is_kept_and_restored():
+    import d2lmini as mx
+    assert mx.engine.set_bulk_size(10) == 0
+    assert mx.engine.set_bulk_size(15) == 10
+    with mx.engine.bulk(5):
+        assert mx.engine.set_bulk_size(5) == 5
+    assert mx.engine.set_bulk_size(0) == 15
+    with pytest.raises(ValueError, match='0 or more'):
+        mx.engine.set_bulk_size(-1)
