@@ -17,6 +17,7 @@ from . import rnn  # noqa: F401,E402
 from . import control_flow  # noqa: F401,E402
 
 from . import detection  # noqa: F401,E402
+from . import deformable  # noqa: F401,E402
 from . import image  # noqa: F401,E402
 from .. import operator as _custom  # noqa: F401,E402  (Custom: operators written in Python)
 from . import extra_ops  # noqa: F401,E402
