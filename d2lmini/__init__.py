@@ -38,6 +38,7 @@ from . import monitor  # noqa: F401
 from . import monitor as mon  # noqa: F401
 from . import module as mod  # noqa: F401
 from . import contrib  # noqa: F401
+from . import rnn  # noqa: F401
 from . import operator  # noqa: F401
 from . import util  # noqa: F401
 from . import attribute  # noqa: F401

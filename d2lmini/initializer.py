@@ -644,3 +644,12 @@ class Mixed(Initializer):
 __all__ = ['InitDesc', 'Initializer', 'register', 'alias', 'create', 'Zero', 'One', 'Constant',
            'Uniform', 'Normal', 'Xavier', 'MSRAPrelu', 'Orthogonal', 'Bilinear', 'LSTMBias',
            'Load', 'Mixed']
+
+
+def __getattr__(name):
+    # FusedRNN initialises the parameters of mx.rnn.FusedRNNCell, so it lives with the
+    # cells (d2lmini.rnn), which are built after this module
+    if name == 'FusedRNN':
+        from .rnn.rnn_cell import FusedRNN
+        return FusedRNN
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -11,6 +11,8 @@ how a graph is run; the executor and the compiler passes build on it.
 >>> [n.name for n in topological_order(net._entries)]
 ['data', 'fc_weight', 'fc_bias', 'fc']
 """
+import itertools
+
 import numpy as np
 
 from ..base import MXNetError, shape_str
@@ -107,6 +109,7 @@ def infer_shapes(entries, known):
     """
     order = topological_order(entries)
     shapes = {}
+    declared = {}    # variables declared with unknown (0) dimensions
     for node in order:
         if node.op is None:
             given = known.get(node.name)
@@ -114,6 +117,10 @@ def infer_shapes(entries, known):
                 from ..ops.registry import parse_attr
                 given = parse_attr('shape', node.extra['__shape__'])
                 if given is not None and (not given or 0 in given):   # 0: unknown dimension
+                    if given:
+                        # kept aside: inference may complete it from the operator fed
+                        # (the begin state of a recurrent cell is declared (0, hidden))
+                        declared[(id(node), 0)] = tuple(given)
                     given = None
             shapes[(id(node), 0)] = None if given is None else tuple(given)
     for _ in range(2):   # a second pass sees shapes found downstream of their first use
@@ -133,15 +140,20 @@ def infer_shapes(entries, known):
                 new_in, out = node.op.infer_shape_partial(in_shapes, node.attrs)
                 new_in = _complete_partial(node, new_in, partial)
             except Exception as e:
-                if any(has_unknown_dim(s) for s in in_shapes):
+                solved = _solve_unknown_dims(node, in_shapes, shapes, in_keys, declared)
+                if solved is not None:
+                    new_in, out = solved
+                    in_shapes = new_in
+                elif any(has_unknown_dim(s) for s in in_shapes):
                     # a 0 is an unknown dimension in MXNet 1.x: an operator that cannot
                     # work with it leaves its outputs unknown instead of failing
                     continue
-                if isinstance(e, MXNetError):
+                elif isinstance(e, MXNetError):
                     raise _node_error(node, f'cannot infer shapes from inputs '
                                       f'{_shapes_text(node, in_shapes)}: {e}') from None
-                raise _node_error(node, f'inputs of shapes {_shapes_text(node, in_shapes)} '
-                                  f'do not fit: {e}') from None
+                else:
+                    raise _node_error(node, f'inputs of shapes {_shapes_text(node, in_shapes)} '
+                                      f'do not fit: {e}') from None
             in_shapes = [partial.get(i, s) for i, s in enumerate(in_shapes)]
             _check_params(node, in_shapes)
             for (src, i), key, old, new in zip(node.inputs, in_keys, in_shapes, new_in):
@@ -152,10 +164,63 @@ def infer_shapes(entries, known):
                     raise _node_error(node, f"input '{src.name}' has shape {shape_str(old)} "
                                       f'but the operator needs {shape_str(new)}')
                 shapes[key] = tuple(new)
+            if out is None or any(has_unknown_dim(s) for s in out):
+                solved = _solve_unknown_dims(node, in_shapes, shapes, in_keys, declared)
+                if solved is not None:
+                    new_in, out = solved
+                    for key, new in zip(in_keys, new_in):
+                        shapes[key] = tuple(new)
             if out is not None:
                 for i, s in enumerate(out):
+                    known = shapes.get((id(node), i))
+                    # a partly known result never overwrites a fuller shape found
+                    # downstream
+                    if has_unknown_dim(s) and known is not None and not has_unknown_dim(known):
+                        continue
                     shapes[(id(node), i)] = tuple(s)
     return shapes
+
+
+_MAX_TRIALS = 256   # completions _solve_unknown_dims may try for one operator
+
+
+def _solve_unknown_dims(node, in_shapes, shapes, in_keys, declared):
+    """Complete inputs with unknown (0) dimensions, such as the zero begin state of
+    a recurrent cell, ``zeros((0, hidden))``, as MXNet 1.x's inference does from the
+    other side of the operator: each unknown dimension is tried with the sizes of
+    the known inputs and outputs, and the one completion that the operator accepts
+    (and that gives the outputs already known downstream) is kept. Returns
+    ``(input shapes, output shapes)`` or None."""
+    in_shapes = [declared.get(k) if s is None else s for s, k in zip(in_shapes, in_keys)]
+    if any(s is None for s in in_shapes):
+        return None
+    holes = [(i, d) for i, s in enumerate(in_shapes) for d, n in enumerate(s) if n == 0]
+    if not holes or is_np_shape():
+        return None
+    known_out = [shapes.get((id(node), i)) for i in range(node.num_outputs)]
+    known_out = [s if s is not None and not has_unknown_dim(s) else None for s in known_out]
+    if all(s is None for s in known_out):
+        return None              # nothing to check a completion against
+    sizes = sorted({n for s in list(in_shapes) + known_out if s is not None for n in s if n})
+    if len(sizes) ** len(holes) > _MAX_TRIALS:
+        return None              # too many completions to try: leave it unknown
+    found = []
+    for values in itertools.product(sizes, repeat=len(holes)):
+        trial = [list(s) for s in in_shapes]
+        for (i, d), v in zip(holes, values):
+            trial[i][d] = v
+        trial = [tuple(s) for s in trial]
+        try:
+            new_in, out = node.op.infer_shape_partial(trial, node.attrs)
+        except Exception:
+            continue
+        if out is None or any(k is not None and tuple(k) != tuple(o)
+                              for k, o in zip(known_out, out)):
+            continue
+        found.append((new_in, out))
+        if len(found) > 1:
+            return None          # ambiguous: leave it unknown
+    return found[0] if found else None
 
 
 def _complete_partial(node, new_in, partial):
@@ -181,12 +246,22 @@ _SAME_SHAPE_OPS = frozenset(('elemwise_add', 'elemwise_sub', 'elemwise_mul', 'el
 
 
 def _same_shape_inputs(node, in_shapes):
-    if node.op.name not in _SAME_SHAPE_OPS or None not in in_shapes:
+    if node.op.name == 'where' and len(in_shapes) == 3:
+        # where(condition, x, y): x and y have one shape
+        x, y = _same_shape_values(in_shapes[1:])
+        return [in_shapes[0], x, y]
+    if node.op.name not in _SAME_SHAPE_OPS:
         return in_shapes
-    known = next((s for s in in_shapes if s is not None), None)
+    return _same_shape_values(in_shapes)
+
+
+def _same_shape_values(in_shapes):
+    known = next((s for s in in_shapes if s is not None and not has_unknown_dim(s)), None)
     if known is None:
         return in_shapes
-    return [known if s is None else s for s in in_shapes]
+    # unknown inputs, and inputs with unknown (0) dimensions, take the known shape
+    return [known if s is None or (has_unknown_dim(s) and len(s) == len(known)) else s
+            for s in in_shapes]
 
 
 def has_unknown_dim(shape):
