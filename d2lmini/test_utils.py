@@ -11,6 +11,7 @@ backward against expected values.
 """
 import contextlib
 import logging
+import math
 import numbers
 import os
 import sys
@@ -782,6 +783,632 @@ def assert_almost_equal_ignore_nan(a, b, rtol=None, atol=None, names=('a', 'b'))
     assert_almost_equal(a, b, rtol, atol, names)
 
 
+# ---------------------------------------------------------------- more of MXNet's helpers
+def get_etol(etol=None):
+    """The share of elements allowed to be out of tolerance in
+    :func:`assert_almost_equal_with_err`: ``etol``, or 0 by default.
+
+    >>> get_etol(), get_etol(0.1)
+    (0, 0.1)
+    """
+    return 0 if etol is None else etol
+
+
+def assert_almost_equal_with_err(a, b, rtol=None, atol=None, etol=None, names=('a', 'b'),
+                                 equal_nan=False, mismatches=(10, 10)):
+    """:func:`assert_almost_equal`, except that up to a share ``etol`` of the elements
+    may be out of tolerance (an error rate of exactly ``etol`` passes).
+
+    >>> assert_almost_equal_with_err(np.zeros(10), np.eye(10)[3], etol=0.1)
+    """
+    etol = get_etol(etol)
+    if etol <= 0:
+        assert_almost_equal(a, b, rtol, atol, names, equal_nan, mismatches=mismatches)
+        return
+    rtol, atol = get_tols(_dtype_of(a), _dtype_of(b), rtol, atol)
+    a, b = np.broadcast_arrays(_to_numpy(a), _to_numpy(b))
+    close = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    error_rate = 1.0 - close.mean() if close.size else 0.0
+    if error_rate > etol:
+        raise AssertionError(f'{names[0]} and {names[1]} differ in {error_rate:.2%} of their '
+                             f'elements (rtol={rtol}, atol={atol}), more than etol={etol}')
+
+
+def same_array(array1, array2):
+    """Whether the NDArrays ``array1`` and ``array2`` (of the same shape) share their
+    memory: a change written into the first shows in the second.
+
+    >>> import d2lmini as mx
+    >>> a = mx.nd.ones((2, 3))
+    >>> same_array(a, a), same_array(a, a.copy())
+    (True, False)
+    """
+    if array1.shape != array2.shape:
+        return False
+    saved = array1.copy()
+    before = array2.asnumpy()
+    array1[:] = saved + 1
+    try:
+        changed = not np.array_equal(array2.asnumpy(), before)
+    finally:
+        array1[:] = saved       # leave the values exactly as they were
+    return changed
+
+
+def compare_ndarray_tuple(t1, t2, rtol=None, atol=None):
+    """Assert that ``t1`` and ``t2`` (NDArrays, or nested tuples of them, with
+    None where there is none, as optimizer states are) are almost equal."""
+    if t1 is None or t2 is None:
+        return
+    if not isinstance(t1, tuple):
+        assert_almost_equal(t1, t2, rtol, atol)
+        return
+    for part1, part2 in zip(t1, t2):
+        compare_ndarray_tuple(part1, part2, rtol=rtol, atol=atol)
+
+
+def compare_optimizer(opt1, opt2, shape, dtype, w_stype='default', g_stype='default',
+                      rtol=1e-4, atol=1e-5, compare_states=True, ntensors=1):
+    """Assert that optimizers ``opt1`` and ``opt2`` make the same update: both start
+    from the same random weights of ``shape`` and ``dtype`` (with ``ntensors > 1``,
+    ``shape`` is a list of shapes, updated together) and take one step with the same
+    gradients; their states (when ``compare_states``) and new weights must agree.
+
+    >>> import d2lmini as mx
+    >>> compare_optimizer(mx.optimizer.SGD(learning_rate=0.1),
+    ...                   mx.optimizer.SGD(learning_rate=0.1), (2, 3), np.float32)
+    """
+    from . import ndarray as nd
+    if w_stype != 'default' or g_stype != 'default':
+        raise NotImplementedError('compare_optimizer: d2lmini has dense arrays only '
+                                  "(w_stype and g_stype 'default')")
+    shapes = [shape] if ntensors == 1 else list(shape)
+    if len(shapes) != ntensors:
+        raise ValueError(f'compare_optimizer: ntensors={ntensors} needs that many shapes, '
+                         f'got {shapes}')
+    weights = [np.random.uniform(size=s).astype(dtype) for s in shapes]
+    grads = [np.random.uniform(-1, 1, size=s).astype(dtype) for s in shapes]
+    results = []
+    for opt in (opt1, opt2):
+        w = [nd.array(v, dtype=dtype) for v in weights]
+        g = [nd.array(v, dtype=dtype) for v in grads]
+        states = [opt.create_state_multi_precision(i, w[i]) for i in range(ntensors)]
+        if ntensors == 1:
+            opt.update_multi_precision(0, w[0], g[0], states[0])
+        else:
+            opt.update_multi_precision(list(range(ntensors)), w, g, states)
+        results.append((w, states))
+    (w1, states1), (w2, states2) = results
+    if compare_states:
+        for s1, s2 in zip(states1, states2):
+            compare_ndarray_tuple(s1, s2, rtol=rtol, atol=atol)
+    for a, b in zip(w1, w2):
+        assert_almost_equal(a, b, rtol=rtol, atol=atol)
+
+
+def same_symbol_structure(sym1, sym2):
+    """Whether two Symbols are the same graph of operators: node for node, the same
+    operator (names and attributes may differ).
+
+    MXNet 1.9.1 compares only as many nodes as the first graph has, so a longer
+    second graph passes; here graphs of different sizes are different.
+
+    >>> import d2lmini as mx
+    >>> a = mx.sym.relu(mx.sym.var('x'))
+    >>> same_symbol_structure(a, mx.sym.relu(mx.sym.var('y')))
+    True
+    >>> same_symbol_structure(a, mx.sym.sigmoid(mx.sym.var('x')))
+    False
+    """
+    import json
+    nodes1 = json.loads(sym1.tojson())['nodes']
+    nodes2 = json.loads(sym2.tojson())['nodes']
+    return len(nodes1) == len(nodes2) and \
+        all(n1['op'] == n2['op'] for n1, n2 in zip(nodes1, nodes2))
+
+
+def collapse_sum_like(a, shape):
+    """The numpy array ``a`` summed over the axes that ``shape`` broadcasts along, so
+    that the result has ``shape``: the gradient of broadcasting to ``a.shape``.
+
+    >>> collapse_sum_like(np.ones((2, 3, 4)), (3, 1)).tolist()
+    [[8.0], [8.0], [8.0]]
+    """
+    shape = tuple(shape)
+    extra = a.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(f'collapse_sum_like: shape {shape} has more axes than {a.shape}')
+    axes = list(range(extra))
+    for i, length in enumerate(shape):
+        if length == 1 and a.shape[extra + i] != 1:
+            axes.append(extra + i)
+        elif length != a.shape[extra + i]:
+            raise ValueError(f'collapse_sum_like: shape {shape} does not broadcast to '
+                             f'{a.shape}')
+    return a.sum(axis=tuple(axes)).reshape(shape) if axes else a.reshape(shape)
+
+
+def create_vector(size, dtype=np.int64):
+    """The NDArray ``[0, 1, ..., size - 1]`` of ``dtype``.
+
+    >>> create_vector(3).asnumpy().tolist()
+    [0, 1, 2]
+    """
+    from . import ndarray as nd
+    return nd.array(np.arange(size), dtype=dtype)
+
+
+def create_2d_tensor(rows, columns, dtype=np.int64):
+    """An NDArray ``(rows, columns)`` of ``dtype`` whose row ``i`` holds ``i``.
+
+    >>> create_2d_tensor(2, 3).asnumpy().tolist()
+    [[0, 0, 0], [1, 1, 1]]
+    """
+    from . import ndarray as nd
+    return nd.array(np.repeat(np.arange(rows)[:, None], columns, axis=1), dtype=dtype)
+
+
+def get_identity_mat(size):
+    """The identity matrix NDArray ``(size, size)``, float32."""
+    from . import ndarray as nd
+    return nd.array(np.eye(size))
+
+
+def get_identity_mat_batch(size):
+    """Two identity matrices stacked: an NDArray ``(2, size, size)``, float32."""
+    from . import ndarray as nd
+    return nd.array(np.stack([np.eye(size)] * 2))
+
+
+def rand_coord_2d(x_low, x_high, y_low, y_high):
+    """A random point ``(x, y)`` of integers, ``x`` in ``[x_low, x_high)`` and ``y``
+    in ``[y_low, y_high)`` (numpy's global generator).
+
+    >>> x, y = rand_coord_2d(0, 10, 100, 110)
+    >>> 0 <= x < 10 and 100 <= y < 110
+    True
+    """
+    # x drawn first, then y, each as one int64 from numpy's global generator
+    return tuple(int(np.random.randint(low, high, dtype=np.int64))
+                 for low, high in ((x_low, x_high), (y_low, y_high)))
+
+
+def new_orthonormal_matrix_2d(n):
+    """A random ``n`` by ``n`` orthonormal matrix (numpy, float64), the Q of the QR
+    decomposition of a random matrix.
+
+    >>> q = new_orthonormal_matrix_2d(3)
+    >>> np.allclose(q @ q.T, np.eye(3))
+    True
+    """
+    q, r = np.linalg.qr(np.random.uniform(-10, 10, (n, n)))
+    return q * np.sign(np.diag(r))     # fix the signs so that Q is uniformly random
+
+
+def new_matrix_with_real_eigvals_2d(n):
+    """A well-conditioned ``n`` by ``n`` matrix (numpy, float64) whose eigenvalues are
+    real and small: ``Q D Q^-1`` for a random invertible Q and D in ``[2, 10]``.
+
+    >>> bool(np.isreal(np.linalg.eigvals(new_matrix_with_real_eigvals_2d(4))).all())
+    True
+    """
+    eigvals = np.diag(np.random.uniform(2, 10, n))
+    basis = new_orthonormal_matrix_2d(n) + np.eye(n) * 0.5
+    basis /= np.linalg.norm(basis, axis=0)
+    return basis @ eigvals @ np.linalg.inv(basis)
+
+
+def new_sym_matrix_with_real_eigvals_2d(n):
+    """A random symmetric ``n`` by ``n`` matrix (numpy, float64), eigenvalues in
+    ``[-10, 10]``.
+
+    >>> m = new_sym_matrix_with_real_eigvals_2d(3)
+    >>> np.allclose(m, m.T)
+    True
+    """
+    q = new_orthonormal_matrix_2d(n)
+    return q @ np.diag(np.random.uniform(-10, 10, n)) @ q.T
+
+
+def _batch_of_matrices(shape, make):
+    shape = tuple(shape)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f'need a shape (..., n, n) of square matrices, got {shape}')
+    n = shape[-1]
+    count = int(np.prod(shape[:-2], dtype=np.int64))
+    return np.stack([make(n) for _ in range(count)]).reshape(shape) if count else \
+        np.zeros(shape)
+
+
+def new_matrix_with_real_eigvals_nd(shape):
+    """Matrices as :func:`new_matrix_with_real_eigvals_2d`, of ``shape``
+    ``(..., n, n)``."""
+    return _batch_of_matrices(shape, new_matrix_with_real_eigvals_2d)
+
+
+def new_sym_matrix_with_real_eigvals_nd(shape):
+    """Matrices as :func:`new_sym_matrix_with_real_eigvals_2d`, of ``shape``
+    ``(..., n, n)``."""
+    return _batch_of_matrices(shape, new_sym_matrix_with_real_eigvals_2d)
+
+
+def is_op_runnable():
+    """Whether operators built for the current context can run: always, here (MXNet
+    answers False for some TVM operators on old GPUs)."""
+    return True
+
+
+def has_tvm_ops():
+    """Whether operators compiled with TVM exist: never in d2lmini."""
+    return False
+
+
+def is_cd_run():
+    """Whether the tests run as a continuous-delivery job (``CD_JOB=1``)."""
+    return os.environ.get('CD_JOB', '0') == '1'
+
+
+class DummyIter:
+    """An iterator that yields the first batch of ``real_iter`` again and again,
+    without end (to time a model without the cost of reading data).
+
+    >>> import d2lmini as mx
+    >>> it = DummyIter(mx.io.NDArrayIter(np.arange(6).reshape(3, 2), batch_size=2))
+    >>> it.next() is it.next(), it.provide_data[0].shape
+    (True, (2, 2))
+    """
+
+    def __init__(self, real_iter):
+        self.real_iter = real_iter
+        # it describes its batches as the iterator it copies
+        for attr in ('provide_data', 'provide_label', 'batch_size'):
+            setattr(self, attr, getattr(real_iter, attr))
+        self.the_batch = real_iter.next()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.next()
+
+    def next(self):
+        """The same batch, every time."""
+        return self.the_batch
+
+    def reset(self):
+        """Nothing to do: the batch never changes."""
+
+    def iter_next(self):
+        return True
+
+    def getdata(self):
+        return self.the_batch.data
+
+    def getlabel(self):
+        return self.the_batch.label
+
+    def getindex(self):
+        return self.the_batch.index
+
+    def getpad(self):
+        return self.the_batch.pad
+
+
+def check_gluon_hybridize_consistency(net_builder, data_l, numpy_func=None, test_grad=True,
+                                      rtol=1e-4, atol=1e-4):
+    """Assert that a HybridBlock gives the same outputs (and, with ``test_grad``, the
+    same gradients of its inputs and parameters) hybridized and not, and the same
+    outputs as ``numpy_func`` when it is given.
+
+    net_builder : makes the block; called as ``net_builder(prefix='net_')``, so that
+        every copy has the same parameter names
+    data_l : the inputs (NDArrays); the block must use no random numbers
+
+    >>> import d2lmini as mx
+    >>> check_gluon_hybridize_consistency(
+    ...     lambda prefix: mx.gluon.nn.Dense(2, in_units=3, prefix=prefix),
+    ...     [mx.nd.ones((4, 3))])
+    """
+    import tempfile
+    from . import autograd as ag
+    from . import ndarray as nd
+    first = net_builder(prefix='net_')
+    first.initialize()
+    first(*[x.copy() for x in data_l])       # completes deferred initialisation
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        saved = os.path.join(folder, 'net.params')
+        first.save_parameters(saved)
+        out_grads = None
+        for hybridize in (False, True):
+            net = net_builder(prefix='net_')
+            net.load_parameters(saved)
+            if hybridize:
+                net.hybridize()
+            inputs = [x.copy() for x in data_l]
+            for x in inputs:
+                x.attach_grad()
+            with ag.record():
+                outs = net(*inputs)
+            outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+            if out_grads is None:
+                out_grads = [nd.array(np.random.normal(size=o.shape), dtype=o.dtype)
+                             for o in outs]
+            grads = {}
+            if test_grad:
+                ag.backward(outs, out_grads)
+                grads = {f'input {i}': x.grad.asnumpy() for i, x in enumerate(inputs)}
+                for name, param in net.collect_params().items():
+                    if param.grad_req != 'null':
+                        grads[name] = param.grad().asnumpy()
+            results.append(([o.asnumpy() for o in outs], grads))
+    (outs0, grads0), (outs1, grads1) = results
+    for i, (a, b) in enumerate(zip(outs0, outs1)):
+        assert_almost_equal(a, b, rtol=rtol, atol=atol,
+                            names=(f'output {i}', f'hybridized output {i}'))
+    for name in grads0:
+        assert_almost_equal(grads0[name], grads1[name], rtol=rtol, atol=atol,
+                            names=(f'gradient of {name}', f'hybridized gradient of {name}'))
+    if numpy_func is not None:
+        expected = numpy_func(*[x.asnumpy() for x in data_l])
+        expected = list(expected) if isinstance(expected, (list, tuple)) else [expected]
+        for i, (got, want) in enumerate(zip(outs0, expected)):
+            assert_almost_equal(got, want, rtol=rtol, atol=atol,
+                                names=(f'output {i}', f'numpy_func output {i}'))
+
+
+# ---------------------------------------------------------------- testing random numbers
+def _upper_incomplete_gamma(a, x):
+    """The regularised upper incomplete gamma function ``Q(a, x)``: a series below
+    ``x = a + 1``, a continued fraction (modified Lentz) above it."""
+    if x <= 0:
+        return 1.0
+    log_prefactor = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        denominator = a
+        for _ in range(10000):
+            denominator += 1
+            term *= x / denominator
+            total += term
+            if abs(term) < abs(total) * 1e-15:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_prefactor))
+    tiny = 1e-300
+    b = x + 1 - a
+    c, d = 1 / tiny, 1 / b
+    h = d
+    for i in range(1, 10000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        step = d * c
+        h *= step
+        if abs(step - 1) < 1e-15:
+            break
+    return math.exp(log_prefactor) * h
+
+
+def _chi_square_p_value(observed, expected):
+    """The p value of Pearson's chi-square statistic, ``len - 1`` degrees of freedom."""
+    observed = np.asarray(observed, np.float64)
+    expected = np.asarray(expected, np.float64)
+    statistic = float(((observed - expected) ** 2 / expected).sum())
+    return _upper_incomplete_gamma((len(observed) - 1) / 2.0, statistic / 2.0)
+
+
+def gen_buckets_probs_with_ppf(ppf, nbuckets):
+    """``nbuckets`` buckets of equal probability for :func:`chi_square_check`, cut
+    by the quantile function ``ppf``: ``([(low, high), ...], [1/nbuckets, ...])``.
+
+    >>> gen_buckets_probs_with_ppf(lambda q: 10 * q, 2)
+    ([(0.0, 5.0), (5.0, 10.0)], [0.5, 0.5])
+    """
+    probs = [1.0 / nbuckets] * nbuckets
+    edges = [ppf(i / nbuckets) for i in range(nbuckets + 1)]
+    return list(zip(edges[:-1], edges[1:])), probs
+
+
+def chi_square_check(generator, buckets, probs, nsamples=1000000):
+    """Pearson's chi-square test of ``generator`` (``generator(n)`` gives ``n``
+    samples): ``(p value, observed counts, expected counts)``. ``buckets`` are
+    ranges ``(low, high)`` (a sample counts where ``low <= x < high``) for a
+    continuous distribution, or the possible values of a discrete one; ``probs`` are
+    their probabilities. A p value above 0.05 is the usual pass.
+
+    >>> np.random.seed(0)
+    >>> p, observed, expected = chi_square_check(lambda n: np.random.randint(0, 2, n),
+    ...                                          [0, 1], [0.5, 0.5], nsamples=1000)
+    >>> bool(p > 0.05), expected.tolist()
+    (True, [500, 500])
+    """
+    if len(buckets) != len(probs):
+        raise ValueError(f'chi_square_check: {len(buckets)} buckets but {len(probs)} probs')
+    samples = np.asarray(_to_numpy(generator(nsamples))).reshape(-1)
+    if isinstance(buckets[0], (tuple, list)):
+        observed = np.array([np.count_nonzero((samples >= low) & (samples < high))
+                             for low, high in buckets])
+    else:
+        observed = np.array([np.count_nonzero(samples == value) for value in buckets])
+    expected = (np.asarray(probs, np.float64) * nsamples).astype(np.int32)
+    return _chi_square_p_value(observed, expected), observed, expected
+
+
+def verify_generator(generator, buckets, probs, nsamples=1000000, nrepeat=5,
+                     success_rate=0.2, alpha=0.05):
+    """Run :func:`chi_square_check` ``nrepeat`` times; raise AssertionError unless at
+    least a share ``success_rate`` of the runs have a p value above ``alpha``.
+    Returns the p values."""
+    runs = [chi_square_check(generator, buckets, probs, nsamples) for _ in range(nrepeat)]
+    p_values = [run[0] for run in runs]
+    if np.mean(np.array(p_values) > alpha) < success_rate:
+        raise AssertionError(f'Generator test fails, Chi-square p={p_values}, '
+                             f'obs_freq={[run[1] for run in runs]}, '
+                             f'expected_freq={[run[2] for run in runs]}')
+    return p_values
+
+
+def mean_check(generator, mu, sigma, nsamples=1000000):
+    """Whether the mean of ``nsamples`` samples of ``generator`` lies within
+    ``mu +- 3 sigma / sqrt(nsamples)``.
+
+    >>> np.random.seed(0)
+    >>> mean_check(lambda n: np.random.normal(0, 1, n), 0, 1, nsamples=10000)
+    True
+    """
+    samples = np.asarray(_to_numpy(generator(nsamples)), np.float64)
+    bound = 3 * sigma / np.sqrt(nsamples)
+    return bool(mu - bound < samples.mean() < mu + bound)
+
+
+def var_check(generator, sigma, nsamples=1000000):
+    """Whether the variance of ``nsamples`` samples of ``generator`` lies within
+    ``sigma^2 +- 3 sqrt(2 sigma^4 / (nsamples - 1))``.
+
+    >>> np.random.seed(0)
+    >>> var_check(lambda n: np.random.normal(0, 2, n), 2, nsamples=10000)
+    True
+    """
+    samples = np.asarray(_to_numpy(generator(nsamples)), np.float64)
+    bound = 3 * np.sqrt(2 * sigma ** 4 / (nsamples - 1))
+    return bool(sigma ** 2 - bound < samples.var(ddof=1) < sigma ** 2 + bound)
+
+
+# ---------------------------------------------------------------- data sets for tests
+def _fetch(url, dirname, what):
+    """``download(url)`` into ``dirname``; when it fails, say what to put where."""
+    from .download import DownloadError
+    try:
+        return download(url, dirname=dirname)
+    except (DownloadError, OSError) as err:
+        place = os.path.join(dirname or '.', url.split('/')[-1])
+        raise type(err)(f'{what} could not download {url} ({err}); without internet '
+                        f'access, copy that file to {place}') from err
+
+
+def _unzip(path, folder):
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(folder)
+
+
+def get_mnist_ubyte():
+    """MNIST's four IDX files in folder ``data`` (downloaded as ``data/mnist.zip``
+    and unpacked, unless all four are already there)."""
+    names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
+             't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']
+    if all(os.path.isfile(os.path.join('data', n)) for n in names):
+        return
+    os.makedirs('data', exist_ok=True)
+    _unzip(_fetch('http://data.mxnet.io/mxnet/data/mnist.zip', 'data', 'get_mnist_ubyte'),
+           'data')
+
+
+def get_cifar10():
+    """CIFAR-10 as RecordIO files in folder ``data/cifar`` (``train.rec``,
+    ``test.rec`` and their ``.lst`` files), downloaded as ``data/cifar10.zip`` and
+    unpacked unless they are already there."""
+    names = ['train.rec', 'test.rec', 'train.lst', 'test.lst']
+    if all(os.path.isfile(os.path.join('data', 'cifar', n)) for n in names):
+        return
+    os.makedirs('data', exist_ok=True)
+    _unzip(_fetch('http://data.mxnet.io/mxnet/data/cifar10.zip', 'data', 'get_cifar10'),
+           'data')
+
+
+def get_mnist_pkl():
+    """``data/mnist.pkl.gz``, downloaded unless it is there."""
+    if not os.path.isfile(os.path.join('data', 'mnist.pkl.gz')):
+        os.makedirs('data', exist_ok=True)
+        _fetch('http://deeplearning.net/data/mnist/mnist.pkl.gz', 'data', 'get_mnist_pkl')
+
+
+def get_mnist():
+    """MNIST as a dict of numpy arrays: ``train_data`` ``(60000, 1, 28, 28)`` and
+    ``test_data`` ``(10000, 1, 28, 28)``, float32 in ``[0, 1]`` (pixels / 255), and
+    ``train_label`` / ``test_label``, int8. The four gzip'ed IDX files are read from
+    the current folder, downloaded there first when missing."""
+    from .gluon.data.vision.datasets import _read_idx
+    base = 'http://data.mxnet.io/data/mnist/'
+    arrays = {}
+    for key, name in (('train_label', 'train-labels-idx1-ubyte.gz'),
+                      ('train_data', 'train-images-idx3-ubyte.gz'),
+                      ('test_label', 't10k-labels-idx1-ubyte.gz'),
+                      ('test_data', 't10k-images-idx3-ubyte.gz')):
+        path = name if os.path.isfile(name) else _fetch(base + name, None, 'get_mnist')
+        values = _read_idx(path)
+        if key.endswith('data'):
+            values = values.reshape(len(values), 1, 28, 28).astype(np.float32) / 255
+        else:
+            values = values.astype(np.int8)
+        arrays[key] = values
+    return arrays
+
+
+def get_mnist_iterator(batch_size, input_shape, num_parts=1, part_index=0):
+    """``(train, val)`` :class:`~d2lmini.io.MNISTIter` iterators over MNIST's IDX
+    files in folder ``data`` (see :func:`get_mnist_ubyte`), each shuffled as
+    ``MNISTIter`` does by default and cut into ``num_parts``; the images are flat
+    unless ``input_shape`` has 3 axes."""
+    from . import io
+    get_mnist_ubyte()
+    flat = len(input_shape) != 3
+
+    def make(prefix):
+        # both shuffled, as MXNet's are (MNISTIter's default), with the default seed
+        return io.MNISTIter(image=f'data/{prefix}-images-idx3-ubyte',
+                            label=f'data/{prefix}-labels-idx1-ubyte', batch_size=batch_size,
+                            flat=flat, num_parts=num_parts, part_index=part_index)
+    return make('train'), make('t10k')
+
+
+def get_zip_data(data_dir, url, data_origin_name):
+    """Download the zip file ``url`` as ``data_dir/data_origin_name`` and unpack it
+    into ``data_dir``."""
+    os.makedirs(data_dir, exist_ok=True)
+    path = os.path.join(data_dir, data_origin_name)
+    if not os.path.isfile(path):
+        from .download import download as _download
+        _download(url, path=path)
+    _unzip(path, data_dir)
+
+
+def get_bz2_data(data_dir, data_name, url, data_origin_name):
+    """``data_dir/data_name``: the bz2 file ``url``, downloaded as
+    ``data_dir/data_origin_name`` and decompressed, unless it is already there."""
+    import bz2
+    import shutil
+    os.makedirs(data_dir, exist_ok=True)
+    target = os.path.join(data_dir, data_name)
+    if os.path.isfile(target):
+        return
+    packed = os.path.join(data_dir, data_origin_name)
+    if not os.path.isfile(packed):
+        from .download import download as _download
+        _download(url, path=packed)
+    with bz2.BZ2File(packed) as source, open(target, 'wb') as out:
+        shutil.copyfileobj(source, out)
+    os.remove(packed)
+
+
+def get_im2rec_path(home_env='MXNET_HOME'):
+    """The path of MXNet's ``tools/im2rec.py`` under the folder that environment
+    variable ``home_env`` names. d2lmini ships no such tool (make RecordIO files with
+    :mod:`d2lmini.recordio`); without it this raises IOError."""
+    home = os.environ.get(home_env)
+    if home:
+        path = os.path.join(home, 'tools', 'im2rec.py')
+        if os.path.isfile(path):
+            return path
+    raise IOError('Could not find path to tools/im2rec.py: d2lmini has no im2rec tool; '
+                  f'set {home_env} to an MXNet source folder, or write RecordIO files '
+                  'with d2lmini.recordio (pack_img and MXIndexedRecordIO)')
+
+
 # MXNet's test_utils has no __all__, so ``from mxnet.test_utils import *`` also hands
 # out the modules it imports; tests written for it use ``sys``, ``os`` and ``logging``
 # from there without importing them.
@@ -794,7 +1421,18 @@ __all__ = ['np', 'sys', 'os', 'logging', 'mx', 'array', 'random_sample', 'np_red
            'get_tolerance', 'get_tols', 'get_rtol', 'get_atol', 'default_rtols',
            'default_atols', 'rand_ndarray', 'random_arrays', 'rand_shape_2d', 'rand_shape_3d',
            'rand_shape_nd', 'same', 'assert_exception', 'environment', 'check_consistency',
-           'check_symbolic_forward', 'check_symbolic_backward', 'gpu', 'cpu']
+           'check_symbolic_forward', 'check_symbolic_backward', 'gpu', 'cpu',
+           'get_etol', 'assert_almost_equal_with_err', 'same_array', 'compare_ndarray_tuple',
+           'compare_optimizer', 'same_symbol_structure', 'collapse_sum_like', 'create_vector',
+           'create_2d_tensor', 'get_identity_mat', 'get_identity_mat_batch', 'rand_coord_2d',
+           'new_orthonormal_matrix_2d', 'new_matrix_with_real_eigvals_2d',
+           'new_sym_matrix_with_real_eigvals_2d', 'new_matrix_with_real_eigvals_nd',
+           'new_sym_matrix_with_real_eigvals_nd', 'is_op_runnable', 'has_tvm_ops',
+           'is_cd_run', 'DummyIter', 'check_gluon_hybridize_consistency',
+           'gen_buckets_probs_with_ppf', 'chi_square_check', 'verify_generator',
+           'mean_check', 'var_check', 'get_mnist_ubyte', 'get_cifar10', 'get_mnist_pkl',
+           'get_mnist', 'get_mnist_iterator', 'get_zip_data', 'get_bz2_data',
+           'get_im2rec_path']
 
 
 def __getattr__(name):

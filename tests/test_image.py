@@ -222,3 +222,14 @@ def test_image_folder_dataset(tmp_path):
     ds = mx.gluon.data.vision.ImageFolderDataset(
         str(tmp_path), transform=lambda x, y: (x.astype('float32') / 255, y))
     assert ds[0][0].dtype == np.float32
+
+
+def test_grey_png_decoding_uses_libpngs_weights():
+    # levels MXNet 1.9.1 (OpenCV with libpng) decodes these RGB pixels to, in grey
+    import io
+    from PIL import Image
+    pixels = np.array([[[20, 210, 68], [144, 153, 238]]], dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format='PNG')
+    grey = mx.image.imdecode(buf.getvalue(), flag=0).asnumpy()[..., 0]
+    assert grey.tolist() == [[136, 160]]

@@ -28,7 +28,7 @@ def rgb_to_gray(rgb, png=False):
     OpenCV lets do it (15-bit weights, truncated)."""
     rgb = rgb.astype(np.int32)
     if png:
-        gray = (rgb[..., 0] * 9798 + rgb[..., 1] * 19235 + rgb[..., 2] * 3735) >> 15
+        gray = (rgb[..., 0] * 9797 + rgb[..., 1] * 19234 + rgb[..., 2] * 3737) >> 15
     else:
         gray = (rgb[..., 0] * 4899 + rgb[..., 1] * 9617 + rgb[..., 2] * 1868 + (1 << 13)) >> 14
     return gray.astype(np.uint8)

@@ -15,6 +15,10 @@ up) and describes what it yields with ``provide_data`` / ``provide_label``, list
 """
 from .io import (DataDesc, DataBatch, DataIter, NDArrayIter, CSVIter, ResizeIter,  # noqa: F401
                  PrefetchingIter, MNISTIter)
+from .image_record_iter import (ImageRecordIter, ImageRecordIter_v1,  # noqa: F401
+                                ImageRecordUInt8Iter, ImageRecordUInt8Iter_v1,
+                                ImageRecordInt8Iter)
 
 __all__ = ['DataDesc', 'DataBatch', 'DataIter', 'NDArrayIter', 'CSVIter', 'ResizeIter',
-           'PrefetchingIter', 'MNISTIter']
+           'PrefetchingIter', 'MNISTIter', 'ImageRecordIter', 'ImageRecordIter_v1',
+           'ImageRecordUInt8Iter', 'ImageRecordUInt8Iter_v1', 'ImageRecordInt8Iter']
