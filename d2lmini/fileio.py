@@ -100,6 +100,14 @@ def atomic_write(path):
     _sync_folder(folder)
 
 
+def replace_file(src, dst):
+    """Rename ``src`` over ``dst`` in one step (``os.replace``), as MXNet's
+    ``gluon.utils.replace_file``: a reader sees the old file or the new one, never a
+    mix; the folder is then synced so that the rename survives a crash."""
+    os.replace(src, dst)
+    _sync_folder(os.path.dirname(os.path.realpath(os.fspath(dst))))
+
+
 def write_bytes_atomically(path, chunks):
     """Write ``chunks`` (bytes, or an iterable of bytes-like pieces) to ``path`` with
     :func:`atomic_write`. An error raised while the pieces are produced leaves ``path``

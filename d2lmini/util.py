@@ -15,6 +15,7 @@ import os
 import threading
 
 from .base import py_str  # noqa: F401  (MXNet's util module offers it too)
+from .base import MXNetError
 
 
 def getenv(name):
@@ -88,3 +89,29 @@ def get_gpu_count():
     """The number of GPUs d2lmini can use (0 without cupy)."""
     from .context import num_gpus
     return num_gpus()
+
+
+def get_gpu_memory(gpu_dev_id):
+    """``(free, total)`` bytes of memory on GPU ``gpu_dev_id``, as MXNet's
+    ``util.get_gpu_memory``; a clear error without a GPU (cupy and a device)."""
+    from . import backend
+    if get_gpu_count() <= gpu_dev_id:
+        raise MXNetError(f'get_gpu_memory: there is no GPU {gpu_dev_id} (d2lmini sees '
+                         f'{get_gpu_count()}; GPUs need cupy and a CUDA device)')
+    cp = backend.cupy()
+    with cp.cuda.Device(gpu_dev_id):
+        free, total = cp.cuda.runtime.memGetInfo()
+    return free, total
+
+
+def get_cuda_compute_capability(ctx):
+    """The CUDA compute capability of a GPU context as an int (``80`` for 8.0), as
+    MXNet's ``util.get_cuda_compute_capability``."""
+    if ctx.device_type != 'gpu':
+        raise ValueError(f'Expecting a gpu context to get cuda compute capability, while '
+                         f'received ctx {ctx}')
+    from . import backend
+    if get_gpu_count() <= ctx.device_id:
+        raise MXNetError(f'get_cuda_compute_capability: there is no GPU {ctx.device_id}')
+    cp = backend.cupy()
+    return int(cp.cuda.Device(ctx.device_id).compute_capability)

@@ -323,3 +323,19 @@ def test_engine_bulk_size_is_kept_and_restored():
     assert mx.engine.set_bulk_size(0) == 15
     with pytest.raises(ValueError, match='0 or more'):
         mx.engine.set_bulk_size(-1)
+
+
+def test_gluon_utils_and_util_extras(tmp_path):
+    import d2lmini as mx
+    src, dst = tmp_path / 'new', tmp_path / 'old'
+    src.write_text('new')
+    dst.write_text('old')
+    mx.gluon.utils.replace_file(str(src), str(dst))
+    assert dst.read_text() == 'new' and not src.exists()
+    assert mx.gluon.utils.shape_is_known((2, 3)) and not mx.gluon.utils.shape_is_known((2, 0))
+    assert mx.gluon.utils.HookHandle is mx.gluon.block.HookHandle
+    with pytest.raises(ValueError, match='gpu context'):
+        mx.util.get_cuda_compute_capability(mx.cpu())
+    if mx.util.get_gpu_count() == 0:
+        with pytest.raises(mx.MXNetError, match='no GPU 0'):
+            mx.util.get_gpu_memory(0)

@@ -15,8 +15,12 @@ import numpy as np
 
 from .. import ndarray
 from ..download import check_sha1, download
+from ..fileio import replace_file  # noqa: F401  (an atomic os.replace, as MXNet's)
+from .block import HookHandle  # noqa: F401
+from .parameter import shape_is_known  # noqa: F401
 
-__all__ = ['split_data', 'split_and_load', 'clip_global_norm', 'check_sha1', 'download']
+__all__ = ['split_data', 'split_and_load', 'clip_global_norm', 'check_sha1', 'download',
+           'replace_file', 'HookHandle', 'shape_is_known']
 
 
 def split_data(data, num_slice, batch_axis=0, even_split=True):
