@@ -87,6 +87,7 @@ LAYERS = {
     'avgpool': (lambda: [nn.AvgPool1D(2)], (2, 3, 6)),
     'globalpool': (lambda: [nn.GlobalMaxPool2D(), nn.GlobalAvgPool2D()], (2, 3, 5, 5)),
     'batchnorm': (lambda: [nn.Conv2D(3, 1), nn.BatchNorm()], (4, 2, 3, 3)),
+    'batchnormrelu': (lambda: [nn.Conv2D(3, 1), nn.BatchNormReLU()], (4, 2, 3, 3)),
     'layernorm': (lambda: [nn.Dense(6), nn.LayerNorm()], (4, 5)),
     'instancenorm': (lambda: [nn.InstanceNorm()], (2, 3, 5)),
     'dropout_p0': (lambda: [nn.Dense(4), nn.Dropout(0.0)], (3, 5)),
