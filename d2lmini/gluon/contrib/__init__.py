@@ -8,3 +8,5 @@ Identity(
 """
 from . import nn  # noqa: F401
 from . import rnn  # noqa: F401
+from . import estimator  # noqa: F401
+from . import data  # noqa: F401
