@@ -48,6 +48,7 @@ from .fileio import check_size, read_exactly
 from . import ndarray as nd
 from .ndarray import NDArray, array, zeros
 from .ndarray import random as _random
+from . import optimizer_states as _states_formats
 
 __all__ = ['Optimizer', 'SGD', 'ccSGD', 'NAG', 'Adam', 'RMSProp', 'AdaGrad', 'AdaDelta',
            'Signum', 'FTML', 'Ftrl', 'LAMB', 'LARS', 'Adamax', 'Nadam', 'SGLD', 'DCASGD',
@@ -1359,14 +1360,18 @@ class Updater:
             return type(state)(self.sync_state_context(part, context) for part in state)
         return state.as_in_context(context) if isinstance(state, NDArray) else state
 
-    def get_states(self, dump_optimizer=False):
+    def get_states(self, dump_optimizer=False, format=None):  # noqa: A002 (a format name)
         """The states as bytes (see :func:`dumps_states`); with ``dump_optimizer``
-        the optimizer's settings and counters too."""
-        return dumps_states(self.states, self.optimizer if dump_optimizer else None)
+        the optimizer's settings and counters too. ``format`` is ``'d2lmini'`` (a zip
+        archive) or ``'mxnet'`` (MXNet 1.x's pickle); None means
+        :func:`d2lmini.optimizer_states.get_default_format`."""
+        return dumps_states(self.states, self.optimizer if dump_optimizer else None,
+                            format=format)
 
     def set_states(self, states):
-        """Load states from bytes written by ``get_states``. If they include an
-        optimizer, it replaces this updater's (its ``param_dict`` is empty)."""
+        """Load states from bytes written by ``get_states``, here or by MXNet 1.x (the
+        format is told by the first bytes). If they include an optimizer, it replaces
+        this updater's (its ``param_dict`` is empty)."""
         self.states, optimizer = loads_states(states)
         if optimizer is not None:
             self.optimizer = optimizer
@@ -1391,7 +1396,8 @@ def get_updater(optimizer):
 
 
 # ------------------------------------------------------------------ saving states
-# The file format of ``Updater.get_states`` and ``Trainer.save_states``: a zip archive
+# d2lmini's file format of ``Updater.get_states`` and ``Trainer.save_states`` (MXNet's
+# pickle, the other format, is read and written by d2lmini.optimizer_states): a zip archive
 # (which anything can open) holding
 #
 #   states.json   {"format": "d2lmini-optimizer-states", "version": 1,
@@ -1411,8 +1417,12 @@ _FORMAT, _VERSION = 'd2lmini-optimizer-states', 1
 _NOT_SAVED = ('param_dict', '_index_update_count')
 
 
-def dumps_states(states, optimizer=None):
-    """``states`` (dict index -> state) and optionally ``optimizer`` as bytes."""
+def dumps_states(states, optimizer=None, format=None):  # noqa: A002 (a format name)
+    """``states`` (dict index -> state) and optionally ``optimizer`` as bytes: a zip
+    archive (``format='d2lmini'``) or MXNet 1.x's pickle (``format='mxnet'``); None
+    means :func:`d2lmini.optimizer_states.get_default_format`."""
+    if _states_formats.check_format(format) == 'mxnet':
+        return _states_formats.dumps_mxnet_states(states, optimizer)
     arrays = []
     doc = {'format': _FORMAT, 'version': _VERSION,
            'states': _encode(states, arrays, 'states'),
@@ -1427,7 +1437,14 @@ def dumps_states(states, optimizer=None):
 
 
 def loads_states(data):
-    """The ``(states, optimizer or None)`` in bytes written by :func:`dumps_states`."""
+    """The ``(states, optimizer or None)`` in bytes written by :func:`dumps_states`,
+    or by MXNet 1.x (a pickle, read with a restricted unpickler: see
+    :mod:`d2lmini.optimizer_states`)."""
+    if _states_formats.is_mxnet_states(data):
+        return _states_formats.loads_mxnet_states(data)
+    if bytes(data[:2]) != b'PK':
+        raise ValueError('not an optimizer states file: it is neither a zip archive written '
+                         'by d2lmini nor a pickle written by MXNet 1.x')
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         doc = json.loads(_read_entry(zf, 'states.json', len(data)))

@@ -231,11 +231,15 @@ class Trainer:
                     updater(keys, grads, weights)
 
     # ------------------------------------------------------------ saving
-    def save_states(self, fname):
+    def save_states(self, fname, format=None):  # noqa: A002 (a format name)
         """Save the optimizer (settings, update counts, scheduler) and its states
         (momentum, running averages) to file ``fname``.
 
-        The file is a zip archive described in :mod:`d2lmini.optimizer`. The
+        ``format='d2lmini'`` writes a zip archive described in :mod:`d2lmini.optimizer`;
+        ``format='mxnet'`` writes MXNet 1.x's pickle, which real MXNet's
+        ``load_states`` reads (see :mod:`d2lmini.optimizer_states`); None (what MXNet
+        programs give) means :func:`d2lmini.optimizer_states.get_default_format`,
+        ``'d2lmini'`` unless changed. The
         parameters' ``lr_mult`` and ``wd_mult`` are not saved, as in MXNet; the states
         of the first device are saved, the others being equal. The states are turned
         into bytes before the file is touched, and the file is replaced in one step
@@ -257,14 +261,19 @@ class Trainer:
         if self._update_on_kvstore:
             assert not self._params_to_init, ('Cannot save trainer states when some '
                                               'parameters are not yet initialized in kvstore.')
-            self._kvstore.save_optimizer_states(fname, dump_optimizer=True)  # atomic too
-            return
-        states = self._updaters[0].get_states(dump_optimizer=True)
+            updater = self._kvstore._updater
+            assert updater is not None, 'Cannot save states for distributed training'
+        else:
+            updater = self._updaters[0]
+        states = updater.get_states(dump_optimizer=True, format=format)
         write_bytes_atomically(fname, states)
 
     def load_states(self, fname):
-        """Load what ``save_states`` wrote: the optimizer is replaced by the saved one
+        """Load what ``save_states`` wrote, in either format, or a file written by
+        MXNet 1.x's ``save_states``: the optimizer is replaced by the saved one
         (``trainer.optimizer`` is a new object) and every device gets the states.
+        MXNet's pickle is read with a restricted unpickler (nothing but arrays, MXNet's
+        optimizers and schedulers; see :mod:`d2lmini.optimizer_states`).
 
         A damaged or forged file raises ``ValueError`` before anything is changed;
         sizes it declares are checked against its length before any allocation."""

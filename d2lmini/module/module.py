@@ -680,17 +680,22 @@ class Module(BaseModule):
             setattr(self, field, getattr(shared_module, field))
         self.optimizer_initialized = True
 
-    def save_optimizer_states(self, fname):
-        """Write the optimizer's states (momentum, ...) to ``fname``, atomically."""
+    def save_optimizer_states(self, fname, format=None):  # noqa: A002 (a format name)
+        """Write the optimizer's states (momentum, ...) to ``fname``, atomically.
+
+        ``format`` is ``'d2lmini'`` (a zip archive) or ``'mxnet'`` (MXNet 1.x's pickle,
+        which real MXNet's ``load_optimizer_states`` reads); None means
+        :func:`d2lmini.optimizer_states.get_default_format`. As in MXNet, the file
+        holds the states only, not the optimizer's settings or update counts."""
         _require(self.optimizer_initialized, 'save_optimizer_states: call init_optimizer() '
                  'first')
-        if self._update_on_kvstore:
-            self._kvstore.save_optimizer_states(fname)
-        else:
-            write_bytes_atomically(fname, self._updater.get_states())
+        updater = self._kvstore._updater if self._update_on_kvstore else self._updater
+        assert updater is not None, 'Cannot save states for distributed training'
+        write_bytes_atomically(fname, updater.get_states(format=format))
 
     def load_optimizer_states(self, fname):
-        """Read optimizer states written by :meth:`save_optimizer_states`."""
+        """Read optimizer states written by :meth:`save_optimizer_states`, in either
+        format, or by MXNet 1.x's (a pickle, read with a restricted unpickler)."""
         _require(self.optimizer_initialized, 'load_optimizer_states: call init_optimizer() '
                  'first')
         if self._update_on_kvstore:

@@ -355,7 +355,9 @@ def _modulated_deformable_convolution(xp, data, offset, mask, weight, bias=None,
     DeformableConvolution, the image is padded with zeros: a point just outside it
     still reads the border pixels it is near. ``im2col_step`` (images per im2col
     pass in MXNet) must divide the batch or exceed it; ``workspace`` is unused.
-    (MXNet 1.x computes this operator's gradient on GPUs only; d2lmini everywhere.)
+    (MXNet 1.x computes this operator's gradient on GPUs only; d2lmini everywhere.
+    MXNet also asks ``num_filter`` to be a multiple of ``num_deformable_group``, a
+    limit of its kernels: the groups split the input channels, so d2lmini does not.)
 
     >>> import d2lmini as mx
     >>> x = mx.nd.arange(9).reshape((1, 1, 3, 3))
