@@ -239,9 +239,9 @@ class Trainer:
         ``format='mxnet'`` writes MXNet 1.x's pickle, which real MXNet's
         ``load_states`` reads (see :mod:`d2lmini.optimizer_states`); None (what MXNet
         programs give) means :func:`d2lmini.optimizer_states.get_default_format`,
-        ``'d2lmini'`` unless changed. The
-        parameters' ``lr_mult`` and ``wd_mult`` are not saved, as in MXNet; the states
-        of the first device are saved, the others being equal. The states are turned
+        ``'d2lmini'`` unless changed. The parameters' ``lr_mult`` and ``wd_mult`` are
+        not saved, as in MXNet; the states of the first device are saved, the others
+        being equal. The states are turned
         into bytes before the file is touched, and the file is replaced in one step
         (:func:`d2lmini.fileio.atomic_write`): a save that fails, even halfway through
         writing, leaves the previous file as it was. (MXNet truncates it first.)
