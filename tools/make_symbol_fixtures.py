@@ -121,8 +121,30 @@ def export_rnn():
     mx.nd.save(os.path.join(OUT, 'rnn-io.params'), {'input': x, 'output': y})
 
 
+def control_flow():
+    """A foreach, a while_loop and a cond, as MXNet writes their subgraphs."""
+    with mx.name.NameManager():
+        data, s0, w, q = (mx.sym.var(n) for n in ('data', 's0', 'w', 'q'))
+
+        def body(xs, states):
+            x, y = xs
+            h = mx.sym.broadcast_mul(x, w) + states[0] + y
+            return [h * 2, h + q], [h, states[1] * 2]
+        outs, states = mx.sym.contrib.foreach(body, [data, mx.sym.var('r') * 3],
+                                              [s0, mx.sym.var('s1')])
+        mx.sym.Group(outs + states).save(os.path.join(OUT, 'foreach-symbol.json'))
+        i, t, b = (mx.sym.var(n) for n in ('i', 't', 'b'))
+        outs, loop_vars = mx.sym.contrib.while_loop(
+            lambda i, t: (i < 3) * b, lambda i, t: ([t * w, i], (i + 1, t + i * w)), (i, t),
+            max_iterations=5)
+        mx.sym.Group(outs + list(loop_vars)).save(os.path.join(OUT, 'while_loop-symbol.json'))
+        mx.sym.contrib.cond(i < t, lambda: i * w + t, lambda: i - b).save(
+            os.path.join(OUT, 'cond-symbol.json'))
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
+    control_flow()
     tutorial_mlp()
     layout()
     export_nets()

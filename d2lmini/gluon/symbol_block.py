@@ -97,6 +97,10 @@ def _trace(block):
     """The block's graph, traced with inputs named as MXNet names them (``data``, or
     ``data0``, ``data1``, ... for several)."""
     from .. import symbol
+    cached = getattr(block, '_cached_graph', None)
+    if cached is not None:     # the graph of the last call: its inputs, however many
+        _, graph, single = cached
+        return graph[0] if single else graph
     n_inputs = getattr(block, '_num_inputs', 1)
     names = ['data'] if n_inputs == 1 else [f'data{i}' for i in range(n_inputs)]
     out = block(*[symbol.var(n) for n in names])

@@ -19,10 +19,12 @@ the node, so the loop reads it like any other operator reads its inputs.
 >>> out[0].asnumpy().tolist()
 [[1.0, 20.0], [4.0, 60.0], [9.0, 120.0]]
 
-Graphs holding control flow run, infer shapes, train and hybridize; saving them as
-JSON is not supported yet (a clear error says so).
+Graphs holding control flow run, infer shapes, train, hybridize, and are saved and
+read in MXNet's JSON form (a node with its subgraphs), so that MXNet loads them and
+d2lmini loads MXNet's.
 """
 import itertools
+import json
 
 import numpy as np
 
@@ -38,8 +40,9 @@ _PLACEHOLDER_IDS = itertools.count()
 
 # ---------------------------------------------------------------- subgraphs
 class _Subgraph:
-    """The graph of a traced step function: ``outputs`` computed from ``inputs``
-    (variable nodes, in the order :meth:`call` takes arrays)."""
+    """The graph of a traced step function: ``outputs`` computed from ``inputs``,
+    the variable nodes in the order :meth:`call` takes arrays (the node's inputs; a
+    position the subgraph does not read holds None)."""
 
     def __init__(self, outputs, inputs):
         self.outputs, self.inputs = outputs, inputs
@@ -48,18 +51,48 @@ class _Subgraph:
 
     def call(self, arrays, is_train):
         from .executor import run_graph
-        values = {id(v): a for v, a in zip(self.inputs, arrays)}
+        values = {id(v): a for v, a in zip(self.inputs, arrays) if v is not None}
         return run_graph(self.order, self.outputs, values, is_train)
 
     def infer_shape(self, shapes):
-        known = {v.name: s for v, s in zip(self.inputs, shapes) if s is not None}
+        known = {v.name: s for v, s in zip(self.inputs, shapes)
+                 if v is not None and s is not None}
         found = _graph.infer_shapes(self.outputs, known)
         return [found.get((id(n), i)) for n, i in self.outputs]
 
     def infer_type(self, types):
-        known = {v.name: t for v, t in zip(self.inputs, types) if t is not None}
+        known = {v.name: t for v, t in zip(self.inputs, types)
+                 if v is not None and t is not None}
         found = _graph.infer_types(self.outputs, known)
         return [found.get((id(n), i)) for n, i in self.outputs]
+
+    # MXNet's JSON form: the subgraph as a graph of its own, whose inputs (its
+    # variables, in depth-first order) are tied to the node's inputs by position
+    def variables(self):
+        return [n for n in self.order if n.op is None]
+
+    def input_locs(self):
+        """For each variable of the subgraph, in its own order, the position of the
+        node input it reads."""
+        where = {id(v): k for k, v in enumerate(self.inputs) if v is not None}
+        return [where[id(v)] for v in self.variables()]
+
+    def to_doc(self):
+        return json.loads(Symbol(self.outputs).tojson())
+
+    @classmethod
+    def from_doc(cls, doc, locs, num_inputs, what):
+        """The subgraph of an MXNet JSON node, its variables placed at ``locs``."""
+        from .symbol import fromjson
+        sub = fromjson(json.dumps(doc))
+        variables = [n for n in _graph.topological_order(sub._entries) if n.op is None]
+        if len(variables) != len(locs) or any(not 0 <= k < num_inputs for k in locs):
+            raise MXNetError(f'{what}: the subgraph has {len(variables)} inputs, but the '
+                             f'node ties {list(locs)} of its {num_inputs} inputs to them')
+        inputs = [None] * num_inputs
+        for v, k in zip(variables, locs):
+            inputs[k] = v
+        return cls(list(sub._entries), inputs)
 
 
 def _entries(value, what):
@@ -94,14 +127,17 @@ def _regroup(entries, fmt):
     return out, entries
 
 
-def _cut(outputs, placeholders):
-    """Split the traced graph at the placeholders: the subgraph of the nodes that
-    depend on them, and the outside entries it reads (each becomes an extra input).
-    Returns ``(subgraph outputs, subgraph inputs, outside entries)``."""
+def _cut(outputs, placeholders, first_serial):
+    """Split the graph a traced function made: its subgraph holds the operator nodes
+    it created (serial ``first_serial`` or later) and those that depend on the
+    placeholders; every other entry it reads (a variable, a value computed before) is
+    an outside input. Returns ``(subgraph outputs, subgraph inputs, outside
+    entries)``."""
     order = _graph.topological_order(outputs)
     inside = {id(p) for p in placeholders}
     for node in order:
-        if node.op is not None and any(id(src) in inside for src, _ in node.inputs):
+        if node.op is not None and (node.serial >= first_serial or
+                                    any(id(src) in inside for src, _ in node.inputs)):
             inside.add(id(node))
     outside, free_vars, copies = [], {}, {id(p): p for p in placeholders}
 
@@ -122,6 +158,14 @@ def _cut(outputs, placeholders):
                   for src, i in node.inputs]
         copies[id(node)] = _graph.Node(node.op, node.name, node.attrs, inputs, node.extra)
     sub_outputs = [(copies[id(n)], i) if id(n) in inside else free((n, i)) for n, i in outputs]
+    # an output that is an input as it is goes through an identity node, as in MXNet
+    # (whose executor cannot give a subgraph's input as its output)
+    sub_outputs = [(_graph.Node(OPS['_copy'], f'{src.name}_identity', {}, [(src, i)]), 0)
+                   if src.op is None else (src, i) for src, i in sub_outputs]
+    # the outside inputs in the order the subgraph's variables come (depth first), the
+    # order MXNet gives them
+    rank = {id(n): k for k, n in enumerate(_graph.topological_order(sub_outputs))}
+    outside.sort(key=lambda e: rank.get(id(free_vars[(id(e[0]), e[1])]), len(rank)))
     sub_inputs = list(placeholders) + [free_vars[(id(s), i)] for s, i in outside]
     return sub_outputs, sub_inputs, outside
 
@@ -163,11 +207,18 @@ class _Program:
     kind = 'control-flow'
 
     def __repr__(self):
-        return (f'<the subgraph of a {self.kind} node: graphs with control flow cannot be '
-                'saved as JSON yet>')
+        return f'<the subgraphs of a {self.kind} node>'
+
+
+def _unread_error(kind, what):
+    return MXNetError(f'{kind}: the {what} does not read every input the node gives it, '
+                      "so the graph cannot be written in MXNet's JSON form")
 
 
 class _ForeachProgram(_Program):
+    """A loop over the first axis of the data. The node's inputs are the data, the
+    initial states and the outside values the body reads, in that order; the body's
+    inputs line up with them."""
     kind = 'foreach'
 
     def __init__(self, body, num_data, num_states, num_out_data):
@@ -205,26 +256,52 @@ class _ForeachProgram(_Program):
     def infer_type(self, types):
         return [t or np.dtype(np.float32) for t in self.body.infer_type(types)]
 
+    def mxnet_form(self):
+        """The attributes and subgraphs of the node in MXNet's JSON."""
+        position = {id(v): j for j, v in enumerate(self.body.variables())}
+        locs = [position.get(id(v)) for v in self.body.inputs]
+        if None in locs:
+            raise _unread_error('foreach', 'loop body')
+        d, s = self.num_data, self.num_data + self.num_states
+        attrs = {'in_data_locs': locs[:d], 'in_state_locs': locs[d:s], 'remain_locs': locs[s:],
+                 'num_out_data': self.num_out_data}
+        return attrs, [self.body.to_doc()]
+
+    @classmethod
+    def from_mxnet(cls, attrs, docs, num_inputs):
+        data, states = _locs(attrs, 'in_data_locs'), _locs(attrs, 'in_state_locs')
+        locs = data + states + _locs(attrs, 'remain_locs')
+        if len(locs) != num_inputs:
+            raise MXNetError(f'_foreach: {len(locs)} input positions for {num_inputs} inputs')
+        node_of_var = [None] * len(locs)
+        for k, j in enumerate(locs):
+            node_of_var[j] = k
+        body = _Subgraph.from_doc(docs[0], node_of_var, num_inputs, '_foreach')
+        return cls(body, len(data), len(states), int(attrs['num_out_data']))
+
 
 class _WhileProgram(_Program):
+    """A loop that runs while a condition holds. The loop variables are the node's
+    inputs at ``var_positions``; the other inputs are outside values the functions
+    read."""
     kind = 'while_loop'
 
-    def __init__(self, cond, func, num_vars, num_out_data, max_iterations):
+    def __init__(self, cond, func, var_positions, num_out_data, max_iterations):
         self.cond, self.func = cond, func
-        self.num_vars, self.num_out_data = num_vars, num_out_data
+        self.var_positions, self.num_out_data = list(var_positions), num_out_data
         self.max_iterations = max_iterations
 
     def _run_arrays(self, arrays, is_train, ctx):
-        loop_vars = list(arrays[:self.num_vars])
-        free = list(arrays[self.num_vars:])
+        current = list(arrays)
         columns = [[] for _ in range(self.num_out_data)]
         steps = 0
         while steps < self.max_iterations and \
-                bool(self.cond.call(loop_vars + free, is_train)[0].asscalar()):
-            outs = self.func.call(loop_vars + free, is_train)
+                bool(self.cond.call(current, is_train)[0].asscalar()):
+            outs = self.func.call(current, is_train)
             for column, o in zip(columns, outs[:self.num_out_data]):
                 column.append(o)
-            loop_vars = list(outs[self.num_out_data:])
+            for p, value in zip(self.var_positions, outs[self.num_out_data:]):
+                current[p] = value
             steps += 1
         stacked = []
         for column in columns:
@@ -236,43 +313,60 @@ class _WhileProgram(_Program):
                 rows.append(nd.zeros((self.max_iterations - steps,) + column[0].shape,
                                      ctx=column[0].context, dtype=column[0].dtype))
             stacked.append(nd.concat(*rows, dim=0))
-        return stacked + loop_vars
+        return stacked + [current[p] for p in self.var_positions]
 
     def infer_shape(self, shapes):
         outs = self.func.infer_shape(shapes)
-        if any(o is None for o in outs):
+        if any(o is None for o in outs[:self.num_out_data]):
             raise MXNetError('while_loop: cannot infer the shapes of the step function')
         return [(self.max_iterations,) + tuple(o) for o in outs[:self.num_out_data]] + \
-            [tuple(s) for s in shapes[:self.num_vars]]
+            [tuple(shapes[p]) for p in self.var_positions]
 
     def infer_type(self, types):
-        return [t or np.dtype(np.float32) for t in self.func.infer_type(types)]
+        outs = self.func.infer_type(types)[:self.num_out_data]
+        return [t or np.dtype(np.float32) for t in outs] + \
+            [types[p] or np.dtype(np.float32) for p in self.var_positions]
+
+    def mxnet_form(self):
+        func_vars = {id(v): j for j, v in enumerate(self.func.variables())}
+        var_locs = [func_vars.get(id(self.func.inputs[p])) for p in self.var_positions]
+        if None in var_locs:
+            raise _unread_error('while_loop', 'loop function')
+        attrs = {'cond_input_locs': self.cond.input_locs(),
+                 'func_input_locs': self.func.input_locs(), 'func_var_locs': var_locs,
+                 'max_iterations': self.max_iterations, 'num_out_data': self.num_out_data}
+        return attrs, [self.cond.to_doc(), self.func.to_doc()]
+
+    @classmethod
+    def from_mxnet(cls, attrs, docs, num_inputs):
+        func_locs = _locs(attrs, 'func_input_locs')
+        cond = _Subgraph.from_doc(docs[0], _locs(attrs, 'cond_input_locs'), num_inputs,
+                                  '_while_loop')
+        func = _Subgraph.from_doc(docs[1], func_locs, num_inputs, '_while_loop')
+        positions = [func_locs[j] for j in _locs(attrs, 'func_var_locs')]
+        return cls(cond, func, positions, int(attrs['num_out_data']),
+                   int(attrs['max_iterations']))
 
 
 class _CondProgram(_Program):
+    """One of two branches, chosen by a condition computed by a third subgraph; all
+    three read the node's inputs."""
     kind = 'cond'
 
-    def __init__(self, then_graph, else_graph, num_then, num_else):
-        self.then_graph, self.else_graph = then_graph, else_graph
-        self.num_then, self.num_else = num_then, num_else
+    def __init__(self, pred_graph, then_graph, else_graph):
+        self.pred_graph, self.then_graph, self.else_graph = pred_graph, then_graph, else_graph
 
-    def _branch(self, arrays):
-        pred, rest = arrays[0], arrays[1:]
+    def _run_arrays(self, arrays, is_train, ctx):
+        pred = self.pred_graph.call(arrays, is_train)[0]
         if pred.size != 1:
             raise MXNetError(f'cond: the condition must have one element, got shape '
                              f'{pred.shape}')
-        then_inputs, else_inputs = rest[:self.num_then], rest[self.num_then:]
-        return (self.then_graph, then_inputs) if bool(pred.asscalar()) else \
-            (self.else_graph, else_inputs)
-
-    def _run_arrays(self, arrays, is_train, ctx):
-        graph, inputs = self._branch(arrays)
-        return graph.call(list(inputs), is_train)
+        branch = self.then_graph if bool(pred.asscalar()) else self.else_graph
+        return branch.call(arrays, is_train)
 
     def infer_shape(self, shapes):
-        rest = shapes[1:]
-        then = self.then_graph.infer_shape(rest[:self.num_then])
-        other = self.else_graph.infer_shape(rest[self.num_then:])
+        then = self.then_graph.infer_shape(shapes)
+        other = self.else_graph.infer_shape(shapes)
         for a, b in zip(then, other):
             if a is not None and b is not None and tuple(a) != tuple(b):
                 raise MXNetError(f'cond: the branches give outputs of different shapes, '
@@ -283,9 +377,54 @@ class _CondProgram(_Program):
         return [tuple(o) for o in out]
 
     def infer_type(self, types):
-        rest = types[1:]
-        then = self.then_graph.infer_type(rest[:self.num_then])
-        return [t or np.dtype(np.float32) for t in then]
+        return [t or np.dtype(np.float32) for t in self.then_graph.infer_type(types)]
+
+    def mxnet_form(self):
+        attrs = {'cond_input_locs': self.pred_graph.input_locs(),
+                 'then_input_locs': self.then_graph.input_locs(),
+                 'else_input_locs': self.else_graph.input_locs()}
+        return attrs, [g.to_doc() for g in (self.pred_graph, self.then_graph,
+                                             self.else_graph)]
+
+    @classmethod
+    def from_mxnet(cls, attrs, docs, num_inputs):
+        graphs = [_Subgraph.from_doc(doc, _locs(attrs, key), num_inputs, '_cond')
+                  for doc, key in zip(docs, ('cond_input_locs', 'then_input_locs',
+                                             'else_input_locs'))]
+        return cls(*graphs)
+
+
+def _locs(attrs, key):
+    try:
+        value = attrs[key]
+        return [int(k) for k in (json.loads(value) if isinstance(value, str) else value)]
+    except (KeyError, ValueError, TypeError):
+        raise MXNetError(f'a control-flow node needs the attribute {key} (a list of input '
+                         'positions)') from None
+
+
+_PROGRAMS = {'_foreach': _ForeachProgram, '_while_loop': _WhileProgram, '_cond': _CondProgram}
+
+
+def read_node(op_name, name, attrs, inputs, docs):
+    """The node of an MXNet JSON graph that holds subgraphs (``foreach``,
+    ``while_loop``, ``cond``)."""
+    if op_name not in _PROGRAMS:
+        raise MXNetError(f"node '{name}' ({op_name}) holds subgraphs, which d2lmini reads "
+                         f'only for {sorted(_PROGRAMS)}')
+    program = _PROGRAMS[op_name].from_mxnet(attrs, docs, len(inputs))
+    num_outputs = int(attrs.get('num_outputs', 1))
+    return _graph.Node(OPS[op_name], name, {'program': program, 'num_args': len(inputs),
+                                            'num_outputs': num_outputs}, inputs)
+
+
+def write_node(node):
+    """``(attribute strings, subgraph documents)`` of a control-flow node."""
+    attrs, docs = node.attrs['program'].mxnet_form()
+    attrs = {k: str(v) for k, v in attrs.items()}
+    attrs['num_args'] = str(len(node.inputs) + len(docs))
+    attrs['num_outputs'] = str(node.attrs['num_outputs'])
+    return attrs, docs
 
 
 def _node(op_name, name, hint, inputs, program, num_outputs):
@@ -312,6 +451,7 @@ def foreach(body, data, init_states, name='foreach'):
     item, _ = _regroup([(h, 0) for h in holders], data_fmt)
     states, _ = _regroup([(h, 0) for h in state_holders], state_fmt) if state_entries \
         else ([], [])
+    first = _graph.Node(None, '').serial
     result = body(item, states)
     if not isinstance(result, (list, tuple)) or len(result) != 2:
         raise ValueError('foreach: body must return (outputs, new_states)')
@@ -320,7 +460,7 @@ def foreach(body, data, init_states, name='foreach'):
     if len(new_entries) != len(state_entries):
         raise ValueError(f'foreach: body returned {len(new_entries)} states for '
                          f'{len(state_entries)} initial states')
-    sub_out, sub_in, outside = _cut(out_entries + new_entries, holders + state_holders)
+    sub_out, sub_in, outside = _cut(out_entries + new_entries, holders + state_holders, first)
     program = _ForeachProgram(_Subgraph(sub_out, sub_in), len(holders), len(state_holders),
                               len(out_entries))
     node = _node('_foreach', None if name == 'foreach' else name, '_foreach',
@@ -347,6 +487,7 @@ def while_loop(cond, func, loop_vars, max_iterations=None, name='while_loop'):
         raise ValueError('loop_vars should contain at least one element')
     holders = _placeholders(f'{name}_var', len(var_entries))
     symbols = [Symbol([(h, 0)]) for h in holders]
+    first = _graph.Node(None, '').serial
     cond_entries, _ = _entries(cond(*symbols), 'while_loop cond')
     result = func(*symbols)
     if not isinstance(result, (list, tuple)) or len(result) != 2:
@@ -357,13 +498,21 @@ def while_loop(cond, func, loop_vars, max_iterations=None, name='while_loop'):
     if len(new_entries) != len(var_entries):
         raise ValueError('The length of loop_vars should be consistent during the loop')
     # one cut for both functions, so they read the same outside inputs
-    sub_out, sub_in, outside = _cut(cond_entries + out_entries + new_entries, holders)
-    cond_graph = _Subgraph(sub_out[:1], sub_in)
-    func_graph = _Subgraph(sub_out[1:], sub_in)
-    program = _WhileProgram(cond_graph, func_graph, len(holders), len(out_entries),
+    sub_out, sub_in, outside = _cut(cond_entries + out_entries + new_entries, holders, first)
+    # the node's inputs as MXNet orders them: the condition's variables, then the
+    # function's others (a loop variable neither reads comes last)
+    entry_of = dict(zip(map(id, sub_in), var_entries + outside))
+    order = []
+    for v in (_Subgraph(sub_out[:1], sub_in).variables() +
+              _Subgraph(sub_out[1:], sub_in).variables() + holders):
+        if all(v is not u for u in order):
+            order.append(v)
+    program = _WhileProgram(_Subgraph(sub_out[:1], order), _Subgraph(sub_out[1:], order),
+                            [order.index(h) for h in holders], len(out_entries),
                             int(max_iterations))
     node = _node('_while_loop', None if name == 'while_loop' else name, '_while_loop',
-                 var_entries + outside, program, len(out_entries) + len(new_entries))
+                 [entry_of[id(v)] for v in order], program,
+                 len(out_entries) + len(new_entries))
     entries = node._entries
     outputs, _ = _regroup(entries[:len(out_entries)], out_fmt) if out_entries else ([], [])
     final = [Symbol([e]) for e in entries[len(out_entries):]]
@@ -377,17 +526,38 @@ def cond(pred, then_func, else_func, name='cond'):
     pred_entries, _ = _entries(pred, 'cond pred')
     if len(pred_entries) != 1:
         raise ValueError('cond: pred must be a single Symbol')
+    first_then = _graph.Node(None, '').serial
     then_entries, then_fmt = _entries(then_func(), 'cond then_func output')
+    first_else = _graph.Node(None, '').serial
     else_entries, _ = _entries(else_func(), 'cond else_func output')
     if len(then_entries) != len(else_entries):
         raise ValueError(f'cond: then_func gives {len(then_entries)} outputs and else_func '
                          f'{len(else_entries)}; they must give as many')
-    then_out, then_in, then_outside = _cut(then_entries, [])
-    else_out, else_in, else_outside = _cut(else_entries, [])
-    program = _CondProgram(_Subgraph(then_out, then_in), _Subgraph(else_out, else_in),
-                           len(then_in), len(else_in))
-    node = _node('_cond', None if name == 'cond' else name, '_cond',
-                 pred_entries + then_outside + else_outside, program, len(then_entries))
+    then_out, then_in, then_outside = _cut(then_entries, [], first_then)
+    else_out, else_in, else_outside = _cut(else_entries, [], first_else)
+    # the node reads the condition, then the outside values of both branches, each
+    # once; every subgraph sees all of them, at the same positions
+    pred_var = _graph.Node(None, f'{pred_entries[0][0].name}_output')
+    pred_out = [(_graph.Node(OPS['_copy'], 'identity', {}, [(pred_var, 0)]), 0)]
+    node_inputs = list(pred_entries)
+    position = {}
+    for entry in then_outside + else_outside:
+        key = (id(entry[0]), entry[1])
+        if key not in position:
+            position[key] = len(node_inputs)
+            node_inputs.append(entry)
+
+    def aligned(inputs, outside):
+        slots = [None] * len(node_inputs)
+        for var, entry in zip(inputs, outside):
+            slots[position[(id(entry[0]), entry[1])]] = var
+        return slots
+    program = _CondProgram(
+        _Subgraph(pred_out, [pred_var] + [None] * (len(node_inputs) - 1)),
+        _Subgraph(then_out, aligned(then_in, then_outside)),
+        _Subgraph(else_out, aligned(else_in, else_outside)))
+    node = _node('_cond', None if name == 'cond' else name, '_cond', node_inputs, program,
+                 len(then_entries))
     value, _ = _regroup(node._entries, then_fmt)
     return value
 

@@ -19,6 +19,9 @@ from ..base import MXNetError, shape_str
 from ..util import is_np_shape
 
 
+_SERIALS = itertools.count()
+
+
 class Node:
     """One node of a graph: a variable (``op`` None) or an operator call.
 
@@ -26,7 +29,7 @@ class Node:
     ``extra`` holds the string attributes MXNet keeps beside them (``__shape__``,
     ``__init__``, ``lr_mult`` and user ``attr=`` dicts). ``inputs`` are entries.
     """
-    __slots__ = ('op', 'name', 'attrs', 'inputs', 'extra')
+    __slots__ = ('op', 'name', 'attrs', 'inputs', 'extra', 'serial')
 
     def __init__(self, op, name, attrs=None, inputs=(), extra=None):
         self.op = op
@@ -34,6 +37,9 @@ class Node:
         self.attrs = attrs or {}
         self.inputs = list(inputs)
         self.extra = extra or {}
+        # when the node was made: control flow tells the nodes a traced function
+        # created (its subgraph) from those it found
+        self.serial = next(_SERIALS)
 
     @property
     def is_variable(self):

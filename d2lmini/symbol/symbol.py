@@ -304,7 +304,12 @@ class Symbol:
         nodes, row_ptr = [], [0]
         for n in order:
             entry = {'op': 'null' if n.op is None else n.op.name, 'name': n.name}
-            attrs = _string_attrs(n)
+            if 'program' in n.attrs:   # control flow: the node carries subgraphs
+                from .control_flow import write_node
+                attrs, entry['subgraphs'] = write_node(n)
+                attrs.update(n.extra)
+            else:
+                attrs = _string_attrs(n)
             if attrs:
                 entry['attrs'] = attrs
             entry['inputs'] = [[index[id(src)], i, 1 if id(src) in aux else 0]
@@ -567,6 +572,9 @@ def _dmlc_json(doc):
             attrs = [f'{dumps(k)}: {dumps(v)}' for k, v in sorted(n['attrs'].items())]
             parts.append(f'"attrs": {obj(attrs, 3, len(attrs) > 1)}')
         parts.append(f'"inputs": {entries(n["inputs"], 3)}')
+        if n.get('subgraphs'):
+            parts.append('"subgraphs": [' + ', '.join(_dmlc_json(sub)
+                                                     for sub in n['subgraphs']) + ']')
         return obj(parts, 2, True)
 
     attrs = [f'{dumps(k)}: [{dumps(v[0])}, {v[1]}]' for k, v in doc['attrs'].items()]
@@ -828,6 +836,10 @@ def fromjson(text):
             nodes.append(Node(None, raw['name'], extra=strings, inputs=()))
             continue
         raw['op'] = _READ_AS.get(raw['op'], raw['op'])
+        if raw.get('subgraphs'):   # control flow: a node with subgraphs of its own
+            from .control_flow import read_node
+            nodes.append(read_node(raw['op'], raw['name'], strings, inputs, raw['subgraphs']))
+            continue
         if raw['op'] not in OPS:
             raise MXNetError(f"node '{raw['name']}' uses operator {raw['op']!r}, which "
                              'd2lmini does not have')
