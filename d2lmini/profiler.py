@@ -217,7 +217,7 @@ def resume(profile_process='worker'):
     _PROFILE.refresh()
 
 
-def state():
+def current_state():
     """``'run'`` or ``'stop'`` (d2lmini's; MXNet 1.x has no way to ask)."""
     return 'run' if _PROFILE.running else 'stop'
 

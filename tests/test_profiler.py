@@ -319,7 +319,7 @@ def test_dumps_checks_its_arguments():
 def test_bad_state_names_a_clear_error():
     with pytest.raises(KeyError, match="'run' or 'stop', not 'start'"):
         profiler.set_state('start')
-    assert profiler.state() == 'stop'
+    assert profiler.current_state() == 'stop'
 
 
 def test_set_config_rejects_unknown_settings():
@@ -338,9 +338,9 @@ def test_set_config_starts_from_the_defaults():
 
 def test_start_stop_and_marker_scope():
     profiler.start()
-    assert profiler.state() == 'run'
+    assert profiler.current_state() == 'run'
     profiler.stop()
-    assert profiler.state() == 'stop'
+    assert profiler.current_state() == 'stop'
     with pytest.raises(MXNetError, match="invalid scope 'world'"):
         profiler.Marker(profiler.Domain('d'), 'm').mark('world')
     with pytest.raises(MXNetError, match='stop\\(\\) without start\\(\\)'):
