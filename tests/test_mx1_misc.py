@@ -339,3 +339,15 @@ def test_gluon_utils_and_util_extras(tmp_path):
     if mx.util.get_gpu_count() == 0:
         with pytest.raises(mx.MXNetError, match='no GPU 0'):
             mx.util.get_gpu_memory(0)
+
+
+def test_operators_without_attributes_ignore_keywords_with_a_warning():
+    # MXNet 1.x ignores them silently (broadcast_maximum(a, b, axis=1) in its own tests)
+    x = mx.nd.array([[1.], [-1.]])
+    with pytest.warns(UserWarning, match='broadcast_maximum takes no attributes: axis=1'):
+        y = mx.nd.broadcast_maximum(mx.nd.array([0]), x, axis=1)
+    assert y.asnumpy().ravel().tolist() == [1.0, 0.0]
+    with pytest.warns(UserWarning, match='relu takes no attributes'):
+        mx.sym.relu(mx.sym.var('x'), foo=1)
+    with pytest.raises(mx.MXNetError, match='unknown argument.*foo'):
+        mx.nd.sum(x, foo=1)            # an operator with attributes still refuses

@@ -49,6 +49,7 @@ no operator knows which one called it.
 """
 import ast
 import inspect
+import warnings
 
 import numpy as np
 
@@ -193,6 +194,13 @@ class Op:
             try:
                 i = self.inputs.index(key)
             except ValueError:
+                if not self.attr_names and not self.variadic:
+                    # MXNet 1.x ignores keywords given to an operator without
+                    # attributes (broadcast_maximum(a, b, axis=1)); so does d2lmini,
+                    # but it says so
+                    warnings.warn(f'operator {self.name} takes no attributes: {key}={value!r} '
+                                  'is ignored', stacklevel=3)
+                    continue
                 self.check_attrs({key: value})
                 raise
             if inputs[i] is not None:
