@@ -351,3 +351,10 @@ def test_operators_without_attributes_ignore_keywords_with_a_warning():
         mx.sym.relu(mx.sym.var('x'), foo=1)
     with pytest.raises(mx.MXNetError, match='unknown argument.*foo'):
         mx.nd.sum(x, foo=1)            # an operator with attributes still refuses
+
+
+def test_storage_type_tables_are_mxnets():
+    from d2lmini.ndarray.ndarray import _STORAGE_TYPE_ID_TO_STR, _STORAGE_TYPE_STR_TO_ID
+    assert _STORAGE_TYPE_STR_TO_ID == {'undefined': -1, 'default': 0, 'row_sparse': 1, 'csr': 2}
+    assert _STORAGE_TYPE_ID_TO_STR[0] == 'default'
+    assert mx.nd.ones(2).stype == 'default'

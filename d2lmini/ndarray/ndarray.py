@@ -245,6 +245,12 @@ def _binary(lhs, rhs, op, scalar_op):
     return NotImplemented
 
 
+# MXNet's storage types and their ids (d2lmini stores every array dense, 'default';
+# code written for MXNet reads these tables)
+_STORAGE_TYPE_STR_TO_ID = {'undefined': -1, 'default': 0, 'row_sparse': 1, 'csr': 2}
+_STORAGE_TYPE_ID_TO_STR = {v: k for k, v in _STORAGE_TYPE_STR_TO_ID.items()}
+
+
 def _region(begin, end, step):
     """The slices of ``slice_assign``'s ``begin``, ``end`` and ``step`` tuples."""
     begin, end = tuple(begin), tuple(end)
