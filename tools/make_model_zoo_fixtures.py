@@ -131,5 +131,34 @@ def main():
                    'outputs': outputs}, f, indent=1)
 
 
+# The graphs MXNet exports for these networks (hybridized, run once on an input of
+# this size), compared by SHA-1: d2lmini's export must be the same bytes.
+GRAPHS = {'resnet18_v1': 32, 'resnet50_v1': 32, 'resnet18_v2': 32, 'densenet121': 224,
+          'mobilenetv2_0.25': 32, 'squeezenet1.1': 224, 'vgg11_bn': 32, 'inceptionv3': 299}
+
+
+def export_graph(mx, name, size, folder):
+    """Export ``name`` as MXNet does after one hybridized call; the symbol file's path."""
+    with mx.name.NameManager():
+        net = mx.gluon.model_zoo.vision.get_model(name, classes=CLASSES)
+    net.initialize()
+    net.hybridize()
+    net(mx.nd.ones((1, 3, size, size)))
+    net.export(os.path.join(folder, 'net'))   # MXNet returns nothing; d2lmini the names
+    return os.path.join(folder, 'net-symbol.json')
+
+
+def graph_digests():
+    import hashlib
+    import tempfile
+    digests = {}
+    for name, size in GRAPHS.items():
+        with open(export_graph(mx, name, size, tempfile.mkdtemp()), 'rb') as f:
+            digests[name] = hashlib.sha1(f.read()).hexdigest()
+    with open(os.path.join(OUT, 'graph_sha1.json'), 'w') as f:
+        json.dump({'sizes': GRAPHS, 'sha1': digests}, f, indent=1)
+
+
 if __name__ == '__main__':
     main()
+    graph_digests()

@@ -35,6 +35,10 @@ class _ResidualV1(HybridBlock):
     is the identity, or a strided 1x1 convolution with batch normalisation
     (``downsample``) when the block changes the shape."""
 
+    # MXNet's basic block adds shortcut + body, its bottleneck body + shortcut: the
+    # same sum, but the order of the inputs is kept, so exported graphs are MXNet's
+    _shortcut_first = True
+
     def _add_downsample(self, downsample, channels, stride, in_channels):
         self.downsample = None
         if downsample:
@@ -45,7 +49,8 @@ class _ResidualV1(HybridBlock):
     def hybrid_forward(self, F, x):
         out = self.body(x)
         shortcut = x if self.downsample is None else self.downsample(x)
-        return F.Activation(out + shortcut, act_type='relu')
+        total = shortcut + out if self._shortcut_first else out + shortcut
+        return F.Activation(total, act_type='relu')
 
 
 class BasicBlockV1(_ResidualV1):
@@ -82,6 +87,8 @@ class BottleneckV1(_ResidualV1):
     >>> block(mx.nd.ones((1, 8, 6, 6))).shape
     (1, 32, 6, 6)
     """
+
+    _shortcut_first = False
 
     def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
         super().__init__(**kwargs)
@@ -153,6 +160,8 @@ class BottleneckV2(_ResidualV2):
     >>> block(mx.nd.ones((1, 4, 6, 6))).shape
     (1, 16, 3, 3)
     """
+
+    _shortcut_first = False
 
     def __init__(self, channels, stride, downsample=False, in_channels=0, **kwargs):
         super().__init__(**kwargs)
