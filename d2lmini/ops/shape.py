@@ -190,7 +190,7 @@ def _reshape_target(src_shape, shape, reverse, target_shape, keep_highest):
     return infer_reshape(src_shape, tuple(codes))
 
 
-@register('reshape', aliases=('Reshape',),
+@register('Reshape', aliases=('reshape',),
           backward=lambda F, dy, x, y, **attrs: _like(F, dy, x),
           infer_shape=lambda in_shapes, **attrs: [_reshape_target(in_shapes[0], **attrs)])
 def _reshape(xp, data, shape=(), reverse=False, target_shape=(), keep_highest=False):
