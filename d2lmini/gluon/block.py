@@ -291,6 +291,51 @@ class Block:
                 'ignore_extra=True to ignore. ')
         _load_into(params, loaded, filename, ctx, True, True, cast_dtype, dtype_source)
 
+    def save(self, prefix):
+        """Save the architecture to ``<prefix>-model.json`` and the parameters to
+        ``<prefix>-model.params``, the files of MXNet 1.x's ``Block.save``: one nested
+        entry per block, keyed by its class name in lower case and its place in a
+        depth-first walk (``dense1``), with the name it had, its children's attribute
+        names and, for a HybridBlock with a traced graph, that graph. Load them with
+        :meth:`load` into a model built the same way (see
+        :mod:`d2lmini.gluon.block_files`).
+
+        >>> import os, tempfile
+        >>> from d2lmini.gluon import nn
+        >>> net = nn.Sequential()
+        >>> net.add(nn.Dense(3, in_units=4), nn.Dense(2, in_units=3))
+        >>> net.initialize()
+        >>> folder = tempfile.mkdtemp()
+        >>> net.save(os.path.join(folder, 'mlp'))
+        >>> sorted(os.listdir(folder))
+        ['mlp-model.json', 'mlp-model.params']
+        """
+        from .block_files import save_block
+        save_block(self, prefix)
+
+    def load(self, prefix):
+        """Load a model saved by :meth:`save` (here or in MXNet) into this one, which
+        must be built as the saved one was (the same classes in the same order): the
+        children get the attribute names they had when saved, the parameters their
+        values, and a block saved hybridized its traced graph back. A model that does
+        not fit raises ``ModelMismatchError`` (a ``KeyError`` and a ``ValueError``)
+        and is left unchanged.
+
+        >>> import os, tempfile
+        >>> import d2lmini as mx
+        >>> from d2lmini.gluon import nn
+        >>> net = nn.Dense(2, in_units=3)
+        >>> net.initialize()
+        >>> prefix = os.path.join(tempfile.mkdtemp(), 'dense')
+        >>> net.save(prefix)
+        >>> copy = nn.Dense(2, in_units=3)
+        >>> copy.load(prefix)
+        >>> bool((copy.weight.data() == net.weight.data()).asnumpy().all())
+        True
+        """
+        from .block_files import load_block
+        load_block(self, prefix)
+
     def save_params(self, filename):
         """MXNet's deprecated way to save: every parameter under its full name less
         this block's prefix (``dense0_weight``), as ``collect_params().save`` writes
