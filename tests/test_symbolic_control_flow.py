@@ -207,3 +207,24 @@ def test_exported_block_with_a_loop_imports_and_runs(tmp_path):
     got = back(x, h)
     np.testing.assert_allclose(got[0].asnumpy(), out.asnumpy(), rtol=1e-6)
     np.testing.assert_allclose(got[1].asnumpy(), final.asnumpy(), rtol=1e-6)
+
+
+def test_outputs_that_depend_on_no_input_get_no_gradient():
+    data, w = mx.sym.var('data'), mx.sym.var('w')
+    outs, final = mx.sym.contrib.foreach(
+        lambda x, s: ([mx.sym.ones((2,)), x * w], [s[0]]), data, [mx.sym.var('s')])
+    args = {'data': nd.ones((3, 2)), 'w': nd.full((2,), 2), 's': nd.zeros(2)}
+    grads = {k: nd.zeros(v.shape) for k, v in args.items()}
+    ex = mx.sym.Group(outs + final).bind(mx.cpu(), args, args_grad=grads)
+    ex.forward(is_train=True)
+    ex.backward([nd.ones(o.shape) for o in ex.outputs])
+    np.testing.assert_allclose(grads['data'].asnumpy(), np.full((3, 2), 2))
+    np.testing.assert_allclose(grads['w'].asnumpy(), [3, 3])
+    np.testing.assert_allclose(grads['s'].asnumpy(), [1, 1])
+    # a branch that makes a constant
+    c = mx.sym.contrib.cond(mx.sym.var('p'), lambda: mx.sym.ones((1,)), lambda: mx.sym.var('a') * 2)
+    grads = {'p': nd.zeros(1), 'a': nd.zeros(1)}
+    ex = c.bind(mx.cpu(), {'p': nd.array([1]), 'a': nd.array([3])}, args_grad=grads)
+    assert ex.forward(is_train=True)[0].asscalar() == 1
+    ex.backward(nd.ones(1))
+    assert grads['a'].asscalar() == 0

@@ -201,7 +201,11 @@ class _Program:
             leaf.attach_grad()
         with autograd.record(train_mode=is_train):
             outs = self._run_arrays(leaves, is_train, leaves[0].context if leaves else None)
-        autograd.backward(outs, dys, train_mode=is_train)
+        # an output that depends on no input (a constant the body makes) sends nothing
+        heads = [(o, d) for o, d in zip(outs, dys) if o._node is not None]
+        if heads:
+            autograd.backward([o for o, _ in heads], [d for _, d in heads],
+                              train_mode=is_train)
         return [leaf.grad for leaf in leaves]
 
     kind = 'control-flow'
