@@ -222,7 +222,8 @@ def test_outputs_that_depend_on_no_input_get_no_gradient():
     np.testing.assert_allclose(grads['w'].asnumpy(), [3, 3])
     np.testing.assert_allclose(grads['s'].asnumpy(), [1, 1])
     # a branch that makes a constant
-    c = mx.sym.contrib.cond(mx.sym.var('p'), lambda: mx.sym.ones((1,)), lambda: mx.sym.var('a') * 2)
+    c = mx.sym.contrib.cond(mx.sym.var('p'), lambda: mx.sym.ones((1,)),
+                            lambda: mx.sym.var('a') * 2)
     grads = {'p': nd.zeros(1), 'a': nd.zeros(1)}
     ex = c.bind(mx.cpu(), {'p': nd.array([1]), 'a': nd.array([3])}, args_grad=grads)
     assert ex.forward(is_train=True)[0].asscalar() == 1
