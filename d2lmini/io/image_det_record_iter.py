@@ -54,7 +54,6 @@ and ``num_parts`` work as in :class:`~d2lmini.io.ImageRecordIter`.
 """
 import math
 import os
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -248,17 +247,10 @@ class ImageDetRecordIter(ImageRecordIter):
         self._label = np.full(label_shape, self.label_pad_value, np.float32)
 
     # -- construction
+    _augment_defaults, _ignored_params = _AUGMENT_DEFAULTS, _IGNORED
+
     def _augment_params(self, kwargs):
-        aug = dict(_AUGMENT_DEFAULTS)
-        unknown = []
-        for name, value in kwargs.items():
-            if name in aug:
-                aug[name] = value
-            elif name not in _IGNORED:
-                unknown.append(name)
-        if unknown:
-            warnings.warn(f'ImageDetRecordIter ignores the unknown parameters '
-                          f'{sorted(unknown)}, as MXNet does', stacklevel=3)
+        aug = super()._augment_params(kwargs)
         if aug['resize_mode'] not in _RESIZE_MODES:
             raise MXNetError(f"ImageDetRecordIter: resize_mode must be one of "
                              f"{list(_RESIZE_MODES)}, got {aug['resize_mode']!r}")

@@ -405,13 +405,16 @@ class ImageRecordIter(DataIter):
         if not 0 <= part_index < num_parts:
             raise MXNetError(f'part_index {part_index} is not in [0, num_parts={num_parts})')
 
+    # the augmentation settings a subclass takes instead (ImageDetRecordIter's)
+    _augment_defaults, _ignored_params = _AUGMENT_DEFAULTS, _IGNORED
+
     def _augment_params(self, kwargs):
-        aug = dict(_AUGMENT_DEFAULTS)
+        aug = dict(self._augment_defaults)
         unknown = []
         for name, value in kwargs.items():
             if name in aug:
                 aug[name] = value
-            elif name not in _IGNORED:
+            elif name not in self._ignored_params:
                 unknown.append(name)
         if unknown:
             warnings.warn(f'{type(self).__name__} ignores the unknown parameters '

@@ -152,13 +152,18 @@ def _selfatt_valatt(xp, queries_keys_values, attention, heads=None):
     return _unheads(xp.matmul(attention, v), batch, heads)
 
 
+def _valatt_grads(F, dy, v, attention, heads):
+    """``(d attention, d values)`` of ``attention @ v`` per head: what both value-attention
+    operators' backward passes compute once their values are split into heads."""
+    dout = _F_heads(F, dy, heads, 1, 0)
+    return (F.batch_dot(dout, v, transpose_b=True),
+            F.batch_dot(attention, dout, transpose_a=True))
+
+
 def _selfatt_valatt_backward(F, dy, x, y, heads):
     qkv, attention = x
     heads = int(heads)
-    v = _F_heads(F, qkv, heads, 3, 2)
-    dout = _F_heads(F, dy, heads, 1, 0)
-    d_att = F.batch_dot(dout, v, transpose_b=True)
-    dv = F.batch_dot(attention, dout, transpose_a=True)
+    d_att, dv = _valatt_grads(F, dy, _F_heads(F, qkv, heads, 3, 2), attention, heads)
     return [_F_pack(F, [None, None, dv], qkv.shape[1], heads), d_att]
 
 
@@ -231,10 +236,7 @@ def _encdec_valatt(xp, keys_values, attention, heads=None):
 def _encdec_valatt_backward(F, dy, x, y, heads):
     keys_values, attention = x
     heads = int(heads)
-    v = _F_heads(F, keys_values, heads, 2, 1)
-    dout = _F_heads(F, dy, heads, 1, 0)
-    d_att = F.batch_dot(dout, v, transpose_b=True)
-    dv = F.batch_dot(attention, dout, transpose_a=True)
+    d_att, dv = _valatt_grads(F, dy, _F_heads(F, keys_values, heads, 2, 1), attention, heads)
     return [_F_pack(F, [None, dv], keys_values.shape[1], heads), d_att]
 
 

@@ -223,7 +223,7 @@ class Executor:
         run_node = None if self._monitor_callback is None else \
             (lambda node, inputs, compute: self._monitor_node(node, inputs, compute, train))
         run = (self._order, self._symbol._entries, values, train, self._ctx, self._group2ctx,
-               run_node, getattr(self, '_entry_shapes', None))
+               run_node, self._entry_shapes)
         if any(r != 'null' for r in self._grad_req):
             # recorded even when not training: MXNet 1.x lets backward() follow
             # forward(is_train=False), with the layers in inference mode
