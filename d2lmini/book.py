@@ -32,7 +32,11 @@ _Piece.__doc__ = """One piece of source: its file, what it defines (a qualified 
 
 
 def _unwrap(obj):
-    """The function or class whose code defines ``obj``."""
+    """The function or class whose code defines ``obj``. A wrapper that only routes
+    some inputs elsewhere and marks itself ``shows_wrapped`` (the optimizers' methods,
+    which send sparse arrays to one shared routine) is shown as what it wraps."""
+    while getattr(obj, 'shows_wrapped', False) and hasattr(obj, '__wrapped__'):
+        obj = obj.__wrapped__
     if isinstance(obj, (staticmethod, classmethod)):
         return obj.__func__
     if isinstance(obj, property):

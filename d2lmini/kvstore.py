@@ -31,7 +31,10 @@ with NCCL when cupy has it, else by copying to the first device).
 """
 import warnings
 
+import numpy as np
+
 from . import ndarray as nd
+from .ndarray.ndarray import _wrap
 from . import optimizer as opt
 from .base import MXNetError
 from .fileio import write_bytes_atomically
@@ -297,6 +300,10 @@ class KVStore(KVStoreBase):
         for k, outs in pairs:
             stored = self._stored(k)
             for o in outs:
+                # as in MXNet, row-sparse arrays are left to row_sparse_pull unless
+                # ignore_sparse=False (a whole row-sparse value is rarely wanted)
+                if ignore_sparse and o.stype == 'row_sparse':
+                    continue
                 stored.copyto(o)
 
     def pushpull(self, key, value, out=None, priority=0):
@@ -317,23 +324,55 @@ class KVStore(KVStoreBase):
         self.pull(key, value if out is None else out, priority)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
-        """Pull only the rows ``row_ids`` of ``key``'s value: d2lmini's arrays are
-        dense, so ``out`` receives those rows and zeros elsewhere. ``row_ids`` is an
-        array of row numbers (or a list of them, one per ``out``)."""
+        """Pull only the rows ``row_ids`` of ``key``'s value into ``out``, row-sparse
+        arrays that then store exactly those rows (dense arrays are refused, as MXNet
+        refuses them: ``pull`` fills those). ``row_ids`` is an array of row numbers,
+        or a list of them, one per ``out``; with a list of keys, a list of those, one
+        per key.
+
+        >>> import d2lmini as mx
+        >>> kv = mx.kv.create('local')
+        >>> kv.init('w', mx.nd.array([[1, 1], [2, 2], [3, 3]]))
+        >>> out = mx.nd.sparse.zeros('row_sparse', (3, 2))
+        >>> kv.row_sparse_pull('w', out=out, row_ids=mx.nd.array([2, 0, 2]))
+        >>> out.indices.asnumpy().tolist(), out.data.asnumpy().tolist()
+        ([0, 2], [[1.0, 1.0], [3.0, 3.0]])
+        """
         if row_ids is None:
             raise MXNetError('row_sparse_pull needs row_ids')
-        if isinstance(key, (list, tuple)):
-            raise MXNetError('row_sparse_pull takes one key at a time in d2lmini')
-        stored = self._stored(key)
-        outs = _as_list(out)
-        ids = _as_list(row_ids)
-        if len(ids) == 1:
-            ids = ids * len(outs)
-        for o, rows in zip(outs, ids):
-            index = rows.as_in_context(stored.context).astype('int64')
-            dense = nd.zeros(stored.shape, ctx=stored.context, dtype=stored.dtype)
-            dense[index] = stored[index]
-            dense.copyto(o)
+        pairs = _key_value_pairs(key, out)
+        ids = list(row_ids) if isinstance(key, (list, tuple)) else [row_ids]
+        if len(ids) != len(pairs):
+            raise MXNetError(f'row_sparse_pull: {len(pairs)} keys but {len(ids)} row_ids')
+        for (k, outs), rows_per_out in zip(pairs, ids):
+            stored = self._stored(k)
+            rows_per_out = _as_list(rows_per_out)
+            if len(rows_per_out) == 1:
+                rows_per_out = rows_per_out * len(outs)
+            if len(rows_per_out) != len(outs):
+                raise MXNetError(f'row_sparse_pull: {len(outs)} arrays for key {k!r} but '
+                                 f'{len(rows_per_out)} row_ids')
+            for o, rows in zip(outs, rows_per_out):
+                if o.stype != 'row_sparse':
+                    raise MXNetError(f'row_sparse_pull writes row_sparse arrays, but an out '
+                                     f'array of key {k!r} has storage {o.stype!r}; use '
+                                     'pull for it')
+                self._pull_rows(stored, o, rows)
+
+    @staticmethod
+    def _pull_rows(stored, out, rows):
+        values = stored._data        # dense values, whatever the storage
+        xp = stored.context.xp
+        index = xp.unique(xp.asarray(rows.as_in_context(stored.context)._data)
+                          .astype(np.int64).reshape(-1))
+        if len(index) and (index[0] < 0 or index[-1] >= stored.shape[0]):
+            raise MXNetError(f'row_sparse_pull: row ids must be in [0, {stored.shape[0]}), '
+                             f'got {rows.asnumpy().tolist()}')
+        picked = nd.sparse.row_sparse_array((_wrap(values[index], stored.context),
+                                             _wrap(index, stored.context)),
+                                            shape=stored.shape, ctx=stored.context,
+                                            dtype=stored.dtype)
+        picked.copyto(out)
 
     def _reduce(self, vals, ctx):
         """The sum of ``vals`` on ``ctx``; several GPUs are added with NCCL when

@@ -29,6 +29,7 @@ when the optimizer knows the parameters (``param_dict``, which a trainer fills i
 [0. 3.]
 <NDArray 2 @cpu(0)>
 """
+import functools
 import io
 import json
 import logging
@@ -47,6 +48,8 @@ from . import lr_scheduler as _lr_scheduler
 from .fileio import check_size, read_exactly
 from . import ndarray as nd
 from .ndarray import NDArray, array, zeros
+from .ndarray.ndarray import _wrap
+from .ndarray.sparse import BaseSparseNDArray, RowSparseNDArray
 from .ndarray import random as _random
 from . import optimizer_states as _states_formats
 
@@ -80,6 +83,17 @@ class Optimizer:
     or sets it.
     """
     opt_registry = {}
+    # whether a row-sparse gradient updates only its stored rows, whatever
+    # ``lazy_update`` says (MXNet's sparse AdaGrad, FTRL and GroupAdaGrad do)
+    _rows_only = False
+
+    def __init_subclass__(cls, **kwargs):
+        # every optimizer's update takes sparse weights and gradients (see _sparse_step)
+        super().__init_subclass__(**kwargs)
+        for name in ('update', 'update_multi_precision'):   # (a mixin's too)
+            method = getattr(cls, name)
+            if not getattr(method, 'storage_aware', False):
+                setattr(cls, name, _storage_aware(method))
 
     def __init__(self, rescale_grad=1., param_idx2name=None, wd=0., clip_gradient=None,
                  learning_rate=None, lr_scheduler=None, sym=None, begin_num_update=0,
@@ -284,6 +298,88 @@ class Optimizer:
             self.update(index, weight, grad, state)
 
 
+# ------------------------------------------------------------------ sparse weights and gradients
+def _is_sparse(x):
+    return isinstance(x, BaseSparseNDArray)
+
+
+def _storage_aware(method):
+    """``update``/``update_multi_precision`` for any storage: dense arrays go straight to
+    ``method``; sparse ones through :func:`_sparse_step`. (The book shows ``method``
+    itself for an optimizer's method: this routing adds nothing for dense arrays.)"""
+    if getattr(method, 'storage_aware', False):
+        return method
+
+    @functools.wraps(method)
+    def step(self, index, weight, grad, state):
+        if isinstance(index, (list, tuple)) or not (_is_sparse(weight) or _is_sparse(grad)):
+            return method(self, index, weight, grad, state)
+        return _sparse_step(self, method, index, weight, grad, state)
+    step.storage_aware = step.shows_wrapped = True
+    return step
+
+
+def _densified(state, back):
+    """``state`` (an NDArray, or nested tuples and lists of them) with each sparse
+    array replaced by a dense copy; ``back`` collects ``(sparse, dense)`` pairs to
+    write back once the update is made."""
+    if isinstance(state, (tuple, list)):
+        return type(state)(_densified(s, back) for s in state)
+    if _is_sparse(state):
+        dense = state.tostype('default')
+        back.append((state, dense))
+        return dense
+    return state
+
+
+def _rows(state, rows, shape0):
+    """The rows ``rows`` of every NDArray in ``state`` that has one row per row of the
+    weight (``shape0``); other parts as they are."""
+    if isinstance(state, (tuple, list)):
+        return type(state)(_rows(s, rows, shape0) for s in state)
+    if isinstance(state, NDArray) and state.ndim and state.shape[0] == shape0:
+        return _wrap(state._data[rows], state.context)
+    return state
+
+
+def _put_rows(state, part, rows):
+    if isinstance(state, (tuple, list)):
+        for s, p in zip(state, part):
+            _put_rows(s, p, rows)
+    elif isinstance(state, NDArray) and part is not state:
+        state._data[rows] = part._data
+
+
+def _sparse_step(opt, method, index, weight, grad, state):
+    """One update with a sparse weight or gradient, as MXNet makes it.
+
+    A row-sparse gradient with a *lazy* update (SGD's and Adam's ``lazy_update``,
+    the default; always for AdaGrad, FTRL and GroupAdaGrad) changes only the rows it
+    stores: those rows of the weight and of its states are updated by the dense rule,
+    and every other row, weight decay and momentum included, stays as it was.
+    Otherwise the update is the dense one on the dense values. Sparse weights and
+    states keep their storage."""
+    back = []
+    dense_weight = _densified(weight, back)
+    dense_state = _densified(state, back)
+    if isinstance(grad, RowSparseNDArray) and (opt._rows_only or getattr(opt, 'lazy_update',
+                                                                         False)):
+        rows = grad._parts[1]
+        if len(rows):
+            n = weight.shape[0]
+            part, part_state = _wrap(dense_weight._data[rows], weight.context), \
+                _rows(dense_state, rows, n)
+            method(opt, index, part, _wrap(grad._parts[0], grad.context), part_state)
+            dense_weight._data[rows] = part._data
+            _put_rows(dense_state, part_state, rows)
+    else:
+        method(opt, index, dense_weight,
+               grad.tostype('default') if _is_sparse(grad) else grad, dense_state)
+    for sparse, dense in back:
+        sparse[:] = dense
+
+
+Optimizer.update_multi_precision = _storage_aware(Optimizer.update_multi_precision)
 register = Optimizer.register
 create = Optimizer.create_optimizer
 
@@ -804,6 +900,7 @@ class Ftrl(Optimizer):
     >>> round(float(w.asscalar()), 4)      # (0.01 - 1) / ((1 + 1) / 0.5)
     -0.2475
     """
+    _rows_only = True      # a row-sparse gradient updates its rows only
 
     def __init__(self, lamda1=0.01, learning_rate=0.1, beta=1, **kwargs):
         super().__init__(**kwargs)
@@ -898,6 +995,7 @@ class AdaGrad(Optimizer):
         history = history + grad ** 2
         weight = weight - lr * (grad / sqrt(history + eps) + wd * weight)
     """
+    _rows_only = True      # a row-sparse gradient updates its rows only
 
     def __init__(self, eps=1e-7, **kwargs):
         super().__init__(**kwargs)
@@ -1254,6 +1352,7 @@ class GroupAdaGrad(Optimizer):
     >>> [round(v, 4) for v in w.asnumpy()[0].tolist()]   # history: mean(9, 16) = 12.5
     [0.5757, 0.4343]
     """
+    _rows_only = True      # a row-sparse gradient updates its rows only
 
     def __init__(self, eps=1e-5, **kwargs):
         super().__init__(**kwargs)

@@ -1,5 +1,6 @@
 """Tests for d2lmini.book: showing the package's source and drawing recorded graphs."""
 import ast
+import functools
 import inspect
 import textwrap
 
@@ -506,3 +507,25 @@ def test_plot_symbols_side_by_side():
     ax = book.plot_symbol(small)
     assert len(ax.texts) == 3
     plt.close(ax.figure)
+
+
+
+
+def _plain(x):
+    return x + 1
+
+
+def _route(func, transparent):
+    @functools.wraps(func)
+    def routed(x):
+        return func(x)
+    routed.shows_wrapped = transparent
+    return routed
+
+
+def test_a_wrapper_that_shows_what_it_wraps():
+    # a wrapper made inside a function is shown with the code that makes it, unless
+    # it says that what it wraps is what matters
+    assert 'return func(x)' in book.source(_route(_plain, False))
+    shown = book.source(_route(_plain, True))
+    assert 'return x + 1' in shown and 'return func(x)' not in shown

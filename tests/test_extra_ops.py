@@ -8,7 +8,6 @@ import pytest
 
 import d2lmini as mx
 from d2lmini.base import MXNetError
-from d2lmini.ops.extra_ops import StorageTypeError
 
 
 def _forward_backward(fn, inputs, head):
@@ -151,13 +150,16 @@ def test_amp_multicast_gradients_and_graph_types():
     assert s.infer_type(a='float16', b='float32')[1] == [np.float32, np.float32]
 
 
-def test_cast_storage_dense_only():
+def test_cast_storage():
     x = mx.nd.array([[1, 0], [0, 2]])
     assert mx.nd.cast_storage(x, stype='default').asnumpy().tolist() == [[1, 0], [0, 2]]
-    with pytest.raises(NotImplementedError, match='dense'):
-        mx.nd.cast_storage(x, stype='csr')
-    with pytest.raises(StorageTypeError):
-        mx.nd.cast_storage(x, stype='row_sparse')
+    assert mx.nd.cast_storage(x, stype='csr').stype == 'csr'
+    assert mx.nd.cast_storage(x, stype='row_sparse').indices.asnumpy().tolist() == [0, 1]
+    # in a graph the values are computed densely: a copy
+    y = mx.sym.cast_storage(mx.sym.var('x'), stype='csr').eval(x=x)[0]
+    assert y.asnumpy().tolist() == [[1, 0], [0, 2]]
+    with pytest.raises(MXNetError, match='2-D'):
+        mx.nd.cast_storage(mx.nd.ones((2, 2, 2)), stype='csr')
     with pytest.raises(MXNetError, match='invalid stype'):
         mx.nd.cast_storage(x, stype='foo')
     with pytest.raises(MXNetError, match='stype is required'):

@@ -82,12 +82,30 @@ def test_keys_lists_and_errors():
         kv.init(1, mx.nd.ones(2))
 
 
-def test_row_sparse_pull_on_dense_values():
+def test_row_sparse_pull_keeps_the_rows_asked_for():
     kv = mx.kv.create()
     kv.init('w', mx.nd.arange(6).reshape(SHAPE))
-    out = mx.nd.ones(SHAPE) * -1
+    out = (mx.nd.ones(SHAPE) * -1).tostype('row_sparse')
     kv.row_sparse_pull('w', out=out, row_ids=mx.nd.array([1]))
+    assert out.stype == 'row_sparse' and out.indices.asnumpy().tolist() == [1]
     assert_almost_equal(out, [[0, 0, 0], [3, 4, 5]])
+    outs = [mx.nd.sparse.zeros('row_sparse', SHAPE) for _ in range(2)]
+    kv.row_sparse_pull(['w'], out=[outs], row_ids=[[mx.nd.array([0]), mx.nd.array([1, 0])]])
+    assert [o.indices.asnumpy().tolist() for o in outs] == [[0], [0, 1]]
+    with pytest.raises(MXNetError, match='row_sparse arrays'):
+        kv.row_sparse_pull('w', out=mx.nd.zeros(SHAPE), row_ids=mx.nd.array([1]))
+    with pytest.raises(MXNetError, match='row ids'):
+        kv.row_sparse_pull('w', out=out, row_ids=mx.nd.array([5]))
+
+
+def test_pull_leaves_row_sparse_arrays_to_row_sparse_pull():
+    kv = mx.kv.create()
+    kv.init('w', mx.nd.ones(SHAPE))
+    out = mx.nd.sparse.zeros('row_sparse', SHAPE)
+    kv.pull('w', out=out)
+    assert out.asnumpy().sum() == 0
+    kv.pull('w', out=out, ignore_sparse=False)
+    assert out.asnumpy().sum() == 6
 
 
 def test_two_bit_compression_with_residual():

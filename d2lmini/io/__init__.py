@@ -19,8 +19,9 @@ from .image_record_iter import (ImageRecordIter, ImageRecordIter_v1,  # noqa: F4
                                 ImageRecordUInt8Iter, ImageRecordUInt8Iter_v1,
                                 ImageRecordInt8Iter)
 from .image_det_record_iter import ImageDetRecordIter  # noqa: F401
+from .libsvm_iter import LibSVMIter  # noqa: F401
 
 __all__ = ['DataDesc', 'DataBatch', 'DataIter', 'NDArrayIter', 'CSVIter', 'ResizeIter',
            'PrefetchingIter', 'MNISTIter', 'ImageRecordIter', 'ImageRecordIter_v1',
            'ImageRecordUInt8Iter', 'ImageRecordUInt8Iter_v1', 'ImageRecordInt8Iter',
-           'ImageDetRecordIter']
+           'ImageDetRecordIter', 'LibSVMIter']

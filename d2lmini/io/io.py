@@ -380,6 +380,10 @@ class PrefetchingIter(_ServesCurrentBatch, DataIter):
 
 
 # ---------------------------------------------------------------------- arrays in memory
+def _is_scipy_sparse(x):
+    return hasattr(x, 'tocsr') and hasattr(x, 'nnz')
+
+
 def _named_arrays(given, default_name, allow_empty):
     """``given`` (an array, a list of arrays or a dict name -> array) as a list of
     ``(name, NDArray)`` sorted by name, as MXNet keeps it: one array is named
@@ -388,7 +392,7 @@ def _named_arrays(given, default_name, allow_empty):
         if not allow_empty:
             raise AssertionError('NDArrayIter: data must be given')
         given = []
-    if isinstance(given, (np.ndarray, NDArray)):
+    if isinstance(given, (np.ndarray, NDArray)) or _is_scipy_sparse(given):
         given = {default_name: given}
     elif isinstance(given, list):
         if not given and not allow_empty:
@@ -404,6 +408,9 @@ def _named_arrays(given, default_name, allow_empty):
     for name, arr in given.items():
         if isinstance(arr, NDArray):
             named[name] = arr
+            continue
+        if _is_scipy_sparse(arr):
+            named[name] = nd.sparse.csr_matrix(arr, dtype=arr.dtype)
             continue
         try:
             named[name] = nd.array(arr)   # float32, as mx.nd.array makes from numpy
@@ -459,6 +466,11 @@ class NDArrayIter(DataIter):
             raise ValueError(f'batch_size must be a positive integer, not {batch_size!r}')
         self.data = _named_arrays(data, data_name, allow_empty=False)
         self.label = _named_arrays(label, label_name, allow_empty=True)
+        if last_batch_handle != 'discard' and any(
+                arr.stype == 'csr' for _, arr in self.data + self.label):
+            # a CSR batch cannot be padded or carried over by joining rows, in MXNet either
+            raise NotImplementedError("NDArrayIter takes CSR data only with "
+                                      "last_batch_handle='discard'")
         self.layout = layout
         self.num_data = self._count_examples()
         self.idx = np.arange(self.num_data)
@@ -580,7 +592,8 @@ class NDArrayIter(DataIter):
         if end is None:
             end = source[0][1].shape[0] if source else 0
         axis = self.layout.find('N')
-        return [nd.slice_axis(arr, axis=axis, begin=begin, end=end) for _, arr in source]
+        return [arr[begin:end] if arr.stype == 'csr' else
+                nd.slice_axis(arr, axis=axis, begin=begin, end=end) for _, arr in source]
 
     def _from_the_start(self, source, count):
         """``count`` examples from the beginning of the data, to pad the last batch:
@@ -607,7 +620,8 @@ class NDArrayIter(DataIter):
         np.random.shuffle(self.idx)
 
         def reordered(source):
-            return [(name, nd.array(arr.asnumpy()[self.idx], arr.context))
+            return [(name, arr._take_rows(self.idx) if arr.stype == 'csr' else
+                     nd.array(arr.asnumpy()[self.idx], arr.context, dtype=arr.dtype))
                     for name, arr in source]
         self.data, self.label = reordered(self.data), reordered(self.label)
 

@@ -316,8 +316,8 @@ def _states_file(prefix, epoch):
 
 
 def _zeros_like_first(names, per_device):
-    """``{name: zeros}`` shaped (and typed) like the first device's copy."""
-    return {name: nd.zeros(arrays[0].shape, dtype=arrays[0].dtype)
+    """``{name: zeros}`` shaped (and typed, and stored) like the first device's copy."""
+    return {name: nd.zeros(arrays[0].shape, dtype=arrays[0].dtype, stype=arrays[0].stype)
             for name, arrays in zip(names, per_device)}
 
 

@@ -62,8 +62,11 @@ def _creator(op_name, ctx, out, **attrs):
     return invoke_nullary(OPS[op_name], ctx, attrs, out)
 
 
-def zeros(shape, ctx=None, dtype=None, out=None, **kwargs):
-    """An array of zeros (float32 unless ``dtype`` says otherwise)."""
+def zeros(shape, ctx=None, dtype=None, out=None, stype=None, **kwargs):
+    """An array of zeros (float32 unless ``dtype`` says otherwise); with ``stype``
+    'csr' or 'row_sparse', a sparse one (see :mod:`d2lmini.ndarray.sparse`)."""
+    if stype not in (None, 'default'):
+        return sparse.zeros(stype, shape, ctx=ctx, dtype=dtype)
     return _creator('_zeros', ctx, out, shape=shape, dtype=dtype)
 
 
@@ -79,7 +82,7 @@ def full(shape, val, ctx=None, dtype=None, out=None):
 
 def empty(shape, ctx=None, dtype=None, stype=None):
     """An array whose values are not set (here: zeros, so results are reproducible)."""
-    return zeros(shape, ctx, dtype)
+    return zeros(shape, ctx, dtype, stype=stype)
 
 
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, ctx=None, dtype=None):
@@ -278,6 +281,11 @@ from .serialization import save, load, load_frombuffer  # noqa: E402,F401
 from .dlpack import (from_dlpack, from_numpy, to_dlpack_for_read,  # noqa: E402,F401
                      to_dlpack_for_write)
 from . import _internal, op, utils  # noqa: E402,F401
+from . import sparse  # noqa: E402,F401
+# casts to a sparse storage make a sparse array (the registered operator, used by
+# graphs, keeps arrays dense)
+cast_storage = sparse.cast_storage  # noqa: E305
+sparse.install(globals())
 from ._internal import CachedOp  # noqa: E402,F401
 
 

@@ -112,6 +112,8 @@ def invoke(op, inputs, attrs=_EMPTY, out=None):
                     raise _ctx_error(op, inputs)  # pinned memory counts as its CPU
     except (AttributeError, IndexError):
         if not inputs:
+            if getattr(op, 'dynamic_inputs', False):   # a custom operator without inputs
+                return invoke_nullary(op, None, attrs, out)
             raise TypeError(f'operator {op.name} needs at least one input') from None
         raise _type_error(op, inputs) from None
     xp = ctx._xp or ctx.xp
@@ -199,6 +201,12 @@ def invoke_nullary(op, ctx, attrs, out=None):
         if attrs:
             op.check_attrs(attrs)
         raise op.error(e, [], attrs) from e
+    if isinstance(res, (tuple, list)):      # several outputs (a custom operator's)
+        ys = [_wrap(r, ctx) for r in res]
+        if out is not None:
+            outs = [out] if isinstance(out, NDArray) else out
+            ys = [o._assign(y) for o, y in zip(outs, ys)]
+        return ys[0] if len(ys) == 1 else ys
     y = _wrap(res, ctx)
     if out is not None:
         return out._assign(y)
@@ -245,8 +253,8 @@ def _binary(lhs, rhs, op, scalar_op):
     return NotImplemented
 
 
-# MXNet's storage types and their ids (d2lmini stores every array dense, 'default';
-# code written for MXNet reads these tables)
+# MXNet's storage types and their ids (sparse arrays: d2lmini.ndarray.sparse; code
+# written for MXNet reads these tables)
 _STORAGE_TYPE_STR_TO_ID = {'undefined': -1, 'default': 0, 'row_sparse': 1, 'csr': 2}
 _STORAGE_TYPE_ID_TO_STR = {v: k for k, v in _STORAGE_TYPE_STR_TO_ID.items()}
 
@@ -436,9 +444,10 @@ class NDArray:
         backend.synchronize(self._ctx)
 
     def tostype(self, stype):
-        if stype != 'default':
-            raise ValueError(f'd2lmini has dense arrays only, not {stype!r}')
-        return self
+        """A copy in storage ``stype``: 'default' (dense), 'csr' or 'row_sparse' (see
+        :mod:`d2lmini.ndarray.sparse`)."""
+        from .sparse import cast_storage
+        return cast_storage(self, stype)
 
     def as_np_ndarray(self):
         return self.asnumpy()
@@ -982,7 +991,8 @@ def _from_raw_bytes(buf):
         raise r.error(f'0x{magic:x} is not the magic number of a pickled NDArray', 0)
     stype, = r.unpack(ser._I32, 'the storage type')
     if stype != 0:
-        raise r.error(f'storage type {stype}: d2lmini arrays are dense', 4)
+        raise r.error(f'storage type {stype}: a pickled sparse array holds its parts, not '
+                      'this layout', 4)
     shape = r.shape(ser._I32, 'q', 0)  # ndim 0 with values after it: a 0-d array
     dev_type, dev_id, flag = r.unpack(ser._CONTEXT_AND_FLAG, 'the context and dtype')
     if dev_type not in Context.devtype2str:

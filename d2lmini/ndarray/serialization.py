@@ -52,6 +52,7 @@ _DTYPE_TO_FLAG = {np.dtype(t): flag for flag, t in _FLAG_TO_DTYPE.items()}
 # Flags MXNet knows but d2lmini arrays cannot hold.
 _OTHER_FLAGS = {8: 'int16', 9: 'uint16', 10: 'uint32', 11: 'uint64', 12: 'bfloat16'}
 _SPARSE_STORAGE = {1: 'row_sparse', 2: 'csr'}
+_STORAGE_ID = {v: k for k, v in _SPARSE_STORAGE.items()}
 # MXNet's device types: 1 cpu, 2 gpu, 3 cpu_pinned, 5 cpu_shared.
 _CPU_DEVICES = (1, 3, 5)
 _GPU_DEVICE = 2
@@ -105,6 +106,9 @@ def _file_chunks(names, arrays):
     magic = _V3_MAGIC if any(a.ndim == 0 for a in arrays) else _V2_MAGIC
     yield _HEADER.pack(_LIST_MAGIC, 0, len(arrays))
     for a in arrays:
+        if a.stype != 'default':
+            yield from _sparse_chunks(magic, a)
+            continue
         ndim, ctx = a.ndim, a.context
         flat = _host_elements(a._data)
         dtype = flat.dtype
@@ -115,6 +119,29 @@ def _file_chunks(names, arrays):
     for name in names:
         raw = name.encode('utf-8')
         yield _U64.pack(len(raw)) + raw
+
+
+def _shape_bytes(shape):
+    return struct.pack(f'<i{len(shape)}q', len(shape), *shape)
+
+
+def _sparse_chunks(magic, a):
+    """A sparse array as MXNet writes one: the storage type, the shape of the stored
+    values, the array's shape, context and dtype, then each index array's dtype and
+    shape (CSR: indptr, indices; row sparse: indices), the stored values, and the
+    index arrays."""
+    ctx = a.context
+    data, aux = a._parts[0], (a._parts[2], a._parts[1]) if a.stype == 'csr' else a._parts[1:]
+    values = _host_elements(data)
+    head = [struct.pack('<Ii', magic, _STORAGE_ID[a.stype]), _shape_bytes(data.shape),
+            _shape_bytes(a.shape),
+            _CONTEXT_AND_FLAG.pack(ctx.device_typeid, ctx.device_id, _DTYPE_TO_FLAG[values.dtype])]
+    head += [_I32.pack(_DTYPE_TO_FLAG[np.dtype(x.dtype)]) + _shape_bytes(x.shape) for x in aux]
+    yield b''.join(head)
+    yield values.astype(values.dtype.newbyteorder('<'), copy=False).view(np.uint8)
+    for x in aux:
+        flat = _host_elements(x)
+        yield flat.astype(flat.dtype.newbyteorder('<'), copy=False).view(np.uint8)
 
 
 def _host_elements(data):
@@ -222,8 +249,7 @@ def _read_array(r, i):
     if magic in (_V2_MAGIC, _V3_MAGIC):
         stype, = r.unpack(_I32, f'the storage type of array {i}')
         if stype in _SPARSE_STORAGE:
-            raise r.error(f'array {i} is stored as {_SPARSE_STORAGE[stype]}; d2lmini arrays are '
-                          'dense (convert it with tostype("default") in MXNet first)', start)
+            return _read_sparse(r, i, _SPARSE_STORAGE[stype], start)
         if stype != 0:
             raise r.error(f'array {i} has unknown storage type {stype}', r.pos - 4)
         shape = r.shape(_I32, 'q', i)
@@ -249,6 +275,41 @@ def _read_array(r, i):
         ctx = Context('gpu', dev_id)
         return _wrap(backend.to_device(data, ctx), ctx)
     return _wrap(data, cpu())
+
+
+def _read_sparse(r, i, stype, start):
+    """The rest of sparse array ``i`` (after its storage type): see
+    :func:`_sparse_chunks`. The parts are checked as the array's ``check_format``
+    checks them, so a damaged file cannot make an array that indexes out of range."""
+    from .sparse import _make
+    stored = r.shape(_I32, 'q', i)
+    shape = r.shape(_I32, 'q', i)
+    dev_type, dev_id, flag = r.unpack(_CONTEXT_AND_FLAG, f'the context and dtype of array {i}')
+    if dev_type not in _CPU_DEVICES and dev_type != _GPU_DEVICE:
+        raise r.error(f'array {i} has unknown device type {dev_type}', r.pos - 12)
+    dtype = _dtype_of(r, flag, i)
+    aux = []
+    for k in range(2 if stype == 'csr' else 1):
+        aux_flag, = r.unpack(_I32, f'the index dtype of array {i}')
+        aux_dtype = _dtype_of(r, aux_flag, i)
+        if aux_dtype.kind not in 'iu':
+            raise r.error(f'array {i} ({stype}) has indices of dtype {aux_dtype.name}',
+                          r.pos - 4)
+        aux.append((aux_dtype, r.shape(_I32, 'q', i)))
+    data = r.elements(dtype, stored, i)
+    aux = [r.elements(t, s, i).astype(np.int64).reshape(-1) for t, s in aux]
+    parts = (data, aux[1], aux[0]) if stype == 'csr' else (data, aux[0])
+    try:
+        a = _make(stype, parts, shape, dtype, cpu())
+        if stype == 'csr' and (len(shape) != 2 or data.ndim != 1):
+            raise MXNetError(f'a CSR matrix of shape {shape_str(shape)} with values of shape '
+                             f'{shape_str(data.shape)}')
+        a.check_format()
+    except MXNetError as e:
+        raise r.error(f'array {i} ({stype}) is damaged: {e}', start) from None
+    if dev_type == _GPU_DEVICE and 0 <= dev_id < backend.num_gpus():
+        return a.copyto(Context('gpu', dev_id))
+    return a
 
 
 def _dtype_of(r, flag, i):

@@ -323,28 +323,29 @@ register('amp_multicast', _amp_multicast, num_outputs=0, backward=_amp_multicast
          infer_shape=lambda shapes, **attrs: [tuple(s) for s in shapes])
 
 
-class StorageTypeError(MXNetError, NotImplementedError):
-    """A sparse storage type was asked for: d2lmini stores every array densely."""
-
-
 def _cast_storage(xp, data, stype=None):
-    """``data`` in storage type ``stype``. d2lmini stores every array densely, so only
-    ``stype='default'`` (a copy) is available; ``'csr'`` and ``'row_sparse'`` raise
-    :class:`StorageTypeError` (a ``NotImplementedError``).
+    """``data`` in storage type ``stype`` ('default', 'csr' or 'row_sparse'). The
+    values do not change. ``nd.cast_storage`` makes sparse arrays (see
+    :mod:`d2lmini.ndarray.sparse`); inside a graph, where every operator computes on
+    dense values, this operator is a copy.
 
     >>> import d2lmini as mx
     >>> mx.nd.cast_storage(mx.nd.array([0, 2]), stype='default').asnumpy().tolist()
     [0.0, 2.0]
     """
+    _check_stype(stype)
+    if stype == 'csr' and data.ndim != 2:
+        raise MXNetError(f'operator cast_storage: a CSR matrix is 2-D, not of shape '
+                         f'{tuple(data.shape)}')
+    return data.copy()
+
+
+def _check_stype(stype):
     if stype is None:
         raise MXNetError('operator cast_storage: the parameter stype is required')
-    if stype in ('csr', 'row_sparse'):
-        raise StorageTypeError(f'operator cast_storage: stype={stype!r} is a sparse storage '
-                               'type; d2lmini keeps every array dense (stype="default")')
-    if stype != 'default':
+    if stype not in ('default', 'csr', 'row_sparse'):
         raise MXNetError(f"operator cast_storage: invalid stype {stype!r}; valid values are "
                          "'csr', 'default', 'row_sparse'")
-    return data.copy()
 
 
 register('cast_storage', _cast_storage, backward=lambda F, dy, x, y, stype: [dy])

@@ -88,7 +88,7 @@ class Identity(HybridBlock):
 
 class SparseEmbedding(Embedding):
     """An :class:`~d2lmini.gluon.nn.Embedding` whose weight gets row-sparse
-    gradients in MXNet. d2lmini has dense arrays only: the gradient is dense
+    gradients in MXNet. d2lmini keeps Gluon parameters dense: the gradient is dense
     (with zero rows for the indices not looked up), which gives the same
     updates for optimizers that skip nothing.
 
