@@ -43,7 +43,7 @@ from . import ndarray as nd
 from .ndarray.ndarray import NDArray, _as_recorded, _wrap_entry
 from .symbol.graph import Node as SymNode, topological_order
 from .symbol.symbol import Symbol
-from .ops.registry import Op
+from .ops.registry import Op, zero_gradient
 
 
 # ------------------------------------------------------------------ scopes
@@ -171,6 +171,11 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
         if hg is None:
             hg = nd.ones(h.shape, ctx=h.context, dtype=h.dtype)
         elif hg.shape != h.shape:
+            op = h._node.op
+            if getattr(op, 'no_grad', False) or getattr(op, 'backward', None) is zero_gradient:
+                # its operator sends no gradient back (shape_array, argsort, ...): this
+                # head gradient is never read, as in MXNet, so its shape does not matter
+                continue
             raise MXNetError(f'head gradient of shape {hg.shape} for an output of shape {h.shape}')
         else:
             given.add(id(hg))

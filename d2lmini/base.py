@@ -1,4 +1,5 @@
 """Errors and small helpers shared by every layer of d2lmini."""
+import ctypes
 import numbers
 import os
 
@@ -43,6 +44,23 @@ def _as_list(obj):
 def py_str(x):
     """``x`` as text: bytes are decoded as UTF-8, text is returned as it is."""
     return x.decode('utf-8') if isinstance(x, bytes) else x
+
+
+# MXNet 1.x's Python front end talks to its C library through ctypes, and mxnet.base
+# names the handle types and the string conversion it uses; code that declares ctypes
+# callbacks (custom operators) imports them. d2lmini has no C library (no ``_LIB``),
+# so they are only types here.
+NDArrayHandle = ctypes.c_void_p
+SymbolHandle = ctypes.c_void_p
+
+
+def c_str(string):
+    """``string`` as a C string (``ctypes.c_char_p``, UTF-8), as MXNet's ``c_str``.
+
+    >>> c_str('relu').value
+    b'relu'
+    """
+    return ctypes.c_char_p(string.encode('utf-8'))
 
 
 def data_dir_default():

@@ -102,9 +102,12 @@ class CustomOpProp:
         return in_shape, (in_shape[0],) * len(self.list_outputs()), ()
 
     def infer_type(self, in_type):
-        """``(argument dtypes, output dtypes, auxiliary dtypes)``; numpy types."""
-        return (in_type, [in_type[0]] * len(self.list_outputs()),
-                [in_type[0]] * len(self.list_auxiliary_states()))
+        """``(argument dtypes, output dtypes, auxiliary dtypes)``; numpy types: the
+        first argument's, or float32 for an operator without arguments (where
+        MXNet 1.x's default fails)."""
+        first = in_type[0] if in_type else np.float32
+        return (in_type, [first] * len(self.list_outputs()),
+                [first] * len(self.list_auxiliary_states()))
 
     def infer_storage_type(self, in_stype):
         return (in_stype, ['default'] * len(self.list_outputs()),
@@ -173,11 +176,13 @@ def _names(prop):
         list(prop.list_auxiliary_states())
 
 
-def _context(xp, data):
-    from .context import cpu, gpu
+def _context(xp, data=None):
+    """The context of arrays of module ``xp``; ``data`` is None for a custom
+    operator without inputs, which runs on the context it was called with."""
+    from .context import cpu, current_context, gpu
     if xp is np:
         return cpu()
-    return gpu(data.device.id)
+    return current_context() if data is None else gpu(data.device.id)
 
 
 def _call_infer_shape(prop, shapes):
@@ -235,7 +240,7 @@ def _custom_forward(xp, *data, op_type=None, **kwargs):
                          f'({", ".join(args + aux)}), got {len(data)}')
     from . import autograd
     from .ndarray.ndarray import _wrap
-    ctx = _context(xp, data[0])
+    ctx = _context(xp, data[0] if data else None)
     _, out_shapes, _ = _call_infer_shape(prop, [d.shape for d in data[:len(args)]])
     _, out_types, _ = _call_infer_type(prop, [d.dtype for d in data[:len(args)]])
     operator = _operator(prop, ctx, data)
@@ -355,7 +360,7 @@ class _CustomOpDef(Op):
         prop = _prop(attrs)
         n_args = len(prop.list_arguments())
         in_shapes = list(in_shapes)
-        if not in_shapes or in_shapes[0] is None:
+        if n_args and (not in_shapes or in_shapes[0] is None):
             return in_shapes, None
         try:
             args, outs, aux = _call_infer_shape(prop, in_shapes[:n_args])

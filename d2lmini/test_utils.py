@@ -228,8 +228,61 @@ def environment(*args):
         apply(saved)
 
 
+
+class EnvManager:
+    """Set one environment variable for the body of a ``with`` block and restore its
+    previous state after it, as MXNet 1.x's ``test_utils.EnvManager`` does (the older
+    spelling of :func:`environment`).
+
+    >>> with EnvManager('D2LMINI_DEMO_VAR', '1'):
+    ...     os.environ['D2LMINI_DEMO_VAR']
+    '1'
+    >>> 'D2LMINI_DEMO_VAR' in os.environ
+    False
+    """
+
+    def __init__(self, key, val):
+        self._key = key
+        self._next_val = val
+        self._prev_val = None
+
+    def __enter__(self):
+        self._prev_val = os.environ.get(self._key)
+        os.environ[self._key] = str(self._next_val)
+        return self
+
+    def __exit__(self, ptype, value, trace):
+        # unlike MXNet 1.x, a variable that was set to '' before is restored to ''
+        # rather than removed
+        if self._prev_val is None:
+            os.environ.pop(self._key, None)
+        else:
+            os.environ[self._key] = self._prev_val
+
+
+def set_env_var(key, val, default_val=''):
+    """Set environment variable ``key`` to ``val`` and return its value before, or
+    ``default_val`` when it was not set, as MXNet 1.x's ``test_utils.set_env_var`` does.
+
+    >>> set_env_var('D2LMINI_DEMO_VAR', '1', 'unset')
+    'unset'
+    >>> set_env_var('D2LMINI_DEMO_VAR', '2')
+    '1'
+    >>> del os.environ['D2LMINI_DEMO_VAR']
+    """
+    previous = os.environ.get(key, default_val)
+    os.environ[key] = val
+    return previous
+
+
 def numeric_grad(f, inputs, eps=1e-4):
-    """Central-difference gradients of scalar function ``f(list of numpy arrays)``."""
+    """Central-difference gradients of scalar function ``f(list of numpy arrays)``:
+    ``(f(x + eps) - f(x - eps)) / (2 eps)`` per element.
+
+    >>> [g.round(6).tolist() for g in numeric_grad(lambda xs: float((xs[0] ** 2).sum()),
+    ...                                             [np.array([1.0, -2.0])])]
+    [[2.0, -4.0]]
+    """
     grads = []
     for x in inputs:
         g = np.zeros_like(x, dtype=np.float64)
@@ -377,7 +430,8 @@ def _check_numeric_gradient_symbol(sym, location, aux_states=None, numeric_eps=N
     for name in checked:
         def f(sub, name=name):
             return scalar(dict(start, **{name: sub[0].astype(dtype)}))
-        numeric = numeric_grad(f, [start[name].astype(np.float64)], eps)[0]
+        # MXNet's steps: eps/2 either side, the difference divided by eps
+        numeric = numeric_grad(f, [start[name].astype(np.float64)], eps / 2)[0]
         assert_almost_equal(numeric.astype(dtype), analytic[name], rtol, atol,
                             (f'NUMERICAL_{name}', f'BACKWARD_{name}'))
 
@@ -669,18 +723,22 @@ def download(url, fname=None, dirname=None, overwrite=False, retries=5):
 
 def rand_ndarray(shape, stype='default', density=None, dtype=None, modifier_func=None,
                  shuffle_csr_indices=False, distribution=None, ctx=None, low=None, high=None):
-    """A random dense NDArray of ``shape``: standard-normal draws from numpy's global
+    """A random NDArray of ``shape``: standard-normal draws from numpy's global
     generator (as MXNet's), or uniform on ``[low, high)`` when those are given;
-    ``modifier_func`` is applied to the numpy values first. Sparse storage types
-    (``'row_sparse'``, ``'csr'``) do not exist here and raise an error.
+    ``modifier_func`` is applied to the numpy values first. With ``stype``
+    'row_sparse' or 'csr', a sparse array (see :func:`rand_sparse_ndarray`).
 
     >>> rand_ndarray((2, 3)).shape, rand_ndarray((2,), dtype='float64').dtype.__name__
     ((2, 3), 'float64')
+    >>> rand_ndarray((4, 3), 'csr', density=0.5).stype
+    'csr'
     """
     from . import ndarray as nd
     if stype != 'default':
-        raise NotImplementedError(f'rand_ndarray: storage type {stype!r} is not supported; '
-                                  "d2lmini has dense arrays only (stype='default')")
+        return rand_sparse_ndarray(shape, stype, density=density, dtype=dtype,
+                                   modifier_func=modifier_func,
+                                   shuffle_csr_indices=shuffle_csr_indices,
+                                   distribution=distribution, ctx=ctx)[0]
     if low is not None or high is not None:
         values = np.random.uniform(-1.0 if low is None else low, 1.0 if high is None else high,
                                    size=shape)
@@ -689,6 +747,77 @@ def rand_ndarray(shape, stype='default', density=None, dtype=None, modifier_func
     if modifier_func is not None:
         values = modifier_func(values)
     return nd.array(values, ctx=ctx, dtype=np.float32 if dtype is None else dtype)
+
+
+def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=None,
+                        data_init=None, rsp_indices=None, modifier_func=None,
+                        shuffle_csr_indices=False, ctx=None):
+    """A random sparse array and its parts as numpy arrays: ``(array, (data,
+    indices))`` for 'row_sparse', ``(array, (data, indices, indptr))`` for 'csr'.
+
+    ``density`` (drawn uniformly from [0, 1) when None) is the chance that a row
+    (row sparse) or an entry (CSR) is stored; ``rsp_indices`` chooses the stored rows
+    instead. Stored values are uniform on [0, 1), or ``data_init``; then
+    ``modifier_func`` maps them. ``distribution`` may be 'uniform' (the default) or
+    'powerlaw' (CSR: row ``i`` stores about twice as many entries as row ``i - 1``).
+
+    >>> a, (data, indices) = rand_sparse_ndarray((5, 2), 'row_sparse', density=1.0)
+    >>> indices.tolist(), a.data.shape
+    ([0, 1, 2, 3, 4], (5, 2))
+    """
+    from .ndarray import sparse
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    density = np.random.rand() if density is None else density
+    if not 0 <= density <= 1:
+        raise ValueError(f'rand_sparse_ndarray: density must be in [0, 1], not {density}')
+
+    def values(n):
+        v = (np.full(n, data_init, dtype=np.float64) if data_init is not None
+             else np.random.uniform(size=n))
+        return (modifier_func(v) if modifier_func is not None else v).astype(dtype)
+
+    if stype == 'row_sparse':
+        if rsp_indices is not None:
+            indices = np.unique(np.asarray(rsp_indices, np.int64))
+        else:
+            indices = np.nonzero(np.random.rand(shape[0]) < density)[0].astype(np.int64)
+        data = values((len(indices),) + tuple(shape[1:]))
+        return sparse.row_sparse_array((data, indices), shape=shape, ctx=ctx,
+                                       dtype=dtype), (data, indices)
+    if stype != 'csr':
+        raise ValueError(f"rand_sparse_ndarray: stype must be 'row_sparse' or 'csr', not "
+                         f'{stype!r}')
+    if len(shape) != 2:
+        raise ValueError(f'rand_sparse_ndarray: a CSR matrix is 2-D, not of shape {shape}')
+    rows, cols = shape
+    if distribution in (None, 'uniform'):
+        mask = np.random.rand(rows, cols) < density
+    elif distribution == 'powerlaw':
+        counts = np.minimum(cols, 2 ** np.arange(rows) * max(1, int(density * cols) // 4))
+        mask = np.zeros((rows, cols), bool)
+        for i, k in enumerate(counts):
+            mask[i, np.random.choice(cols, int(k), replace=False)] = True
+    else:
+        raise ValueError(f"rand_sparse_ndarray: distribution must be 'uniform' or "
+                         f"'powerlaw', not {distribution!r}")
+    indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))]).astype(np.int64)
+    indices = np.nonzero(mask)[1].astype(np.int64)
+    data = values(len(indices))
+    if shuffle_csr_indices:      # the order of columns within each row, scrambled
+        for i in range(rows):
+            np.random.shuffle(indices[indptr[i]:indptr[i + 1]])
+    arr = sparse._make('csr', (data, indices, indptr), shape, dtype,
+                       ctx if ctx is not None else current_context())
+    return arr, (data, indices, indptr)
+
+
+def create_sparse_array(shape, stype, data_init=None, rsp_indices=None, dtype=None,
+                        modifier_func=None, density=0.5, shuffle_csr_indices=False):
+    """A random sparse array (see :func:`rand_sparse_ndarray`), without its parts."""
+    return rand_sparse_ndarray(shape, stype, density=density, dtype=dtype,
+                               data_init=data_init, rsp_indices=rsp_indices,
+                               modifier_func=modifier_func,
+                               shuffle_csr_indices=shuffle_csr_indices)[0]
 
 
 def rand_shape_2d(dim0=10, dim1=10, allow_zero_size=False):
@@ -853,25 +982,28 @@ def compare_optimizer(opt1, opt2, shape, dtype, w_stype='default', g_stype='defa
     from the same random weights of ``shape`` and ``dtype`` (with ``ntensors > 1``,
     ``shape`` is a list of shapes, updated together) and take one step with the same
     gradients; their states (when ``compare_states``) and new weights must agree.
+    ``opt2`` gets them in storage ``w_stype`` and ``g_stype`` (a row-sparse gradient
+    has about half its rows zero, and not stored).
 
     >>> import d2lmini as mx
     >>> compare_optimizer(mx.optimizer.SGD(learning_rate=0.1),
     ...                   mx.optimizer.SGD(learning_rate=0.1), (2, 3), np.float32)
     """
     from . import ndarray as nd
-    if w_stype != 'default' or g_stype != 'default':
-        raise NotImplementedError('compare_optimizer: d2lmini has dense arrays only '
-                                  "(w_stype and g_stype 'default')")
     shapes = [shape] if ntensors == 1 else list(shape)
     if len(shapes) != ntensors:
         raise ValueError(f'compare_optimizer: ntensors={ntensors} needs that many shapes, '
                          f'got {shapes}')
     weights = [np.random.uniform(size=s).astype(dtype) for s in shapes]
     grads = [np.random.uniform(-1, 1, size=s).astype(dtype) for s in shapes]
+    if g_stype == 'row_sparse':   # about half the rows of a sparse gradient are zero
+        for g in grads:
+            g[np.random.rand(g.shape[0]) < 0.5] = 0
     results = []
-    for opt in (opt1, opt2):
-        w = [nd.array(v, dtype=dtype) for v in weights]
-        g = [nd.array(v, dtype=dtype) for v in grads]
+    for opt, stypes in ((opt1, ('default', 'default')), (opt2, (w_stype, g_stype))):
+        # as MXNet's: the first optimizer gets dense arrays, the second the storage types
+        w = [nd.array(v, dtype=dtype).tostype(stypes[0]) for v in weights]
+        g = [nd.array(v, dtype=dtype).tostype(stypes[1]) for v in grads]
         states = [opt.create_state_multi_precision(i, w[i]) for i in range(ntensors)]
         if ntensors == 1:
             opt.update_multi_precision(0, w[0], g[0], states[0])
@@ -1420,7 +1552,8 @@ __all__ = ['np', 'sys', 'os', 'logging', 'mx', 'array', 'random_sample', 'np_red
            'list_gpus', 'default_context', 'set_default_context', 'default_dtype',
            'get_tolerance', 'get_tols', 'get_rtol', 'get_atol', 'default_rtols',
            'default_atols', 'rand_ndarray', 'random_arrays', 'rand_shape_2d', 'rand_shape_3d',
-           'rand_shape_nd', 'same', 'assert_exception', 'environment', 'check_consistency',
+           'rand_shape_nd', 'same', 'assert_exception', 'environment', 'EnvManager',
+           'set_env_var', 'check_consistency',
            'check_symbolic_forward', 'check_symbolic_backward', 'gpu', 'cpu',
            'get_etol', 'assert_almost_equal_with_err', 'same_array', 'compare_ndarray_tuple',
            'compare_optimizer', 'same_symbol_structure', 'collapse_sum_like', 'create_vector',
@@ -1432,7 +1565,7 @@ __all__ = ['np', 'sys', 'os', 'logging', 'mx', 'array', 'random_sample', 'np_red
            'gen_buckets_probs_with_ppf', 'chi_square_check', 'verify_generator',
            'mean_check', 'var_check', 'get_mnist_ubyte', 'get_cifar10', 'get_mnist_pkl',
            'get_mnist', 'get_mnist_iterator', 'get_zip_data', 'get_bz2_data',
-           'get_im2rec_path']
+           'get_im2rec_path', 'rand_sparse_ndarray', 'create_sparse_array']
 
 
 def __getattr__(name):

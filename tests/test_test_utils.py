@@ -51,8 +51,14 @@ def test_random_helpers():
     assert x.shape == (3, 4) and x.dtype == np.float32
     assert tu.rand_ndarray((2,), dtype='float64').dtype == np.float64
     assert tu.rand_ndarray((2,), 'default', None, 'float16').dtype == np.float16
-    with pytest.raises(NotImplementedError, match='row_sparse'):
-        tu.rand_ndarray((2, 2), stype='row_sparse', density=0.5)
+    r = tu.rand_ndarray((6, 2), stype='row_sparse', density=1.0)
+    assert r.stype == 'row_sparse' and r.indices.asnumpy().tolist() == list(range(6))
+    c, (data, indices, indptr) = tu.rand_sparse_ndarray((5, 4), 'csr', density=0.5)
+    assert c.stype == 'csr' and indptr[-1] == len(data) == len(indices)
+    np.testing.assert_array_equal(c.asnumpy()[c.asnumpy() != 0], data)
+    assert tu.rand_ndarray((3, 3), 'csr', density=0.0).indptr.asnumpy().tolist() == [0] * 4
+    with pytest.raises(ValueError, match='density'):
+        tu.rand_ndarray((2, 2), stype='row_sparse', density=1.5)
     a = tu.random_arrays((2, 3))
     assert a.shape == (2, 3) and a.dtype == np.float32
     assert [b.shape for b in tu.random_arrays((1,), (2, 2))] == [(1,), (2, 2)]

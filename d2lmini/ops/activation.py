@@ -14,6 +14,7 @@ import numpy as np
 from ..base import MXNetError, shape_str
 from .elemwise import _relu, _sigmoid, sum_to
 from .registry import OPS, register
+from . import partial_shapes
 
 _SQRT_HALF = math.sqrt(0.5)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -109,7 +110,7 @@ def _erf(xp, data):
     return _erf_rational(xp, data)
 
 
-register('erf', _erf,
+register('erf', _erf, partial_shape=partial_shapes.same_shape,
          backward=lambda F, dy, x, y: [dy * F.exp(-F.square(x[0])) * _TWO_OVER_SQRT_PI])
 
 
@@ -190,7 +191,7 @@ def _activation(xp, data, act_type=None):
     return _ACTIVATIONS[act_type][0](xp, data)
 
 
-register('Activation', _activation,
+register('Activation', _activation, partial_shape=partial_shapes.same_shape,
          backward=lambda F, dy, x, y, act_type: _ACTIVATIONS[act_type][1](F, dy, x, y))
 
 

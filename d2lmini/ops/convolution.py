@@ -43,6 +43,7 @@ from .. import parallel
 from . import cuda_kernels
 from ..base import MXNetError, shape_str
 from .registry import needs_grad, register
+from . import partial_shapes
 
 _CHUNK_BYTES = 4 << 20          # im2col columns per chunk on the CPU (fits the L3 cache)
 _MIN_COLUMNS = 4096              # ... but at least this many columns per chunk
@@ -670,7 +671,7 @@ def _convolution_infer_shape(in_shapes, **attrs):
 
 register('Convolution', _convolution, backward=_convolution_backward,
          inputs=('data', 'weight', 'bias'), infer_shape=_convolution_infer_shape,
-         param_shapes=convolution_param_shapes)
+         param_shapes=convolution_param_shapes, partial_shape=partial_shapes.convolution)
 
 
 # ------------------------------------------------------------------ the gradient kernels

@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import parallel
 from ..base import MXNetError, shape_str
-from .registry import register
+from .registry import register, zero_gradient
+from . import partial_shapes
 
 
 def _keep_dtype(res, like):
@@ -104,6 +105,16 @@ def _mod(xp, lhs, rhs):
     return xp.where(rhs == 0, xp.zeros((), out.dtype), out)
 
 
+def _mod_grads(F, dy, lhs, rhs):
+    """The gradients of ``lhs % rhs``: ``dy`` and ``-dy * floor(lhs / rhs)``. For
+    integer dtypes both are 0, as MXNet 1.x makes them (the remainder of integers
+    does not vary smoothly), so no integer division (by zero) happens here.
+    ``lhs`` may be a number (``7 % x``)."""
+    if np.dtype(dy.dtype).kind in 'iu':
+        return F.zeros_like(dy), F.zeros_like(dy)
+    return dy, -dy * F.floor(lhs / rhs)
+
+
 def _power(xp, lhs, rhs):
     """Integers are raised in float64 and converted back (MXNet: ``2 ** -1`` is 0 in
     int32, where numpy refuses a negative integer power)."""
@@ -195,7 +206,8 @@ def _unary(name, forward, backward=None, aliases=()):
     if name not in _INT_PRESERVING:
         forward = _int_math(forward)
     register(name, forward, backward=backward, aliases=aliases,
-             doc=None if forward.__doc__ else _DOCS.get(name))
+             doc=None if forward.__doc__ else _DOCS.get(name),
+             partial_shape=partial_shapes.same_shape)
 
 
 def _sigmoid(xp, data):
@@ -254,9 +266,7 @@ def _relu_slope(F, x):
     return F.where(x == x, x > 0, x)
 
 
-def _zero_grad(F, dy, x, y, **attrs):
-    """The gradient of a piecewise-constant function such as ``floor``."""
-    return [F.zeros_like(x[0])]
+_zero_grad = zero_gradient   # floor, round, sign, ...: see the registry
 
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -376,7 +386,7 @@ def sum_to(F, g, shape):
 
 
 # ------------------------------------------------------------------ binary, broadcasting
-def _binary(name, forward, backward=None, aliases=()):
+def _binary(name, forward, backward=None, aliases=(), partial_shape=None):
     def same_dtype(xp, lhs, rhs):
         # numpy would promote int32 + float32 to float64; MXNet refuses mixed dtypes
         if lhs.dtype != rhs.dtype:
@@ -387,7 +397,7 @@ def _binary(name, forward, backward=None, aliases=()):
     same_dtype.__doc__ = forward.__doc__
     same_dtype.__wrapped__ = forward
     register(name, same_dtype, backward=backward, inputs=('lhs', 'rhs'), aliases=aliases,
-             doc=None if forward.__doc__ else _DOCS.get(name))
+             doc=None if forward.__doc__ else _DOCS.get(name), partial_shape=partial_shape)
 
 
 def _cmp(ufunc):
@@ -414,8 +424,8 @@ _binary('broadcast_div', _divide,
         lambda F, dy, x, y: [sum_to(F, dy / x[1], x[0].shape),
                              sum_to(F, -dy * y / x[1], x[1].shape)])
 _binary('broadcast_mod', _mod,
-        lambda F, dy, x, y: [sum_to(F, dy, x[0].shape),
-                             sum_to(F, -dy * F.floor(x[0] / x[1]), x[1].shape)])
+        lambda F, dy, x, y: [sum_to(F, g, x_i.shape)
+                             for g, x_i in zip(_mod_grads(F, dy, x[0], x[1]), x)])
 _binary('broadcast_power', _power,
         lambda F, dy, x, y: [sum_to(F, dy * x[1] * x[0] ** (x[1] - 1), x[0].shape),
                              sum_to(F, dy * y * F.log(x[0]), x[1].shape)])
@@ -450,13 +460,17 @@ def _same_shape(name, ufunc):
 
 
 _binary('elemwise_add', _same_shape('elemwise_add', 'add'),
-        lambda F, dy, x, y: [dy, dy], aliases=('_plus', '_add'))
+        lambda F, dy, x, y: [dy, dy], aliases=('_plus', '_add'),
+        partial_shape=partial_shapes.same_shape)
 _binary('elemwise_sub', _same_shape('elemwise_sub', 'subtract'),
-        lambda F, dy, x, y: [dy, -dy], aliases=('_minus', '_sub'))
+        lambda F, dy, x, y: [dy, -dy], aliases=('_minus', '_sub'),
+        partial_shape=partial_shapes.same_shape)
 _binary('elemwise_mul', _same_shape('elemwise_mul', 'multiply'),
-        lambda F, dy, x, y: [dy * x[1], dy * x[0]], aliases=('_mul',))
+        lambda F, dy, x, y: [dy * x[1], dy * x[0]], aliases=('_mul',),
+        partial_shape=partial_shapes.same_shape)
 _binary('elemwise_div', _same_shape('elemwise_div', 'true_divide'),
-        lambda F, dy, x, y: [dy / x[1], -dy * y / x[1]], aliases=('_div',))
+        lambda F, dy, x, y: [dy / x[1], -dy * y / x[1]], aliases=('_div',),
+        partial_shape=partial_shapes.same_shape)
 
 
 def _add_n(xp, *args, num_args=None):
@@ -473,12 +487,12 @@ def _add_n(xp, *args, num_args=None):
 
 
 register('add_n', _add_n, backward=lambda F, dy, x, y, num_args: [dy] * len(x),
-         aliases=('ElementWiseSum',))
+         aliases=('ElementWiseSum',), partial_shape=partial_shapes.same_shape)
 
 
 # ------------------------------------------------------------------ array (op) scalar
 def _scalar_op(name, forward, backward):
-    register(name, forward, backward=backward)
+    register(name, forward, backward=backward, partial_shape=partial_shapes.same_shape)
 
 
 def _s(fn):
@@ -519,9 +533,9 @@ _scalar_op('_div_scalar', _s(_divide),
 _scalar_op('_rdiv_scalar', _s(lambda xp, d, s: _divide(xp, _as_lhs(xp, s, d), d)),
            lambda F, dy, x, y, scalar: [-dy * y / x[0]])
 _scalar_op('_mod_scalar', _s(_mod),
-           lambda F, dy, x, y, scalar: [dy])
+           lambda F, dy, x, y, scalar: [_mod_grads(F, dy, x[0], scalar)[0]])
 _scalar_op('_rmod_scalar', _s(lambda xp, d, s: _mod(xp, s, d)),
-           lambda F, dy, x, y, scalar: [-dy * F.floor(scalar / x[0])])
+           lambda F, dy, x, y, scalar: [_mod_grads(F, dy, scalar, x[0])[1]])
 _scalar_op('_power_scalar', _s(_power),
            lambda F, dy, x, y, scalar: [dy * scalar * x[0] ** (scalar - 1)])
 _scalar_op('_rpower_scalar', _s(lambda xp, d, s: _power(xp, _as_lhs(xp, s, d), d)),
@@ -571,7 +585,8 @@ def _logical_not(xp, data):
     return (data == 0).astype(data.dtype)
 
 
-register('logical_not', _logical_not, backward=_zero_grad)
+register('logical_not', _logical_not, backward=_zero_grad,
+         partial_shape=partial_shapes.same_shape)
 
 
 def _hard_sigmoid(xp, data, alpha=0.2, beta=0.5):
@@ -598,4 +613,5 @@ def _hard_sigmoid_grad(F, dy, x, y, alpha, beta):
 
 
 register('hard_sigmoid', _hard_sigmoid, backward=_hard_sigmoid_grad,
+         partial_shape=partial_shapes.same_shape,
          attr_types={'alpha': 'float', 'beta': 'float'})

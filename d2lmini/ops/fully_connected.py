@@ -18,6 +18,7 @@ from math import prod
 from ..base import MXNetError, shape_str
 from .elemwise import sum_to
 from .registry import needs_grad, register
+from . import partial_shapes
 
 
 def _rows(data, flatten):
@@ -110,7 +111,7 @@ def _fully_connected_infer_shape(in_shapes, num_hidden=None, flatten=True, **att
 
 register('FullyConnected', _fully_connected, backward=_fully_connected_backward,
          inputs=('data', 'weight', 'bias'), infer_shape=_fully_connected_infer_shape,
-         param_shapes=param_shapes)
+         param_shapes=param_shapes, partial_shape=partial_shapes.fully_connected)
 
 
 # ------------------------------------------------------------------ gradient products

@@ -6,6 +6,7 @@ from .. import backend
 from ..base import IndexingError, ShapeError, as_dtype, shape_str
 from .elemwise import sum_to
 from .registry import register
+from . import partial_shapes
 
 
 def _is_basic(key):
@@ -182,10 +183,11 @@ register('_flat_move', _flat_move, inputs=('data', 'like'),
 # destination, so the copy says where its gradient must go back to.
 register('_copyto', lambda xp, data, source=None: data.copy(),
          backward=lambda F, dy, x, y, source: [dy.as_in_context(source or x[0].context)])
-register('_copy', lambda xp, data: data.copy(),
+register('_copy', lambda xp, data: data.copy(), partial_shape=partial_shapes.same_shape,
          backward=lambda F, dy, x, y: [dy], aliases=('identity',),
          doc='A copy of ``data`` (the gradient passes through unchanged).')
 register('Cast', lambda xp, data, dtype='float32': data.astype(as_dtype(dtype)),
+         partial_shape=partial_shapes.same_shape,
          backward=lambda F, dy, x, y, dtype: [dy.astype(x[0].dtype)], aliases=('cast',),
          doc='''``data`` converted to ``dtype`` (``'float16'``, ``'int32'``, ...); the
          gradient is converted back to the dtype of ``data``.
@@ -194,6 +196,7 @@ register('Cast', lambda xp, data, dtype='float32': data.astype(as_dtype(dtype)),
          >>> mx.nd.cast(mx.nd.array([1.7]), dtype='int32').asnumpy().tolist()
          [1]''')
 register('BlockGrad', lambda xp, data: data.copy(), aliases=('stop_gradient',), no_grad=True,
+         partial_shape=partial_shapes.same_shape,
          doc='''A copy of ``data`` that stops gradients: nothing flows back through it.
 
          >>> import d2lmini as mx

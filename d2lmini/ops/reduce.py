@@ -12,7 +12,7 @@ equal to the result for ``max``/``min`` (all of them when there are ties).
 import numpy as np
 
 from ..base import MXNetError, shape_str
-from .registry import register
+from .registry import register, zero_gradient
 
 
 # ------------------------------------------------------------------ axes and shapes
@@ -242,6 +242,25 @@ register('min', _reduction('min', _min), aliases=('min_axis',),
          backward=_reduce_backward(_extreme_grad))
 
 
+def _square_sum(xp, data, axes):
+    """The sum of the squares over ``axis`` (MXNet's ``_square_sum``, which it
+    computes sparsely for a row-sparse input; the result is the same).
+
+    >>> import d2lmini as mx
+    >>> mx.nd._internal._square_sum(mx.nd.array([[1, 2], [3, 0]]), axis=1, keepdims=True)
+    <BLANKLINE>
+    [[5.]
+     [9.]]
+    <NDArray 2x1 @cpu(0)>
+    """
+    return xp.square(data).sum(axis=axes, keepdims=True, dtype=_acc_dtype(data.dtype))
+
+
+register('_square_sum', _reduction('_square_sum', _square_sum),
+         backward=_reduce_backward(
+             lambda F, dy, x, y, axes: 2 * x * _spread(F, dy, x, axes)))
+
+
 # ------------------------------------------------------------------ norm
 @register('norm', backward=lambda F, dy, x, y, ord, axis, out_dtype, keepdims: [
     _norm_grad(F, dy, x[0], y, ord, axis)])
@@ -292,9 +311,8 @@ def _arg_reduce(name, xp_fn, xp, data, axis, keepdims):
     return idx.reshape(_out_shape(data.shape, axes, keepdims)).astype(data.dtype)
 
 
-def _zero_grad(F, dy, x, y, **attrs):
-    """An index does not change under small changes of the values: zero gradient."""
-    return [F.zeros_like(x[0])]
+# an index does not change under small changes of the values: zero gradient
+_zero_grad = zero_gradient
 
 
 @register('argmax', backward=_zero_grad)

@@ -13,6 +13,11 @@ An operator is a name plus three functions:
 * ``infer_shape(in_shapes, **attrs)`` says the output shapes, for graphs built
   before any data exists. When an operator gives none, the shape is found by running
   ``forward`` on zeros.
+* ``partial_shape(attrs, in_shapes, out_shapes)``, for graphs, completes shapes
+  that MXNet 1.x marks partly unknown (a 0 dimension) from either side of the
+  operator: it returns the input and output shapes as far as they follow (an
+  input's unknown batch size from a known output, say); None is a shape not known
+  at all.
 * ``num_visible_outputs`` may be a function of the attributes: some operators keep
   outputs for their backward (dropout's mask) that users see only on request.
 * ``doc`` describes the operator for ``help(nd.X)`` when ``forward`` has no
@@ -76,13 +81,13 @@ class Op:
                  'defaults', 'num_outputs', 'num_visible_outputs', '_infer_shape',
                  'param_shapes', 'doc', 'no_grad', 'once_differentiable', 'aux_inputs',
                  '_optional_inputs', 'attr_types', '_infer_type', 'random', 'train_mode',
-                 'output_names', 'hint', 'param_dtypes')
+                 'output_names', 'hint', 'param_dtypes', 'partial_shape')
 
     def __init__(self, name, forward, backward=None, inputs=('data',), num_outputs=1,
                  num_visible_outputs=None, infer_shape=None, param_shapes=None,
                  no_grad=False, once_differentiable=False, aux_inputs=(), optional_inputs=None,
                  attr_types=None, infer_type=None, random=False, train_mode=False,
-                 output_names=None, doc=None, param_dtypes=None):
+                 output_names=None, doc=None, param_dtypes=None, partial_shape=None):
         if backward is not None and no_grad:
             raise TypeError(f'operator {name}: no_grad says the gradient is zero, but the '
                             'operator has a backward')
@@ -110,6 +115,10 @@ class Op:
         self.random = bool(random)
         self.train_mode = bool(train_mode)
         self.output_names = output_names
+        # ``partial_shape(attrs, in_shapes, out_shapes) -> (in_shapes, out_shapes)``
+        # completes shapes with unknown (0) dimensions from either side of the
+        # operator, as MXNet 1.x's inference does (see ``partial_shape`` above)
+        self.partial_shape = partial_shape
         # automatic symbol names: a namespace's operators are named without its prefix
         # (``_contrib_Proposal`` makes ``proposal0``), as in MXNet
         self.hint = _without_namespace(name).lower()
@@ -355,6 +364,26 @@ def front_end_doc(name, op, extra='out=None', returns='NDArray'):
         lines += [f'{a} : optional, default {op.defaults[a]!r}', f'    attribute {a!r}']
     lines += ['', 'Returns', '-------', returns]
     return '\n'.join(lines)
+
+
+def zero_gradient(F, dy, x, y, **attrs):
+    """The backward of a piecewise-constant operator (``floor``, ``sign``, ``argmax``):
+    small changes of the input do not change the output, so its gradient is zero.
+    The output gradient ``dy`` is never read (autograd then accepts one of any
+    shape, as MXNet does).
+
+    >>> import d2lmini as mx
+    >>> x = mx.nd.array([1.5, -0.5])
+    >>> x.attach_grad()
+    >>> with mx.autograd.record():
+    ...     y = mx.nd.floor(x)
+    >>> y.backward()
+    >>> x.grad
+    <BLANKLINE>
+    [0. 0.]
+    <NDArray 2 @cpu(0)>
+    """
+    return [F.zeros_like(a) for a in x]
 
 
 def needs_grad(x):

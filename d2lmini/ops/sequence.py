@@ -31,8 +31,11 @@ def _lengths(xp, name, data, sequence_length, use_sequence_length, axis):
         raise MXNetError(f'operator {name}: axis must be 0 or 1 and data must have at least 2 '
                          f'axes (got axis={axis}, data {shape_str(data.shape)})')
     steps, batch = data.shape[axis], data.shape[1 - axis]
-    if not use_sequence_length or sequence_length is None:
+    if not use_sequence_length:
         return xp.full((batch,), steps, dtype=np.int64)
+    if sequence_length is None:     # MXNet refuses this too: never a silent full length
+        raise MXNetError(f'operator {name}: use_sequence_length=True needs the '
+                         'sequence_length input (one length per batch element)')
     if sequence_length.shape != (batch,):
         raise MXNetError(f'operator {name}: sequence_length has shape '
                          f'{shape_str(sequence_length.shape)}; expected ({batch},), one length '

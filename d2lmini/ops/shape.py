@@ -15,6 +15,7 @@ from .. import backend
 from ..base import MXNetError, ShapeError, as_shape, shape_str
 from .elemwise import sum_to
 from .registry import register
+from . import partial_shapes
 
 
 # ------------------------------------------------------------------ helpers
@@ -190,9 +191,52 @@ def _reshape_target(src_shape, shape, reverse, target_shape, keep_highest):
     return infer_reshape(src_shape, tuple(codes))
 
 
+def _reshape_partial_shape(attrs, in_shapes, out_shapes):
+    """Reshape's shapes when some dimensions are unknown (0), as MXNet 1.x infers
+    them: an input with one unknown dimension takes the size that gives the known
+    output (the element counts must match), and a partly known input gives the
+    output dimensions that do not depend on its unknown ones."""
+    data, out = in_shapes[0], out_shapes[0]
+    if data is None:
+        return in_shapes, out_shapes
+
+    def target(src):
+        return _reshape_target(src, attrs['shape'], attrs['reverse'],
+                               attrs['target_shape'], attrs['keep_highest'])
+    unknown = [i for i, d in enumerate(data) if not d]
+    if not unknown:
+        full = target(tuple(data))
+        return in_shapes, [partial_shapes.merge_dims([out, full], 'reshape shapes')]
+    if out is not None and all(out) and len(unknown) == 1:
+        known, total = math.prod(d for d in data if d), math.prod(out)
+        if total % known == 0:
+            full = tuple(total // known if not d else d for d in data)
+            try:
+                fits = target(full) == tuple(out)
+            except MXNetError:
+                fits = False
+            if fits:
+                return [full] + list(in_shapes[1:]), out_shapes
+        return in_shapes, out_shapes
+    # the output dimensions that stay the same whatever the unknown input
+    # dimensions are: try two sizes for them, multiples of every size in the codes
+    # so that splits (-4) and inferred dimensions (-1) divide evenly
+    codes = attrs['shape'] or attrs['target_shape'] or ()
+    unit = math.prod(abs(int(c)) for c in _tuple(codes) if c > 0)
+    try:
+        tries = [target(tuple(d or size for d in data)) for size in (unit, 2 * unit)]
+    except MXNetError:
+        return in_shapes, out_shapes
+    if len(tries[0]) != len(tries[1]):
+        return in_shapes, out_shapes
+    partial = tuple(a if a == b else 0 for a, b in zip(*tries))
+    return in_shapes, [partial_shapes.merge_dims([out, partial], 'reshape shapes')]
+
+
 @register('Reshape', aliases=('reshape',),
           backward=lambda F, dy, x, y, **attrs: _like(F, dy, x),
-          infer_shape=lambda in_shapes, **attrs: [_reshape_target(in_shapes[0], **attrs)])
+          infer_shape=lambda in_shapes, **attrs: [_reshape_target(in_shapes[0], **attrs)],
+          partial_shape=_reshape_partial_shape)
 def _reshape(xp, data, shape=(), reverse=False, target_shape=(), keep_highest=False):
     """The same values in a new shape; ``shape`` may use the special codes
     0 (copy a dimension), -1 (infer), -2 (copy the rest), -3 (merge two), -4 (split one).
@@ -244,6 +288,26 @@ def _reshape_like(xp, lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rh
                          f'{shape_str(rhs.shape)}): the sizes differ')
     return lhs.reshape(shape).copy()
 
+
+
+@register('_identity_with_attr_like_rhs', inputs=('lhs', 'rhs'), partial_shape=partial_shapes.same_shape,
+          backward=lambda F, dy, x, y: [dy, F.zeros_like(x[1])])
+def _identity_with_attr_like_rhs(xp, lhs, rhs):
+    """A copy of ``lhs``, which must have ``rhs``'s shape, as in MXNet 1.x: in a
+    graph it ties the two shapes together, so that an operator's inference can give
+    ``lhs``'s shape to ``rhs`` and back. ``rhs`` gets a zero gradient.
+
+    >>> import d2lmini as mx
+    >>> mx.nd._internal._identity_with_attr_like_rhs(mx.nd.ones((2,)), mx.nd.zeros((2,)))
+    <BLANKLINE>
+    [1. 1.]
+    <NDArray 2 @cpu(0)>
+    """
+    if lhs.shape != rhs.shape:
+        raise ShapeError(f'operator _identity_with_attr_like_rhs: lhs of shape '
+                         f'{shape_str(lhs.shape)} must have the shape of rhs, '
+                         f'{shape_str(rhs.shape)}')
+    return lhs.copy()
 
 # ------------------------------------------------------------------ axes
 def _transpose_axes(op, axes, shape):
@@ -373,7 +437,8 @@ def _concat_backward(F, dy, x, y, dim, num_args):
     return grads
 
 
-@register('Concat', aliases=('concat', '_rnn_param_concat'), backward=_concat_backward)
+@register('Concat', aliases=('concat', '_rnn_param_concat'), backward=_concat_backward,
+          partial_shape=partial_shapes.concat)
 def _concat(xp, *data, dim=1, num_args=None):
     """Join arrays along axis ``dim``; the other dimensions must agree.
 

@@ -11,6 +11,7 @@ from .. import backend
 from ..base import MXNetError, as_dtype, shape_str
 from .elemwise import int_scalar
 from .registry import register
+from . import partial_shapes
 from .shape import _axis, _required, _tuple
 
 
@@ -38,6 +39,28 @@ def _slice_key(shape, begin, end, step):
     return tuple(slice(b, e, s) for b, e, s in zip(begin, end, step))
 
 
+# a stand-in size for unknown (0) dimensions while finding which output sizes of a
+# slice are known; it never becomes an array
+_UNKNOWN_SIZE = 2 ** 40
+
+
+def _sliced_partial_shape(key_of):
+    """The partial shape rule of a slicing operator whose ``key_of(shape, attrs)``
+    gives its Python slices: an axis of unknown size (0) stays unknown in the
+    output, the other axes are sliced as usual, as MXNet 1.x infers them."""
+    def rule(attrs, in_shapes, out_shapes):
+        data = in_shapes[0]
+        if data is None:
+            return in_shapes, out_shapes
+        stand_in = tuple(d or _UNKNOWN_SIZE for d in data)
+        key = key_of(stand_in, attrs)
+        sizes = [len(range(*k.indices(n))) for n, k in zip(stand_in, key)]
+        sizes += stand_in[len(key):]      # the axes after the sliced ones
+        partial = tuple(size if d else 0 for d, size in zip(data, sizes))
+        return in_shapes, [partial_shapes.merge_dims([out_shapes[0], partial], 'slices')]
+    return rule
+
+
 def _scatter_back(F, dy, x, key):
     """The gradient of a slice: ``dy`` placed at ``key`` in zeros shaped like the input."""
     return F._index_scatter(dy, x[0], key=key)
@@ -45,7 +68,9 @@ def _scatter_back(F, dy, x, key):
 
 @register('slice', aliases=('crop',),
           backward=lambda F, dy, x, y, begin, end, step: [
-              _scatter_back(F, dy, x, _slice_key(x[0].shape, begin, end, step))])
+              _scatter_back(F, dy, x, _slice_key(x[0].shape, begin, end, step))],
+          partial_shape=_sliced_partial_shape(lambda shape, attrs: _slice_key(
+              shape, attrs['begin'], attrs['end'], attrs['step'])))
 def _slice(xp, data, begin=None, end=None, step=()):
     """The region ``[begin, end)`` with strides ``step``, one entry per leading axis,
     as in Python slicing (None entries mean "from the start" / "to the end" / 1).
@@ -78,7 +103,9 @@ def _slice_axis_key(shape, axis, begin, end):
 
 @register('slice_axis',
           backward=lambda F, dy, x, y, axis, begin, end: [
-              _scatter_back(F, dy, x, _slice_axis_key(x[0].shape, axis, begin, end))])
+              _scatter_back(F, dy, x, _slice_axis_key(x[0].shape, axis, begin, end))],
+          partial_shape=_sliced_partial_shape(lambda shape, attrs: _slice_axis_key(
+              shape, attrs['axis'], attrs['begin'], attrs['end'])))
 def _slice_axis(xp, data, axis=None, begin=None, end=None):
     """Elements ``begin`` to ``end`` (exclusive; None for the end) along ``axis``.
 
@@ -279,7 +306,7 @@ def _where(xp, condition, x, y):
     return xp.where(condition != 0, x, y)
 
 
-@register('clip',
+@register('clip', partial_shape=partial_shapes.same_shape,
           backward=lambda F, dy, x, y, a_min, a_max: [dy * ((x[0] >= a_min) * (x[0] <= a_max))])
 def _clip(xp, data, a_min=None, a_max=None):
     """Limit the values to ``[a_min, a_max]``; the gradient passes where
@@ -502,6 +529,13 @@ def _diag(xp, data, k=0, axis1=0, axis2=1):
     if data.ndim == 1:
         return xp.diag(data, int(k))
     a, b = _diag_axes(data, axis1, axis2)
+    rows, cols = data.shape[a], data.shape[b]
+    if not -rows <= int(k) <= cols:
+        # as MXNet 1.x, a diagonal that lies wholly outside the matrix is refused
+        # (numpy would return an empty one); k=cols or k=-rows still gives it
+        raise MXNetError(f'operator diag: k={k} is out of bounds for a '
+                         f'{rows}x{cols} matrix (axes {a} and {b} of an input of shape '
+                         f'{shape_str(data.shape)}); it must lie in [{-rows}, {cols}]')
     return xp.diagonal(data, int(k), a, b).copy()
 
 

@@ -50,9 +50,12 @@ def full(shape, val, dtype=None, name=None, **kwargs):
 
 
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=None, name=None, dtype=None):
-    """A symbol for ``nd.arange``."""
-    return _call('_arange', (), dict(start=start, stop=stop, step=step, repeat=repeat,
-                                     dtype=dtype, name=name))
+    """A symbol for ``nd.arange``; with ``infer_range=True`` and no ``stop``, its
+    length comes from the operator that uses it, as in MXNet 1.x."""
+    attrs = dict(start=start, stop=stop, step=step, repeat=repeat, dtype=dtype, name=name)
+    if infer_range:
+        attrs['infer_range'] = True
+    return _call('_arange', (), attrs)
 
 
 def _attach_methods():
@@ -194,4 +197,4 @@ del _split_v2_method
 
 
 from . import random, contrib, linalg, image, _internal  # noqa: E402,F401
-from . import op  # noqa: E402,F401
+from . import op, sparse  # noqa: E402,F401

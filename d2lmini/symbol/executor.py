@@ -21,6 +21,7 @@ from .. import autograd
 from ..base import MXNetError, shape_str
 from ..context import Context
 from ..ndarray.ndarray import NDArray, invoke, invoke_nullary
+from ..ops.creation import arange_attrs_for_length
 from ..profiler import symbolic_section
 from . import graph as _graph
 
@@ -59,14 +60,26 @@ def run_graph(order, entries, values, is_train, ctx=None, group2ctx=None, run_no
         attrs = node.attrs
         if node.op.train_mode:
             attrs = {**attrs, 'is_train': is_train}
-        if not inputs and shapes is not None and 0 in (attrs.get('shape') or ()):
+        shape = attrs.get('shape')
+        if isinstance(shape, int):
+            shape = (shape,)        # MXNet 1.x accepts ``ones(shape=3)``
+        if not inputs and shapes is not None and 0 in (shape or ()):
             full = shapes.get((id(node), 0))
             if full is not None:
                 attrs = {**attrs, 'shape': tuple(full)}
+        length = None       # arange(infer_range=True): as long as its user needs
+        if node.op.name == '_arange' and attrs.get('infer_range') and \
+                attrs.get('stop') is None and shapes is not None:
+            full = shapes.get((id(node), 0))
+            if full is not None and full[0]:
+                length = full[0]
+                attrs = arange_attrs_for_length(attrs, length)
 
-        def compute(inputs, node=node, attrs=attrs, node_ctx=node_ctx):
+        def compute(inputs, node=node, attrs=attrs, node_ctx=node_ctx, length=length):
             out = invoke(node.op, tuple(inputs), attrs) if inputs else \
                 invoke_nullary(node.op, node_ctx or ctx, attrs)
+            if length is not None:
+                out = out[:length]
             return [out] if isinstance(out, NDArray) else list(out)
         outs = compute(inputs) if run_node is None else run_node(node, inputs, compute)
         for i, o in enumerate(outs):
@@ -143,7 +156,11 @@ class Executor:
         self.aux_arrays = _as_list(aux_states, self._aux_names, 'aux_states')
         self._check_shapes()
         self._order = _graph.topological_order(symbol._entries)
-        self._var_ids = {n.name: id(n) for n in self._order if n.op is None}
+        # the variable nodes in list_arguments()/list_auxiliary_states() order: by
+        # position, since two variables may share a name (MXNet binds them by position)
+        aux = _graph.aux_variables(self._order)
+        self._arg_ids = [id(n) for n in self._order if n.op is None and id(n) not in aux]
+        self._aux_ids = [id(n) for n in self._order if n.op is None and id(n) in aux]
         self._output_names = symbol.list_outputs()
         # Like MXNet's, an executor owns its output arrays from the start: forward
         # writes into them, so arrays handed out earlier see later results and an
@@ -184,17 +201,25 @@ class Executor:
                                  f'but the argument has shape {shape_str(a.shape)}')
 
     # ------------------------------------------------------------ views by name
+    @staticmethod
+    def _by_name(names, arrays):
+        # two variables may share a name (they are bound by position); a dict by name
+        # would silently drop one of them, so it is refused, as MXNet refuses it
+        if len(set(names)) != len(names):
+            raise ValueError(f'Duplicate names detected, {names}')
+        return dict(zip(names, arrays))
+
     @property
     def arg_dict(self):
-        return dict(zip(self._arg_names, self.arg_arrays))
+        return self._by_name(self._arg_names, self.arg_arrays)
 
     @property
     def grad_dict(self):
-        return dict(zip(self._arg_names, self.grad_arrays))
+        return self._by_name(self._arg_names, self.grad_arrays)
 
     @property
     def aux_dict(self):
-        return dict(zip(self._aux_names, self.aux_arrays))
+        return self._by_name(self._aux_names, self.aux_arrays)
 
     @property
     def output_dict(self):
@@ -204,7 +229,7 @@ class Executor:
     def forward(self, is_train=False, **kwargs):
         """Run the graph; ``kwargs`` are copied into the named arguments first.
         Returns (and keeps in ``outputs``) the list of outputs."""
-        args = self.arg_dict
+        args = self.arg_dict if kwargs else {}
         for k, v in kwargs.items():
             if k not in args:
                 raise MXNetError(f'forward: {k!r} is not an argument; arguments are '
@@ -216,8 +241,8 @@ class Executor:
                                  f'executor, got {shape_str(v.shape)}; use reshape() for new '
                                  'shapes')
             v.copyto(args[k])
-        values = {self._var_ids[n]: a for n, a in zip(self._arg_names, self.arg_arrays)}
-        values.update({self._var_ids[n]: a for n, a in zip(self._aux_names, self.aux_arrays)})
+        values = dict(zip(self._arg_ids, self.arg_arrays))
+        values.update(zip(self._aux_ids, self.aux_arrays))
         train = bool(is_train)
         self._monitored_nodes = []
         run_node = None if self._monitor_callback is None else \
@@ -453,14 +478,22 @@ class Executor:
 
 # Operators with one input that MXNet 1.x reports by the input's name (they list
 # their input names); other one-input operators report ``input0``
-_NAMED_SINGLE_INPUT_OPS = {'Pooling', 'Dropout', 'LeakyReLU', 'softmax', 'log_softmax',
-                           'softmin', 'SliceChannel', 'LRN', 'UpSampling',
-                           'SoftmaxActivation'}
+_NAMED_SINGLE_INPUT_OPS = {
+    'Pooling', 'Pooling_v1', 'Dropout', 'LeakyReLU', 'softmax', 'log_softmax',
+    'SliceChannel', '_split_v2', 'LRN', 'L2Normalization', 'GridGenerator', 'MakeLoss',
+    'Pad', '_sample_exponential', '_sample_poisson', 'all_finite', 'im2col', 'col2im',
+    'cumsum', 'depth_to_space', 'space_to_depth', 'diag', 'moments', 'one_hot',
+    'ravel_multi_index', 'unravel_index', 'repeat', 'tile', 'reverse', 'squeeze',
+    'swapaxes'}
 # Operators whose gradient MXNet 1.x hands to the inputs as it is, without a
 # backward node to report
 _PASS_THROUGH_GRAD_OPS = {'elemwise_add', 'add_n'}
 # Operators of any number of inputs that MXNet 1.x reports as ``arg0``, ``arg1``, ...
-_ARG_NUMBERED_OPS = {'Concat', 'add_n', 'ElementWiseSum'}
+_ARG_NUMBERED_OPS = {'Concat', 'add_n', 'ElementWiseSum', 'Crop', 'UpSampling', 'khatri_rao',
+                     'stack'}
+# Operators of any number of inputs that MXNet 1.x reports as ``<prefix>0``, ...
+_PREFIX_NUMBERED_OPS = {'multi_all_finite': 'array_', 'multi_sum_sq': 'array_',
+                        'amp_multicast': 'data_'}
 
 
 def _input_names(node):
@@ -468,6 +501,8 @@ def _input_names(node):
     count = len(node.inputs)
     if node.op.name in _ARG_NUMBERED_OPS:
         return [f'arg{i}' for i in range(count)]
+    if node.op.name in _PREFIX_NUMBERED_OPS:
+        return [f'{_PREFIX_NUMBERED_OPS[node.op.name]}{i}' for i in range(count)]
     names = () if node.op.variadic else tuple(node.op.used_inputs(node.attrs))
     if len(names) != count or (count == 1 and node.op.name not in _NAMED_SINGLE_INPUT_OPS):
         return [f'input{i}' for i in range(count)]
@@ -510,9 +545,24 @@ def _quiet_infer_type(symbol, type_dict):
         return symbol.infer_type(**type_dict)
 
 
-def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None, group2ctx=None):
-    """Bind ``symbol`` with zero arrays of the shapes (by name) given and inferred."""
-    shapes = shapes or {}
+def _declared_stypes(symbol, stype_dict):
+    """Storage type by argument name: the variables' ``__storage_type__`` attributes,
+    then ``stype_dict``."""
+    names = {'0': 'default', '1': 'row_sparse', '2': 'csr'}
+    stypes = {n: names.get(a['__storage_type__'], 'default')
+              for n, a in symbol.attr_dict().items() if '__storage_type__' in a}
+    stypes.update(stype_dict or {})
+    return stypes
+
+
+def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None, group2ctx=None,
+                stype_dict=None):
+    """Bind ``symbol`` with zero arrays of the shapes (by name) given and inferred.
+    Keyword values that are not shapes (``axis=0``, ``mode='clip'``) are ignored, as
+    MXNet 1.x ignores them. An argument declared sparse (``var(..., stype=...)`` or
+    ``stype_dict``) gets a sparse array; its gradient is dense."""
+    shapes = {name: shape for name, shape in (shapes or {}).items()
+              if isinstance(shape, (tuple, list))}
     arg_shapes, _, aux_shapes = symbol.infer_shape_partial(**shapes)
     arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
     unknown = [n for n, s in zip(arg_names + aux_names, arg_shapes + aux_shapes) if not s]
@@ -529,7 +579,9 @@ def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None, grou
     if arg_types is None:
         raise MXNetError(f'simple_bind: cannot infer the dtypes of every input from {type_dict}')
     nd = _nd()
-    args = [nd.zeros(s, ctx=ctx, dtype=t) for s, t in zip(arg_shapes, arg_types)]
+    stypes = _declared_stypes(symbol, stype_dict)
+    args = [nd.zeros(s, ctx=ctx, dtype=t, stype=stypes.get(n))
+            for n, s, t in zip(arg_names, arg_shapes, arg_types)]
     reqs = _grad_reqs(grad_req, arg_names, args)
     grads = [None if r == 'null' else nd.zeros(s, ctx=ctx, dtype=t)
              for s, t, r in zip(arg_shapes, arg_types, reqs)]

@@ -16,6 +16,7 @@ import itertools
 import numpy as np
 
 from ..base import MXNetError, shape_str
+from ..ops.partial_shapes import merge_dims
 from ..util import is_np_shape
 
 
@@ -104,14 +105,18 @@ def _node_error(node, message):
     return MXNetError(f"node '{node.name}'{op}: {message}")
 
 
-def infer_shapes(entries, known):
+def infer_shapes(entries, known, keep_partial=False):
     """Shapes of every entry reachable from ``entries``, given ``known`` shapes of
     variables by name. Returns a dict entry-key -> shape (None where unknown).
 
     Inference goes both ways: an operator that knows its weights' shapes from its
     data's (FullyConnected, Convolution, BatchNorm, output layers' labels) fills in
-    the variables feeding it. A shape that conflicts with one already known raises an
-    error naming the node and both shapes.
+    the variables feeding it, and a partly known shape (a 0 is an unknown dimension
+    in MXNet 1.x) is completed from every side of the operators that use it, as MXNet
+    1.x does: ``var('a', shape=(0, 10)) + var('b', shape=(12, 0))`` makes both
+    ``(12, 10)``. A shape that conflicts with one already known raises an error
+    naming the node and both shapes. With ``keep_partial``, variables that stay
+    partly known keep their partial shape instead of None.
     """
     order = topological_order(entries)
     shapes = {}
@@ -124,67 +129,174 @@ def infer_shapes(entries, known):
                 given = parse_attr('shape', node.extra['__shape__'])
                 if given is not None and (not given or 0 in given):   # 0: unknown dimension
                     if given:
-                        # kept aside: inference may complete it from the operator fed
-                        # (the begin state of a recurrent cell is declared (0, hidden))
+                        # partly known: inference may complete it from the operators
+                        # it meets (the begin state of a recurrent cell is declared
+                        # (0, hidden))
                         declared[(id(node), 0)] = tuple(given)
                     given = None
             shapes[(id(node), 0)] = None if given is None else tuple(given)
-    for _ in range(2):   # a second pass sees shapes found downstream of their first use
-        for node in order:
-            if node.op is None:
-                continue
-            in_keys = [(id(src), i) for src, i in node.inputs]
-            in_shapes = _same_shape_inputs(node, [shapes.get(k) for k in in_keys])
-            # a weight or state given with unknown (0) dimensions, as MXNet writes the
-            # begin state of an RNN layer (zeros of shape (layers, 0, hidden)), is
-            # completed from what the operator needs for its data
-            partial = {i: s for i, s in enumerate(in_shapes)
-                       if i > 0 and s is not None and node.op.param_shapes is not None
-                       and has_unknown_dim(s)}
-            in_shapes = [None if i in partial else s for i, s in enumerate(in_shapes)]
-            try:
-                new_in, out = node.op.infer_shape_partial(in_shapes, node.attrs)
-                new_in = _complete_partial(node, new_in, partial)
-            except Exception as e:
-                solved = _solve_unknown_dims(node, in_shapes, shapes, in_keys, declared)
-                if solved is not None:
-                    new_in, out = solved
-                    in_shapes = new_in
-                elif any(has_unknown_dim(s) for s in in_shapes):
-                    # a 0 is an unknown dimension in MXNet 1.x: an operator that cannot
-                    # work with it leaves its outputs unknown instead of failing
-                    continue
-                elif isinstance(e, MXNetError):
-                    raise _node_error(node, f'cannot infer shapes from inputs '
-                                      f'{_shapes_text(node, in_shapes)}: {e}') from None
-                else:
-                    raise _node_error(node, f'inputs of shapes {_shapes_text(node, in_shapes)} '
-                                      f'do not fit: {e}') from None
-            in_shapes = [partial.get(i, s) for i, s in enumerate(in_shapes)]
-            _check_params(node, in_shapes)
-            for (src, i), key, old, new in zip(node.inputs, in_keys, in_shapes, new_in):
-                if new is None:
-                    continue
-                if old is not None and tuple(old) != tuple(new) and not (
-                        has_unknown_dim(old) and len(old) == len(new)):
-                    raise _node_error(node, f"input '{src.name}' has shape {shape_str(old)} "
-                                      f'but the operator needs {shape_str(new)}')
-                shapes[key] = tuple(new)
-            if out is None or any(has_unknown_dim(s) for s in out):
-                solved = _solve_unknown_dims(node, in_shapes, shapes, in_keys, declared)
-                if solved is not None:
-                    new_in, out = solved
-                    for key, new in zip(in_keys, new_in):
-                        shapes[key] = tuple(new)
-            if out is not None:
-                for i, s in enumerate(out):
-                    known = shapes.get((id(node), i))
-                    # a partly known result never overwrites a fuller shape found
-                    # downstream
-                    if has_unknown_dim(s) and known is not None and not has_unknown_dim(known):
-                        continue
-                    shapes[(id(node), i)] = tuple(s)
+    # sweeps forwards and backwards through the graph until nothing changes: a shape
+    # found downstream (a partly known batch size) reaches back to the variables
+    operators = [node for node in order if node.op is not None]
+    seen = {}       # what each operator saw around it when it last ran
+
+    def surroundings(node):
+        keys = [(id(src), i) for src, i in node.inputs] + \
+            [(id(node), i) for i in range(node.num_outputs)]
+        return tuple((shapes.get(k), declared.get(k)) for k in keys)
+    for sweep in range(_MAX_SWEEPS):
+        changed = False
+        for node in (operators if sweep % 2 == 0 else reversed(operators)):
+            if seen.get(id(node)) == surroundings(node):
+                continue            # nothing new around it: it would find nothing new
+            _infer_node(node, shapes, declared)
+            _merge_partial_shapes(node, shapes, declared)
+            seen[id(node)] = surroundings(node)
+            changed = True
+        if not changed:
+            break
+    if keep_partial:
+        for key, shape in declared.items():
+            if shapes.get(key) is None:
+                shapes[key] = shape
     return shapes
+
+
+_MAX_SWEEPS = 8   # passes over the graph; each one that changes nothing ends inference
+
+
+def _infer_node(node, shapes, declared):
+    """Run the shape inference of operator ``node`` on the shapes known so far and
+    record what it finds about its inputs and outputs in ``shapes``."""
+    in_keys = [(id(src), i) for src, i in node.inputs]
+    in_shapes = _same_shape_inputs(node, [shapes.get(k) for k in in_keys])
+    if _has_partial_rule(node) and not is_np_shape() and any(
+            s is not None and has_unknown_dim(s) and (i == 0 or node.op.param_shapes is None)
+            for i, s in enumerate(in_shapes)):
+        # the operator's own inference would read the unknown (0) dimensions as
+        # empty axes: its partial-shape rule completes them first
+        return
+    # a weight or state given with unknown (0) dimensions, as MXNet writes the
+    # begin state of an RNN layer (zeros of shape (layers, 0, hidden)), is
+    # completed from what the operator needs for its data
+    partial = {i: s for i, s in enumerate(in_shapes)
+               if i > 0 and s is not None and node.op.param_shapes is not None
+               and has_unknown_dim(s)}
+    in_shapes = [None if i in partial else s for i, s in enumerate(in_shapes)]
+    try:
+        new_in, out = node.op.infer_shape_partial(in_shapes, node.attrs)
+        new_in = _complete_partial(node, new_in, partial)
+    except Exception as e:
+        solved = _solve_unknown_dims(node, in_shapes, shapes, in_keys, declared)
+        if solved is not None:
+            new_in, out = solved
+            in_shapes = new_in
+        elif any(has_unknown_dim(s) for s in in_shapes):
+            # a 0 is an unknown dimension in MXNet 1.x: an operator that cannot
+            # work with it leaves its outputs unknown instead of failing
+            return
+        elif isinstance(e, MXNetError):
+            raise _node_error(node, f'cannot infer shapes from inputs '
+                              f'{_shapes_text(node, in_shapes)}: {e}') from None
+        else:
+            raise _node_error(node, f'inputs of shapes {_shapes_text(node, in_shapes)} '
+                              f'do not fit: {e}') from None
+    in_shapes = [partial.get(i, s) for i, s in enumerate(in_shapes)]
+    _check_params(node, in_shapes)
+    for (src, i), key, old, new in zip(node.inputs, in_keys, in_shapes, new_in):
+        if new is None:
+            continue
+        if shapes.get(key) is None and key in declared:
+            old = declared[key]       # a variable declared partly known
+        if old is not None and tuple(old) != tuple(new) and not (
+                has_unknown_dim(old) and len(old) == len(new) and all(
+                    not o or o == n for o, n in zip(old, new))):
+            raise _node_error(node, f"input '{src.name}' has shape {shape_str(old)} "
+                              f'but the operator needs {shape_str(new)}')
+        shapes[key] = tuple(new)
+    if out is None or any(has_unknown_dim(s) for s in out):
+        solved = _solve_unknown_dims(node, in_shapes, shapes, in_keys, declared)
+        if solved is not None:
+            new_in, out = solved
+            for key, new in zip(in_keys, new_in):
+                shapes[key] = tuple(new)
+    if out is not None:
+        for i, s in enumerate(out):
+            known = shapes.get((id(node), i))
+            # a partly known result never overwrites a fuller shape found downstream
+            if has_unknown_dim(s) and known is not None and not has_unknown_dim(known):
+                continue
+            shapes[(id(node), i)] = tuple(s)
+
+
+# ------------------------------------------------------------------ partly known shapes
+# MXNet 1.x reads a 0 in a shape as an unknown dimension, and completes it from any
+# side of an operator: from another input, or from the output when a later operator
+# tells it. Operators that tie dimensions of their inputs and outputs together
+# declare how (``partial_shape=``, see d2lmini.ops.partial_shapes); every other
+# operator completes a partly known input only when its own inference can
+# (_solve_unknown_dims).
+def _has_partial_rule(node):
+    """Whether ``node``'s operator declares how it completes partly known shapes
+    (``partial_shape=`` in the registry; see :mod:`d2lmini.ops.partial_shapes`)."""
+    rule = node.op.partial_shape
+    if rule is None:
+        return False
+    applies = getattr(rule, 'applies', None)
+    return applies is None or applies(node.op.full_attrs(node.attrs))
+
+
+def _merge_partial_shapes(node, shapes, declared):
+    """Complete the partly known shapes around ``node`` from one another (see above)."""
+    if not _has_partial_rule(node) or is_np_shape():
+        return
+    rule = node.op.partial_shape
+    in_keys = [(id(src), i) for src, i in node.inputs]
+    out_keys = [(id(node), i) for i in range(node.num_outputs)]
+
+    def current(key):
+        shape = shapes.get(key)
+        return declared.get(key) if shape is None else shape
+    in_shapes = [current(k) for k in in_keys]
+    out_shapes = [current(k) for k in out_keys]
+    if all(s is None for s in in_shapes + out_shapes):
+        return
+    try:
+        new_in, new_out = rule(node.op.full_attrs(node.attrs), in_shapes, out_shapes)
+        new_in = _partial_param_shapes(node, new_in)
+    except MXNetError as e:
+        raise _node_error(node, f'{e} (inputs {_shapes_text(node, in_shapes)}, outputs '
+                          f'{", ".join("?" if s is None else shape_str(s) for s in out_shapes)})'
+                          ) from None
+    except (TypeError, ValueError):
+        return      # attributes the rule cannot read: the operator's inference reports them
+    for key, old, new in zip(in_keys + out_keys, in_shapes + out_shapes, new_in + new_out):
+        if new is None or (old is not None and tuple(old) == tuple(new)):
+            continue
+        if key in declared and has_unknown_dim(new):
+            declared[key] = tuple(new)       # a variable still partly known
+        else:
+            shapes[key] = tuple(new)
+
+
+def _partial_param_shapes(node, in_shapes):
+    """The weights' shapes as far as partly known data tells them (a convolution's
+    weight needs only the data's channels)."""
+    op = node.op
+    data = in_shapes[0] if in_shapes else None
+    if op.param_shapes is None or op.variadic or data is None or not has_unknown_dim(data):
+        return in_shapes
+    try:
+        want = op.param_shapes(tuple(data), **op.full_attrs(node.attrs))
+    except Exception:       # too little is known yet
+        return in_shapes
+    in_shapes = list(in_shapes)
+    for i, name in enumerate(op.used_inputs(node.attrs)):
+        need = want.get(name)
+        if i == 0 or i >= len(in_shapes) or need is None or isinstance(need, list):
+            continue
+        in_shapes[i] = merge_dims([in_shapes[i], tuple(need)], f'{name} shapes')
+    return in_shapes
 
 
 _MAX_TRIALS = 256   # completions _solve_unknown_dims may try for one operator
@@ -265,9 +377,11 @@ def _same_shape_values(in_shapes):
     known = next((s for s in in_shapes if s is not None and not has_unknown_dim(s)), None)
     if known is None:
         return in_shapes
-    # unknown inputs, and inputs with unknown (0) dimensions, take the known shape
-    return [known if s is None or (has_unknown_dim(s) and len(s) == len(known)) else s
-            for s in in_shapes]
+    # unknown inputs, and inputs with unknown (0) dimensions that fit it, take the
+    # known shape (a partly known input that does not fit is left for the operator
+    # to refuse)
+    return [known if s is None or (has_unknown_dim(s) and len(s) == len(known) and all(
+        not d or d == k for d, k in zip(s, known))) else s for s in in_shapes]
 
 
 def has_unknown_dim(shape):

@@ -30,6 +30,7 @@ from ..ops import OPS
 from ..ops.registry import _without_namespace, format_attr, get as get_op
 from . import graph as _graph
 from .graph import Node, topological_order
+from ..util import is_np_shape, np_shape as np_shape_scope
 
 
 # The format version written into JSON graphs: MXNet 1.9.1's, so that it reads them.
@@ -224,20 +225,38 @@ class Symbol:
         for k, v in known.items():
             if v is not None and not isinstance(v, tuple):
                 known[k] = tuple(v)
-        shapes = _graph.infer_shapes(self._entries, known)
+        np_shape = is_np_shape()
+        # with numpy shape semantics (mx.np_shape()) a -1 is an unknown dimension and a
+        # 0 an empty axis; inference reads the -1s as MXNet 1.x's unknown 0s and writes
+        # them back as -1 (shapes with both an empty axis and an unknown one are left
+        # as they are)
+        minus_one = np_shape and any(v is not None and -1 in v for v in known.values()) \
+            and not any(v is not None and 0 in v for v in known.values())
+        if minus_one:
+            known = {k: None if v is None else tuple(0 if d == -1 else d for d in v)
+                     for k, v in known.items()}
+            with np_shape_scope(False):
+                shapes = _graph.infer_shapes(self._entries, known, keep_partial=True)
+            shapes = {k: None if s is None else tuple(-1 if d == 0 else d for d in s)
+                      for k, s in shapes.items()}
+        else:
+            shapes = _graph.infer_shapes(self._entries, known, keep_partial=True)
         aux = _graph.aux_variables(order)
         variables = [n for n in order if n.op is None]
 
         def get(key):
             s = shapes.get(key)
-            return () if s is None else s
+            # an unknown shape: () in MXNet 1.x, None with numpy shape semantics
+            return (None if np_shape else ()) if s is None else s
+
+        def unknown(s):
+            return _graph.has_unknown_dim(s) or (np_shape and -1 in s)
         arg = [get((id(n), 0)) for n in variables if id(n) not in aux]
         auxs = [get((id(n), 0)) for n in variables if id(n) in aux]
         out = [get((id(node), i)) for node, i in self._entries]
         # a 0 is an unknown dimension, as in MXNet 1.x: such a shape is not complete
-        complete = not any(_graph.has_unknown_dim(shapes.get((id(n), 0))) for n in variables) \
-            and not any(_graph.has_unknown_dim(shapes.get((id(node), i)))
-                        for node, i in self._entries)
+        complete = not any(unknown(shapes.get((id(n), 0))) for n in variables) \
+            and not any(unknown(shapes.get((id(node), i))) for node, i in self._entries)
         return arg, out, auxs, complete
 
     def infer_type_partial(self, *args, **kwargs):
@@ -348,7 +367,7 @@ class Symbol:
                     shared_buffer=None, **kwargs):
         """Bind with arrays allocated here (zeros) from the shapes given by name."""
         from .executor import simple_bind
-        return simple_bind(self, ctx, grad_req, type_dict, kwargs, group2ctx)
+        return simple_bind(self, ctx, grad_req, type_dict, kwargs, group2ctx, stype_dict)
 
     def eval(self, ctx=None, **kwargs):
         """Run the graph once on the arrays given by name; a list of outputs."""
@@ -663,9 +682,11 @@ def var(name, attr=None, shape=None, lr_mult=None, wd_mult=None, dtype=None, ini
             init = init.dumps()
         extra['__init__'] = init
     if stype is not None:
-        if stype != 'default':
-            raise MXNetError(f'd2lmini has dense storage only, not stype={stype!r}')
-        extra['__storage_type__'] = '0'   # MXNet's id of dense storage
+        ids = {'default': '0', 'row_sparse': '1', 'csr': '2'}     # MXNet's storage ids
+        if stype not in ids:
+            raise MXNetError(f"unknown storage type stype={stype!r}: use 'default', "
+                             "'row_sparse' or 'csr'")
+        extra['__storage_type__'] = ids[stype]
     for k, v in kwargs.items():
         if k.startswith('__') and k.endswith('__'):
             extra[k] = str(v)

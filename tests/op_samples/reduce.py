@@ -32,6 +32,7 @@ _REDUCE = [Case(shapes=[(2, 3, 4)]),
 CASES = {
     'sum': _REDUCE,
     'mean': _REDUCE,
+    '_square_sum': _REDUCE,
     'prod': [Case(shapes=[(2, 3, 4)], low=0.5, high=1.5),
              Case(shapes=[(2, 3, 4)], low=0.5, high=1.5, attrs=dict(axis=(0, 2)))],
     'nansum': [Case(inputs=_with_nan, attrs=dict(axis=1)), Case(inputs=_with_nan)],

@@ -10,6 +10,7 @@ CASES = {
     'reshape': [Case(shapes=[(2, 3, 4)], attrs=dict(shape=(4, 0, 2))),
                 Case(shapes=[(2, 3, 4)], attrs=dict(shape=(-4, 1, 2, -3))),
                 Case(shapes=[(2, 3, 4)], attrs=dict(shape=(-1, 0), reverse=True))],
+    '_identity_with_attr_like_rhs': [Case(shapes=[(2, 3), (2, 3)])],
     'reshape_like': [Case(shapes=[(6,), (2, 3)], wrt=[0]),
                      Case(shapes=[(2, 3, 4), (6, 5)], wrt=[0],
                           attrs=dict(lhs_begin=0, lhs_end=2, rhs_begin=0, rhs_end=1))],

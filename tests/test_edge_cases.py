@@ -1,0 +1,64 @@
+"""Edge cases of the imperative and symbolic front ends, with MXNet 1.x's answers."""
+import numpy as np
+import pytest
+
+import d2lmini as mx
+from d2lmini.base import MXNetError
+
+
+def test_sequence_mask_without_its_lengths_is_refused():
+    x = mx.nd.ones((3, 2, 2))
+    with pytest.raises(MXNetError, match='sequence_length input'):
+        mx.nd.SequenceMask(x, use_sequence_length=True)
+    with pytest.raises(MXNetError, match='sequence_length input'):
+        mx.nd.SequenceLast(x, use_sequence_length=True)
+    # with the lengths, the steps past each length are masked
+    out = mx.nd.SequenceMask(x, mx.nd.array([1, 3]), use_sequence_length=True, value=-1)
+    assert out[:, 0, 0].asnumpy().tolist() == [1, -1, -1]
+    assert out[:, 1, 0].asnumpy().tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize('make', [
+    lambda a: mx.nd.argmax(a, axis=1, keepdims=True),     # a zero gradient
+    lambda a: mx.nd.shape_array(a),                        # no gradient at all
+])
+def test_head_gradient_of_any_shape_for_an_operator_without_gradient(make):
+    # the head gradient of argmax or shape_array is never read: MXNet accepts any
+    # shape, and the input's gradient is zero
+    a = mx.nd.array(np.arange(12.0).reshape(2, 3, 2))
+    a.attach_grad()
+    with mx.autograd.record():
+        y = make(a)
+    y.backward(mx.nd.ones((7, 7)))
+    assert a.grad.asnumpy().tolist() == np.zeros((2, 3, 2)).tolist()
+
+
+def test_head_gradient_of_the_wrong_shape_is_still_an_error_where_it_is_read():
+    a = mx.nd.ones((2, 3))
+    a.attach_grad()
+    with mx.autograd.record():
+        y = a * 2
+    with pytest.raises(MXNetError, match='head gradient of shape'):
+        y.backward(mx.nd.ones((3, 2)))
+
+
+def test_variables_sharing_a_name_are_bound_by_position():
+    a, b = mx.sym.Variable('data'), mx.sym.Variable('data')
+    net = mx.sym.maximum(a, b) + 10 * mx.sym.minimum(a, b)
+    assert net.list_arguments() == ['data', 'data']
+    exe = net.bind(mx.cpu(), args=[mx.nd.full((2,), 2.0), mx.nd.full((2,), 3.0)],
+                   args_grad=[mx.nd.zeros(2), mx.nd.zeros(2)])
+    exe.forward(is_train=True)
+    assert exe.outputs[0].asnumpy().tolist() == [23.0, 23.0]   # max 3 + 10 * min 2
+    exe.backward(mx.nd.ones(2))
+    # the first (2) is the minimum, the second (3) the maximum
+    assert [g.asnumpy().tolist() for g in exe.grad_arrays] == [[10.0, 10.0], [1.0, 1.0]]
+    # a dict by name would lose one of them
+    with pytest.raises(ValueError, match='Duplicate names'):
+        exe.arg_dict
+
+
+
+def test_arange_takes_its_length_from_the_graph():
+    net = mx.sym.arange(start=2, stop=None, step=3, infer_range=True) + mx.sym.zeros((4,))
+    assert net.eval()[0].asnumpy().tolist() == [2, 5, 8, 11]
