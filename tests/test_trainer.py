@@ -96,7 +96,7 @@ def test_parameter_dict_is_numbered_by_sorted_name():
     assert Trainer([w, b], 'sgd')._params == [w, b]
     assert Trainer({'z': w, 'a': b}, 'sgd')._params == [b, w]
     t = Trainer([w], 'sgd')
-    assert w._trainer() is t  # a weak reference to the last trainer
+    assert w._trainer is t  # the last trainer, as MXNet 1.x keeps it
 
 
 def test_parameter_multipliers_are_read_at_each_step():

@@ -62,7 +62,12 @@ class Parameter:
             if value not in _STORAGE_TYPES:
                 raise AssertionError(f"{arg} for Parameter '{name}' must be one of 'default', "
                                      f"'row_sparse', or 'csr', but got '{value}'")
+        # the declared storage types: d2lmini keeps the data dense either way, but a
+        # 'row_sparse' parameter is read through row_sparse_data(), as in MXNet 1.x
+        self._stype, self._grad_stype = stype, grad_stype
         self._grad_req = None
+        # the Trainer that updates this parameter, as MXNet 1.x keeps it (a plain
+        # reference: Python's garbage collector frees the parameter-Trainer cycle)
         self._trainer = None
         self._var = None            # (settings, the symbol var() made for them)
         if isinstance(shape, int):
@@ -114,7 +119,22 @@ class Parameter:
 
     @property
     def stype(self):
-        return 'default'
+        """The storage type declared for the data (``'default'``, ``'row_sparse'``);
+        d2lmini keeps the data dense whatever it is."""
+        return self._stype
+
+    def _set_trainer(self, trainer):
+        """Record ``trainer`` (or None) as the one that updates this parameter. As in
+        MXNet 1.x, a 'row_sparse' parameter takes only one Trainer: another one raises
+        ``RuntimeError`` (a dense parameter simply follows the latest Trainer)."""
+        current = self._trainer
+        if (self._stype != 'default' and current is not None and trainer is not None
+                and current is not trainer):
+            raise RuntimeError(
+                f"Failed to set the trainer for Parameter '{self.name}' because it was "
+                f'already set. More than one trainers for a {self._stype} Parameter is not '
+                'supported.')
+        self._trainer = trainer
 
     @property
     def dtype(self):
@@ -214,11 +234,64 @@ class Parameter:
             'Block.params because the later does not include Parameters of nested child Blocks')
 
     def data(self, ctx=None):
-        """This parameter's array on ``ctx`` (the only one if it lives on one context)."""
+        """This parameter's array on ``ctx`` (the only one if it lives on one context).
+
+        MXNet 1.x refuses ``data()`` on a parameter declared ``stype='row_sparse'``
+        (its rows live in the store); d2lmini stores every parameter densely, so
+        ``data()`` gives the whole array whatever the declared storage type.
+        """
         return self._check_and_get(self._data, ctx)
 
     def list_data(self):
+        """This parameter's arrays on all its contexts, in the order of creation."""
         return self._check_and_get(self._data, list)
+
+    def row_sparse_data(self, row_id):
+        """The array of a ``stype='row_sparse'`` parameter on ``row_id``'s context, which
+        holds at least the rows ``row_id``. In MXNet 1.x that array holds only those
+        rows (pulled from the store); d2lmini keeps Gluon parameters dense, so it is the
+        parameter's own dense array with every row: read the rows you asked for.
+        As in MXNet, it is the array autograd differentiates for this parameter, and a
+        dense parameter raises ``RuntimeError`` here (use :meth:`data`).
+
+        >>> import d2lmini as mx
+        >>> w = mx.gluon.Parameter('w', shape=(3, 2), stype='row_sparse')
+        >>> w.initialize(mx.init.One())
+        >>> trainer = mx.gluon.Trainer([w], 'sgd')
+        >>> w.row_sparse_data(mx.nd.array([0, 2]))[2].asnumpy()
+        array([1., 1.], dtype=float32)
+        """
+        if self._stype != 'row_sparse':
+            raise RuntimeError(f"Cannot return a copy of Parameter {self.name} via "
+                               f'row_sparse_data() because its storage type is {self._stype}. '
+                               'Please use data() instead.')
+        self._check_row_ids(row_id)
+        return self._check_and_get(self._data, row_id.context)
+
+    def list_row_sparse_data(self, row_id):
+        """:meth:`row_sparse_data` on every context, in the order of creation."""
+        if self._stype != 'row_sparse':
+            raise RuntimeError(f"Cannot return copies of Parameter '{self.name}' on all "
+                               'contexts via list_row_sparse_data() because its storage type '
+                               f'is {self._stype}. Please use data() instead.')
+        self._check_row_ids(row_id)
+        return self._check_and_get(self._data, list)
+
+    def _check_row_ids(self, row_id):
+        """As MXNet 1.x requires: row ids in an NDArray, and a Trainer (in MXNet the
+        rows come from its store) for this parameter; d2lmini also checks the range."""
+        if not isinstance(row_id, nd.NDArray):
+            raise TypeError(f'row_id must have NDArray type, but {type(row_id)} is given')
+        if self._trainer is None:
+            raise RuntimeError(f"Cannot get row_sparse data for Parameter '{self.name}' when "
+                               'no Trainer is created with it.')
+        if not shape_is_known(self.shape):
+            return      # not initialised yet: reading the data says so
+        rows, num_rows = row_id.asnumpy(), self.shape[0]
+        if rows.size and (rows.min() < 0 or rows.max() >= num_rows):
+            raise IndexError(f"row_sparse_data: the row ids for Parameter '{self.name}' must "
+                             f'lie in [0, {num_rows}), but they range from {rows.min()} to '
+                             f'{rows.max()}')
 
     def grad(self, ctx=None):
         """The gradient buffer on ``ctx``."""
@@ -269,7 +342,7 @@ class Parameter:
         """The values changed outside the Trainer: a store that holds its own copy of the
         weights (``update_on_kvstore``) must take them again, or its next update would
         start from the old ones (as MXNet 1.x resets it)."""
-        trainer = self._trainer() if self._trainer is not None else None
+        trainer = self._trainer
         if (trainer is not None and trainer._kv_initialized and trainer._update_on_kvstore
                 and self not in trainer._params_to_init):
             trainer._reset_kvstore()
@@ -305,11 +378,12 @@ class Parameter:
         one once its shape or settings change (a deferred shape becomes known)."""
         from .. import symbol
         key = (self.name, self.shape, self.dtype, self.lr_mult, self.wd_mult,
-               id(self.init) if not isinstance(self.init, str) else self.init, self.stype)
+               id(self.init) if not isinstance(self.init, str) else self.init)
         if self._var is None or self._var[0] != key:
+            # the variable is dense, as d2lmini keeps the data, whatever self.stype says
             self._var = (key, symbol.var(self.name, shape=self.shape, dtype=self.dtype,
                                          lr_mult=self.lr_mult, wd_mult=self.wd_mult,
-                                         init=self.init, stype=self.stype))
+                                         init=self.init, stype='default'))
         return self._var[1]
 
     def _reduce(self):

@@ -31,6 +31,9 @@ from ..base import MXNetError
 from .block import HybridBlock
 from .parameter import ParameterDict
 
+# the '__storage_type__' attribute of a row_sparse variable (MXNet's storage type id)
+_ROW_SPARSE_ID = str(nd.ndarray._STORAGE_TYPE_STR_TO_ID['row_sparse'])
+
 
 def export_block(block, path, epoch=0, remove_amp_cast=True):
     """Write ``block``'s graph and parameters as ``path-symbol.json`` and
@@ -148,6 +151,12 @@ class SymbolBlock(HybridBlock):
         if unused:
             raise MXNetError(f'SymbolBlock: input(s) {unused} are not used by the outputs; '
                              f'the graph reads {sorted(known)}')
+        # as in MXNet 1.x, a graph with a row_sparse variable cannot become a block:
+        # its parameters would be read whole, which such a variable does not allow
+        for node in outputs._order():
+            if node.op is None and node.extra.get('__storage_type__') == _ROW_SPARSE_ID:
+                raise AssertionError(f"SymbolBlock doesn't support Parameter '{node.name}' "
+                                     "because its storage type is 'row_sparse'.")
         self._input_names = input_names
         self._num_inputs = len(input_names)
         self._export_symbol = outputs

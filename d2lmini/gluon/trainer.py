@@ -24,7 +24,6 @@ update and the copies stay equal.
 <NDArray 2 @cpu(0)>
 """
 import os
-import weakref
 
 from .. import autograd
 from .. import kvstore as kvs
@@ -65,9 +64,14 @@ class Trainer:
                  compression_params=None, update_on_kvstore=None):
         self._params = _parameter_list(params)
         # index of each parameter by name: the key of its values in the store
-        self._key_of = {param.name: key for key, param in enumerate(self._params)}
+        self._param2idx = {param.name: key for key, param in enumerate(self._params)}
         for param in self._params:
-            param._trainer = weakref.ref(self)  # a weak link, as in MXNet: no cycle
+            param._set_trainer(self)
+        # parameters declared with sparse storage change how the store is used
+        # (d2lmini keeps their data dense; see _init_kvstore)
+        self._contains_sparse_weight = any(p._stype != 'default' for p in self._params)
+        self._contains_sparse_grad = any(p._grad_stype != 'default' for p in self._params)
+        self._distributed = False   # d2lmini has no distributed stores
         self._contexts = self._check_contexts()
         self._optimizer = _make_optimizer(optimizer, optimizer_params, self._params)
         # one updater, and so one set of states, per device
@@ -79,13 +83,40 @@ class Trainer:
         self._store_settings = (kvstore, update_on_kvstore, compression_params)
         self._reset_kvstore()
 
+    @property
+    def _scale(self):
+        """MXNet 1.x's name for the gradient scale that ``step`` divides by the batch
+        size (mixed-precision code such as MXNet's AMP sets it)."""
+        return self._base_rescale
+
+    @_scale.setter
+    def _scale(self, scale):
+        self._base_rescale = scale
+
     def _init_kvstore(self):
         """Create the store (MXNet's rules for ``update_on_kvstore``), set its
         compression and optimizer, and give it every parameter's value."""
         kvstore, asked_on_store, compression = self._store_settings
         self._contexts = self._check_contexts()
         first_copies = [p.data(self._contexts[0]) for p in self._params if p._data is not None]
-        store, on_store = _create_kvstore(kvstore, len(self._contexts), first_copies)
+        if kvstore is not None and self._contains_sparse_weight:
+            # a 'row_sparse' weight lives in a store that runs the optimizer, on one
+            # device too, as in MXNet 1.x (d2lmini keeps the weight dense all the same;
+            # so, unlike MXNet, kvstore=None is allowed: every device updates its copy)
+            store, on_store = _create_sparse_kvstore(kvstore)
+            if asked_on_store is False:
+                raise ValueError('Cannot set update_on_kvstore=False when sparse weights '
+                                 'are present.')
+        elif self._contains_sparse_grad:
+            # dense weights with 'row_sparse' gradients: MXNet 1.x prefers to update
+            # on the devices (update_on_kvstore=False) unless asked otherwise
+            store, _ = _create_kvstore(kvstore, len(self._contexts), first_copies)
+            on_store = False if asked_on_store is None else asked_on_store
+            if store is not None and not isinstance(store, kvs.KVStore):
+                raise ValueError(f'Cannot use {type(store)} for multi-device training with '
+                                 'sparse gradients')
+        else:
+            store, on_store = _create_kvstore(kvstore, len(self._contexts), first_copies)
         if store is not None:
             if asked_on_store is not None:
                 if asked_on_store and not store.is_capable(KVStoreBase.OPTIMIZER):
@@ -121,7 +152,7 @@ class Trainer:
         self._params_to_init = [p for p in self._params_to_init if p._data is None]
         for param in ready:
             copies = param.list_data()
-            self._kvstore.broadcast(self._key_of[param.name], copies[0], copies)
+            self._kvstore.broadcast(self._param2idx[param.name], copies[0], copies)
 
     def _ready(self):
         if not self._kv_initialized:
@@ -351,6 +382,22 @@ def _create_kvstore(kvstore, num_device, arrays):
     if kv is None:
         return None, False
     return kv, update_on_kvstore and kv.is_capable(KVStoreBase.OPTIMIZER)
+
+
+def _create_sparse_kvstore(kvstore):
+    """``(store, True)`` for parameters declared 'row_sparse': as in MXNet 1.x, there is
+    always a store (a name makes one, even for one device) and it runs the optimizer."""
+    if isinstance(kvstore, kvs.KVStore):
+        store = kvstore
+    elif isinstance(kvstore, str):
+        store = kvs.create(kvstore)
+    else:
+        raise TypeError(f"Cannot create '{kvstore}' KVStore with row_sparse parameters. The "
+                        'type must be KVStore or str.')
+    if not store.is_capable(KVStoreBase.OPTIMIZER):
+        raise ValueError(f'A KVStore for sparse weights must run the optimizer, but '
+                         f'{type(store).__name__} cannot.')
+    return store, True
 
 
 # ------------------------------------------------------------------ stale gradients

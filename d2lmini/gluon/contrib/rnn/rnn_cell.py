@@ -212,3 +212,66 @@ class LSTMPCell(HybridRecurrentCell):
         next_r = F.FullyConnected(hidden, h2r_weight, num_hidden=self._projection_size,
                                   no_bias=True, name=prefix + 'out')
         return next_r, [next_r, next_c]
+
+
+def dynamic_unroll(cell, inputs, begin_state, drop_inputs=0, drop_outputs=0, layout='TNC',
+                   valid_length=None):
+    """Run ``cell`` over every step of ``inputs`` with one ``F.contrib.foreach`` loop:
+    unlike :meth:`~d2lmini.gluon.rnn.RecurrentCell.unroll`, whose Python loop becomes
+    one copy of the cell per step in a hybridized graph, the graph holds the cell
+    once, and the sequence length is known only when data arrives.
+
+    ``inputs`` is one array in ``layout`` ('TNC' or 'NTC'); ``begin_state`` the
+    cell's states. With ``valid_length`` (one length per batch element) the states
+    stop changing after each sequence's last step, so the states returned are those
+    of its last valid step, and outputs past it are zeros. ``drop_inputs`` and
+    ``drop_outputs`` apply dropout with one mask shared by all the steps of a
+    sequence. Returns ``(outputs, states)``, the outputs in ``layout``.
+
+    >>> import d2lmini as mx
+    >>> cell = mx.gluon.rnn.RNNCell(3)
+    >>> cell.initialize()
+    >>> x = mx.nd.ones((4, 2, 5))                     # 4 steps, batch 2
+    >>> out, states = dynamic_unroll(cell, x, cell.begin_state(2),
+    ...                              valid_length=mx.nd.array([4, 2]))
+    >>> out.shape, states[0].shape
+    ((4, 2, 3), (2, 3))
+    >>> float(out[2:, 1].sum().asscalar())           # past the second sequence's end
+    0.0
+    """
+    if layout not in ('TNC', 'NTC'):
+        raise ValueError(f"dynamic_unroll: layout must be 'TNC' or 'NTC', not {layout!r}")
+    if not _is_tensor(inputs):
+        raise TypeError('dynamic_unroll: inputs must be one NDArray or Symbol holding the '
+                        'whole sequence, not a list of steps')
+    F = _module_of(inputs)
+    time_major = layout == 'TNC'
+    if not time_major:
+        inputs = F.swapaxes(inputs, dim1=0, dim2=1)
+    if drop_inputs:     # one mask for all steps: shared along the time axis (0 here)
+        inputs = F.Dropout(inputs, p=drop_inputs, axes=(0,))
+    states = list(begin_state) if isinstance(begin_state, (list, tuple)) else [begin_state]
+    if valid_length is None:
+        def step(x, states):
+            return cell(x, states)
+    else:
+        # the step number travels with the states: a state is replaced by the new
+        # one only while the step is inside the sequence
+        states = states + [F.zeros((1,))]
+
+        def step(x, carried):
+            old, t = carried[:-1], carried[-1]
+            out, new = cell(x, old)
+            inside = F.broadcast_greater(valid_length, t)
+            new = [F.where(inside, n, o) for n, o in zip(new, old)]
+            return out, new + [t + 1]
+    outputs, states = F.contrib.foreach(step, inputs, states)
+    if drop_outputs:
+        outputs = F.Dropout(outputs, p=drop_outputs, axes=(0,))
+    if valid_length is not None:
+        outputs = F.SequenceMask(outputs, sequence_length=valid_length,
+                                 use_sequence_length=True, axis=0)
+        states = states[:-1]
+    if not time_major:
+        outputs = F.swapaxes(outputs, dim1=0, dim2=1)
+    return outputs, states

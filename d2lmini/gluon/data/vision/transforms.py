@@ -586,6 +586,9 @@ class RandomBrightness(_RandomEnhance):
     """
     _adjust = staticmethod(_adjust_brightness)
 
+    def __init__(self, brightness):   # the argument's name as in MXNet 1.x
+        super().__init__(brightness)
+
 
 class RandomContrast(_RandomEnhance):
     """Blend an image ``(H, W, C)`` with its mean grey level by a factor drawn from
@@ -597,6 +600,9 @@ class RandomContrast(_RandomEnhance):
     array([100., 100., 100.], dtype=float32)
     """
     _adjust = staticmethod(_adjust_contrast)
+
+    def __init__(self, contrast):   # the argument's name as in MXNet 1.x
+        super().__init__(contrast)
 
 
 class RandomSaturation(_RandomEnhance):
@@ -613,6 +619,9 @@ class RandomSaturation(_RandomEnhance):
     True
     """
     _adjust = staticmethod(_adjust_saturation)
+
+    def __init__(self, saturation):   # the argument's name as in MXNet 1.x
+        super().__init__(saturation)
 
 
 class RandomHue(_RandomEnhance):
@@ -632,6 +641,9 @@ class RandomHue(_RandomEnhance):
     (array([200, 100,  49], dtype=uint8), array([ 49, 149, 200], dtype=uint8))
     """
     _adjust = staticmethod(_adjust_hue)
+
+    def __init__(self, hue):   # the argument's name as in MXNet 1.x
+        super().__init__(hue)
 
 
 class RandomColorJitter:
