@@ -249,7 +249,11 @@ def _read_array(r, i):
     if magic in (_V2_MAGIC, _V3_MAGIC):
         stype, = r.unpack(_I32, f'the storage type of array {i}')
         if stype in _SPARSE_STORAGE:
-            return _read_sparse(r, i, _SPARSE_STORAGE[stype], start)
+            try:
+                return _read_sparse(r, i, _SPARSE_STORAGE[stype], start)
+            except MXNetError as e:     # say which layout the bytes were read as
+                raise MXNetError(f'{e} (array {i} is stored as '
+                                 f'{_SPARSE_STORAGE[stype]})') from None
         if stype != 0:
             raise r.error(f'array {i} has unknown storage type {stype}', r.pos - 4)
         shape = r.shape(_I32, 'q', i)

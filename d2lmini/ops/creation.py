@@ -105,7 +105,8 @@ def _linspace(xp, start=0.0, stop=1.0, num=50, endpoint=True, dtype=None):
                        endpoint=endpoint).astype(_dtype(dtype))
 
 
-register('zeros_like', lambda xp, data: xp.zeros_like(data), partial_shape=partial_shapes.same_shape,
+register('zeros_like', lambda xp, data: xp.zeros_like(data),
+         partial_shape=partial_shapes.same_shape,
          backward=lambda F, dy, x, y: [F.zeros_like(x[0])],
          doc='''An array of zeros with the shape and dtype of ``data``.
 

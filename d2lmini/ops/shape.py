@@ -290,7 +290,8 @@ def _reshape_like(xp, lhs, rhs, lhs_begin=None, lhs_end=None, rhs_begin=None, rh
 
 
 
-@register('_identity_with_attr_like_rhs', inputs=('lhs', 'rhs'), partial_shape=partial_shapes.same_shape,
+@register('_identity_with_attr_like_rhs', inputs=('lhs', 'rhs'),
+          partial_shape=partial_shapes.same_shape,
           backward=lambda F, dy, x, y: [dy, F.zeros_like(x[1])])
 def _identity_with_attr_like_rhs(xp, lhs, rhs):
     """A copy of ``lhs``, which must have ``rhs``'s shape, as in MXNet 1.x: in a
