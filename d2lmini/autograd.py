@@ -322,7 +322,11 @@ def _write_leaf(var, g):
         return
     if g.shape != grad.shape:
         g = g.broadcast_to(grad.shape)
-    if var.grad_req == 'write':
+    if grad.stype != 'default':
+        # a row-sparse gradient buffer (attach_grad(stype=...), Embedding(sparse_grad=
+        # True)): it stores the rows that receive a gradient
+        grad._data = g._data if var.grad_req == 'write' else grad._data + g._data
+    elif var.grad_req == 'write':
         grad._data[...] = g._data
     elif var.grad_req == 'add':
         grad._data += g._data

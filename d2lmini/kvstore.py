@@ -321,7 +321,9 @@ class KVStore(KVStoreBase):
         <NDArray 2 @cpu(0)>
         """
         self.push(key, value, priority)
-        self.pull(key, value if out is None else out, priority)
+        # the result goes back whatever the storage (pull alone leaves row-sparse
+        # arrays to row_sparse_pull)
+        self.pull(key, value if out is None else out, priority, ignore_sparse=False)
 
     def row_sparse_pull(self, key, out=None, priority=0, row_ids=None):
         """Pull only the rows ``row_ids`` of ``key``'s value into ``out``, row-sparse

@@ -312,7 +312,14 @@ def _storage_aware(method):
 
     @functools.wraps(method)
     def step(self, index, weight, grad, state):
-        if isinstance(index, (list, tuple)) or not (_is_sparse(weight) or _is_sparse(grad)):
+        if isinstance(index, (list, tuple)):
+            # several weights at once (aggregated updates): sparse ones go one by one
+            if not any(_is_sparse(x) for x in list(weight) + list(grad)):
+                return method(self, index, weight, grad, state)
+            for one in zip(index, weight, grad, state):
+                step(self, *one)
+            return None
+        if not (_is_sparse(weight) or _is_sparse(grad)):
             return method(self, index, weight, grad, state)
         return _sparse_step(self, method, index, weight, grad, state)
     step.storage_aware = step.shows_wrapped = True

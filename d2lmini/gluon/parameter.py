@@ -204,7 +204,12 @@ class Parameter:
         if self.grad_req == 'null':
             self._grad = None
             return
-        self._grad = [nd.zeros(d.shape, ctx=d.context, dtype=d.dtype) for d in self._data]
+        # a grad_stype='row_sparse' gradient stores the rows that receive a gradient,
+        # so that optimizers update only those (MXNet's lazy updates); a 'csr' one
+        # is kept dense (no operator of MXNet's produces CSR gradients)
+        stype = 'row_sparse' if self._grad_stype == 'row_sparse' else 'default'
+        self._grad = [nd.zeros(d.shape, ctx=d.context, dtype=d.dtype, stype=stype)
+                      for d in self._data]
         autograd.mark_variables(self._data, self._grad, self.grad_req)
 
     # ------------------------------------------------------------ access
@@ -318,7 +323,10 @@ class Parameter:
         if self._grad is None:
             return
         for g in self._grad:
-            g._data[...] = 0
+            if g.stype == 'default':
+                g._data[...] = 0
+            else:
+                g[:] = 0
 
     def set_data(self, data):
         """Overwrite the values on every context (shape may fill unknown dims).

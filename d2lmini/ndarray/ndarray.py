@@ -610,10 +610,15 @@ class NDArray:
     # ------------------------------------------------------------ autograd
     def attach_grad(self, grad_req='write', stype=None):
         """Ask for this array's gradient: allocate ``.grad`` and make the array a
-        leaf of any graph recorded from now on."""
+        leaf of any graph recorded from now on. ``stype='row_sparse'`` makes ``.grad``
+        a row-sparse array, which stores the rows that receive a gradient."""
         if grad_req not in ('write', 'add', 'null'):
             raise ValueError(f"grad_req must be 'write', 'add' or 'null', not {grad_req!r}")
-        grad = _wrap(self._ctx.xp.zeros_like(self._data), self._ctx)
+        if stype not in (None, 'default'):
+            from .sparse import zeros as sparse_zeros
+            grad = sparse_zeros(stype, self.shape, ctx=self._ctx, dtype=self.dtype)
+        else:
+            grad = _wrap(self._ctx.xp.zeros_like(self._data), self._ctx)
         self._node = None if grad_req == 'null' else Variable(grad, grad_req)
         self._oidx = 0
         if grad_req != 'null':

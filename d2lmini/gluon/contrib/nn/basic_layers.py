@@ -88,9 +88,9 @@ class Identity(HybridBlock):
 
 class SparseEmbedding(Embedding):
     """An :class:`~d2lmini.gluon.nn.Embedding` whose weight gets row-sparse
-    gradients in MXNet. d2lmini keeps Gluon parameters dense: the gradient is dense
-    (with zero rows for the indices not looked up), which gives the same
-    updates for optimizers that skip nothing.
+    gradients: only the rows looked up are stored, and lazy optimizers (SGD, Adam,
+    AdaGrad, ...) update only those. (MXNet also keeps the weight itself row-sparse
+    in its store; d2lmini keeps the weight dense, with the same values.)
 
     >>> import d2lmini as mx
     >>> layer = SparseEmbedding(10, 4)
