@@ -256,3 +256,25 @@ def test_attach_grad_with_a_row_sparse_buffer():
             y = x[row:row + 1].sum()
         y.backward()
     assert x.grad.indices.asnumpy().tolist() == [0, 2]
+
+
+def test_a_sparse_array_gets_a_gradient_of_its_storage_and_detaches_as_itself():
+    for stype in ('csr', 'row_sparse'):
+        x = mx.nd.zeros((2, 2), stype=stype)
+        x.attach_grad()
+        assert x.grad.stype == stype
+        assert x.detach().stype == stype
+    x = mx.nd.zeros((2, 2), stype='csr')
+    x.attach_grad(stype='default')
+    assert x.grad.stype == 'default'
+
+
+def test_the_gradient_of_a_sparse_dot_goes_to_a_row_sparse_buffer():
+    lhs = mx.nd.array([[0, 2], [0, 0], [1, 0]]).tostype('csr')
+    rhs = mx.nd.ones((2, 3))
+    rhs.attach_grad(stype='row_sparse')
+    with mx.autograd.record():
+        y = mx.nd.sparse.dot(lhs, rhs, transpose_a=False).sum()
+    y.backward()
+    assert rhs.grad.stype == 'row_sparse'
+    np.testing.assert_array_equal(rhs.grad.asnumpy(), [[1, 1, 1], [2, 2, 2]])

@@ -611,10 +611,12 @@ class NDArray:
     def attach_grad(self, grad_req='write', stype=None):
         """Ask for this array's gradient: allocate ``.grad`` and make the array a
         leaf of any graph recorded from now on. ``stype='row_sparse'`` makes ``.grad``
-        a row-sparse array, which stores the rows that receive a gradient."""
+        a row-sparse array, which stores the rows that receive a gradient; by
+        default the gradient has this array's storage type, as in MXNet."""
         if grad_req not in ('write', 'add', 'null'):
             raise ValueError(f"grad_req must be 'write', 'add' or 'null', not {grad_req!r}")
-        if stype not in (None, 'default'):
+        stype = self.stype if stype is None else stype
+        if stype != 'default':
             from .sparse import zeros as sparse_zeros
             grad = sparse_zeros(stype, self.shape, ctx=self._ctx, dtype=self.dtype)
         else:
