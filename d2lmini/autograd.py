@@ -170,6 +170,10 @@ def _run_backward(heads, head_grads, variables, retain_graph, create_graph, trai
                 'autograd.record()')
         if hg is None:
             hg = nd.ones(h.shape, ctx=h.context, dtype=h.dtype)
+        elif hg.stype != 'default':
+            # backward formulas multiply by the head gradient: a sparse one would keep
+            # 0 * inf at 0 where MXNet (and the dense rule) gives NaN
+            hg = hg.tostype('default')
         elif hg.shape != h.shape:
             op = h._node.op
             if getattr(op, 'no_grad', False) or getattr(op, 'backward', None) is zero_gradient:

@@ -774,7 +774,9 @@ def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=Non
     def values(n):
         v = (np.full(n, data_init, dtype=np.float64) if data_init is not None
              else np.random.uniform(size=n))
-        return (modifier_func(v) if modifier_func is not None else v).astype(dtype)
+        # as MXNet: modifier_func maps one value at a time (see assign_each)
+        return (assign_each(v, modifier_func) if modifier_func is not None else v
+                ).astype(dtype)
 
     if stype == 'row_sparse':
         if rsp_indices is not None:
@@ -793,10 +795,7 @@ def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=Non
     if distribution in (None, 'uniform'):
         mask = np.random.rand(rows, cols) < density
     elif distribution == 'powerlaw':
-        counts = np.minimum(cols, 2 ** np.arange(rows) * max(1, int(density * cols) // 4))
-        mask = np.zeros((rows, cols), bool)
-        for i, k in enumerate(counts):
-            mask[i, np.random.choice(cols, int(k), replace=False)] = True
+        return _powerlaw_csr(rows, cols, density, dtype, data_init, modifier_func, ctx)
     else:
         raise ValueError(f"rand_sparse_ndarray: distribution must be 'uniform' or "
                          f"'powerlaw', not {distribution!r}")
@@ -811,6 +810,87 @@ def rand_sparse_ndarray(shape, stype, density=None, dtype=None, distribution=Non
     return arr, (data, indices, indptr)
 
 
+def _powerlaw_row_counts(rows, cols, density):
+    """How many values each row of MXNet's 'powerlaw' CSR matrix stores, filled as
+    MXNet's test_utils fills them: ``int(rows * cols * density)`` values, first one
+    at the start of every row, then rows 0, 1, 2, ... up to 2, 4, 8, ... values (a
+    row that would reach the width is filled whole and the doubling pauses), until
+    the values run out."""
+    total = int(rows * cols * density)
+    if total < 2 * rows:
+        raise ValueError(f"rand_sparse_ndarray: the 'powerlaw' distribution needs "
+                         f'rows * cols * density >= 2 * rows, not {rows} * {cols} * '
+                         f'{density}')
+    counts = np.ones(rows, np.int64)
+    left = total - rows
+    limit = 2
+    for row in range(rows):
+        if left <= 0:
+            break
+        width = min(cols, limit)
+        if width == cols and left > width:
+            counts[row] = cols
+            left -= cols - 1
+            continue
+        extra = min(width - 1, left)
+        counts[row] = 1 + extra
+        left -= extra
+        limit *= 2
+    if left > 0:
+        raise ValueError(f"rand_sparse_ndarray: the 'powerlaw' distribution cannot place "
+                         f'density {density} in a matrix of shape ({rows}, {cols})')
+    return counts
+
+
+def _powerlaw_csr(rows, cols, density, dtype, data_init, modifier_func, ctx):
+    """A CSR matrix whose row ``i`` stores its first ``counts[i]`` columns (see
+    :func:`_powerlaw_row_counts`), and its parts ``(data, indices, indptr)``."""
+    from .ndarray import sparse
+    counts = _powerlaw_row_counts(rows, cols, density)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    indices = np.concatenate([np.arange(k) for k in counts]).astype(np.int64)
+    if data_init is not None:
+        data = np.full(len(indices), data_init, dtype=np.float64)
+    else:               # as MXNet: values in (1, 3), never zero
+        data = 1 + np.random.uniform(0.001, 2, size=len(indices))
+    data = (assign_each(data, modifier_func) if modifier_func is not None else data
+            ).astype(dtype)
+    arr = sparse._make('csr', (data, indices, indptr), (rows, cols), dtype,
+                       ctx if ctx is not None else current_context())
+    return arr, (data, indices, indptr)
+
+
+def assign_each(the_input, function):
+    """``function`` applied to every element of the numpy array ``the_input``, one
+    by one (a float64 array; a copy when ``function`` is None).
+
+    >>> assign_each(np.array([1, -2]), abs).tolist()
+    [1.0, 2.0]
+    """
+    if function is None:
+        return np.array(the_input)
+    flat = np.asarray(the_input).reshape(-1)
+    return np.array([function(v) for v in flat], dtype=np.float64).reshape(
+        np.shape(the_input))
+
+
+def assign_each2(input1, input2, function):
+    """``function(a, b)`` for every pair of elements of two numpy arrays of the same
+    shape (a float64 array; a copy of ``input1`` when ``function`` is None).
+
+    >>> assign_each2(np.array([1, 2]), np.array([3, 4]), max).tolist()
+    [3.0, 4.0]
+    """
+    if function is None:
+        return np.array(input1)
+    if np.shape(input1) != np.shape(input2):
+        raise ValueError(f'assign_each2: shapes {np.shape(input1)} and {np.shape(input2)} '
+                         'differ')
+    pairs = zip(np.asarray(input1).reshape(-1), np.asarray(input2).reshape(-1))
+    return np.array([function(a, b) for a, b in pairs], dtype=np.float64).reshape(
+        np.shape(input1))
+
+
 def create_sparse_array(shape, stype, data_init=None, rsp_indices=None, dtype=None,
                         modifier_func=None, density=0.5, shuffle_csr_indices=False):
     """A random sparse array (see :func:`rand_sparse_ndarray`), without its parts."""
@@ -818,6 +898,20 @@ def create_sparse_array(shape, stype, data_init=None, rsp_indices=None, dtype=No
                                data_init=data_init, rsp_indices=rsp_indices,
                                modifier_func=modifier_func,
                                shuffle_csr_indices=shuffle_csr_indices)[0]
+
+
+def create_sparse_array_zd(shape, stype, density, data_init=None, rsp_indices=None,
+                           dtype=None, modifier_func=None, shuffle_csr_indices=False):
+    """As :func:`create_sparse_array`, but a row-sparse array stores exactly the rows
+    ``rsp_indices`` (none when it is None); ``density`` applies to CSR only."""
+    if stype == 'row_sparse':
+        rsp_indices = [] if rsp_indices is None else rsp_indices
+        if len(rsp_indices) > shape[0]:
+            raise ValueError(f'create_sparse_array_zd: {len(rsp_indices)} rows for an array '
+                             f'of {shape[0]} rows')
+    return create_sparse_array(shape, stype, data_init=data_init, rsp_indices=rsp_indices,
+                               dtype=dtype, modifier_func=modifier_func, density=density,
+                               shuffle_csr_indices=shuffle_csr_indices)
 
 
 def rand_shape_2d(dim0=10, dim1=10, allow_zero_size=False):
@@ -1565,7 +1659,8 @@ __all__ = ['np', 'sys', 'os', 'logging', 'mx', 'array', 'random_sample', 'np_red
            'gen_buckets_probs_with_ppf', 'chi_square_check', 'verify_generator',
            'mean_check', 'var_check', 'get_mnist_ubyte', 'get_cifar10', 'get_mnist_pkl',
            'get_mnist', 'get_mnist_iterator', 'get_zip_data', 'get_bz2_data',
-           'get_im2rec_path', 'rand_sparse_ndarray', 'create_sparse_array']
+           'get_im2rec_path', 'rand_sparse_ndarray', 'create_sparse_array',
+           'create_sparse_array_zd', 'assign_each', 'assign_each2', 'Context']
 
 
 def __getattr__(name):

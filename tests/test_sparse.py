@@ -46,11 +46,14 @@ def test_csr_from_scipy_and_back():
     assert sparse.array(m).stype == 'csr'
 
 
-def test_row_sparse_keeps_stored_zero_rows_and_sorts_them():
+def test_row_sparse_keeps_stored_zero_rows_and_the_order_given():
+    # as MXNet: the parts are kept as given; check_format says they are out of order
     r = sparse.row_sparse_array(([[0., 0.], [3., 4.]], [3, 1]), shape=(4, 2))
-    assert r.indices.asnumpy().tolist() == [1, 3]
-    assert r.data.asnumpy().tolist() == [[3, 4], [0, 0]]
+    assert r.indices.asnumpy().tolist() == [3, 1]
+    assert r.data.asnumpy().tolist() == [[0, 0], [3, 4]]
     assert r.asnumpy().tolist() == [[0, 0], [3, 4], [0, 0], [0, 0]]
+    with pytest.raises(MXNetError, match='increasing'):
+        r.check_format()
     # from dense data only the non-zero rows are stored
     assert mx.nd.array([[0, 0], [5, 0]]).tostype('row_sparse').indices.asnumpy().tolist() == [1]
 
@@ -173,8 +176,12 @@ def test_copies_and_casts_keep_the_storage():
 
 
 def test_check_format_catches_broken_parts():
+    # as MXNet, broken parts make an array; check_format (and any use) reports them
+    broken = sparse.csr_matrix(([1., 2.], [0, 1], [0, 1, 3]), shape=(2, 3))
     with pytest.raises(MXNetError, match='indptr'):
-        sparse.csr_matrix(([1., 2.], [0, 1], [0, 1, 3]), shape=(2, 3))
+        broken.check_format(full_check=False)
+    with pytest.raises(MXNetError, match='cannot be used'):
+        broken.asnumpy()
     bad = sparse.csr_matrix(([1., 2.], [5, 0], [0, 1, 2]), shape=(2, 3))
     with pytest.raises(MXNetError, match='out of range'):
         bad.check_format()

@@ -285,7 +285,7 @@ from . import sparse  # noqa: E402,F401
 # casts to a sparse storage make a sparse array (the registered operator, used by
 # graphs, keeps arrays dense)
 cast_storage = sparse.cast_storage  # noqa: E305
-sparse.install(globals())
+sparse.install(globals(), vars(_internal))   # also _internal._square_sum, ...
 from ._internal import CachedOp  # noqa: E402,F401
 
 
