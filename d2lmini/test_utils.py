@@ -497,13 +497,13 @@ def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_st
                            ctx=None, equal_nan=False, dtype=np.float32):
     """Run ``sym`` forward (not training) on ``location`` (a list in
     ``sym.list_arguments()`` order, or a dict) and compare each output with
-    ``expected`` (a list, or a dict by output name). Returns the outputs as numpy
-    arrays.
+    ``expected`` (a list, or a dict by output name). Returns the outputs (NDArrays,
+    as MXNet's returns the executor's).
 
     >>> import d2lmini as mx
     >>> a, b = mx.sym.var('a'), mx.sym.var('b')
     >>> outs = check_symbolic_forward(a * b, [np.array([2.0]), np.array([3.0])], [np.array([6.0])])
-    >>> outs[0].tolist()
+    >>> outs[0].asnumpy().tolist()
     [6.0]
     """
     ctx = ctx or default_context()
@@ -511,11 +511,11 @@ def check_symbolic_forward(sym, location, expected, rtol=None, atol=None, aux_st
     location = _parse_location(sym, location, ctx, dtype)
     aux = _parse_aux_states(sym, aux_states, ctx, dtype)
     exe = sym.bind(ctx, location, grad_req='null', aux_states=aux)
-    outputs = [o.asnumpy() for o in exe.forward(is_train=False)]
+    outputs = exe.forward(is_train=False)
     expected = _expected_list(expected, sym.list_outputs(), 'check_symbolic_forward')
     for name, want, got in zip(sym.list_outputs(), expected, outputs):
-        assert_almost_equal(want, got, rtol, atol, (f'EXPECTED_{name}', f'FORWARD_{name}'),
-                            equal_nan=equal_nan)
+        assert_almost_equal(want, got.asnumpy(), rtol, atol,
+                            (f'EXPECTED_{name}', f'FORWARD_{name}'), equal_nan=equal_nan)
     return outputs
 
 
@@ -526,13 +526,13 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
     ``out_grads``, and compare the arguments' gradients with ``expected`` (a list in
     ``sym.list_arguments()`` order, or a dict; with ``grad_req='add'`` the gradient
     is checked as added to what the gradient array held). Returns the gradients, a
-    dict of numpy arrays.
+    dict of NDArrays by argument name (as MXNet's).
 
     >>> import d2lmini as mx
     >>> x = mx.sym.var('x')
     >>> a = np.array([[-1.0, 2.0]])
     >>> g = check_symbolic_backward(mx.sym.relu(x), [a], [np.ones((1, 2))], [np.array([[0, 1.0]])])
-    >>> g['x'].tolist()
+    >>> g['x'].asnumpy().tolist()
     [[0.0, 1.0]]
     """
     from . import ndarray as nd
@@ -557,11 +557,11 @@ def check_symbolic_backward(sym, location, out_grads, expected, rtol=None, atol=
         out_grads = [out_grads[n] for n in sym.list_outputs()]
     exe.backward([nd.array(_to_numpy(g), ctx=ctx, dtype=o.dtype)
                   for g, o in zip(out_grads, exe.outputs)])
-    grads = {k: exe.grad_dict[k].asnumpy() for k in names if grad_req[k] != 'null'}
+    grads = {k: exe.grad_dict[k] for k in names if grad_req[k] != 'null'}
     for name, want in expected.items():
         if want is None or grad_req.get(name) == 'null':
             continue
-        got = grads[name]
+        got = grads[name].asnumpy()
         if grad_req[name] == 'add':
             got = got - start[name].astype(location[name].dtype)
         assert_almost_equal(want, got, rtol, atol, (f'EXPECTED_{name}', f'BACKWARD_{name}'),

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import parallel
 from ..base import MXNetError, shape_str
-from .registry import register, zero_gradient
+from .registry import OPS, register, zero_gradient
 from . import partial_shapes
 
 
@@ -471,6 +471,11 @@ _binary('elemwise_mul', _same_shape('elemwise_mul', 'multiply'),
 _binary('elemwise_div', _same_shape('elemwise_div', 'true_divide'),
         lambda F, dy, x, y: [dy / x[1], -dy * y / x[1]], aliases=('_div',),
         partial_shape=partial_shapes.same_shape)
+# MXNet's same-shape forms of maximum, minimum and hypot (nd.maximum(a, b) of two
+# arrays of one shape uses them); their gradients are the broadcasting forms' own
+for _name, _ufunc in (('_maximum', 'maximum'), ('_minimum', 'minimum'), ('_hypot', 'hypot')):
+    _binary(_name, _same_shape(_name, _ufunc), OPS['broadcast' + _name].backward,
+            aliases=('_' + _name[1:].capitalize(),), partial_shape=partial_shapes.same_shape)
 
 
 def _add_n(xp, *args, num_args=None):
