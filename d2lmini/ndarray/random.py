@@ -231,10 +231,13 @@ def seed(seed_state, ctx='all'):
     """
     if not isinstance(seed_state, integer_types):
         raise ValueError(f'seed_state must be int, got {type(seed_state).__name__}')
+    # MXNet hands the seed to its engine as a 32-bit C int, so every integer is a
+    # valid seed and those equal modulo 2**32 (-1 and 2**32 - 1) seed alike
+    seed_state = int(seed_state) % 2 ** 32
     if ctx == 'all':
-        backend.seed(int(seed_state), 'all')
+        backend.seed(seed_state, 'all')
     else:
         if not isinstance(ctx, Context):
             raise TypeError(f"seed: ctx must be 'all' or a Context such as mx.cpu(), got "
                             f'{ctx!r}')
-        backend.seed(int(seed_state), ctx.device_type)
+        backend.seed(seed_state, ctx.device_type)

@@ -19,6 +19,7 @@ how a graph is executed.
 A subgraph may hold random operators (dropout) and reads ``is_train``; the nodes
 are declared random, so that no graph pass merges or folds them.
 """
+from ..base import MXNetError
 from .registry import register
 
 
@@ -40,6 +41,19 @@ def _program_shapes(in_shapes, program=None, **attrs):
     return program.infer_shape(list(in_shapes))
 
 
+def _program_partial_shapes(attrs, in_shapes, out_shapes):
+    """Shapes known on either side of the node complete the others (a state or a
+    weight the subgraph reads gets its shape from the data), through the subgraph."""
+    program = attrs.get('program')
+    if program is None:
+        return in_shapes, out_shapes
+    try:
+        return program.infer_partial(list(in_shapes), list(out_shapes))
+    except MXNetError:
+        # too little known yet, or a conflict the node's own inference reports
+        return in_shapes, out_shapes
+
+
 def _program_types(in_types, program=None, **attrs):
     return program.infer_type(list(in_types))
 
@@ -50,4 +64,5 @@ for _name, _doc in (('_foreach', 'A loop over the first axis of its data inputs.
     register(_name, _program_forward, backward=_program_backward, num_outputs=0,
              once_differentiable=True, random=True, train_mode=True,
              infer_shape=_program_shapes, infer_type=_program_types,
+             partial_shape=_program_partial_shapes,
              attr_types={'program': 'any'}, doc=_doc)

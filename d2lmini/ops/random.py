@@ -233,6 +233,15 @@ def _sample_multinomial(xp, data, shape=(), get_prob=False, dtype='int32'):
     Returns a tuple of one or two arrays; ``mx.nd.random.multinomial`` unpacks it.
     """
     k = data.shape[-1]
+    out_dtype = as_dtype(dtype)
+    # every index 0 .. k-1 must be stored exactly: uint8 holds 256 categories, float16
+    # 2049 (MXNet wraps or rounds such indices silently)
+    largest = np.iinfo(out_dtype).max if out_dtype.kind in 'iu' else \
+        2 ** (np.finfo(out_dtype).nmant + 1)
+    if k - 1 > largest:
+        raise MXNetError(f'operator _sample_multinomial: {k} categories do not fit dtype '
+                         f'{out_dtype.name}, whose exact whole numbers stop at {largest}; '
+                         "use dtype='int32'")
     out_shape = (data.shape[:-1] + _param_shape(shape)) or (1,)
     probs = data.reshape(-1, k)
     cdf = xp.cumsum(probs, axis=1, dtype=np.float64)
@@ -241,7 +250,7 @@ def _sample_multinomial(xp, data, shape=(), get_prob=False, dtype='int32'):
     # which also fixes what happens when a row does not sum to exactly 1)
     idx = (u[:, :, None] >= cdf[:, None, :]).sum(axis=2)
     idx = xp.minimum(idx, k - 1)
-    sample = idx.reshape(out_shape).astype(as_dtype(dtype))
+    sample = idx.reshape(out_shape).astype(out_dtype)
     if not get_prob:
         return (sample,)
     logp = xp.log(xp.take_along_axis(probs, idx, axis=1)).reshape(out_shape)
@@ -306,8 +315,10 @@ def _generalized_negative_binomial(xp, mu, alpha, size):
 
 
 def _check_nb(name, k, p):
-    if not (k > 0 and 0 < p <= 1):
-        raise MXNetError(f'operator {name}: k={k} must be positive and p={p} in (0, 1]')
+    # k = 0 (no success to wait for) is allowed, as in MXNet: every draw is 0
+    if not (k >= 0 and 0 < p <= 1):
+        raise MXNetError(f'operator {name}: k={k} must not be negative and p={p} must be '
+                         'in (0, 1]')
 
 
 def _check_gnb(name, mu, alpha):

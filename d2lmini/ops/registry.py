@@ -444,7 +444,9 @@ _PARSERS = {
     'bool': _parse_bool,
     'int': _none_or(lambda t: int(float(t)) if t.strip().lstrip('-').replace('.', '', 1).isdigit()
                     else int(t)),
-    'float': _none_or(float),
+    # an integral literal stays an int, so that a graph read from JSON writes "2"
+    # back as it was written, as MXNet (which keeps the strings) does
+    'float': _none_or(lambda t: int(t) if t.strip().lstrip('+-').isdigit() else float(t)),
     'shape': _parse_shape,
     'str': lambda t: t,
     'any': _parse_any,

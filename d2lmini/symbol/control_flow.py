@@ -60,6 +60,18 @@ class _Subgraph:
         found = _graph.infer_shapes(self.outputs, known)
         return [found.get((id(n), i)) for n, i in self.outputs]
 
+    def infer_partial(self, shapes):
+        """``(input shapes, output shapes)`` from the input shapes known so far (None,
+        or a shape with an unknown 0 dimension, where not known): inference runs
+        through the subgraph both ways, so a state or a weight the step function
+        reads gets its shape from the data, as MXNet 1.x infers it."""
+        known = {v.name: tuple(s) for v, s in zip(self.inputs, shapes)
+                 if v is not None and s is not None and not _graph.has_unknown_dim(s)}
+        found = _graph.infer_shapes(self.outputs, known)
+        ins = [s if v is None or (s is not None and not _graph.has_unknown_dim(s))
+               else found.get((id(v), 0)) or s for v, s in zip(self.inputs, shapes)]
+        return ins, [found.get((id(n), i)) for n, i in self.outputs]
+
     def infer_type(self, types):
         known = {v.name: t for v, t in zip(self.inputs, types)
                  if v is not None and t is not None}
@@ -219,6 +231,12 @@ def _unread_error(kind, what):
                       "so the graph cannot be written in MXNet's JSON form")
 
 
+def _item_shape(shape):
+    """The shape of one step's slice of data of ``shape``: MXNet 1.x has no 0-d
+    arrays, so an item of 1-d data has shape (1,), as ``data[i]`` has."""
+    return tuple(shape[1:]) or (1,)
+
+
 class _ForeachProgram(_Program):
     """A loop over the first axis of the data. The node's inputs are the data, the
     initial states and the outside values the body reads, in that order; the body's
@@ -249,13 +267,39 @@ class _ForeachProgram(_Program):
         data = shapes[:self.num_data]
         if any(s is None for s in data):
             raise MXNetError('foreach: the shape of the data is not known')
-        step = [tuple(s[1:]) for s in data] + shapes[self.num_data:]
+        step = [_item_shape(s) for s in data] + shapes[self.num_data:]
         outs = self.body.infer_shape(step)
         if any(o is None for o in outs):
             raise MXNetError('foreach: cannot infer the shapes of the step function')
         steps = data[0][0]
         return [(steps,) + tuple(o) for o in outs[:self.num_out_data]] + \
             [tuple(o) for o in outs[self.num_out_data:]]
+
+    def infer_partial(self, shapes, out_shapes):
+        """Input and output shapes from those known on either side (see
+        :meth:`_Subgraph.infer_partial`); the number of steps may stay unknown (0)."""
+        d, s = self.num_data, self.num_data + self.num_states
+        data = shapes[:d]
+        step = [None if x is None else _item_shape(x) for x in data] + list(shapes[d:])
+        # a state keeps its shape from step to step: a final state's known shape is
+        # also the initial state's
+        for k, out in enumerate(out_shapes[self.num_out_data:]):
+            if step[d + k] is None and out is not None:
+                step[d + k] = tuple(out)
+        ins, outs = self.body.infer_partial(step)
+        for k, out in enumerate(outs[self.num_out_data:]):
+            if ins[d + k] is None and out is not None:
+                ins[d + k] = tuple(out)
+        steps = next((x[0] for x in data if x is not None and x[0]), None)
+        if steps is None:
+            steps = next((o[0] for o in out_shapes[:self.num_out_data] if o is not None), 0)
+        new_in = [None if x is None and ins[k] is None else
+                  (x if x is not None else (steps,) + tuple(ins[k]))
+                  for k, x in enumerate(data)] + ins[d:]
+        new_out = [None if o is None else (steps,) + tuple(o)
+                   for o in outs[:self.num_out_data]] + \
+            [None if o is None else tuple(o) for o in outs[self.num_out_data:]]
+        return new_in, new_out
 
     def infer_type(self, types):
         return [t or np.dtype(np.float32) for t in self.body.infer_type(types)]
@@ -308,10 +352,19 @@ class _WhileProgram(_Program):
                 current[p] = value
             steps += 1
         stacked = []
+        if steps == 0 and columns:
+            # no step ran: the outputs are max_iterations rows of zeros, of the shapes
+            # and dtypes the step function would give (MXNet leaves them undefined)
+            shapes = self.func.infer_shape([tuple(a.shape) for a in arrays])
+            dtypes = self.func.infer_type([a.dtype for a in arrays])
+            if any(shape is None for shape in shapes[:self.num_out_data]):
+                raise MXNetError('while_loop: the loop ran no step and the shapes of its '
+                                 'outputs cannot be inferred')
+            return [nd.zeros((self.max_iterations,) + tuple(shape), ctx=ctx,
+                             dtype=dtype or np.float32)
+                    for shape, dtype in zip(shapes, dtypes[:self.num_out_data])] + \
+                [current[p] for p in self.var_positions]
         for column in columns:
-            if not column:
-                raise MXNetError('while_loop: the loop ran no step, so the shape of its '
-                                 'outputs is not known')
             rows = [o.expand_dims(0) for o in column]
             if steps < self.max_iterations:   # padded to max_iterations rows, with zeros
                 rows.append(nd.zeros((self.max_iterations - steps,) + column[0].shape,
@@ -325,6 +378,23 @@ class _WhileProgram(_Program):
             raise MXNetError('while_loop: cannot infer the shapes of the step function')
         return [(self.max_iterations,) + tuple(o) for o in outs[:self.num_out_data]] + \
             [tuple(shapes[p]) for p in self.var_positions]
+
+    def infer_partial(self, shapes, out_shapes):
+        """Input and output shapes from those known on either side; a loop variable
+        keeps its shape from step to step."""
+        shapes = list(shapes)
+        for p, out in zip(self.var_positions, out_shapes[self.num_out_data:]):
+            if shapes[p] is None and out is not None:
+                shapes[p] = tuple(out)
+        ins, outs = self.func.infer_partial(shapes)
+        for p, out in zip(self.var_positions, outs[self.num_out_data:]):
+            if ins[p] is None and out is not None:
+                ins[p] = tuple(out)
+        ins, _ = self.cond.infer_partial(ins)
+        new_out = [None if o is None else (self.max_iterations,) + tuple(o)
+                   for o in outs[:self.num_out_data]] + \
+            [None if ins[p] is None else tuple(ins[p]) for p in self.var_positions]
+        return ins, new_out
 
     def infer_type(self, types):
         outs = self.func.infer_type(types)[:self.num_out_data]
@@ -379,6 +449,15 @@ class _CondProgram(_Program):
         if any(o is None for o in out):
             raise MXNetError('cond: cannot infer the shapes of the branches')
         return [tuple(o) for o in out]
+
+    def infer_partial(self, shapes, out_shapes):
+        """Input and output shapes from those known: each branch tells what it can."""
+        ins, _ = self.pred_graph.infer_partial(shapes)
+        ins, then = self.then_graph.infer_partial(ins)
+        ins, other = self.else_graph.infer_partial(ins)
+        outs = [a if a is not None else (b if b is not None else o)
+                for a, b, o in zip(then, other, out_shapes)]
+        return ins, [None if o is None else tuple(o) for o in outs]
 
     def infer_type(self, types):
         return [t or np.dtype(np.float32) for t in self.then_graph.infer_type(types)]
@@ -465,8 +544,15 @@ def foreach(body, data, init_states, name='foreach'):
         raise ValueError(f'foreach: body returned {len(new_entries)} states for '
                          f'{len(state_entries)} initial states')
     sub_out, sub_in, outside = _cut(out_entries + new_entries, holders + state_holders, first)
-    program = _ForeachProgram(_Subgraph(sub_out, sub_in), len(holders), len(state_holders),
-                              len(out_entries))
+    body = _Subgraph(sub_out, sub_in)
+    # MXNet's node ties every data and state input to a variable of the body, so it
+    # refuses, as here, a body that leaves one unread
+    read = {id(v) for v in body.variables()}
+    if any(id(h) not in read for h in holders):
+        raise AssertionError('the data arrays have to be used in the loop body')
+    if any(id(h) not in read for h in state_holders):
+        raise AssertionError('the state arrays have to be used in the loop body')
+    program = _ForeachProgram(body, len(holders), len(state_holders), len(out_entries))
     node = _node('_foreach', None if name == 'foreach' else name, '_foreach',
                  data_entries + state_entries + outside, program,
                  len(out_entries) + len(new_entries))

@@ -36,6 +36,9 @@ def _draw(dist, params, shape, dtype, kwargs):
     if not all(isinstance(v, numeric_types) for v in values):
         raise TypeError(f'{dist}: distribution parameters must be numbers or Symbols, got '
                         f'{", ".join(type(v).__name__ for v in values)}')
+    # MXNet takes a ``ctx`` here too but uses it only for imperative calls: a graph
+    # draws on the context it is bound to, so the symbolic form accepts and drops it.
+    kwargs.pop('ctx', None)
     attrs = dict(kwargs, shape=1 if shape is None else shape, dtype=dtype, name=name)
     attrs.update((k, v.item() if hasattr(v, 'item') else v) for k, v in params.items())
     return _call('_random_' + dist, (), attrs)
@@ -103,8 +106,17 @@ for _dist, _names in LIKE_PARAMS.items():
     globals()[f'{_dist}_like'] = _like(_dist, _names)
 
 
-def multinomial(data, shape=None, get_prob=False, dtype='int32', **kwargs):
-    """Draws from the categorical distributions in the last axis of ``data``."""
+def multinomial(data, shape=None, get_prob=True, dtype='int32', **kwargs):
+    """Draws from the categorical distributions in the last axis of ``data``.
+
+    As in MXNet 1.x, the symbolic form gives by default two outputs, the draws and
+    their log-probabilities (``get_prob=True``, where ``mx.nd.random.multinomial``
+    has ``False``); pass ``get_prob=False`` for the draws alone.
+
+    >>> import d2lmini as mx
+    >>> len(mx.sym.random.multinomial(mx.sym.var('p'), shape=3).list_outputs())
+    2
+    """
     return _call('_sample_multinomial', (data,),
                  dict(kwargs, shape=() if shape is None else shape, get_prob=get_prob,
                       dtype=dtype))
