@@ -86,6 +86,11 @@ class ArgumentError(MXNetError, TypeError):
     MXNetError ("Cannot find argument"), Python a TypeError: this is both."""
 
 
+class AttributeValueError(MXNetError, ValueError):
+    """An attribute with a value the operator does not know (an interpolation method,
+    say): MXNet's operators raise MXNetError, its Python helpers ValueError."""
+
+
 class DTypeError(MXNetError, TypeError, KeyError):
     """An unknown dtype.
 

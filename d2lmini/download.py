@@ -23,6 +23,7 @@ import os
 import socket
 import sys
 import time
+import warnings
 
 from .fileio import atomic_write
 
@@ -76,6 +77,9 @@ def download(url, path=None, overwrite=False, sha1_hash=None, retries=5, verify_
     download fails. The file appears complete or not at all: it is written under a
     temporary name and renamed once checked, and a failed download leaves nothing.
     """
+    if not verify_ssl:      # as MXNet warns
+        warnings.warn('Unverified HTTPS request is being made (verify_ssl=False). Adding '
+                      'certificate verification is strongly advised.', stacklevel=2)
     fname = url.split('/')[-1]
     if path is not None:
         path = os.path.expanduser(path)

@@ -10,6 +10,7 @@ backward against expected values.
 >>> _ = check_symbolic_forward(mx.sym.relu(x), [a], [np.maximum(a, 0)])
 """
 import contextlib
+import functools
 import logging
 import math
 import numbers
@@ -193,6 +194,34 @@ def assert_exception(f, exception_type, *args, **kwargs):
         return
     raise AssertionError(f'{getattr(f, "__name__", f)!s} did not raise '
                          f'{exception_type.__name__}')
+
+
+def retry(n):
+    """A decorator for tests of random draws: run the test up to ``n`` times, until
+    it passes; the last ``AssertionError`` is raised.
+
+    >>> tries = []
+    >>> @retry(3)
+    ... def flaky():
+    ...     tries.append(1)
+    ...     assert len(tries) == 2
+    >>> flaky(); len(tries)
+    2
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f'retry: n must be a positive integer, not {n!r}')
+
+    def decorate(test):
+        @functools.wraps(test)
+        def run(*args, **kwargs):
+            for attempt in range(n):
+                try:
+                    return test(*args, **kwargs)
+                except AssertionError:
+                    if attempt == n - 1:
+                        raise
+        return run
+    return decorate
 
 
 @contextlib.contextmanager
@@ -1660,7 +1689,7 @@ __all__ = ['np', 'sys', 'os', 'logging', 'mx', 'array', 'random_sample', 'np_red
            'mean_check', 'var_check', 'get_mnist_ubyte', 'get_cifar10', 'get_mnist_pkl',
            'get_mnist', 'get_mnist_iterator', 'get_zip_data', 'get_bz2_data',
            'get_im2rec_path', 'rand_sparse_ndarray', 'create_sparse_array',
-           'create_sparse_array_zd', 'assign_each', 'assign_each2', 'Context']
+           'create_sparse_array_zd', 'assign_each', 'assign_each2', 'Context', 'retry']
 
 
 def __getattr__(name):

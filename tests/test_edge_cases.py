@@ -62,3 +62,32 @@ def test_variables_sharing_a_name_are_bound_by_position():
 def test_arange_takes_its_length_from_the_graph():
     net = mx.sym.arange(start=2, stop=None, step=3, infer_range=True) + mx.sym.zeros((4,))
     assert net.eval()[0].asnumpy().tolist() == [2, 5, 8, 11]
+
+
+def test_a_control_flow_graph_binds_and_lists_its_attributes():
+    out, states = mx.sym.contrib.foreach(lambda x, s: (x + s[0], [x + s[0]]),
+                                         mx.sym.var('data'), [mx.sym.var('h')])
+    net = mx.sym.Group([out, states[0]])
+    exe = net.simple_bind(mx.cpu(), data=(3, 2), h=(2,))
+    assert [o.shape for o in exe.forward()] == [(3, 2), (2,)]
+    assert list(net.attr_dict().values())[-1]['num_outputs'] == '2'
+
+
+def test_creation_symbols_take_a_context_as_mxnet_does():
+    assert mx.sym.zeros(shape=(2,), ctx=mx.cpu()).eval()[0].asnumpy().tolist() == [0, 0]
+    assert mx.sym.random.uniform(shape=(2,), ctx=mx.cpu()).eval()[0].shape == (2,)
+
+
+def test_an_unverified_download_warns(tmp_path):
+    from d2lmini.download import download
+    target = tmp_path / 'kept.txt'
+    target.write_text('here')
+    with pytest.warns(UserWarning, match='verify_ssl=False'):
+        download('https://example.invalid/kept.txt', path=str(target), verify_ssl=False)
+
+
+@pytest.mark.parametrize('interp', [-1, 7])
+def test_an_unknown_interpolation_is_both_errors_mxnet_raises(interp):
+    with pytest.raises(MXNetError, match='interp') as caught:
+        mx.image.imresize(mx.nd.ones((12, 16, 3)), 4, 4, interp=interp)
+    assert isinstance(caught.value, ValueError)

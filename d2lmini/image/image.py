@@ -30,7 +30,7 @@ import numpy as np
 from .. import ndarray as nd
 from .. import io
 from .. import recordio
-from ..base import MXNetError, numeric_types
+from ..base import AttributeValueError, MXNetError, numeric_types
 from ..ndarray import NDArray
 from . import codec
 from .resize import resize as _resize
@@ -192,7 +192,7 @@ def _get_interp_method(interp, sizes=()):
         return 1
     if interp in range(5):
         return interp
-    raise ValueError('Unknown interp method %d' % (interp,))
+    raise AttributeValueError('Unknown interp method %d' % (interp,))
 
 
 def _resize_to(src, size, interp, old_size=None):

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from ..base import AttributeValueError
+
 _COEF_BITS = 11
 _COEF_SCALE = 1 << _COEF_BITS
 
@@ -236,7 +238,7 @@ def resize(img, w, h, interp=1):
     else:
         method = {1: 'linear', 2: 'cubic', 3: 'area_up', 4: 'lanczos'}.get(interp)
         if method is None:
-            raise ValueError('Unknown interp method %d' % interp)
+            raise AttributeValueError('Unknown interp method %d' % interp)
         rows = _resample_columns(data, _matrix(method, w, src_w, is_u8))
         if is_u8 and method in ('linear', 'area_up'):
             out = _vertical_linear_u8(rows, h, src_h, method == 'area_up')

@@ -323,12 +323,10 @@ class Symbol:
         nodes, row_ptr = [], [0]
         for n in order:
             entry = {'op': 'null' if n.op is None else n.op.name, 'name': n.name}
+            attrs = _string_attrs(n)
             if 'program' in n.attrs:   # control flow: the node carries subgraphs
                 from .control_flow import write_node
-                attrs, entry['subgraphs'] = write_node(n)
-                attrs.update(n.extra)
-            else:
-                attrs = _string_attrs(n)
+                entry['subgraphs'] = write_node(n)[1]
             if attrs:
                 entry['attrs'] = attrs
             entry['inputs'] = [[index[id(src)], i, 1 if id(src) in aux else 0]
@@ -606,8 +604,14 @@ def _dmlc_json(doc):
 
 
 def _string_attrs(node):
-    """A node's attributes as MXNet writes them: the operator's, then the extras."""
-    attrs = {k: format_attr(v) for k, v in node.attrs.items()}
+    """A node's attributes as MXNet writes them: the operator's, then the extras. A
+    control-flow node's subgraphs are not attributes: it shows MXNet's attributes
+    of such a node (``num_args``, ``num_outputs``, its input positions)."""
+    if 'program' in node.attrs:
+        from .control_flow import write_node
+        attrs = write_node(node)[0]
+    else:
+        attrs = {k: format_attr(v) for k, v in node.attrs.items()}
     attrs.update(node.extra)
     return attrs
 
@@ -715,6 +719,10 @@ def _call(op_name, args, kwargs, hint=None, attr=None):
     """Add a node for operator ``op_name`` called as ``sym.<op_name>(*args, **kwargs)``."""
     op = get_op(op_name)
     kwargs = dict(kwargs)
+    if not op.inputs and not op.variadic and 'ctx' not in op.defaults:
+        # creation and random operators: MXNet's symbol functions take the ctx of
+        # the nd ones; a graph runs on the context it is bound to
+        kwargs.pop('ctx', None)
     attr = dict(kwargs.pop('attr', attr) or {})
     attr.update(_attribute_kwargs(op_name, kwargs))
     inputs, attrs, name = op.bind(args, kwargs)
