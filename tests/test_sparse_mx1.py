@@ -273,3 +273,13 @@ def test_test_utils_star_import_offers_context():
     exec('from d2lmini.test_utils import *', namespace)
     assert namespace['Context'] is mx.Context
     assert 'create_sparse_array_zd' in namespace and 'assign_each' in namespace
+
+
+def test_contrib_names_of_sparse_helpers():
+    a = mx.nd.array([[0, 1, 2], [0, 0, 0]]).tostype('csr')
+    assert mx.nd.contrib.getnnz(a, axis=1).asnumpy().tolist() == [2, 0]
+    w = mx.nd.arange(8).reshape((4, 2))
+    out = mx.nd.contrib.SparseEmbedding(mx.nd.array([3, 0]), w, input_dim=4, output_dim=2)
+    assert out.asnumpy().tolist() == [[6, 7], [0, 1]]
+    net = mx.sym.contrib.SparseEmbedding(mx.sym.var('d'), input_dim=4, output_dim=2, name='se')
+    assert net.list_arguments() == ['d', 'se_weight']

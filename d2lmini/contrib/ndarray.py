@@ -33,6 +33,11 @@ def _export():
 _export()
 
 
+from ..ndarray.sparse import getnnz  # noqa: E402  (the number of values a CSR matrix stores)
+
+__all__.append('getnnz')
+
+
 def rand_zipfian(true_classes, num_sampled, range_max, ctx=None):
     """Draw ``num_sampled`` candidate classes from [0, ``range_max``) with the
     log-uniform (Zipfian) distribution, for sampled softmax; returns the samples and
