@@ -1188,12 +1188,20 @@ def _storage_aware(name, sparse_fn):
     dense_fn = _DENSE[name]
 
     def fn(*args, **kwargs):
-        if kwargs.get('out') is None and any(isinstance(a, BaseSparseNDArray)
-                                             for a in (*args, *kwargs.values())):
-            kwargs.pop('out', None)
-            kwargs.pop('name', None)
-            return sparse_fn(*args, **kwargs)
-        return dense_fn(*args, **kwargs)
+        # a plain loop: these functions are called on dense arrays nearly always, and
+        # this check is all they pay for sparse storage
+        for a in args:
+            if isinstance(a, BaseSparseNDArray):
+                break
+        else:
+            if not kwargs or not any(isinstance(a, BaseSparseNDArray)
+                                     for a in kwargs.values()):
+                return dense_fn(*args, **kwargs)
+        if kwargs.get('out') is not None:
+            return dense_fn(*args, **kwargs)
+        kwargs.pop('out', None)
+        kwargs.pop('name', None)
+        return sparse_fn(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = dense_fn.__doc__
     return fn
