@@ -91,3 +91,23 @@ def test_an_unknown_interpolation_is_both_errors_mxnet_raises(interp):
     with pytest.raises(MXNetError, match='interp') as caught:
         mx.image.imresize(mx.nd.ones((12, 16, 3)), 4, 4, interp=interp)
     assert isinstance(caught.value, ValueError)
+
+
+def test_the_current_attribute_scope_belongs_to_its_thread():
+    import threading
+    seen = []
+    mx.AttrScope.current = mx.AttrScope(y='hi')
+    try:
+        def other():
+            seen.append(dict(mx.AttrScope.current.get()))   # a new thread: empty
+            mx.AttrScope.current = mx.AttrScope(x='there')
+            seen.append(dict(mx.AttrScope.current.get()))
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert seen == [{}, {'x': 'there'}]
+        assert mx.AttrScope.current.get() == {'y': 'hi'}
+        assert mx.sym.var('v').attr('y') == 'hi'
+    finally:
+        mx.AttrScope.current = mx.AttrScope()
+    assert mx.sym.var('w').attr('y') is None

@@ -7,11 +7,37 @@
 '4'
 """
 import threading
+from collections import defaultdict
 
 
-class AttrScope:
-    """Attributes (strings) attached to the symbols created inside ``with``."""
+class _CurrentScope(type):
+    """Gives ``AttrScope.current``, the scope in force in this thread, as MXNet 1.x
+    does: reading it outside any scope gives an empty one, and assigning it sets the
+    scope of this thread only."""
+
+    @property
+    def current(cls):
+        scope = getattr(cls._current, 'value', None)
+        if scope is None:
+            scope = cls._current.value = cls()
+        return scope
+
+    @current.setter
+    def current(cls, scope):
+        cls._current.value = scope
+
+
+class AttrScope(metaclass=_CurrentScope):
+    """Attributes (strings) attached to the symbols created inside ``with``.
+
+    >>> import d2lmini as mx
+    >>> with mx.AttrScope(stage='1'):
+    ...     mx.AttrScope.current.get()
+    {'stage': '1'}
+    """
     _current = threading.local()
+    # MXNet's control flow counts the names it gives subgraphs here
+    _subgraph_names = defaultdict(int)
 
     def __init__(self, **kwargs):
         for k, v in kwargs.items():
@@ -41,5 +67,4 @@ class AttrScope:
 
 def current():
     """The attributes of the scope in force (empty outside any)."""
-    scope = getattr(AttrScope._current, 'value', None)
-    return {} if scope is None else scope._attr
+    return AttrScope.current._attr
