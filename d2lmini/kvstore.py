@@ -34,7 +34,7 @@ import warnings
 import numpy as np
 
 from . import ndarray as nd
-from .ndarray.ndarray import _wrap
+from .ndarray.sparse import _make
 from . import optimizer as opt
 from .base import MXNetError
 from .fileio import write_bytes_atomically
@@ -370,10 +370,9 @@ class KVStore(KVStoreBase):
         if len(index) and (index[0] < 0 or index[-1] >= stored.shape[0]):
             raise MXNetError(f'row_sparse_pull: row ids must be in [0, {stored.shape[0]}), '
                              f'got {rows.asnumpy().tolist()}')
-        picked = nd.sparse.row_sparse_array((_wrap(values[index], stored.context),
-                                             _wrap(index, stored.context)),
-                                            shape=stored.shape, ctx=stored.context,
-                                            dtype=stored.dtype)
+        # unique() sorted the rows: the parts are those of a row-sparse array as they are
+        picked = _make('row_sparse', (values[index], index), stored.shape, values.dtype,
+                       stored.context)
         picked.copyto(out)
 
     def _reduce(self, vals, ctx):

@@ -2,7 +2,6 @@
 (tests/fixtures/block_save_load/, made by tools/make_block_save_load_fixtures.py, whose
 ``--check`` runs our files in MXNet): MXNet's files load here into models built anew and
 give its outputs; our files for the same models are MXNet's JSON, byte for byte."""
-import importlib.util
 import json
 import os
 
@@ -13,19 +12,11 @@ import d2lmini as mx
 from d2lmini import nd
 from d2lmini.gluon import nn
 from d2lmini.gluon.block_files import ModelMismatchError
+from fixture_tools import load_tool
 
 HERE = os.path.dirname(__file__)
 FIXTURES = os.path.join(HERE, 'fixtures', 'block_save_load')
 MODELS = ['seq', 'hybrid', 'deferred', 'custom', 'twoway']
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'make_block_save_load_fixtures',
-        os.path.join(HERE, '..', 'tools', 'make_block_save_load_fixtures.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(tool, net, io):
@@ -35,7 +26,7 @@ def _run(tool, net, io):
 
 @pytest.fixture(scope='module')
 def tool():
-    return _tool()
+    return load_tool('make_block_save_load_fixtures')
 
 
 @pytest.fixture(scope='module')

@@ -13,29 +13,13 @@ import pytest
 import d2lmini as mx
 from d2lmini.base import MXNetError
 from d2lmini.image import codec
+from fixture_tools import load_tool, recorded_epochs
 
 FIX = os.path.join(os.path.dirname(__file__), 'fixtures', 'image_det_record_iter')
 EXPECTED = np.load(os.path.join(FIX, 'expected.npz'))
 
 # the tool's table: name -> (image (height, width) in turn, raw labels)
-DATASETS = {
-    'boxes': ([(6, 8), (10, 7), (9, 12), (8, 8), (12, 6)], [
-        [2, 5, 0, 0.1, 0.2, 0.5, 0.6],
-        [2, 5, 1, 0.0, 0.0, 0.5, 0.5, 2, 0.5, 0.5, 1, 1],
-        [2, 5, 3, 0.2, 0.2, 0.4, 0.9, 1, 0.1, 0.1, 0.3, 0.3, 0, 0.6, 0.6, 0.9, 0.8],
-        [2, 5, 4, 0.3, 0.3, 0.7, 0.7],
-        [2, 5, 5, 0.05, 0.05, 0.95, 0.95]]),
-    'wide': ([(7, 9), (9, 7), (8, 8)], [
-        [4, 6, 7, 8, 0, 0.1, 0.2, 0.5, 0.6, 0.33],
-        [4, 6, 9, 9, 1, 0.0, 0.0, 0.5, 0.5, 0.7, 2, 0.5, 0.5, 1, 1, 0.8],
-        [4, 6, 1, 2, 0, 0.5, 0.2, 0.5, 0.6, 0.1, 1, 0.1, 0.3, 0.4, 0.3, 0.2,
-         2, -0.2, 0.1, 1.3, 0.5, 0.3, -1, 0.1, 0.1, 0.2, 0.2, 0.4]]),
-    'fixed': ([(6, 8)], [[2, 5, i, 0.1, 0.2, 0.5, 0.6, 1, 0.3, 0.3, 0.9, 0.9]
-                         for i in range(3)]),
-    'ten': ([(5, 6)], [[2, 5, i, 0.1, 0.1, 0.9, 0.9] for i in range(10)]),
-    'parts': ([(30, 40), (4, 4), (4, 4), (20, 20), (4, 4), (4, 4), (25, 25), (4, 4)],
-              [[2, 5, i, 0.1, 0.1, 0.9, 0.9] for i in range(8)]),
-}
+DATASETS = load_tool('make_image_det_record_iter_fixtures').DATASETS
 
 
 def write_rec(folder, name, labels=None):
@@ -51,23 +35,10 @@ def write_rec(folder, name, labels=None):
     return path
 
 
-def expected_epochs(key):
-    """``[[(label, pad, data) per batch] per epoch]`` recorded from MXNet."""
-    epochs = []
-    while f'{key}/{len(epochs)}/0/pad' in EXPECTED.files:
-        e, batches = len(epochs), []
-        while f'{key}/{e}/{len(batches)}/pad' in EXPECTED.files:
-            b = len(batches)
-            batches.append(tuple(EXPECTED[f'{key}/{e}/{b}/{part}']
-                                 for part in ('label', 'pad', 'data')))
-        epochs.append(batches)
-    return epochs
-
-
 def check_case(tmp_path, key, data, **kwargs):
     it = mx.io.ImageDetRecordIter(path_imgrec=write_rec(tmp_path, data), **kwargs)
     assert it.provide_label[0].shape == tuple(EXPECTED[f'{key}/label_shape'])
-    for want_batches in expected_epochs(key):
+    for want_batches in recorded_epochs(EXPECTED, key):
         got = list(it)
         assert len(got) == len(want_batches)
         for batch, (label, pad, pixels) in zip(got, want_batches):

@@ -12,6 +12,7 @@ import pytest
 import d2lmini as mx
 from d2lmini.base import MXNetError
 from d2lmini.image import codec
+from fixture_tools import recorded_epochs
 
 FIX = os.path.join(os.path.dirname(__file__), 'fixtures', 'image_record_iter')
 EXPECTED = np.load(os.path.join(FIX, 'expected.npz'))
@@ -40,22 +41,9 @@ def write_rec(folder, name):
     return path
 
 
-def expected_epochs(key):
-    """``[[(label, pad, data) per batch] per epoch]`` recorded from MXNet."""
-    epochs = []
-    while f'{key}/{len(epochs)}/0/pad' in EXPECTED.files:
-        e, batches = len(epochs), []
-        while f'{key}/{e}/{len(batches)}/pad' in EXPECTED.files:
-            b = len(batches)
-            batches.append(tuple(EXPECTED[f'{key}/{e}/{b}/{part}']
-                                 for part in ('label', 'pad', 'data')))
-        epochs.append(batches)
-    return epochs
-
-
 def check_case(tmp_path, key, data, cls='ImageRecordIter', atol=0, **kwargs):
     it = getattr(mx.io, cls)(path_imgrec=write_rec(tmp_path, data), **kwargs)
-    for want_batches in expected_epochs(key):
+    for want_batches in recorded_epochs(EXPECTED, key):
         got = list(it)
         assert len(got) == len(want_batches)
         for batch, (label, pad, pixels) in zip(got, want_batches):

@@ -5,7 +5,6 @@ weights regenerated on both sides, and MXNet's own ``.params`` files of two narr
 networks. The pretrained-weights store is tested on local files and a refused port;
 nothing touches the network."""
 import hashlib
-import importlib.util
 import json
 import os
 import socket
@@ -19,21 +18,13 @@ import d2lmini as mx
 from d2lmini import autograd, nd
 from d2lmini.download import DownloadError
 from d2lmini.gluon.model_zoo import model_store, vision
+from fixture_tools import load_tool
 
 HERE = os.path.dirname(__file__)
 FIXTURES = os.path.join(HERE, 'fixtures', 'model_zoo')
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'make_model_zoo_fixtures',
-        os.path.join(HERE, '..', 'tools', 'make_model_zoo_fixtures.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TOOL = _tool()
+TOOL = load_tool('make_model_zoo_fixtures')
 with open(os.path.join(FIXTURES, 'names_shapes.json')) as f:
     STRUCTURE = json.load(f)
 with open(os.path.join(FIXTURES, 'outputs.json')) as f:

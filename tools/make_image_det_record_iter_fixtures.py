@@ -13,15 +13,14 @@ import sys
 import tempfile
 
 import numpy as np
-import mxnet as mx
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_image_record_iter_fixtures import png_bytes  # noqa: E402
+# mxnet (and the tool that imports it) is imported where it is used: the test imports
+# this module for DATASETS, in a Python without mxnet
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                    'tests', 'fixtures', 'image_det_record_iter')
 
-# name -> (image (height, width) in turn, raw labels); the test file holds the same table
+# name -> (image (height, width) in turn, raw labels); the test reads this table
 DATASETS = {
     'boxes': ([(6, 8), (10, 7), (9, 12), (8, 8), (12, 6)], [
         [2, 5, 0, 0.1, 0.2, 0.5, 0.6],
@@ -51,7 +50,15 @@ def images(name):
             for i, label in enumerate(labels)]
 
 
+def _mxnet():
+    import mxnet
+    return mxnet
+
+
 def write_rec(name, path):
+    mx = _mxnet()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_image_record_iter_fixtures import png_bytes
     writer = mx.recordio.MXRecordIO(path, 'w')
     for i, (rgb, label) in enumerate(images(name)):
         writer.write(mx.recordio.pack(mx.recordio.IRHeader(0, label, i, 0), png_bytes(rgb)))
@@ -87,6 +94,7 @@ CASES = {
 
 
 def main():
+    mx = _mxnet()
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp()
     recs = {}

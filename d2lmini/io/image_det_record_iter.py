@@ -54,7 +54,6 @@ and ``num_parts`` work as in :class:`~d2lmini.io.ImageRecordIter`.
 """
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -479,12 +478,7 @@ class ImageDetRecordIter(ImageRecordIter):
 
     # -- batches
     def _fill(self, chosen):
-        records = [self._label_of(self._record(i)) for i in chosen]
-        if self._threads > 1 and len(records) > 1:
-            with ThreadPoolExecutor(min(self._threads, len(records))) as pool:
-                images = list(pool.map(self._decode, [r[2] for r in records]))
-        else:
-            images = [self._decode(r[2]) for r in records]
+        records, images = self._read(chosen)
         channels, max_h, max_w = self.data_shape
         for row, ((raw, record_id, _), img) in enumerate(zip(records, images)):
             img, label = self._augment_with_boxes(img, raw)

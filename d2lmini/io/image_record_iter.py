@@ -658,13 +658,19 @@ class ImageRecordIter(DataIter):
         self._served += 1
         return True
 
-    def _fill(self, chosen):
+    def _read(self, chosen):
+        """The records at positions ``chosen``: ``(label, record id, image bytes)``
+        each, and the decoded images (on the ``preprocess_threads`` threads)."""
         records = [self._label_of(self._record(i)) for i in chosen]
         if self._threads > 1 and len(records) > 1:
             with ThreadPoolExecutor(min(self._threads, len(records))) as pool:
                 images = list(pool.map(self._decode, [r[2] for r in records]))
         else:
             images = [self._decode(r[2]) for r in records]
+        return records, images
+
+    def _fill(self, chosen):
+        records, images = self._read(chosen)
         for row, ((labels, record_id, _), img) in enumerate(zip(records, images)):
             self._data[row] = self._normalised(self._augment(img))
             self._label[row] = labels if self.label_width > 1 else labels[0]
