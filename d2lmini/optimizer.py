@@ -1512,8 +1512,9 @@ def get_updater(optimizer):
 #   arrays/<k>.npy  the state arrays, numpy's .npy format
 #
 # Values are encoded in JSON with tags for what JSON lacks: {"tuple": [...]},
-# {"dict": [[key, value], ...]} (keys may be ints), {"ndarray": "arrays/<k>.npy"} and
-# {"lr_scheduler": <class name>, "attrs": {...}}. Loading never runs code from the
+# {"dict": [[key, value], ...]} (keys may be ints), {"ndarray": "arrays/<k>.npy"},
+# {"lr_scheduler": <class name>, "attrs": {...}} and {"optimizer": {"class": ...,
+# "attrs": {...}}} (an optimizer held by another). Loading never runs code from the
 # file: arrays are read with allow_pickle=False and classes are looked up among the
 # registered optimizers and the schedulers of mx.lr_scheduler only.
 
@@ -1667,6 +1668,9 @@ def _encode(value, arrays, where):
     if isinstance(value, dict):
         return {'dict': [[_encode(k, arrays, where), _encode(v, arrays, where)]
                          for k, v in value.items()]}
+    if isinstance(value, Optimizer):
+        # an optimizer that delegates to others (contrib.svrg_optimization's) holds them
+        return {'optimizer': _encode_optimizer(value, arrays)}
     if isinstance(value, _lr_scheduler.LRScheduler):
         name = type(value).__name__
         if getattr(_lr_scheduler, name, None) is not type(value):
@@ -1674,8 +1678,8 @@ def _encode(value, arrays, where):
                             'of mx.lr_scheduler can be saved')
         return {'lr_scheduler': name, 'attrs': _encode(vars(value), arrays, where)}
     raise TypeError(f'cannot save a {type(value).__name__} in the {where}: optimizer states '
-                    'hold numbers, strings, lists, tuples, dicts, NDArrays and schedulers '
-                    'of mx.lr_scheduler')
+                    'hold numbers, strings, lists, tuples, dicts, NDArrays, registered '
+                    'optimizers and schedulers of mx.lr_scheduler')
 
 
 def _decode(value, zf):
@@ -1702,4 +1706,6 @@ def _decode(value, zf):
         sched = cls.__new__(cls)
         sched.__dict__.update(_decode(value['attrs'], zf))
         return sched
+    if 'optimizer' in value:
+        return _decode_optimizer(value['optimizer'], zf)
     raise ValueError(f'corrupt optimizer states file: unexpected entry {value!r}')
