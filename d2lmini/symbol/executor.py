@@ -95,6 +95,36 @@ def _node_context(node, group2ctx):
     return None if group is None else group2ctx.get(group)
 
 
+def variable_contexts(symbol, ctx, group2ctx):
+    """The context of each variable of ``symbol`` (by position: arguments, then
+    auxiliary states) under ``group2ctx``, as MXNet 1.x places them: a variable made
+    under ``mx.AttrScope(ctx_group=...)`` goes to its group's context, another one to
+    the context of the first grouped operator that reads it, the rest to ``ctx``.
+
+    >>> import d2lmini as mx
+    >>> with mx.AttrScope(ctx_group='dev1'):
+    ...     fc = mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=2, name='fc')
+    >>> variable_contexts(fc, mx.cpu(0), {'dev1': mx.cpu(1)})
+    [cpu(1), cpu(1), cpu(1)]
+    """
+    order = _graph.topological_order(symbol._entries)
+    placed = {}
+    for node in order:       # a variable comes before every operator reading it
+        home = _node_context(node, group2ctx)
+        if home is None:
+            continue
+        if node.op is None:
+            placed[id(node)] = home
+        else:
+            for src, _ in node.inputs:
+                if src.op is None:
+                    placed.setdefault(id(src), home)
+    aux = _graph.aux_variables(order)
+    variables = [n for n in order if n.op is None and id(n) not in aux] + \
+        [n for n in order if n.op is None and id(n) in aux]
+    return [placed.get(id(n), ctx) for n in variables]
+
+
 def _as_list(arrays, names, what, allow_missing=False):
     if arrays is None:
         if allow_missing:
@@ -186,7 +216,10 @@ class Executor:
         if types is None or any(not s for s in shapes):
             return []
         nd = _nd()
-        return [nd.zeros(s, ctx=self._ctx, dtype=t) for s, t in zip(shapes, types)]
+        # an output lives where the node computing it runs (its ctx_group's context)
+        homes = [_node_context(node, self._group2ctx) or self._ctx
+                 for node, _ in self._symbol._entries]
+        return [nd.zeros(s, ctx=c, dtype=t) for s, t, c in zip(shapes, types, homes)]
 
     def _check_shapes(self):
         """Arrays whose shapes the graph cannot take are refused at bind time, with
@@ -472,8 +505,23 @@ class Executor:
                         self._group2ctx, outputs)
 
     def debug_str(self):
-        """The graph, one line per node (see ``Symbol.debug_str``)."""
-        return self._symbol.debug_str()
+        """The bound graph as ``Symbol.debug_str`` prints it, then, as in MXNet 1.x,
+        ``Total N MB allocated``: the memory this executor needs for the values it
+        computes, forward and (when an argument takes a gradient) backward, in whole
+        MB (see :mod:`d2lmini.symbol.memory_plan` for what is counted), and the
+        temporary workspaces requested (none: d2lmini's operators use no shared
+        workspace, where MXNet 1.9.1 always prints 11).
+
+        >>> import d2lmini as mx
+        >>> x = mx.sym.var('x')
+        >>> exe = mx.sym.exp(x).simple_bind(mx.cpu(), x=(1024, 1024))
+        >>> exe.debug_str().splitlines()[-2:]
+        ['Total 8 MB allocated', 'Total 0 TempSpace resource requested']
+        """
+        from .memory_plan import planned_bytes
+        # whole mebibytes, rounded down as MXNet prints them
+        return (f'{self._symbol.debug_str()}Total {planned_bytes(self) >> 20} MB allocated\n'
+                'Total 0 TempSpace resource requested\n')
 
 
 # Operators with one input that MXNet 1.x reports by the input's name (they list
@@ -580,10 +628,14 @@ def simple_bind(symbol, ctx, grad_req='write', type_dict=None, shapes=None, grou
         raise MXNetError(f'simple_bind: cannot infer the dtypes of every input from {type_dict}')
     nd = _nd()
     stypes = _declared_stypes(symbol, stype_dict)
-    args = [nd.zeros(s, ctx=ctx, dtype=t, stype=stypes.get(n))
-            for n, s, t in zip(arg_names, arg_shapes, arg_types)]
+    # with group2ctx, each array goes where the nodes reading it run
+    homes = variable_contexts(symbol, ctx, group2ctx) if group2ctx else \
+        [ctx] * (len(arg_names) + len(aux_names))
+    arg_homes, aux_homes = homes[:len(arg_names)], homes[len(arg_names):]
+    args = [nd.zeros(s, ctx=c, dtype=t, stype=stypes.get(n))
+            for n, s, t, c in zip(arg_names, arg_shapes, arg_types, arg_homes)]
     reqs = _grad_reqs(grad_req, arg_names, args)
-    grads = [None if r == 'null' else nd.zeros(s, ctx=ctx, dtype=t)
-             for s, t, r in zip(arg_shapes, arg_types, reqs)]
-    aux = [nd.zeros(s, ctx=ctx, dtype=t) for s, t in zip(aux_shapes, aux_types)]
+    grads = [None if r == 'null' else nd.zeros(s, ctx=c, dtype=t)
+             for s, t, r, c in zip(arg_shapes, arg_types, reqs, arg_homes)]
+    aux = [nd.zeros(s, ctx=c, dtype=t) for s, t, c in zip(aux_shapes, aux_types, aux_homes)]
     return Executor(symbol, ctx, args, grads, reqs, aux, group2ctx)

@@ -428,20 +428,33 @@ class Symbol:
         return id(self)
 
     def debug_str(self):
-        """A line per node: its operator, name, attributes and inputs."""
-        lines = []
+        """The graph as MXNet 1.x prints it: the outputs, then every node in graph
+        order, variables as ``Variable:<name>`` and operators with their inputs
+        (a variable's marked ``version=0``) and attributes.
+
+        >>> import d2lmini as mx
+        >>> mx.sym.exp(mx.sym.var('x'), name='e').debug_str().splitlines()
+        ... # doctest: +NORMALIZE_WHITESPACE
+        ['Symbol Outputs:', '\\toutput[0]=e(0)', 'Variable:x', '--------------------',
+         'Op:exp, Name=e', 'Inputs:', '\\targ[0]=x(0) version=0']
+        """
+        lines = ['Symbol Outputs:']
+        lines.extend(f'\toutput[{j}]={node.name}({i})'
+                     for j, (node, i) in enumerate(self._entries))
         for n in self._order():
             if n.op is None:
                 lines.append(f'Variable:{n.name}')
                 continue
+            lines.append('-' * 20)
             lines.append(f'Op:{n.op.name}, Name={n.name}')
             lines.append('Inputs:')
-            lines.extend(f'\targ[{j}]={src.name}({i})' for j, (src, i) in enumerate(n.inputs))
+            lines.extend(f'\targ[{j}]={src.name}({i})' + (' version=0' if src.op is None else '')
+                         for j, (src, i) in enumerate(n.inputs))
             attrs = _string_attrs(n)
             if attrs:
                 lines.append('Attrs:')
                 lines.extend(f'\t{k}={v}' for k, v in attrs.items())
-        return '\n'.join(lines)
+        return '\n'.join(lines) + '\n'
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
