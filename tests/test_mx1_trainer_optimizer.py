@@ -314,6 +314,44 @@ def test_contrib_mp_adamw_update_writes_the_master_copy():
     assert out.dtype == np.float16
 
 
+def test_contrib_adamw_update_takes_a_plain_number_for_rescale_grad():
+    # MXNet 1.x's function turns the number into a one-value array on the weight's device
+    w, g, m, v = mx.nd.ones(3), mx.nd.ones(3), mx.nd.zeros(3), mx.nd.zeros(3)
+    mx.nd.contrib.adamw_update(w, g, m, v, 0.5, lr=1, eta=1, out=w)
+    np.testing.assert_allclose(w.asnumpy(), [-2.1622968] * 3, rtol=1e-6)   # MXNet 1.9.1
+    before = w.asnumpy().copy()
+    mx.nd.contrib.adamw_update(w, g, m, v, float('nan'), lr=1, eta=1, out=w)   # skipped
+    np.testing.assert_array_equal(w.asnumpy(), before)
+
+
+def test_contrib_multi_adamw_update_updates_each_weight_with_its_own_rates():
+    ws = [mx.nd.ones(3), mx.nd.ones(2) * 2]
+    gs = [mx.nd.ones(3), mx.nd.ones(2)]
+    ms, vs = [mx.nd.zeros(3), mx.nd.zeros(2)], [mx.nd.zeros(3), mx.nd.zeros(2)]
+    out = mx.nd.contrib.multi_adamw_update(ws, gs, ms, vs, 0.5, lrs=[0.1, 0.2],
+                                           wds=[0.0, 0.1], etas=[1.0, 0.5], out=ws)
+    assert out is ws or [o.shape for o in out] == [(3,), (2,)]
+    # MXNet 1.9.1's values
+    np.testing.assert_allclose(ws[0].asnumpy(), [0.6837703] * 3, rtol=1e-6)
+    np.testing.assert_allclose(ws[1].asnumpy(), [1.5837703] * 2, rtol=1e-6)
+    np.testing.assert_allclose(ms[1].asnumpy(), [0.05] * 2, rtol=1e-5)
+    np.testing.assert_allclose(vs[1].asnumpy(), [0.00025] * 2, rtol=1e-4)
+    with pytest.raises(ValueError, match='one entry per weight'):
+        mx.nd.contrib.multi_adamw_update(ws, gs[:1], ms, vs, 1.0, lrs=[0.1, 0.2],
+                                         wds=[0, 0], etas=[1, 1])
+
+
+def test_contrib_multi_mp_adamw_update_writes_the_master_copies():
+    ws = [mx.nd.ones(2, dtype='float16')]
+    w32 = [mx.nd.ones(2)]
+    mx.nd.contrib.multi_mp_adamw_update(ws, [mx.nd.ones(2, dtype='float16')],
+                                        [mx.nd.zeros(2)], [mx.nd.zeros(2)], w32, 1.0,
+                                        lrs=[0.1], wds=[0.0], etas=[1.0], epsilon=0, out=ws)
+    np.testing.assert_allclose(w32[0].asnumpy(), [1 - 0.1 * 0.1 / 0.001 ** 0.5] * 2, rtol=1e-5)
+    assert ws[0].dtype == np.float16
+    np.testing.assert_allclose(ws[0].asnumpy(), w32[0].asnumpy(), rtol=1e-3)
+
+
 def test_multi_lars():
     lrs = mx.nd.multi_lars(mx.nd.array([0.1, 0.2, 0.3]), mx.nd.array([4., 0., 9.]),
                            mx.nd.array([1., 1., 0.25]), mx.nd.array([0.01, 0.0, 0.1]),

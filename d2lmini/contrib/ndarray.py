@@ -2,7 +2,7 @@
 
 The operators registered as ``_contrib_<name>`` appear here as ``<name>``
 (``isinf``, ``isnan``, ``isfinite``, ``BilinearResize2D``, ``arange_like``,
-``index_copy``); ``boolean_mask`` and the control-flow functions ``foreach``,
+``index_copy``, ``boolean_mask``); the control-flow functions ``foreach``,
 ``while_loop`` and ``cond`` are written in Python over recorded operators, so
 autograd differentiates through them.
 
@@ -19,7 +19,7 @@ import numpy as np
 from .. import ndarray as _nd
 from ..ndarray import NDArray
 
-__all__ = ['foreach', 'while_loop', 'cond', 'boolean_mask']
+__all__ = ['foreach', 'while_loop', 'cond']
 
 
 def _export():
@@ -38,6 +38,88 @@ from ..ndarray.sparse import getnnz  # noqa: E402  (the number of values a CSR m
 __all__.append('getnnz')
 
 
+# ------------------------------------------------------------------ AdamW updates
+def _rescale_array(rescale_grad, ctx):
+    """``rescale_grad`` as the one-value array the AdamW operators read (on ``ctx``):
+    MXNet 1.x's functions accept a plain number too."""
+    if isinstance(rescale_grad, NDArray):
+        return rescale_grad.as_in_context(ctx)
+    return _nd.full((1,), rescale_grad, ctx=ctx)
+
+
+def adamw_update(weight, grad, mean, var, rescale_grad, lr, eta, beta1=0.9, beta2=0.999,
+                 epsilon=1e-8, wd=0, clip_gradient=-1, out=None, name=None, **kwargs):
+    """AdamW's update of ``weight`` (see the ``_contrib_adamw_update`` operator for the
+    formula); ``rescale_grad`` is a number or an array of one value, and a NaN,
+    infinite or zero one skips the update.
+
+    >>> import d2lmini as mx
+    >>> w, m, v = mx.nd.array([1.]), mx.nd.zeros(1), mx.nd.zeros(1)
+    >>> _ = mx.nd.contrib.adamw_update(w, mx.nd.array([2.]), m, v, 0.5, lr=0.1, eta=1.0,
+    ...                                epsilon=0, out=w)
+    >>> print('%.4f' % w.asscalar())
+    0.6838
+    """
+    return _nd._FRONT_END['_contrib_adamw_update'](
+        weight, grad, mean, var, _rescale_array(rescale_grad, weight.context), lr=lr,
+        eta=eta, beta1=beta1, beta2=beta2, epsilon=epsilon, wd=wd,
+        clip_gradient=clip_gradient, out=out, name=name, **kwargs)
+
+
+def mp_adamw_update(weight, grad, mean, var, weight32, rescale_grad, lr, eta, beta1=0.9,
+                    beta2=0.999, epsilon=1e-8, wd=0, clip_gradient=-1, out=None, name=None,
+                    **kwargs):
+    """:func:`adamw_update` for a float16 ``weight`` with its float32 master copy
+    ``weight32``."""
+    return _nd._FRONT_END['_contrib_mp_adamw_update'](
+        weight, grad, mean, var, weight32, _rescale_array(rescale_grad, weight.context),
+        lr=lr, eta=eta, beta1=beta1, beta2=beta2, epsilon=epsilon, wd=wd,
+        clip_gradient=clip_gradient, out=out, name=name, **kwargs)
+
+
+def _multi_adamw(op_name, groups, rescale_grad, lrs, wds, etas, out, name, size, kwargs):
+    weights = groups[0]
+    if not weights or any(len(g) != len(weights) for g in groups):
+        raise ValueError(f'{op_name}: give one entry per weight in each list, got lists of '
+                         f'lengths {[len(g) for g in groups]}')
+    size = size or len(weights)
+    data = [array for per_weight in zip(*groups) for array in per_weight]
+    data.append(_rescale_array(rescale_grad, weights[0].context))
+    return _nd._FRONT_END[op_name](*data, num_weights=size, lrs=tuple(lrs), wds=tuple(wds),
+                                   etas=tuple(etas), out=out, name=name, **kwargs)
+
+
+def multi_adamw_update(weights, grads, mean, var, rescale_grad, lrs, wds, etas, out=None,
+                       name=None, size=0, **kwargs):
+    """:func:`adamw_update` for several weights at once: lists of weights, gradients,
+    means and variances, and one learning rate, weight decay and ``eta`` per weight
+    (``beta1``, ``beta2``, ``epsilon``, ``clip_gradient`` are shared). Returns the new
+    weights; ``out=weights`` updates them in place, as the optimizers call it.
+
+    >>> import d2lmini as mx
+    >>> ws = [mx.nd.ones(2), mx.nd.ones(1)]
+    >>> _ = mx.nd.contrib.multi_adamw_update(
+    ...     ws, [mx.nd.ones(2), mx.nd.ones(1)], [mx.nd.zeros(2), mx.nd.zeros(1)],
+    ...     [mx.nd.zeros(2), mx.nd.zeros(1)], 1.0, lrs=[0.1, 0.2], wds=[0, 0],
+    ...     etas=[1, 1], epsilon=0, out=ws)
+    >>> [[round(float(v), 4) for v in w.asnumpy()] for w in ws]   # lr * 0.1 / sqrt(0.001)
+    [[0.6838, 0.6838], [0.3675]]
+    """
+    return _multi_adamw('_multi_adamw_update', (weights, grads, mean, var), rescale_grad,
+                        lrs, wds, etas, out, name, size, kwargs)
+
+
+def multi_mp_adamw_update(weights, grads, mean, var, weights32, rescale_grad, lrs, wds,
+                          etas, out=None, name=None, size=0, **kwargs):
+    """:func:`multi_adamw_update` for float16 weights with float32 master copies
+    ``weights32``."""
+    return _multi_adamw('_multi_mp_adamw_update', (weights, grads, mean, var, weights32),
+                        rescale_grad, lrs, wds, etas, out, name, size, kwargs)
+
+
+__all__ += ['multi_adamw_update', 'multi_mp_adamw_update']
+
+
 def rand_zipfian(true_classes, num_sampled, range_max, ctx=None):
     """Draw ``num_sampled`` candidate classes from [0, ``range_max``) with the
     log-uniform (Zipfian) distribution, for sampled softmax; returns the samples and
@@ -53,30 +135,6 @@ def rand_zipfian(true_classes, num_sampled, range_max, ctx=None):
         true_classes = true_classes.as_in_context(ctx)
     return _nd._FRONT_END['_contrib_rand_zipfian'](true_classes, num_sampled=num_sampled,
                                                    range_max=range_max)
-
-
-def boolean_mask(data, index, axis=0):
-    """The rows of ``data`` where ``index`` (one value per row) is non-zero. The
-    gradient flows back to the rows that were kept.
-
-    >>> import d2lmini as mx
-    >>> data = mx.nd.array([[1, 2], [3, 4], [5, 6]])
-    >>> mx.nd.contrib.boolean_mask(data, mx.nd.array([0, 1, 1]))
-    <BLANKLINE>
-    [[3. 4.]
-     [5. 6.]]
-    <NDArray 2x2 @cpu(0)>
-    """
-    if axis != 0:
-        raise ValueError(f'boolean_mask: axis={axis}; only axis 0 is supported, as in MXNet')
-    flags = index.asnumpy()
-    if flags.ndim != 1 or flags.shape[0] != data.shape[0]:
-        raise ValueError(f'boolean_mask: index of shape {flags.shape} must have one value per '
-                         f'row of data {data.shape}')
-    # the kept rows are known only now, from the values of index: the selection is
-    # then an ordinary ``take``, which autograd records
-    rows = np.flatnonzero(flags).astype(np.int64)
-    return _nd.take(data, _nd.array(rows, ctx=data.context, dtype='int64'), axis=0)
 
 
 # ------------------------------------------------------------------ control flow

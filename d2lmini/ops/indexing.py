@@ -207,3 +207,55 @@ register('BlockGrad', lambda xp, data: data.copy(), aliases=('stop_gradient',), 
          >>> y.backward()
          >>> x.grad.asnumpy().tolist()
          [1.0, 1.0]''')
+
+
+# ------------------------------------------------------------------ boolean mask
+def _kept_rows(xp, data, index, axis):
+    if axis != 0:
+        raise ShapeError(f'operator _contrib_boolean_mask: axis={axis}; only axis 0 is '
+                         'supported, as in MXNet 1.x')
+    if index.ndim != 1 or index.shape[0] != data.shape[0]:
+        raise ShapeError(f'operator _contrib_boolean_mask: index of shape '
+                         f'{shape_str(index.shape)} must have one value per row of data '
+                         f'{shape_str(data.shape)}')
+    return xp.flatnonzero(index)
+
+
+def _boolean_mask(xp, data, index, axis=0):
+    """The rows of ``data`` where ``index`` (one value per row) is non-zero: an
+    output whose shape depends on the values of ``index``, so a graph holding it
+    knows its shape only when it runs. ``sym.contrib.boolean_mask`` makes this node;
+    ``nd.contrib.boolean_mask`` computes the same eagerly. The gradient goes back to
+    the rows that were kept.
+
+    >>> import d2lmini as mx
+    >>> data = mx.sym.var('data')
+    >>> rows = mx.sym.contrib.boolean_mask(data, mx.sym.var('index'))
+    >>> rows.eval(data=mx.nd.array([[1, 2], [3, 4], [5, 6]]),
+    ...           index=mx.nd.array([0, 1, 1]))[0].asnumpy()
+    array([[3., 4.],
+           [5., 6.]], dtype=float32)
+    """
+    return data[_kept_rows(xp, data, index, axis)]
+
+
+def _boolean_mask_scatter(xp, dy, data, index, axis=0):
+    """The gradient of ``boolean_mask``: ``dy``'s rows put back where they were
+    taken from, zeros elsewhere."""
+    grad = xp.zeros_like(data)
+    grad[_kept_rows(xp, data, index, axis)] = dy
+    return grad
+
+
+# Without the values of ``index``, the number of rows is unknown: the declared shape
+# (from a run on zeros) is ``(0, ...)``, 0 being MXNet 1.x's unknown dimension, and the
+# executor learns the real shape when the node runs.
+register('_contrib_boolean_mask', _boolean_mask, inputs=('data', 'index'),
+         backward=lambda F, dy, x, y, axis: [
+             F._backward_contrib_boolean_mask(dy, x[0], x[1], axis=axis), None],
+         infer_type=lambda types, **attrs: [types[0]])
+register('_backward_contrib_boolean_mask', _boolean_mask_scatter,
+         inputs=('dy', 'data', 'index'), infer_type=lambda types, **attrs: [types[1]],
+         infer_shape=lambda shapes, **attrs: [tuple(shapes[1])],
+         backward=lambda F, dy, x, y, axis: [
+             F._contrib_boolean_mask(dy, x[2], axis=axis), None, None])

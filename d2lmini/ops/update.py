@@ -747,3 +747,49 @@ def mp_adamw_update(xp, weight, grad, mean, var, weight32, rescale_grad, lr=None
     w = _adamw_step(xp, weight32, grad, mean, var, scale, lr, eta, beta1, beta2, epsilon,
                     wd, clip_gradient, np.dtype(_F32))
     return _mp(weight, weight32, w)
+
+
+def _multi_adamw(name, with_w32):
+    """``_multi_adamw_update`` / ``_multi_mp_adamw_update``: AdamW for ``num_weights``
+    weights at once. The data are each weight's weight, grad, mean and var (and
+    float32 master copy), interleaved, then one ``rescale_grad`` array shared by all."""
+    stride = 4 + with_w32
+    per_weight = mp_adamw_update if with_w32 else adamw_update
+
+    def forward(xp, *data, lrs=(), wds=(), etas=(), beta1=0.9, beta2=0.999, epsilon=1e-8,
+                clip_gradient=-1.0, num_weights=1):
+        if len(data) != stride * num_weights + 1:
+            raise MXNetError(f'{name}: expected {stride * num_weights + 1} inputs for '
+                             f'num_weights={num_weights} (the weights\' data, then '
+                             f'rescale_grad), got {len(data)}')
+        if not len(lrs) == len(wds) == len(etas) == num_weights:
+            raise MXNetError(f'{name}: lrs, wds and etas need num_weights={num_weights} '
+                             f'values each, got {len(lrs)}, {len(wds)} and {len(etas)}')
+        rescale_grad = data[-1]
+        return tuple(per_weight(xp, *data[k * stride:(k + 1) * stride], rescale_grad,
+                                lr=float(lrs[k]), eta=float(etas[k]), beta1=beta1,
+                                beta2=beta2, epsilon=epsilon, wd=float(wds[k]),
+                                clip_gradient=clip_gradient)
+                     for k in range(num_weights))
+    forward.__name__ = name
+    forward.__doc__ = (
+        f'``{per_weight.__name__}`` for ``num_weights`` weights at once; one output per '
+        'weight (``nd.contrib.multi_' + ('mp_' if with_w32 else '') + 'adamw_update``).\n\n'
+        'data : for each weight, its weight, grad, mean, var' + (', weight32' if with_w32
+                                                                  else '') +
+        ' (interleaved), then rescale_grad, an array of one value shared by all\n'
+        'lrs, wds, etas : one learning rate, weight decay and schedule multiplier per '
+        'weight\n'
+        'beta1, beta2, epsilon, clip_gradient : shared by all the weights\n'
+        'num_weights : how many weights')
+    register(name, forward, no_grad=True, num_outputs=0,
+             attr_types={'lrs': 'any', 'wds': 'any', 'etas': 'any'},
+             num_visible_outputs=lambda attrs: attrs['num_weights'],
+             infer_shape=lambda shapes, num_weights=1, **attrs: [
+                 shapes[k * stride] for k in range(num_weights)],
+             infer_type=lambda types, num_weights=1, **attrs: [
+                 types[k * stride] for k in range(num_weights)])
+
+
+_multi_adamw('_multi_adamw_update', with_w32=False)
+_multi_adamw('_multi_mp_adamw_update', with_w32=True)

@@ -25,6 +25,8 @@ class Case:
     seed:     reseed the generator before every call (random operators, dropout)
     train:    call in training mode (dropout, batch norm)
     ctx_free: the operator takes no array input (creation, random draws)
+    value_shaped: the output shape depends on the input values (boolean_mask): the
+              declared shape may leave dimensions unknown (0)
     """
     shapes: list = field(default_factory=list)
     attrs: dict = field(default_factory=dict)
@@ -39,6 +41,7 @@ class Case:
     atol: float = 1e-5
     eps: float = 1e-4
     ctx_free: bool = False
+    value_shaped: bool = False
 
     def make_inputs(self, rng):
         if self.inputs is not None:
