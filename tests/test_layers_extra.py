@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import d2lmini as mx
+from d2lmini import gluon
 from d2lmini.gluon import nn
 from d2lmini.gluon.contrib import nn as cnn
 from d2lmini.test_utils import assert_almost_equal
@@ -85,11 +86,29 @@ def test_pixel_shuffle_matches_mxnet_layout():
     assert repr(cnn.PixelShuffle1D(2)) == 'PixelShuffle1D(2)'
 
 
+def test_sparse_embedding_trains_the_rows_it_looks_up():
+    emb = cnn.SparseEmbedding(5, 3, weight_initializer=mx.init.One())
+    emb.initialize()
+    assert emb.weight.stype == 'row_sparse'
+    trainer = gluon.Trainer(emb.collect_params(), 'sgd', {'learning_rate': 0.5})
+    with mx.autograd.record():
+        y = emb(mx.nd.array([0, 4, 4]))
+    y.backward()
+    grad = emb.weight.grad()
+    assert grad.stype == 'row_sparse' and grad.indices.asnumpy().tolist() == [0, 4]
+    assert grad.data.asnumpy().tolist() == [[1.0] * 3, [2.0] * 3]
+    trainer.step(1)
+    # MXNet 1.9.1's values: only rows 0 and 4 moved
+    assert emb.weight.row_sparse_data(mx.nd.arange(5)).asnumpy().tolist() == \
+        [[0.5] * 3, [1.0] * 3, [1.0] * 3, [1.0] * 3, [0.0] * 3]
+
+
 def test_sparse_embedding_and_sync_batch_norm():
     emb = cnn.SparseEmbedding(5, 3)
     assert repr(emb) == 'SparseEmbedding(5 -> 3, float32)'
     emb.initialize()
-    assert emb(mx.nd.array([0, 4])).shape == (2, 3)
+    with pytest.raises(RuntimeError, match='no Trainer'):   # its rows live in the store
+        emb(mx.nd.array([0, 4]))
     with pytest.warns(UserWarning, match='num_devices'):
         bn = cnn.SyncBatchNorm()
     assert repr(bn) == ("SyncBatchNorm(eps=1e-05, momentum=0.9, fix_gamma=False, "

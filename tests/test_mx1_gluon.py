@@ -19,9 +19,14 @@ def test_parameter_rejects_unknown_storage_type(arg):
 
 def test_parameter_accepts_mxnet_storage_types():
     for stype in ('default', 'row_sparse', 'csr'):
-        p = gluon.Parameter('w', shape=(2,), stype=stype, grad_stype=stype)
+        p = gluon.Parameter('w', shape=(2, 2), stype=stype, grad_stype=stype)
         p.initialize(mx.init.One())
-        assert p.data().asnumpy().tolist() == [1.0, 1.0]
+        if stype == 'default':
+            assert p.data().asnumpy().tolist() == [[1.0, 1.0]] * 2
+        else:   # sparse data is read otherwise (row_sparse_data), as in MXNet 1.x
+            assert p.list_ctx() == [mx.cpu()]
+            with pytest.raises(RuntimeError, match=stype):
+                p.data()
 
 
 # ---------------------------------------------------------------- HybridBlock inputs

@@ -45,6 +45,23 @@ class Parameter:
     ``shape`` may contain 0 for dimensions that are filled in later from data;
     ``init`` is this parameter's own initializer, which wins over the one given to
     ``initialize``. ``grad_req`` is ``'write'``, ``'add'`` or ``'null'``.
+
+    ``stype`` is the storage of the data and ``grad_stype`` that of the gradient:
+    ``'default'`` (dense), ``'row_sparse'`` or ``'csr'``. As in MXNet 1.x, a
+    ``stype='row_sparse'`` parameter (a large embedding table, say) keeps its
+    values in the store of its :class:`~d2lmini.gluon.Trainer`, which updates them
+    there: :meth:`data` and :meth:`list_data` refuse it, and
+    :meth:`row_sparse_data` pulls the rows a batch needs. A
+    ``grad_stype='row_sparse'`` gradient stores only the rows that receive a
+    gradient, so that optimizers update only those.
+
+    >>> import d2lmini as mx
+    >>> table = mx.gluon.Parameter('table', shape=(5, 2), stype='row_sparse')
+    >>> table.initialize(mx.init.One())
+    >>> trainer = mx.gluon.Trainer([table], 'sgd')
+    >>> rows = table.row_sparse_data(mx.nd.array([3, 1]))
+    >>> rows.stype, rows.indices.asnumpy().tolist()
+    ('row_sparse', [1, 3])
     """
 
     def __init__(self, name, grad_req='write', shape=None, dtype=np.float32, lr_mult=1.0,
@@ -56,15 +73,18 @@ class Parameter:
         self._deferred_init = ()
         self._differentiable = differentiable
         self._allow_deferred_init = allow_deferred_init
-        # d2lmini stores every parameter densely; the storage types are checked so
-        # that a typo is an error, as in MXNet
         for arg, value in (('stype', stype), ('grad_stype', grad_stype)):
             if value not in _STORAGE_TYPES:
                 raise AssertionError(f"{arg} for Parameter '{name}' must be one of 'default', "
                                      f"'row_sparse', or 'csr', but got '{value}'")
-        # the declared storage types: d2lmini keeps the data dense either way, but a
-        # 'row_sparse' parameter is read through row_sparse_data(), as in MXNet 1.x
         self._stype, self._grad_stype = stype, grad_stype
+        if stype != 'default':
+            # As in MXNet 1.x, a sparse parameter's values are read through
+            # row_sparse_data(): data() and list_data() refuse. The refusals replace
+            # the two methods on this parameter only, so that a dense parameter's
+            # data(), called at every forward pass, checks nothing.
+            self.data = self._refuse_data
+            self.list_data = self._refuse_list_data
         self._grad_req = None
         # the Trainer that updates this parameter, as MXNet 1.x keeps it (a plain
         # reference: Python's garbage collector frees the parameter-Trainer cycle)
@@ -119,8 +139,8 @@ class Parameter:
 
     @property
     def stype(self):
-        """The storage type declared for the data (``'default'``, ``'row_sparse'``);
-        d2lmini keeps the data dense whatever it is."""
+        """The storage type of the data: ``'default'`` (dense), ``'row_sparse'`` or
+        ``'csr'``."""
         return self._stype
 
     def _set_trainer(self, trainer):
@@ -161,6 +181,10 @@ class Parameter:
             warnings.warn(f"Parameter '{self.name}' is already initialized, ignoring. "
                           'Set force_reinit=True to re-initialize.', stacklevel=2)
             return
+        if self._data is not None and self._stype != 'default':
+            # the values of a sparse parameter live in its Trainer's store, which
+            # must take the new ones (MXNet 1.x keeps pulling the old ones)
+            self._values_replaced()
         self._data = self._grad = None
         if ctx is None:
             ctx = [current_context()]
@@ -193,9 +217,22 @@ class Parameter:
                 data = nd.zeros(self.shape, ctx=cpu(), dtype=self.dtype)
                 initializer.create(default_init)(
                     initializer.InitDesc(self.name, {'__init__': init}), data)
+                if self._stype == 'row_sparse':
+                    # every row is stored, zero rows too, as MXNet 1.x's initializers
+                    # write a row_sparse array
+                    data = nd.sparse.row_sparse_array(
+                        (data, nd.arange(self.shape[0], dtype='int64')), shape=self.shape,
+                        ctx=cpu(), dtype=self.dtype)
             self._init_impl(data, ctx)
 
     def _init_impl(self, data, ctx_list):
+        """Give every context in ``ctx_list`` a copy of ``data`` in this parameter's
+        storage type, and a gradient buffer."""
+        if self._stype == 'csr' and data.ndim != 2:
+            raise ValueError(f"Parameter '{self.name}' has stype='csr', which needs a 2-D "
+                             f'shape, not {data.shape}')
+        if data.stype != self._stype:
+            data = data.tostype(self._stype)
         self._ctx_list = list(ctx_list)
         self._data = [data.copyto(c) for c in self._ctx_list]
         self._init_grad()
@@ -240,63 +277,81 @@ class Parameter:
 
     def data(self, ctx=None):
         """This parameter's array on ``ctx`` (the only one if it lives on one context).
-
-        MXNet 1.x refuses ``data()`` on a parameter declared ``stype='row_sparse'``
-        (its rows live in the store); d2lmini stores every parameter densely, so
-        ``data()`` gives the whole array whatever the declared storage type.
+        A sparse parameter (``stype='row_sparse'``) refuses with ``RuntimeError``, as in
+        MXNet 1.x: its values live in its Trainer's store; use :meth:`row_sparse_data`.
         """
         return self._check_and_get(self._data, ctx)
 
     def list_data(self):
-        """This parameter's arrays on all its contexts, in the order of creation."""
+        """This parameter's arrays on all its contexts, in the order of creation (a
+        sparse parameter refuses, as :meth:`data` does)."""
         return self._check_and_get(self._data, list)
 
+    def _refuse_data(self, ctx=None):
+        """:meth:`data` of a sparse parameter (see ``__init__``)."""
+        raise RuntimeError(f"Cannot return a copy of Parameter '{self.name}' on ctx {ctx} via "
+                           f'data() because its storage type is {self._stype}. Please use '
+                           'row_sparse_data() instead.')
+
+    def _refuse_list_data(self):
+        """:meth:`list_data` of a sparse parameter (see ``__init__``)."""
+        raise RuntimeError(f"Cannot return copies of Parameter '{self.name}' on all contexts "
+                           f'via list_data() because its storage type is {self._stype}. '
+                           'Please use row_sparse_data() instead.')
+
     def row_sparse_data(self, row_id):
-        """The array of a ``stype='row_sparse'`` parameter on ``row_id``'s context, which
-        holds at least the rows ``row_id``. In MXNet 1.x that array holds only those
-        rows (pulled from the store); d2lmini keeps Gluon parameters dense, so it is the
-        parameter's own dense array with every row: read the rows you asked for.
-        As in MXNet, it is the array autograd differentiates for this parameter, and a
-        dense parameter raises ``RuntimeError`` here (use :meth:`data`).
+        """The array of a ``stype='row_sparse'`` parameter on ``row_id``'s context,
+        holding exactly the rows ``row_id`` (an NDArray of row numbers, repeats
+        allowed), pulled from the store of the parameter's Trainer, as in MXNet 1.x.
+
+        It is the parameter's own array on that context, which autograd
+        differentiates: use it in ``autograd.record()`` (with ``nd.sparse.dot`` or
+        ``nd.Embedding``) and the gradient reaches :meth:`grad`. The Trainer updates
+        the values in its store; the next pull brings the new ones. A dense parameter
+        raises ``RuntimeError`` here (use :meth:`data`), and so does a parameter
+        without a Trainer. Row numbers out of range raise ``IndexError`` (MXNet gives
+        undefined values for them).
 
         >>> import d2lmini as mx
         >>> w = mx.gluon.Parameter('w', shape=(3, 2), stype='row_sparse')
         >>> w.initialize(mx.init.One())
         >>> trainer = mx.gluon.Trainer([w], 'sgd')
-        >>> w.row_sparse_data(mx.nd.array([0, 2]))[2].asnumpy()
-        array([1., 1.], dtype=float32)
+        >>> w.row_sparse_data(mx.nd.array([0, 2])).asnumpy()
+        array([[1., 1.],
+               [0., 0.],
+               [1., 1.]], dtype=float32)
         """
         if self._stype != 'row_sparse':
             raise RuntimeError(f"Cannot return a copy of Parameter {self.name} via "
                                f'row_sparse_data() because its storage type is {self._stype}. '
                                'Please use data() instead.')
-        self._check_row_ids(row_id)
-        return self._check_and_get(self._data, row_id.context)
+        return self._get_row_sparse(row_id, every_copy=False)
 
     def list_row_sparse_data(self, row_id):
-        """:meth:`row_sparse_data` on every context, in the order of creation."""
+        """:meth:`row_sparse_data` on every context, in the order of creation: every
+        copy gets the rows ``row_id``."""
         if self._stype != 'row_sparse':
             raise RuntimeError(f"Cannot return copies of Parameter '{self.name}' on all "
                                'contexts via list_row_sparse_data() because its storage type '
                                f'is {self._stype}. Please use data() instead.')
-        self._check_row_ids(row_id)
-        return self._check_and_get(self._data, list)
+        return self._get_row_sparse(row_id, every_copy=True)
 
-    def _check_row_ids(self, row_id):
-        """As MXNet 1.x requires: row ids in an NDArray, and a Trainer (in MXNet the
-        rows come from its store) for this parameter; d2lmini also checks the range."""
+    def _get_row_sparse(self, row_id, every_copy):
+        """Pull the rows ``row_id`` from the Trainer's store into the copy on
+        ``row_id``'s context (``every_copy``: into every copy), and return it (them)."""
         if not isinstance(row_id, nd.NDArray):
             raise TypeError(f'row_id must have NDArray type, but {type(row_id)} is given')
         if self._trainer is None:
             raise RuntimeError(f"Cannot get row_sparse data for Parameter '{self.name}' when "
                                'no Trainer is created with it.')
-        if not shape_is_known(self.shape):
-            return      # not initialised yet: reading the data says so
+        results = self._check_and_get(self._data, list if every_copy else row_id.context)
         rows, num_rows = row_id.asnumpy(), self.shape[0]
         if rows.size and (rows.min() < 0 or rows.max() >= num_rows):
             raise IndexError(f"row_sparse_data: the row ids for Parameter '{self.name}' must "
                              f'lie in [0, {num_rows}), but they range from {rows.min()} to '
                              f'{rows.max()}')
+        self._trainer._row_sparse_pull(self, results, row_id)
+        return results
 
     def grad(self, ctx=None):
         """The gradient buffer on ``ctx``."""
@@ -342,14 +397,14 @@ class Parameter:
             init, ctx, default_init, _ = self._deferred_init
             self._deferred_init = (init, ctx, default_init, data)
             return
+        self._values_replaced()
         for arr in self._data:
             arr[:] = data.as_in_context(arr.context) if isinstance(data, nd.NDArray) else data
-        self._values_replaced()
 
     def _values_replaced(self):
-        """The values changed outside the Trainer: a store that holds its own copy of the
-        weights (``update_on_kvstore``) must take them again, or its next update would
-        start from the old ones (as MXNet 1.x resets it)."""
+        """The values are about to change outside the Trainer: a store that holds its
+        own copy of the weights (``update_on_kvstore``) must take them again, or its
+        next update would start from the old ones (as MXNet 1.x resets it)."""
         trainer = self._trainer
         if (trainer is not None and trainer._kv_initialized and trainer._update_on_kvstore
                 and self not in trainer._params_to_init):
@@ -360,7 +415,9 @@ class Parameter:
         if isinstance(ctx, Context):
             ctx = [ctx]
         if self._data is not None:
-            data = self._data[0].copyto(cpu())
+            # a sparse parameter's copies hold only the rows last pulled: its values
+            # come from the store
+            data = self._data[0].copyto(cpu()) if self._stype == 'default' else self._reduce()
             with autograd.pause():
                 self._init_impl(data, ctx)
         elif self._deferred_init:
@@ -388,15 +445,26 @@ class Parameter:
         key = (self.name, self.shape, self.dtype, self.lr_mult, self.wd_mult,
                id(self.init) if not isinstance(self.init, str) else self.init)
         if self._var is None or self._var[0] != key:
-            # the variable is dense, as d2lmini keeps the data, whatever self.stype says
             self._var = (key, symbol.var(self.name, shape=self.shape, dtype=self.dtype,
                                          lr_mult=self.lr_mult, wd_mult=self.wd_mult,
-                                         init=self.init, stype='default'))
+                                         init=self.init, stype=self._stype))
         return self._var[1]
 
     def _reduce(self):
-        """The data averaged over the contexts, on the CPU (for saving)."""
-        data = [d.copyto(cpu()) for d in self._check_and_get(self._data, list)]
+        """The data averaged over the contexts, on the CPU (for saving). A sparse
+        parameter's values are those of its Trainer's store, every row pulled, as
+        MXNet 1.x saves them; without a Trainer its copies still hold every row (only
+        row_sparse_data, which needs one, narrows them), and d2lmini saves those where
+        MXNet fails."""
+        copies = self._check_and_get(self._data, list)
+        if self._stype != 'default':
+            data = copies[0].copyto(cpu())
+            if self._trainer is not None:
+                self._trainer._row_sparse_pull(self, data, nd.arange(self.shape[0],
+                                                                     dtype='int64'),
+                                               full_idx=True)
+            return data
+        data = [d.copyto(cpu()) for d in copies]
         if len(data) == 1:
             return data[0]
         return nd.add_n(*data) / len(data)
@@ -716,9 +784,9 @@ def _load_one(param, value, ctx):
         ctx = [ctx]
     param.shape = value.shape
     param._deferred_init = ()
+    param._values_replaced()
     with autograd.pause():
         param._init_impl(value.copyto(cpu()), ctx)
-    param._values_replaced()
 
 
 __all__ = ['Parameter', 'Constant', 'ParameterDict', 'DeferredInitializationError']

@@ -67,8 +67,7 @@ class Trainer:
         self._param2idx = {param.name: key for key, param in enumerate(self._params)}
         for param in self._params:
             param._set_trainer(self)
-        # parameters declared with sparse storage change how the store is used
-        # (d2lmini keeps their data dense; see _init_kvstore)
+        # parameters with sparse storage change how the store is used (_init_kvstore)
         self._contains_sparse_weight = any(p._stype != 'default' for p in self._params)
         self._contains_sparse_grad = any(p._grad_stype != 'default' for p in self._params)
         self._distributed = False   # d2lmini has no distributed stores
@@ -81,6 +80,7 @@ class Trainer:
         _check_kvstore_arg(kvstore)
         # the store is made on the first step, once every parameter has its data
         self._store_settings = (kvstore, update_on_kvstore, compression_params)
+        self._kvstore = None
         self._reset_kvstore()
 
     @property
@@ -98,11 +98,11 @@ class Trainer:
         compression and optimizer, and give it every parameter's value."""
         kvstore, asked_on_store, compression = self._store_settings
         self._contexts = self._check_contexts()
-        first_copies = [p.data(self._contexts[0]) for p in self._params if p._data is not None]
-        if kvstore is not None and self._contains_sparse_weight:
+        first_copies = [p._data[0] for p in self._params if p._data is not None]
+        if self._contains_sparse_weight:
             # a 'row_sparse' weight lives in a store that runs the optimizer, on one
-            # device too, as in MXNet 1.x (d2lmini keeps the weight dense all the same;
-            # so, unlike MXNet, kvstore=None is allowed: every device updates its copy)
+            # device too, as in MXNet 1.x: the devices pull the rows they need
+            # (Parameter.row_sparse_data) and push gradients, which update the store
             store, on_store = _create_sparse_kvstore(kvstore)
             if asked_on_store is False:
                 raise ValueError('Cannot set update_on_kvstore=False when sparse weights '
@@ -136,7 +136,17 @@ class Trainer:
         """Forget the store: the next step makes a new one and gives it the
         parameters' current values. Needed when the values change outside the
         trainer (``set_data``, ``load_parameters``) while the store holds its own
-        copy of the weights (``update_on_kvstore``), as MXNet 1.x does."""
+        copy of the weights (``update_on_kvstore``), as MXNet 1.x does.
+
+        The store holds the only complete, current values of a 'row_sparse' weight
+        (each device holds the rows it last pulled): they are copied out to the
+        parameter first, so that the new store starts from them. (MXNet 1.x starts
+        it from the rows last pulled, losing the others' updates.)"""
+        if self._kvstore is not None and self._contains_sparse_weight:
+            for param in self._params:
+                if param._stype != 'default' and param not in self._params_to_init:
+                    self._kvstore.pull(self._param2idx[param.name], out=param._data,
+                                       ignore_sparse=False)
         self._kv_initialized = False
         self._kvstore = None
         self._update_on_kvstore = None
@@ -151,8 +161,26 @@ class Trainer:
         ready = [p for p in self._params_to_init if p._data is not None]
         self._params_to_init = [p for p in self._params_to_init if p._data is None]
         for param in ready:
-            copies = param.list_data()
-            self._kvstore.broadcast(self._param2idx[param.name], copies[0], copies)
+            copies = param._data
+            if param._stype != 'default':
+                # the store keeps the weight; the devices pull rows when they need them
+                self._kvstore.init(self._param2idx[param.name], copies[0])
+            else:
+                self._kvstore.broadcast(self._param2idx[param.name], copies[0], copies)
+
+    def _row_sparse_pull(self, parameter, out, row_id, full_idx=False):
+        """Pull the rows ``row_id`` of ``parameter`` from the store into ``out`` (an
+        array or a list), making the store first if needed; ``full_idx``: every row
+        is asked for, and a plain pull does it. Called in ``autograd.record()`` too
+        (the rows a batch needs): making the store and writing the pulled values are
+        not part of the recorded computation."""
+        with autograd.pause():
+            self._ready()
+            key = self._param2idx[parameter.name]
+            if full_idx:
+                self._kvstore.pull(key, out=out, priority=-key, ignore_sparse=False)
+            else:
+                self._kvstore.row_sparse_pull(key, out=out, row_ids=row_id, priority=-key)
 
     def _ready(self):
         if not self._kv_initialized:
@@ -232,6 +260,12 @@ class Trainer:
             return      # a single device, or kvstore=None: nothing to add up
         with autograd.pause():
             for key, param in self._trained():
+                if param._stype != 'default':
+                    # the store adds the gradients and updates its weight; the devices
+                    # pull the rows they need next time (MXNet 1.x does so for
+                    # row_sparse gradients, and fails on dense ones)
+                    self._kvstore.push(key, param.list_grad(), priority=-key)
+                    continue
                 # the store adds the copies' gradients; with update_on_kvstore it also
                 # updates its weight, and every copy receives the new weight,
                 # otherwise every copy receives the summed gradient
@@ -244,7 +278,7 @@ class Trainer:
         per_device = [[] for _ in self._updaters]  # (key, grad, weight) for each device
         on_store = bool(self._kvstore and self._update_on_kvstore)
         for key, param in self._trained():
-            copies = param.list_data()
+            copies = param._check_and_get(param._data, list)   # whatever the storage
             if not ignore_stale_grad:
                 _refuse_stale(param, copies)
             if on_store:    # the store has updated the weights already
@@ -385,8 +419,9 @@ def _create_kvstore(kvstore, num_device, arrays):
 
 
 def _create_sparse_kvstore(kvstore):
-    """``(store, True)`` for parameters declared 'row_sparse': as in MXNet 1.x, there is
-    always a store (a name makes one, even for one device) and it runs the optimizer."""
+    """``(store, True)`` for 'row_sparse' parameters: as in MXNet 1.x, there is always
+    a store (a name makes one, even for one device; None is refused) and it runs the
+    optimizer."""
     if isinstance(kvstore, kvs.KVStore):
         store = kvstore
     elif isinstance(kvstore, str):

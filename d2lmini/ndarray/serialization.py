@@ -300,6 +300,13 @@ def _read_sparse(r, i, stype, start):
             raise r.error(f'array {i} ({stype}) has indices of dtype {aux_dtype.name}',
                           r.pos - 4)
         aux.append((aux_dtype, r.shape(_I32, 'q', i)))
+    if len(aux[-1][1]) == 1 and not np.prod(stored, dtype=np.int64):
+        # MXNet may write a storage shape of no elements (it does for an array a kvstore
+        # pull filled) however many values follow; its reader then takes the values'
+        # shape from the indices' (CSR: one value per column index; row sparse: one
+        # row per row index), and so does this one
+        num = aux[-1][1][0]
+        stored = (num,) if stype == 'csr' else (num,) + tuple(shape[1:])
     data = r.elements(dtype, stored, i)
     aux = [r.elements(t, s, i).astype(np.int64).reshape(-1) for t, s in aux]
     parts = (data, aux[1], aux[0]) if stype == 'csr' else (data, aux[0])

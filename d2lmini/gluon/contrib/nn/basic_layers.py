@@ -13,9 +13,10 @@ import math
 import warnings
 
 from ....base import numeric_types
+from .... import ndarray as nd
 from ....ndarray import concat
-from ...block import HybridBlock
-from ...nn import BatchNorm, Embedding, HybridSequential, Sequential
+from ...block import Block, HybridBlock
+from ...nn import BatchNorm, HybridSequential, Sequential
 
 
 def _side_by_side(concat_op, children, x, axis):
@@ -86,26 +87,42 @@ class Identity(HybridBlock):
         return x
 
 
-class SparseEmbedding(Embedding):
-    """An :class:`~d2lmini.gluon.nn.Embedding` whose weight gets row-sparse
-    gradients: only the rows looked up are stored, and lazy optimizers (SGD, Adam,
-    AdaGrad, ...) update only those. (MXNet also keeps the weight itself row-sparse
-    in its store; d2lmini keeps the weight dense, with the same values.)
+class SparseEmbedding(Block):
+    """An embedding table for very many tokens, stored row-sparse, as MXNet 1.x's:
+    the weight (``stype='row_sparse'``) lives in the store of its
+    :class:`~d2lmini.gluon.Trainer`, each forward pass pulls only the rows its
+    indices look up (:meth:`~d2lmini.gluon.Parameter.row_sparse_data`), and the
+    gradient holds only those rows, which lazy optimizers (SGD, Adam, AdaGrad, ...)
+    update. It is a :class:`~d2lmini.gluon.Block`, not a HybridBlock: which rows
+    to pull depends on the values of the indices. It needs a Trainer before its
+    first forward pass.
 
     >>> import d2lmini as mx
     >>> layer = SparseEmbedding(10, 4)
     >>> layer
     SparseEmbedding(10 -> 4, float32)
     >>> layer.initialize()
+    >>> trainer = mx.gluon.Trainer(layer.collect_params(), 'sgd')
     >>> layer(mx.nd.array([1, 2])).shape
     (2, 4)
     """
 
     def __init__(self, input_dim, output_dim, dtype='float32', weight_initializer=None,
                  prefix=None, params=None):
-        super().__init__(input_dim, output_dim, dtype=dtype,
-                         weight_initializer=weight_initializer, sparse_grad=True,
-                         prefix=prefix, params=params)
+        super().__init__(prefix=prefix, params=params)
+        self._kwargs = {'input_dim': input_dim, 'output_dim': output_dim, 'dtype': dtype,
+                        'sparse_grad': True}
+        self.weight = self.params.get('weight', shape=(input_dim, output_dim),
+                                      init=weight_initializer, dtype=dtype,
+                                      stype='row_sparse', grad_stype='row_sparse')
+
+    def forward(self, x):
+        weight = self.weight.row_sparse_data(x)
+        return nd.Embedding(x, weight, name='fwd', **self._kwargs)
+
+    def __repr__(self):
+        kw = self._kwargs
+        return f"{type(self).__name__}({kw['input_dim']} -> {kw['output_dim']}, {kw['dtype']})"
 
 
 class SyncBatchNorm(BatchNorm):
