@@ -68,13 +68,13 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
 
     The joint norm is ``sqrt(sum of squares of every element of every array)``;
     arrays whose norm is already small enough are left as they are. With
-    ``check_isfinite`` the norm is returned as a float (a NaN or infinite norm gives
-    a warning); otherwise as an NDArray of shape (1,), which does not wait for the
-    device.
+    ``check_isfinite`` the norm is returned as a numpy float32 scalar, as MXNet 1.x
+    returns it (a NaN or infinite norm gives a warning); otherwise as an NDArray of
+    shape (1,), which does not wait for the device.
 
     >>> import d2lmini as mx
     >>> g = [mx.nd.array([3., 0.]), mx.nd.array([4.])]
-    >>> clip_global_norm(g, 1.0)
+    >>> float(clip_global_norm(g, 1.0))
     5.0
     >>> g[0]
     <BLANKLINE>
@@ -97,5 +97,5 @@ def clip_global_norm(arrays, max_norm, check_isfinite=True):
     for arr in arrays:
         arr *= scale.as_in_context(arr.context).astype(arr.dtype, copy=False)
     if check_isfinite:
-        return float(total_norm.asscalar())
+        return total_norm.asscalar()
     return total_norm
