@@ -350,3 +350,22 @@ def test_model_namespace_and_attribute():
     with mx.attribute.AttrScope(ctx_group='dev1'):
         x = mx.sym.var('x')
     assert x.attr('ctx_group') == 'dev1'
+
+
+@pytest.mark.parametrize('kvstore, expected', [
+    (None, [0.29781, 0.32987]),      # each device steps with its own gradient
+    ('local', [0.48646, 0.54781]),   # the devices' gradients summed
+])
+def test_module_on_two_devices_with_and_without_a_kvstore(kvstore, expected):
+    # MXNet 1.9.1's weights after three epochs
+    x = np.random.RandomState(0).uniform(size=(8, 2)).astype('float32')
+    it = mx.io.NDArrayIter(x, x @ np.array([1.5, 2.0], dtype='float32'), batch_size=4,
+                           label_name='lin_label')
+    net = mx.sym.LinearRegressionOutput(
+        mx.sym.FullyConnected(mx.sym.var('data'), num_hidden=1, name='fc'),
+        mx.sym.var('lin_label'), name='lro')
+    mod = mx.mod.Module(net, label_names=['lin_label'], context=[mx.cpu(0), mx.cpu(1)])
+    mod.fit(it, kvstore=kvstore, initializer=mx.init.Zero(), optimizer='sgd',
+            optimizer_params={'learning_rate': 0.1}, num_epoch=3)
+    np.testing.assert_allclose(mod.get_params()[0]['fc_weight'].asnumpy()[0], expected,
+                               atol=1e-5)

@@ -789,7 +789,9 @@ class Module(BaseModule):
 
     def update(self):
         """One optimizer step on every trained parameter, from the gradients of the
-        last backward (summed over devices)."""
+        last backward: summed over the devices through the KVStore, or, with
+        ``kvstore=None``, each device's copy stepped with its own gradient, as in
+        MXNet 1.x (``fit`` then averages the copies at the end of each epoch)."""
         self._check_ready('update')
         _require(self.optimizer_initialized, 'update: call init_optimizer() first')
         self._params_dirty = True
@@ -804,7 +806,8 @@ class Module(BaseModule):
         for i, (weights, grads) in enumerate(zip(group.param_arrays, group.grad_arrays)):
             if grads[0] is None:   # not trained (grad_req 'null')
                 continue
-            if n_dev > 1:   # what a local KVStore does: every device gets the sum
+            if n_dev > 1 and self._kvstore is not None:
+                # what a local KVStore does: every device gets the sum
                 total = _sum_on_cpu(grads)
                 grads = [total.as_in_context(g.context) for g in grads]
             for dev, (weight, grad) in enumerate(zip(weights, grads)):
