@@ -8,8 +8,26 @@ end up as ``sequential0_dense0_``.
 import threading
 
 
-class NameManager:
-    """Hands out ``hint + count`` names; usable as a ``with`` block to make it current."""
+class _CurrentManager(type):
+    """Gives ``NameManager.current``, the manager in force in this thread, as MXNet
+    1.x does: assigning it sets the manager of this thread only."""
+
+    @property
+    def current(cls):
+        return current()
+
+    @current.setter
+    def current(cls, manager):
+        NameManager._current.value = manager
+
+
+class NameManager(metaclass=_CurrentManager):
+    """Hands out ``hint + count`` names; usable as a ``with`` block to make it current.
+
+    >>> with NameManager():
+    ...     NameManager.current.get(None, 'conv'), NameManager.current.get(None, 'conv')
+    ('conv0', 'conv1')
+    """
     _current = threading.local()
 
     def __init__(self):

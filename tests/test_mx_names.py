@@ -242,3 +242,30 @@ def test_every_public_operator_function_is_documented():
     assert not bad, bad
     assert 'shape and dtype of ``data``' in nd.ones_like.__doc__
     assert 'data : NDArray' in nd.ones_like.__doc__
+
+
+def test_name_manager_current_is_per_thread_and_follows_block_scopes():
+    import threading
+    from d2lmini.gluon import block
+    from d2lmini.name import NameManager
+    seen = {}
+
+    def spawned():
+        with NameManager():
+            seen['fresh'] = NameManager.current.get(None, 'x')
+        block_owner = mx.gluon.nn.Dense(2, prefix='spawned_')
+        with block._BlockScope(block_owner):
+            seen['scoped'] = NameManager.current.get(None, 'hello')
+
+    with NameManager():
+        NameManager.current.get(None, 'x')          # x0 taken in this thread only
+        thread = threading.Thread(target=spawned)
+        thread.start()
+        thread.join()
+    assert seen == {'fresh': 'x0', 'scoped': 'spawned_hello0'}
+    before, mine = NameManager.current, NameManager()
+    try:
+        NameManager.current = mine                  # assignable, as in MXNet 1.x
+        assert NameManager.current is mine
+    finally:
+        NameManager.current = before
