@@ -491,8 +491,12 @@ def get_symbol(x):
             inputs = [entry(p) if p is not None else (constant(node, i), 0)
                       for i, p in enumerate(node.parents)]
             plan = getattr(node.op, 'plan', None)
-            if plan is not None:    # a hybridized block's call: its traced graph, inlined
-                made[id(node)] = _inline(plan, inputs)
+            if plan is not None:
+                # a hybridized block's call: its traced graph, inlined when small
+                # enough (see CachedOp's inline_limit), else one _CachedOp node
+                from .symbol.control_flow import cached_op_node
+                made[id(node)] = _inline(plan, inputs) if plan.inline else \
+                    cached_op_node(plan.symbol, plan.names, inputs)
                 stack.pop()
                 continue
             op = _symbol_op(node)

@@ -207,6 +207,46 @@ def test_get_symbol_inlines_a_hybridized_block():
     np.testing.assert_allclose(net(x).asnumpy() * 2, y.asnumpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize('flags, ops', [
+    ({'inline_limit': 3}, ['FullyConnected'] * 3),
+    ({}, ['_CachedOp']),                      # 3 operators, more than the default 2
+    ({'inline_limit': 3, 'static_alloc': True}, ['_CachedOp']),
+])
+def test_get_symbol_shows_a_larger_block_as_one_cached_op(flags, ops):
+    # MXNet 1.9.1: 10 nodes when inlined, 8 (7 variables and one _CachedOp) otherwise
+    from d2lmini.gluon import nn
+    net = nn.HybridSequential(prefix='mlp_')
+    with net.name_scope():
+        net.add(nn.Dense(4), nn.Dense(4), nn.Dense(2))
+    net.initialize()
+    net.hybridize(**flags)
+    x = nd.array(np.random.RandomState(0).rand(3, 5))
+    with autograd.record():
+        y = net(x)
+    s = autograd.get_symbol(y)
+    nodes = __import__('json').loads(s.tojson())['nodes']
+    assert [n['op'] for n in nodes if n['op'] != 'null'] == ops
+    assert len(nodes) == 7 + len(ops)
+    if ops == ['_CachedOp']:
+        assert s.list_outputs() == ['node_0_mlp_dense2_fwd_output']
+    # the symbol runs, and runs again once written and read back
+    args = dict(zip(s.list_arguments(), [x] + [p.data() for p in
+                                             net.collect_params().values()]))
+    for sym in (s, mx.sym.fromjson(s.tojson())):
+        np.testing.assert_allclose(sym.eval(ctx=mx.cpu(), **args)[0].asnumpy(), y.asnumpy(),
+                                   rtol=1e-6)
+
+
+def test_a_cached_op_node_without_its_graph_is_refused_when_run():
+    # MXNet 1.x writes _CachedOp nodes without the graph they run
+    doc = {'nodes': [{'op': 'null', 'name': 'x', 'inputs': []},
+                     {'op': '_CachedOp', 'name': 'node_0', 'inputs': [[0, 0, 0]]}],
+           'arg_nodes': [0], 'node_row_ptr': [0, 1, 2], 'heads': [[1, 0, 0]]}
+    s = mx.sym.fromjson(__import__('json').dumps(doc))
+    with pytest.raises(mx.MXNetError, match='does not hold its graph'):
+        s.eval(ctx=mx.cpu(), x=nd.ones((2,)))
+
+
 def test_simple_bind_keeps_a_variables_declared_dtype():
     x = mx.sym.Variable('x', dtype=np.int32)
     exe = mx.sym.Cast(x, dtype='float32').simple_bind(mx.cpu(), x=(2,))

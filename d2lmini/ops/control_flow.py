@@ -1,4 +1,6 @@
-"""Control flow as graph nodes: ``_foreach``, ``_while_loop`` and ``_cond``.
+"""Nodes that carry graphs: the control flow ``_foreach``, ``_while_loop`` and
+``_cond``, and ``_CachedOp``, a hybridized block's call as ``autograd.get_symbol``
+shows it.
 
 A Python ``for`` or ``if`` inside ``hybrid_forward`` runs once, while tracing, so
 it cannot depend on data. MXNet 1.x's answer is three operators that carry whole
@@ -66,3 +68,37 @@ for _name, _doc in (('_foreach', 'A loop over the first axis of its data inputs.
              infer_shape=_program_shapes, infer_type=_program_types,
              partial_shape=_program_partial_shapes,
              attr_types={'program': 'any'}, doc=_doc)
+
+
+def _held(program):
+    if program is None:
+        raise MXNetError('_CachedOp: this node does not hold its graph (MXNet 1.x writes '
+                         'such nodes without it), so it cannot run; export the block '
+                         '(HybridBlock.export) to get a graph that can')
+    return program
+
+
+def _cached_op_forward(xp, *inputs, program=None, num_args=0, num_outputs=1, is_train=False):
+    """Run the block's graph that the node holds."""
+    return tuple(_held(program).run(list(inputs), is_train))
+
+
+def _cached_op_outputs(attrs):
+    program = attrs.get('program')
+    if program is None:
+        return [f'output{i}' for i in range(attrs.get('num_outputs', 1))]
+    return program.output_names
+
+
+# MXNet 1.x records a hybridized block's call as one operator, ``_CachedOp``, when
+# the block's graph has more operators than its ``inline_limit`` (or it uses
+# static_alloc); its outputs are named after the graph's (``node_0_dense0_fwd_output``)
+register('_CachedOp', _cached_op_forward, backward=_program_backward, num_outputs=0,
+         once_differentiable=True, random=True, train_mode=True,
+         infer_shape=lambda in_shapes, program=None, **attrs: _program_shapes(
+             in_shapes, _held(program)),
+         infer_type=lambda in_types, program=None, **attrs: _program_types(
+             in_types, _held(program)),
+         partial_shape=_program_partial_shapes, output_names=_cached_op_outputs,
+         attr_types={'program': 'any'},
+         doc="A hybridized block's call, holding the block's graph.")

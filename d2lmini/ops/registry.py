@@ -241,6 +241,8 @@ class Op:
         """Output names as MXNet writes them after the node's name (``output``,
         ``output0``, ``mean``)."""
         n = self.visible_outputs(attrs) if n is None else n
+        if callable(self.output_names):   # names that depend on the node (_CachedOp)
+            return list(self.output_names(self.full_attrs(attrs))[:n])
         if self.output_names is not None:
             return list(self.output_names[:n])
         return ['output'] if n == 1 else [f'output{i}' for i in range(n)]

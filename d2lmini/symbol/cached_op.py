@@ -83,6 +83,7 @@ from ..base import MXNetError
 from ..profiler import _PROFILE, timed_plan
 from ..tape import _STATE, _record
 from ..ndarray.ndarray import NDArray, _wrap, _wrap_entry
+from . import graph as _graph
 from . import passes as _passes
 from .passes.constant_folding import ConstantOp
 from .passes.fusion import FusedOp
@@ -110,10 +111,12 @@ class Plan:
     """
 
     def __init__(self, symbol, names, shapes, dtypes, ctx, is_train, grad, enabled=None,
-                 static_alloc=False):
+                 static_alloc=False, inline=True):
         self.ctx = ctx
         self.xp = ctx._xp or ctx.xp
         self.symbol, self.names = symbol, list(names)   # the traced graph (get_symbol)
+        # whether autograd.get_symbol shows the graph's operators (else one _CachedOp node)
+        self.inline = inline
         self.num_inputs = len(names)
         self.grad = bool(grad)
         self.backward = self.backward_fallback = None
@@ -443,8 +446,11 @@ class CachedOp:
     variables. ``flags``: ``static_alloc`` (fused kernels write into buffers
     allocated once per plan), ``static_shape`` (the inputs keep their shapes: the
     last plan is reused without building a lookup key), ``passes`` (name -> on/off,
-    over :data:`d2lmini.symbol.passes.ENABLED`). ``single``: return one array rather
-    than a list.
+    over :data:`d2lmini.symbol.passes.ENABLED`), ``inline_limit`` (default 2: as in
+    MXNet 1.x, ``autograd.get_symbol`` shows a recorded call of a graph of at most
+    this many operators, without ``static_alloc``, as those operators, and any
+    other as one ``_CachedOp`` node holding the graph). ``single``: return one array
+    rather than a list.
     """
 
     def __init__(self, symbol, data_names, params, flags=None, single=True):
@@ -464,6 +470,8 @@ class CachedOp:
         self.params = [params[n] for n in self.param_names]
         self.static_alloc = bool(flags.get('static_alloc', False))
         self.static_shape = bool(flags.get('static_shape', False))
+        operators = sum(1 for n in _graph.topological_order(symbol._entries) if n.op is not None)
+        self.inline = not self.static_alloc and operators <= int(flags.get('inline_limit', 2))
         self.enabled = dict(flags.get('passes') or {})
         self.single = single
         self.plans = {}
@@ -528,7 +536,7 @@ class CachedOp:
         shapes = {n: a.shape for n, a in zip(names, arrays)}
         dtypes = {n: a.dtype for n, a in zip(names, arrays)}
         return Plan(self.symbol, names, shapes, dtypes, ctx, training, grad, self.enabled,
-                    self.static_alloc)
+                    self.static_alloc, self.inline)
 
     def _explain(self, plan, raws, exc):
         """An error naming the node that failed: run the steps one by one."""

@@ -477,6 +477,58 @@ class _CondProgram(_Program):
         return cls(*graphs)
 
 
+class _CachedOpProgram(_Program):
+    """A hybridized block's graph, as one ``_CachedOp`` node runs it: the graph's
+    variables read the node's inputs in the order the block passes them (its data,
+    then its parameters)."""
+    kind = '_CachedOp'
+
+    def __init__(self, graph, output_names):
+        self.graph, self.output_names = graph, list(output_names)
+
+    def _run_arrays(self, arrays, is_train, ctx):
+        return self.graph.call(arrays, is_train)
+
+    def infer_shape(self, shapes):
+        out = self.graph.infer_shape(shapes)
+        if any(o is None for o in out):
+            raise MXNetError("_CachedOp: cannot infer the shapes of the block's outputs")
+        return [tuple(o) for o in out]
+
+    def infer_partial(self, shapes, out_shapes):
+        ins, outs = self.graph.infer_partial(shapes)
+        return ins, [o if o is not None else k for o, k in zip(outs, out_shapes)]
+
+    def infer_type(self, types):
+        return [t or np.dtype(np.float32) for t in self.graph.infer_type(types)]
+
+    def mxnet_form(self):
+        # MXNet 1.x writes no graph in such a node; d2lmini writes it as a subgraph,
+        # so that the file can be read back and run
+        return {'input_locs': self.graph.input_locs()}, [self.graph.to_doc()]
+
+    @classmethod
+    def from_mxnet(cls, attrs, docs, num_inputs):
+        graph = _Subgraph.from_doc(docs[0], _locs(attrs, 'input_locs'), num_inputs,
+                                   '_CachedOp')
+        return cls(graph, Symbol(graph.outputs).list_outputs())
+
+
+def cached_op_node(symbol, names, inputs):
+    """The entries of one ``_CachedOp`` node (named later) that runs a copy of the
+    traced graph ``symbol`` on ``inputs`` (entries, in the order of the graph's
+    variables ``names``)."""
+    graph = symbol.__copy__()
+    variables = {n.name: n for n in _graph.topological_order(graph._entries) if n.op is None}
+    program = _CachedOpProgram(_Subgraph(list(graph._entries),
+                                         [variables.get(n) for n in names]),
+                               graph.list_outputs())
+    node = _graph.Node(OPS['_CachedOp'], None,
+                       {'program': program, 'num_args': len(inputs),
+                        'num_outputs': len(graph._entries)}, inputs)
+    return [(node, i) for i in range(len(graph._entries))]
+
+
 def _locs(attrs, key):
     try:
         value = attrs[key]
@@ -486,7 +538,8 @@ def _locs(attrs, key):
                          'positions)') from None
 
 
-_PROGRAMS = {'_foreach': _ForeachProgram, '_while_loop': _WhileProgram, '_cond': _CondProgram}
+_PROGRAMS = {'_foreach': _ForeachProgram, '_while_loop': _WhileProgram, '_cond': _CondProgram,
+             '_CachedOp': _CachedOpProgram}
 
 
 def read_node(op_name, name, attrs, inputs, docs):

@@ -1,4 +1,5 @@
-"""Cases for d2lmini/ops/control_flow.py: the programs come from the symbolic API."""
+"""Cases for d2lmini/ops/control_flow.py: the programs come from the symbolic API (and
+for ``_CachedOp``, from the node ``autograd.get_symbol`` makes of a traced graph)."""
 import d2lmini as mx
 
 from . import Case
@@ -31,6 +32,16 @@ def _cond():
     return _attrs(mx.sym.contrib.cond(p, lambda: a * b, lambda: a - b))
 
 
+def _cached_op():
+    from d2lmini.symbol.control_flow import cached_op_node
+    x, w = mx.sym.var('x'), mx.sym.var('w')
+    graph = mx.sym.broadcast_mul(mx.sym.tanh(mx.sym.FullyConnected(x, w, num_hidden=2,
+                                                                   no_bias=True)), x.sum())
+    inputs = [(mx.sym.var(n)._entries[0][0], 0) for n in ('a', 'b')]
+    node = cached_op_node(graph, ['x', 'w'], inputs)[0][0]
+    return {'program': node.attrs['program'], 'num_outputs': node.attrs['num_outputs']}
+
+
 CASES = {
     # data (steps, 3), initial state (3,), w (3,)
     '_foreach': [Case(shapes=[(4, 3), (3,), (3,)], attrs=_foreach())],
@@ -41,4 +52,6 @@ CASES = {
                    attrs=_cond(), wrt=[1, 2]),
               Case(inputs=lambda rng: [[0.0], rng.normal(size=2), rng.normal(size=2)],
                    attrs=_cond(), wrt=[1, 2])],
+    # x (3, 4), w (2, 4): a block's graph held by one node
+    '_CachedOp': [Case(shapes=[(3, 4), (2, 4)], attrs=_cached_op())],
 }
