@@ -1,7 +1,7 @@
 """MXNet's contributed operators (``mx.nd.contrib.X``, registered as ``_contrib_X``):
 element tests (``isinf``, ``isnan``, ``isfinite``), bilinear resizing, ``arange_like``,
 and ``index_copy``. (``boolean_mask``, whose output shape depends on the values of
-its input, is written in Python over ``take`` in :mod:`d2lmini.contrib.ndarray`.)
+its input, is with the other indexing operators in :mod:`d2lmini.ops.indexing`.)
 
 >>> import d2lmini as mx
 >>> mx.nd.contrib.isnan(mx.nd.array([1, float('nan')]))
@@ -12,6 +12,7 @@ its input, is written in Python over ``take`` in :mod:`d2lmini.contrib.ndarray`.
 import numpy as np
 
 from ..base import MXNetError, shape_str
+from .elemwise import c_cast
 from .registry import register
 
 
@@ -167,15 +168,25 @@ def _arange_like(xp, data, start=0.0, step=1.0, repeat=1, ctx='', axis=None):
     [1. 2. 3.]
     <NDArray 3 @cpu(0)>
     """
-    shape = data.shape if axis is None else (data.shape[axis],)
+    shape = _arange_like_shape(data.shape, axis)
     n = int(np.prod(shape))
     values = start + step * (xp.arange(n, dtype=np.float64) // int(repeat))
     return values.reshape(shape).astype(data.dtype)
 
 
+def _arange_like_shape(data_shape, axis):
+    """The shape of arange_like's output: ``data``'s, or the length of ``axis``."""
+    if axis is None:
+        return tuple(data_shape)
+    if not -len(data_shape) <= axis < len(data_shape):
+        raise MXNetError(f'operator arange_like: axis={axis} is out of range for data of '
+                         f'shape {shape_str(data_shape)}')
+    return (data_shape[axis],)
+
+
 register('_contrib_arange_like', _arange_like, no_grad=True,
          infer_shape=lambda in_shapes, axis=None, **attrs: [
-             tuple(in_shapes[0]) if axis is None else (in_shapes[0][axis],)])
+             _arange_like_shape(in_shapes[0], axis)])
 
 
 # ------------------------------------------------------------------ index_copy
@@ -214,8 +225,14 @@ register('_contrib_index_copy', _index_copy, backward=_index_copy_grad,
 
 # ------------------------------------------------------------------ AdaptiveAvgPooling2D
 def _adaptive_size(data_shape, output_size):
+    """``(height, width)`` of the output: ``output_size`` is empty (1 x 1), one
+    number (a square) or two."""
     size = () if output_size is None else (
         (output_size,) if isinstance(output_size, int) else tuple(output_size))
+    # MXNet 1.x reads a longer tuple without complaint and makes a meaningless shape
+    if len(size) > 2 or any(int(n) < 0 for n in size):
+        raise MXNetError(f'operator AdaptiveAvgPooling2D: output_size must be one or two '
+                         f'non-negative numbers (height, width), got {output_size}')
     if len(size) == 0:
         return 1, 1
     return (int(size[0]), int(size[0])) if len(size) == 1 else (int(size[0]), int(size[1]))
@@ -316,6 +333,12 @@ def _div_sqrt_dim(xp, data):
     >>> mx.nd.contrib.div_sqrt_dim(mx.nd.ones((1, 4))).asnumpy().tolist()
     [[0.5, 0.5, 0.5, 0.5]]
     """
+    if data.dtype.kind in 'iu':
+        # as MXNet 1.x: the square root is truncated to the integer dtype too, and the
+        # division is C's integer division, which truncates toward zero
+        root = int(np.sqrt(data.shape[-1]))
+        quotient = xp.where(data < 0, -(-data // root), data // root)
+        return quotient.astype(data.dtype)
     return data / data.dtype.type(np.sqrt(data.shape[-1]))
 
 
@@ -368,6 +391,11 @@ def _quadratic(xp, data, a=0.0, b=0.0, c=0.0):
     >>> mx.nd.contrib.quadratic(mx.nd.array([1, 2]), a=1, b=2, c=3).asnumpy().tolist()
     [6.0, 11.0]
     """
+    if data.dtype.kind in 'iub':
+        # as MXNet 1.x: the float coefficients make the sum floating point, truncated
+        # back to the integer dtype (quadratic(2, a=1.5) is 6, not 4)
+        x = data.astype(np.float64)
+        return c_cast(xp, a * x * x + b * x + c, data.dtype)
     t = data.dtype.type
     return t(a) * data * data + t(b) * data + t(c)
 

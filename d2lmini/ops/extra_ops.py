@@ -746,6 +746,19 @@ def _check_hawkes(lda, alpha, beta, state, lags, marks, valid_length, max_time):
                                                                    max_time)))
 
 
+def _check_marks(xp, marks, valid_length, k):
+    """Every mark of an observed event (the first ``valid_length`` of its row) must
+    name one of the ``k`` processes: MXNet 1.x reads memory outside its arrays for
+    any other mark. Marks after ``valid_length`` are padding and may be anything."""
+    observed = xp.arange(marks.shape[1])[None, :] < valid_length[:, None]
+    bad = observed & ((marks < 0) | (marks >= k) | (marks != xp.floor(marks)))
+    if bool(bad.any()):
+        row, col = (int(i[0]) for i in xp.nonzero(bad))
+        raise MXNetError(f'operator hawkesll: marks[{row}, {col}] is {marks[row, col]}, but '
+                         f'a mark must be a whole number from 0 to {k - 1} (the processes '
+                         f'of lda, which has K={k} columns)')
+
+
 def _hawkesll(xp, lda, alpha, beta, state, lags, marks, valid_length, max_time):
     """The log-likelihood of K independent univariate Hawkes processes per sample,
     with conditional intensities
@@ -765,6 +778,7 @@ def _hawkesll(xp, lda, alpha, beta, state, lags, marks, valid_length, max_time):
     -2.3161 0.3679
     """
     _check_hawkes(lda, alpha, beta, state, lags, marks, valid_length, max_time)
+    _check_marks(xp, marks, valid_length, lda.shape[1])
     ll, s = _hawkes_pass(xp, lda, alpha, beta, state, lags, marks, valid_length, max_time)
     return ll.astype(lda.dtype), s.astype(lda.dtype)
 
@@ -778,7 +792,9 @@ def _hawkesll_backward(F, dy, x, y):
 register('_contrib_hawkesll', _hawkesll, backward=_hawkesll_backward,
          inputs=('lda', 'alpha', 'beta', 'state', 'lags', 'marks', 'valid_length', 'max_time'),
          num_outputs=2, output_names=('output', 'out_state'), once_differentiable=True,
-         infer_shape=lambda shapes: [(shapes[0][0],), tuple(shapes[0])])
+         infer_shape=lambda shapes: [(shapes[0][0],), tuple(shapes[0])],
+         # marks are int32 in MXNet 1.x's graphs (a bound executor allocates them so)
+         param_dtypes=lambda attrs: {'marks': np.int32})
 
 
 def _hawkesll_grad(xp, ll_grad, state_grad, lda, alpha, beta, state, lags, marks, valid_length,

@@ -122,7 +122,25 @@ def _parse_line(line, elem_delim, line_num, path):
 
 
 class _TokenEmbedding(vocab.Vocabulary):
-    """A vocabulary with a vector per token (``idx_to_vec``, one row per index)."""
+    """A vocabulary with a vector per token (``idx_to_vec``, one row per index).
+
+    A new kind of pre-trained embedding is a subclass, as in MXNet 1.x: it names its
+    files and their SHA-1 sums in ``pretrained_file_name_sha1`` and builds itself with
+    the class methods below, e.g.
+
+    >>> @register
+    ... class Tiny(_TokenEmbedding):
+    ...     pretrained_file_name_sha1 = {'tiny.vec': None}
+    ...     def __init__(self, path, **kwargs):
+    ...         Tiny._check_pretrained_file_names('tiny.vec')
+    ...         super().__init__(**kwargs)
+    ...         self._load_embedding(path, ' ', nd.zeros)
+    >>> 'tiny' in get_pretrained_file_names()
+    True
+
+    (a real one gets ``path`` from ``Tiny._get_pretrained_file(embedding_root,
+    'tiny.vec')``, which downloads the file into ``embedding_root/tiny/``).
+    """
 
     # ---------------------------------------------------------- the files
     @classmethod
@@ -139,7 +157,9 @@ class _TokenEmbedding(vocab.Vocabulary):
         return f'{repo}gluon/embeddings/{cls.__name__.lower()}/{remote_name}'
 
     @classmethod
-    def _check_file_name(cls, pretrained_file_name):
+    def _check_pretrained_file_names(cls, pretrained_file_name):
+        """Raise KeyError unless ``pretrained_file_name`` is one of this embedding's
+        files (the keys of ``pretrained_file_name_sha1``)."""
         known = cls.pretrained_file_name_sha1
         if pretrained_file_name not in known:
             name = cls.__name__.lower()
@@ -148,7 +168,7 @@ class _TokenEmbedding(vocab.Vocabulary):
                            f'{", ".join(known)}')
 
     @classmethod
-    def _cached_file(cls, embedding_root, pretrained_file_name):
+    def _get_pretrained_file(cls, embedding_root, pretrained_file_name):
         """The local path of a pre-trained file, in ``embedding_root/<class name>/``.
 
         The file is downloaded (and unpacked) only when it is missing or its SHA-1 sum
@@ -173,22 +193,12 @@ class _TokenEmbedding(vocab.Vocabulary):
         return path
 
     # ---------------------------------------------------------- building
-    def _load(self, path, elem_delim, init_unknown_vec, vocabulary, encoding='utf8'):
-        """Read the vectors of file ``path``, then keep only ``vocabulary``'s tokens
-        (when it is given)."""
-        self._read_vectors(path, elem_delim, init_unknown_vec, encoding)
-        if vocabulary is not None:
-            assert isinstance(vocabulary, vocab.Vocabulary), \
-                'The argument `vocabulary` must be a mx.contrib.text.vocab.Vocabulary.'
-            # vectors first: the lookup needs this embedding's own tokens
-            self._stack_vectors([self], vocabulary.idx_to_token)
-            self._take_tokens_of(vocabulary)
-
-    def _read_vectors(self, path, elem_delim, init_unknown_vec, encoding):
+    def _load_embedding(self, pretrained_file_path, elem_delim, init_unknown_vec,
+                        encoding='utf8'):
         """Append the tokens of a file of lines ``token v1 v2 ...`` and set their
         vectors. A line for the unknown token gives row 0; otherwise row 0 is
         ``init_unknown_vec(shape=vec_len)``."""
-        path = os.path.expanduser(path)
+        path = os.path.expanduser(pretrained_file_path)
         if not os.path.isfile(path):
             raise ValueError('`pretrained_file_path` must be a valid path to the '
                              f'pre-trained token embedding file, not {path}.')
@@ -228,24 +238,38 @@ class _TokenEmbedding(vocab.Vocabulary):
         self._idx_to_vec[UNKNOWN_IDX] = (init_unknown_vec(shape=self.vec_len)
                                          if unknown_vec is None else nd.array(unknown_vec))
 
-    def _take_tokens_of(self, vocabulary):
+    def _build_embedding_for_vocabulary(self, vocabulary):
+        """Keep only the tokens of ``vocabulary``, numbered as it numbers them, with
+        their vectors loaded so far (the unknown vector for tokens not loaded)."""
+        if vocabulary is None:
+            return
+        assert isinstance(vocabulary, vocab.Vocabulary), \
+            'The argument `vocabulary` must be a mx.contrib.text.vocab.Vocabulary.'
+        # vectors first: the lookup needs this embedding's own tokens
+        self._set_idx_to_vec_by_embeddings([self], len(vocabulary), vocabulary.idx_to_token)
+        self._index_tokens_from_vocabulary(vocabulary)
+
+    def _index_tokens_from_vocabulary(self, vocabulary):
         """Number the tokens exactly as ``vocabulary`` does (copies of its tables)."""
         self._token_to_idx = copy.copy(vocabulary.token_to_idx)
         self._idx_to_token = copy.copy(vocabulary.idx_to_token)
         self._unknown_token = vocabulary.unknown_token
         self._reserved_tokens = copy.copy(vocabulary.reserved_tokens)
 
-    def _stack_vectors(self, embeddings, tokens):
-        """Set ``idx_to_vec``: row ``i`` is the vectors of ``tokens[i]`` in each of
-        ``embeddings``, side by side. Row 0 (the unknown token) takes each embedding's
-        own unknown vector."""
-        self._vec_len = sum(emb.vec_len for emb in embeddings)
-        matrix = np.zeros((len(tokens), self._vec_len), np.float32)
+    def _set_idx_to_vec_by_embeddings(self, token_embeddings, vocab_len, vocab_idx_to_token):
+        """Set ``idx_to_vec`` (``vocab_len`` rows): row ``i`` is the vectors of
+        ``vocab_idx_to_token[i]`` in each of ``token_embeddings``, side by side. Row 0
+        (the unknown token) takes each embedding's own unknown vector."""
+        assert len(vocab_idx_to_token) == vocab_len, \
+            f'`vocab_len` is {vocab_len} but `vocab_idx_to_token` has ' \
+            f'{len(vocab_idx_to_token)} tokens'
+        self._vec_len = sum(emb.vec_len for emb in token_embeddings)
+        matrix = np.zeros((vocab_len, self._vec_len), np.float32)
         start = 0
-        for emb in embeddings:
+        for emb in token_embeddings:
             columns = slice(start, start + emb.vec_len)
             matrix[0, columns] = emb.idx_to_vec[UNKNOWN_IDX].asnumpy()
-            matrix[1:, columns] = emb.get_vecs_by_tokens(tokens[1:]).asnumpy()
+            matrix[1:, columns] = emb.get_vecs_by_tokens(vocab_idx_to_token[1:]).asnumpy()
             start += emb.vec_len
         self._idx_to_vec = nd.array(matrix)
 
@@ -334,10 +358,11 @@ class GloVe(_TokenEmbedding):
     def __init__(self, pretrained_file_name='glove.840B.300d.txt',
                  embedding_root=os.path.join(_data_dir(), 'embeddings'),
                  init_unknown_vec=nd.zeros, vocabulary=None, **kwargs):
-        GloVe._check_file_name(pretrained_file_name)
+        GloVe._check_pretrained_file_names(pretrained_file_name)
         super().__init__(**kwargs)
-        self._load(GloVe._cached_file(embedding_root, pretrained_file_name), ' ',
-                   init_unknown_vec, vocabulary)
+        self._load_embedding(GloVe._get_pretrained_file(embedding_root, pretrained_file_name),
+                             ' ', init_unknown_vec)
+        self._build_embedding_for_vocabulary(vocabulary)
 
 
 @register
@@ -357,10 +382,12 @@ class FastText(_TokenEmbedding):
     def __init__(self, pretrained_file_name='wiki.simple.vec',
                  embedding_root=os.path.join(_data_dir(), 'embeddings'),
                  init_unknown_vec=nd.zeros, vocabulary=None, **kwargs):
-        FastText._check_file_name(pretrained_file_name)
+        FastText._check_pretrained_file_names(pretrained_file_name)
         super().__init__(**kwargs)
-        self._load(FastText._cached_file(embedding_root, pretrained_file_name), ' ',
-                   init_unknown_vec, vocabulary)
+        self._load_embedding(FastText._get_pretrained_file(embedding_root,
+                                                           pretrained_file_name),
+                             ' ', init_unknown_vec)
+        self._build_embedding_for_vocabulary(vocabulary)
 
 
 class CustomEmbedding(_TokenEmbedding):
@@ -372,7 +399,8 @@ class CustomEmbedding(_TokenEmbedding):
     def __init__(self, pretrained_file_path, elem_delim=' ', encoding='utf8',
                  init_unknown_vec=nd.zeros, vocabulary=None, **kwargs):
         super().__init__(**kwargs)
-        self._load(pretrained_file_path, elem_delim, init_unknown_vec, vocabulary, encoding)
+        self._load_embedding(pretrained_file_path, elem_delim, init_unknown_vec, encoding)
+        self._build_embedding_for_vocabulary(vocabulary)
 
 
 class CompositeEmbedding(_TokenEmbedding):
@@ -398,5 +426,5 @@ class CompositeEmbedding(_TokenEmbedding):
             'The argument `token_embeddings` must be a token embedding (such as GloVe, ' \
             'FastText or CustomEmbedding) or a list of them, whose vectors are ' \
             'concatenated for the tokens of `vocabulary`.'
-        self._take_tokens_of(vocabulary)
-        self._stack_vectors(embeddings, self.idx_to_token)
+        self._index_tokens_from_vocabulary(vocabulary)
+        self._set_idx_to_vec_by_embeddings(embeddings, len(self), self.idx_to_token)
