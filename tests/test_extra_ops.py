@@ -10,6 +10,14 @@ import d2lmini as mx
 from d2lmini.base import MXNetError
 
 
+@pytest.fixture(autouse=True)
+def fresh_names():
+    """Automatic names (``convolution_v10``) count from 0 in each test, whatever ran
+    before it."""
+    with mx.name.NameManager():
+        yield
+
+
 def _forward_backward(fn, inputs, head):
     xs = [mx.nd.array(a) for a in inputs]
     for x in xs:

@@ -460,3 +460,27 @@ def test_backward_runs_again_after_one_forward():
     exe.backward(mx.nd.ones(2))
     exe.backward(mx.nd.ones(2))
     assert exe.grad_dict['x'].asnumpy().tolist() == [4.0, 8.0]
+
+
+@pytest.mark.parametrize('make, count', [
+    (lambda x: mx.sym.LRN(x, nsize=3), 2),
+    (lambda x: mx.sym.L2Normalization(x), 2),
+    (lambda x: mx.sym.SpatialTransformer(data=x, loc=mx.sym.var('l'), target_shape=(2, 2),
+                                         transform_type='affine', sampler_type='bilinear'), 3),
+    (lambda x: mx.sym.GridGenerator(x, transform_type='affine', target_shape=(2, 2)), 2),
+    (lambda x: mx.sym.BilinearSampler(x, mx.sym.var('g')), 2),
+    (lambda x: mx.sym.Correlation(x, mx.sym.var('y')), 3),
+    (lambda x: mx.sym.ROIPooling(x, mx.sym.var('r'), pooled_size=(2, 2), spatial_scale=1.0), 2),
+    (lambda x: mx.sym.LeakyReLU(x, act_type='rrelu'), 2),
+    (lambda x: mx.sym.LeakyReLU(x, act_type='prelu'), 1),
+    (lambda x: mx.sym.RNN(x, state_size=2, num_layers=1, mode='lstm'), 1),
+    (lambda x: mx.sym.RNN(x, state_size=2, num_layers=1, mode='lstm', state_outputs=True), 3),
+    (lambda x: mx.sym.RNN(x, state_size=2, num_layers=1, mode='gru', state_outputs=True), 2),
+    (lambda x: mx.sym.contrib.SyncBatchNorm(x, key='k'), 3),
+    (lambda x: mx.sym.linalg.slogdet(x), 4),
+    (lambda x: mx.sym.BatchNorm(x), 3),
+])
+def test_json_counts_the_outputs_mxnet_keeps(make, count):
+    # node_row_ptr counts every output MXNet 1.9.1's node has, hidden ones too
+    doc = json.loads(make(mx.sym.var('x')).tojson())
+    assert doc['node_row_ptr'][-1] - doc['node_row_ptr'][-2] == count

@@ -181,6 +181,10 @@ def _activation(xp, data, act_type=None):
     'sigmoid', 'tanh', 'softrelu' (``log(1 + exp(x))``) or 'softsign'
     (``x / (1 + |x|)``).
 
+    relu keeps a NaN as NaN, as ``nd.relu`` and MXNet's reference kernels do. (MXNet
+    1.9.1's CPU build turns it into 0 for float32 data, through its oneDNN kernel,
+    but keeps it for float16 and float64; d2lmini lets the NaN show in every dtype.)
+
     >>> import d2lmini as mx
     >>> mx.nd.Activation(mx.nd.array([-1, 0, 2]), act_type='relu')
     <BLANKLINE>

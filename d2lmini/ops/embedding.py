@@ -71,7 +71,7 @@ def param_shapes(data_shape, input_dim=None, output_dim=None, **attrs):
 # the values are the same, and Gluon's sparse_grad gives row-sparse gradients here
 register('Embedding', _embedding, inputs=('data', 'weight'),
          aliases=('_contrib_SparseEmbedding',), param_shapes=param_shapes,
-         param_dtypes=lambda attrs: {'weight': attrs['dtype']},   # not the indices'
+         param_dtypes=lambda attrs, data: {'weight': attrs['dtype']},   # not the indices'
          infer_type=lambda types, **attrs: [types[1]],   # the weight's, not the indices'
          backward=lambda F, dy, x, y, input_dim, output_dim, **attrs: [
              None,   # indices are not differentiable

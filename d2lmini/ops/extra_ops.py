@@ -657,7 +657,8 @@ def _batch_norm_relu_backward(F, dy, x, y, **attrs):
 register('_contrib_BatchNormWithReLU', _batch_norm_relu, backward=_batch_norm_relu_backward,
          inputs=_bn.inputs, num_outputs=4, infer_shape=_bn._infer_shape,
          num_visible_outputs=_bn.num_visible_outputs, param_shapes=_bn.param_shapes,
-         aux_inputs=_bn.aux_inputs, train_mode=True, output_names=_bn.output_names)
+         aux_inputs=_bn.aux_inputs, train_mode=True, output_names=_bn.output_names,
+         param_dtypes=_bn.param_dtypes, infer_type=_bn._infer_type)
 
 
 # ====================================================================== Hawkes log-likelihood
@@ -794,7 +795,7 @@ register('_contrib_hawkesll', _hawkesll, backward=_hawkesll_backward,
          num_outputs=2, output_names=('output', 'out_state'), once_differentiable=True,
          infer_shape=lambda shapes: [(shapes[0][0],), tuple(shapes[0])],
          # marks are int32 in MXNet 1.x's graphs (a bound executor allocates them so)
-         param_dtypes=lambda attrs: {'marks': np.int32})
+         param_dtypes=lambda attrs, data: {'marks': np.int32})
 
 
 def _hawkesll_grad(xp, ll_grad, state_grad, lda, alpha, beta, state, lags, marks, valid_length,

@@ -397,7 +397,45 @@ register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
          num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
          param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
          aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
+         param_dtypes=lambda attrs, data: _bn_param_dtypes(attrs, data),
+         infer_type=lambda types, **attrs: _bn_infer_type(types),
          output_names=('output', 'mean', 'var'), aliases=('BatchNorm_v1',))
+
+
+# MXNet 1.x keeps BatchNorm's gamma, beta and running statistics in the data's
+# *accumulation* type: float32 for float16 data (float16 statistics lose too many
+# digits), the data's own type otherwise. A graph of float16 layers therefore gets
+# float32 parameters for its BatchNorms, and a parameter given in another type is an
+# error. The output has the data's type; the mean and variance (``output_mean_var``)
+# the parameters'.
+_BN_PARAMS = ('gamma', 'beta', 'moving_mean', 'moving_var')
+
+
+def _bn_param_dtype(data):
+    data = np.dtype(data)
+    return np.dtype(np.float32) if data == np.float16 else data
+
+
+def _bn_param_dtypes(attrs, data):
+    return {} if data is None else dict.fromkeys(_BN_PARAMS, _bn_param_dtype(data))
+
+
+def _bn_infer_type(types, **attrs):
+    """BatchNorm's output dtypes; its parameters must be in the accumulation type.
+
+    >>> import d2lmini as mx
+    >>> bn = mx.sym.BatchNorm(mx.sym.var('data'), name='bn')
+    >>> [t.__name__ for t in bn.infer_type(data='float16')[0]]
+    ['float16', 'float32', 'float32']
+    """
+    data = np.dtype(types[0])
+    param = _bn_param_dtype(data)
+    for name, given in zip(_BN_PARAMS, types[1:]):
+        if given is not None and np.dtype(given) != param:
+            raise MXNetError(f'BatchNorm: {name} must be {param.name} for {data.name} data '
+                             f'(the parameters and statistics are kept in {param.name}), '
+                             f'got {np.dtype(given).name}')
+    return [data, param, param, param]
 
 
 def _sync_batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9,
@@ -440,7 +478,11 @@ register('_contrib_SyncBatchNorm', _sync_batch_norm, backward=_sync_batch_norm_b
          num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
          param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
          aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
+         param_dtypes=lambda attrs, data: _bn_param_dtypes(attrs, data),
+         infer_type=lambda types, **attrs: _bn_infer_type(types),
          output_names=('output', 'mean', 'var'))
+
+
 
 
 def _batch_norm_backward_op(xp, dy, data, gamma, mean, invstd, used_batch, moving_mean,

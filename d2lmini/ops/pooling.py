@@ -217,6 +217,10 @@ def _pooling(xp, data, kernel=(), pool_type='max', global_pool=False, cudnn_off=
     channel to a single value. ``layout`` ``'NWC'``, ``'NHWC'`` or ``'NDHWC'`` puts
     the channels last (the data is transposed to channels first and the result back).
 
+    A NaN in a window makes its max NaN. (MXNet 1.9.1's CPU kernels compare
+    element by element and skip NaN, so a window of NaN alone gives the lowest
+    finite value; d2lmini lets the NaN show rather than hide it.)
+
     >>> import d2lmini as mx
     >>> x = mx.nd.arange(16).reshape((1, 1, 4, 4))
     >>> mx.nd.Pooling(x, kernel=(2, 2), stride=(2, 2))

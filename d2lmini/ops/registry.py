@@ -109,8 +109,10 @@ class Op:
         self.aux_inputs = tuple(aux_inputs)
         self._optional_inputs = optional_inputs
         self._infer_type = infer_type
-        # inputs whose dtype, when nobody gave it, comes from an attribute rather than
-        # from the data (Embedding's float32 weight for integer indices)
+        # ``param_dtypes(attrs, data dtype) -> {input name: dtype}``: inputs whose
+        # dtype, when nobody gave it, comes from an attribute or a rule rather than
+        # from the data (Embedding's float32 weight for integer indices, BatchNorm's
+        # float32 statistics for float16 data); the data dtype may be None (unknown)
         self.param_dtypes = param_dtypes
         self.random = bool(random)
         self.train_mode = bool(train_mode)
@@ -274,7 +276,7 @@ class Op:
         ``param_dtypes`` names theirs), outputs follow the inputs unless the operator
         declares otherwise or has a ``dtype`` attribute."""
         if self.param_dtypes is not None and not self.variadic:
-            want = self.param_dtypes(self.full_attrs(attrs))
+            want = self.param_dtypes(self.full_attrs(attrs), in_dtypes[0] if in_dtypes else None)
             names = self.used_inputs(attrs)
             in_dtypes = [np.dtype(want[names[i]]) if d is None and i < len(names)
                          and names[i] in want else d for i, d in enumerate(in_dtypes)]

@@ -560,10 +560,26 @@ def _all_outputs(node):
     return max(node.op.num_outputs, node.op.visible_outputs(node.attrs))
 
 
-# Operators whose outputs here differ in number from MXNet's (BatchNorm keeps one more
-# for its backward; sort is topk inside MXNet; MXNet 1.9.1's CPU build keeps a
-# workspace output for max pooling in the default layouts): the count MXNet writes.
+# Operators whose outputs here differ in number from MXNet's, which keeps its own
+# hidden outputs for the backward (LRN's scale, L2Normalization's norm, the sampling
+# grid of SpatialTransformer, rrelu's mask, ...) and d2lmini its own (BatchNorm's,
+# RNN's); sort is topk inside MXNet, and MXNet 1.9.1's CPU build keeps a workspace
+# output for max pooling in the default layouts: the count MXNet writes
+# (``node_row_ptr`` in the JSON).
 _MXNET_OUTPUTS = {
+    'LRN': lambda attrs: 2,
+    'L2Normalization': lambda attrs: 2,
+    'SpatialTransformer': lambda attrs: 3,
+    'GridGenerator': lambda attrs: 2,
+    'BilinearSampler': lambda attrs: 2,
+    'Correlation': lambda attrs: 3,
+    'ROIPooling': lambda attrs: 2,
+    '_contrib_DeformablePSROIPooling': lambda attrs: 2,
+    'LeakyReLU': lambda attrs: 2 if attrs.get('act_type') == 'rrelu' else 1,
+    'RNN': lambda attrs: 1 if not attrs.get('state_outputs') else (
+        3 if attrs.get('mode') == 'lstm' else 2),
+    '_contrib_SyncBatchNorm': lambda attrs: 3,
+    '_linalg_slogdet': lambda attrs: 4,
     'Pooling': lambda attrs: 2 if attrs.get('pool_type') == 'max' and attrs.get('layout')
     in (None, 'NCW', 'NCHW', 'NCDHW') else 1,
     'BatchNorm': lambda attrs: 3,
