@@ -662,3 +662,21 @@ def test_gpu_matches_cpu(name, shapes, attrs):
 
     for gpu, cpu in zip(run(mx.gpu(0)), run(mx.cpu())):
         assert_almost_equal(gpu, cpu, rtol=1e-3, atol=1e-4, names=('gpu', 'cpu'))
+
+
+def test_float16_convolution_is_float32_products_rounded_once():
+    # float16 matrix products on the CPU are done in float32: results within float16's
+    # rounding of the float32 convolution, gradients in float16
+    rng = np.random.RandomState(0)
+    x32 = rng.rand(2, 3, 6, 6).astype(np.float32)
+    w32 = (rng.rand(4, 3, 3, 3) * 0.2).astype(np.float32)
+    x, w = mx.nd.array(x32, dtype='float16'), mx.nd.array(w32, dtype='float16')
+    x.attach_grad()
+    w.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Convolution(x, w, kernel=(3, 3), num_filter=4, no_bias=True)
+    y.backward()
+    exact = mx.nd.Convolution(x.astype('float32'), w.astype('float32'), kernel=(3, 3),
+                              num_filter=4, no_bias=True).asnumpy()
+    assert y.dtype == np.float16 and x.grad.dtype == np.float16 and w.grad.dtype == np.float16
+    np.testing.assert_array_equal(y.asnumpy(), exact.astype(np.float16))

@@ -420,6 +420,19 @@ def _pointwise(g):
     return all(k == 1 for k in g.kernel) and all(s == 1 for s in g.stride) and not any(g.pad)
 
 
+def _matmul(xp, a, b, out=None):
+    """``a @ b`` (into ``out``). float16 on the CPU is multiplied in float32 and rounded
+    once: numpy has no float16 matrix product of its own speed (its loops run tens of
+    times slower than BLAS) and accumulates in float16, losing digits."""
+    if xp is np and a.dtype == np.float16:
+        product = np.matmul(a.astype(np.float32), b.astype(np.float32))
+        if out is None:
+            return product.astype(np.float16)
+        out[...] = product
+        return out
+    return xp.matmul(a, b, out=out)
+
+
 def _conv_forward_raw(xp, data, weight, g, num_group, bias=None):
     """``y = W @ im2col(x) + bias`` chunk by chunk; ``data`` ``(N, C, *size)`` and
     ``weight`` ``(O, C/num_group, *kernel)`` give ``y`` ``(N, O, *out)``."""
@@ -429,7 +442,7 @@ def _conv_forward_raw(xp, data, weight, g, num_group, bias=None):
     rows, P = weight[0].size * num_group, prod(g.out)      # C * prod(kernel), positions
     if num_group == 1 and _pointwise(g):
         # one matrix product per image, straight from the input into the output
-        xp.matmul(w[0], data.reshape(N, C, P), out=out.reshape(N, O, P))
+        _matmul(xp, w[0], data.reshape(N, C, P), out=out.reshape(N, O, P))
         return _add_bias(out, bias)
     for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P):
         n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
@@ -438,7 +451,7 @@ def _conv_forward_raw(xp, data, weight, g, num_group, bias=None):
             y = out[n0].reshape(num_group, O // num_group, P)
         else:
             y = _scratch(xp, 'y', (num_group, O // num_group, n * P), data.dtype)
-        xp.matmul(w, cols, out=y)
+        _matmul(xp, w, cols, out=y)
         if bias is not None:  # while the chunk is still in the cache
             y.reshape(O, -1)[...] += bias[:, None]
         if n > 1:
@@ -455,7 +468,7 @@ def _conv_weight_grad_raw(xp, out_grad, data, g, num_group):
         minor = _image_minor(xp, g, n1 - n0)
         cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
-        dw += xp.matmul(dy.reshape(num_group, O // num_group, -1), cols.transpose(0, 2, 1))
+        dw += _matmul(xp, dy.reshape(num_group, O // num_group, -1), cols.transpose(0, 2, 1))
     return dw.reshape((O, C // num_group) + g.kernel)
 
 
@@ -505,7 +518,7 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
         n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
         cols = _scratch(xp, 'cols', (num_group, rows // num_group, n * P), out_grad.dtype)
-        xp.matmul(wt, dy.reshape(num_group, O // num_group, -1), out=cols)
+        _matmul(xp, wt, dy.reshape(num_group, O // num_group, -1), out=cols)
         cols = cols.reshape((C,) + g.kernel + _chunk_shape(1, n, g.out, minor)[1:])
         if xp is not np:    # on a GPU, one CUDA thread gathers each element of dx
             dxn = cuda_kernels.col2im(cols, g.kernel, g.stride, g.dilate, g.pad, g.size)
