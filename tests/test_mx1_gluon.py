@@ -317,3 +317,21 @@ def test_symbol_block_reset_ctx():
     block.reset_ctx([mx.cpu(1), mx.cpu(2)])
     assert block.collect_params()['fc_weight'].list_ctx() == [mx.cpu(1), mx.cpu(2)]
     assert block(mx.nd.ones((1, 3), ctx=mx.cpu(2))).context == mx.cpu(2)
+
+
+def test_error_types_are_mxnets():
+    # MXNet 1.x: DeferredInitializationError is an MXNetError; ArrayDataset checks
+    # with assert
+    net = gluon.nn.Dense(3)
+    net.initialize()
+    with pytest.raises(mx.MXNetError, match='deferred'):
+        net.weight.data()
+    with pytest.raises(AssertionError, match='same length'):
+        gluon.data.ArrayDataset(np.arange(3), np.arange(2))
+    with pytest.raises(ValueError, match='same length'):   # and a ValueError still
+        gluon.data.ArrayDataset(np.arange(3), np.arange(2))
+    # a deferred layer still initialises from its first input inside a network
+    seq = gluon.nn.Sequential()
+    seq.add(gluon.nn.Dense(2), gluon.nn.Dense(1))
+    seq.initialize()
+    assert seq(mx.nd.ones((4, 5))).shape == (4, 1)

@@ -20,12 +20,14 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import autograd
+from ..base import MXNetError
 from ..context import Context, cpu, current_context
 from .. import ndarray as nd
 
 
-class DeferredInitializationError(Exception):
-    """A parameter was used before its shape, and so its data, is known."""
+class DeferredInitializationError(MXNetError):
+    """A parameter was used before its shape, and so its data, is known (an
+    MXNetError, as in MXNet 1.x)."""
 
 
 _STORAGE_TYPES = ('default', 'row_sparse', 'csr')

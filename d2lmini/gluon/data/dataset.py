@@ -104,6 +104,11 @@ class SimpleDataset(Dataset):
         return self._data[idx]
 
 
+class _ArrayDatasetError(ValueError, AssertionError):
+    """Arrays that cannot make an ArrayDataset: a ValueError, and the AssertionError
+    MXNet 1.x raises (it checks with ``assert``)."""
+
+
 class ArrayDataset(Dataset):
     """Several equally long arrays (lists, numpy arrays, NDArrays, datasets) read in
     step: example ``i`` is ``(a[i], b[i], ...)``, or ``a[i]`` for a single array.
@@ -120,11 +125,11 @@ class ArrayDataset(Dataset):
 
     def __init__(self, *args):
         if not args:
-            raise ValueError('ArrayDataset needs at least 1 array')
+            raise _ArrayDatasetError('ArrayDataset needs at least 1 array')
         self._length = len(args[0])
         for position, array in enumerate(args):
             if len(array) != self._length:
-                raise ValueError(
+                raise _ArrayDatasetError(
                     f'All arrays must have the same length; array[0] has length '
                     f'{self._length} while array[{position}] has {len(array)}.')
         # a 1-D NDArray (labels) is read as numpy, as in MXNet

@@ -21,6 +21,7 @@ import numpy as np
 from ... import ndarray as nd
 from ...base import MXNetError, shape_str
 from ..block import Block, HybridBlock
+from ..parameter import DeferredInitializationError
 from .activations import Activation
 
 
@@ -34,6 +35,8 @@ class _Layer(HybridBlock):
             self._inspect(x)
         try:
             return super().forward(x, *args)
+        except DeferredInitializationError:   # an MXNetError the caller handles
+            raise
         except MXNetError as e:
             raise MXNetError(f'{self.name} ({type(self).__name__}): {e}') from e
 
