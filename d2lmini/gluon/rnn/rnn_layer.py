@@ -45,7 +45,9 @@ class _RNNLayer(HybridBlock):
     def __init__(self, hidden_size, num_layers, layout, dropout, bidirectional, input_size,
                  i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
                  h2h_bias_initializer, mode, dtype='float32', projection_size=None,
-                 h2r_weight_initializer=None, prefix=None, params=None):
+                 h2r_weight_initializer=None, lstm_state_clip_min=None,
+                 lstm_state_clip_max=None, lstm_state_clip_nan=False,
+                 use_sequence_length=False, prefix=None, params=None):
         super().__init__(prefix=prefix, params=params)
         if layout not in ('TNC', 'NTC'):
             raise MXNetError(f"Invalid layout {layout}; must be one of ['TNC' or 'NTC']")
@@ -58,11 +60,19 @@ class _RNNLayer(HybridBlock):
         self._mode = mode
         self._dtype = dtype
         self._projection_size = projection_size
+        # clipping of the LSTM cell state after each step (MXNet's RNN operator options)
+        self._lstm_state_clip_min = lstm_state_clip_min
+        self._lstm_state_clip_max = lstm_state_clip_max
+        self._lstm_state_clip_nan = lstm_state_clip_nan
+        # with it, the layer is called as layer(x, states, sequence_length)
+        self._use_sequence_length = use_sequence_length
         self._initializers = {'i2h_weight_initializer': i2h_weight_initializer,
                               'h2h_weight_initializer': h2h_weight_initializer,
                               'i2h_bias_initializer': i2h_bias_initializer,
                               'h2h_bias_initializer': h2h_bias_initializer}
-        self._traced_states = 0    # how many states the compiled graph takes
+        # (how many states the compiled graph takes, whether it returns them)
+        self._traced_states = None
+        self._skip_states = False  # called without states: return the output only
         gates = self._gates[mode] * hidden_size
         # what each step passes on: h, or its projection r = W_hr h (LSTMP)
         recurrent_size = projection_size or hidden_size
@@ -136,6 +146,9 @@ class _RNNLayer(HybridBlock):
         if self._projection_size:
             raise NotImplementedError('_unfuse does not support the projection layer '
                                       '(projection_size) yet, as in MXNet')
+        if self._lstm_state_clip_min is not None or self._lstm_state_clip_max is not None:
+            raise NotImplementedError('_unfuse does not support state clipping '
+                                      '(state_clip_min/max) yet, as in MXNet')
         hidden = self._hidden_size
         make_cell = {
             'rnn_relu': lambda **kw: rnn_cell.RNNCell(hidden, activation='relu', **kw),
@@ -180,20 +193,49 @@ class _RNNLayer(HybridBlock):
             states.append(func(name=f'{self.prefix}h0_{i}', **info))
         return states
 
-    def forward(self, inputs, states=None):
+    def forward(self, inputs, states=None, sequence_length=None):
         """``layer(x)`` gives the output; ``layer(x, states)`` gives ``(output,
-        new_states)``. Leaving out the states starts from zeros."""
+        new_states)``. Leaving out the states starts from zeros. A layer made with
+        ``use_sequence_length=True`` takes each example's length as
+        ``sequence_length`` (shape ``(batch,)``): steps past it give zero outputs and
+        leave the states as they were, and a bidirectional layer's backward pass starts
+        at each example's last valid step."""
         states = self._check_states(states)
+        if self._use_sequence_length:
+            if sequence_length is None:
+                raise MXNetError(f'{self.name} ({type(self).__name__}): made with '
+                                 'use_sequence_length=True, it needs sequence_length '
+                                 '(each example\'s length)')
+        elif sequence_length is not None:
+            # MXNet 1.x ignores it silently; the lengths would have no effect
+            raise MXNetError(f'{self.name} ({type(self).__name__}): sequence_length is '
+                             'only used by a layer made with use_sequence_length=True')
         if isinstance(inputs, nd.NDArray) and inputs.ndim != 3:
             raise MXNetError(f'{self.name} ({type(self).__name__}): the input must have 3 '
                              f'dimensions ({self._layout}: time, batch, features in that '
                              f'layout), got shape {inputs.shape}')
         if not isinstance(inputs, nd.NDArray):
             self._shapes_from_symbol(inputs)
-        if len(states) != self._traced_states:
-            # a compiled graph takes a fixed list of inputs: with or without states
+        elif states:
+            # the same check, error type and message as MXNet 1.x
+            batch = inputs.shape[self._layout.find('N')]
+            for state, info in zip(states, self.state_info(batch)):
+                if isinstance(state, nd.NDArray) and state.shape != info['shape']:
+                    raise ValueError(f"Invalid recurrent state shape. Expecting "
+                                     f"{info['shape']}, got {state.shape}.")
+        self._skip_states = not states
+        if self._skip_states and isinstance(inputs, nd.NDArray):
+            # As MXNet 1.x does, zero states made here are inputs of the graph: an
+            # exported layer takes data0 (the data) and data1... (the states). Inside a
+            # bigger graph (symbol inputs) the zeros are made in the graph instead.
+            states = self.begin_state(inputs.shape[self._layout.find('N')],
+                                      ctx=inputs.context, dtype=inputs.dtype)
+        if (len(states), self._skip_states) != self._traced_states:
+            # a compiled graph takes a fixed list of inputs and gives fixed outputs
             self._clear_cached_op()
-            self._traced_states = len(states)
+            self._traced_states = (len(states), self._skip_states)
+        if self._use_sequence_length:
+            return super().forward(inputs, *states, sequence_length)
         return super().forward(inputs, *states)
 
     def infer_shape(self, inputs, states=None):
@@ -254,7 +296,7 @@ class _RNNLayer(HybridBlock):
         names = [name for name, _ in rnn_ops.param_layout(
             self._mode, 1, self._hidden_size, self._num_layers, self._dir == 2,
             self._projection_size)]
-        return F._internal._rnn_param_concat(*[F.reshape(params[n], shape=(-1,))
+        return F._internal._rnn_param_concat(*[F.reshape(params[n], shape=-1)
                                                for n in names], dim=0)
 
     def _zero_states(self, F, inputs):
@@ -269,17 +311,23 @@ class _RNNLayer(HybridBlock):
     def hybrid_forward(self, F, inputs, *states, **params):
         if self._layout == 'NTC':
             inputs = F.swapaxes(inputs, dim1=0, dim2=1)
-        given = bool(states)
-        if not given:
+        lengths = {}
+        if self._use_sequence_length:       # forward passed it after the states
+            lengths, states = {'sequence_length': states[-1]}, states[:-1]
+        if not states:
             states = self._zero_states(F, inputs)
-        outs = F.RNN(inputs, self._flat_parameters(F, params), *states,
+        outs = F.RNN(inputs, self._flat_parameters(F, params), *states, **lengths,
+                     use_sequence_length=self._use_sequence_length,
                      state_size=self._hidden_size, projection_size=self._projection_size,
                      num_layers=self._num_layers, bidirectional=self._dir == 2,
-                     p=self._dropout, state_outputs=True, mode=self._mode)
+                     p=self._dropout, state_outputs=True, mode=self._mode,
+                     lstm_state_clip_min=self._lstm_state_clip_min,
+                     lstm_state_clip_max=self._lstm_state_clip_max,
+                     lstm_state_clip_nan=self._lstm_state_clip_nan)
         out = outs[0]
         if self._layout == 'NTC':
             out = F.swapaxes(out, dim1=0, dim2=1)
-        if not given:
+        if self._skip_states:
             return out
         return out, [outs[i] for i in range(1, 3 if self._mode == 'lstm' else 2)]
 
@@ -321,6 +369,10 @@ class LSTM(_RNNLayer):
     hidden_size), no bias) instead of ``h``: the output and the ``h`` state have
     ``projection_size`` features, the ``c`` state keeps ``hidden_size``.
 
+    ``state_clip_min``/``state_clip_max`` clip the cell state ``c`` into that range
+    after every step (``state_clip_nan=True`` also turns NaN into the bounds), as
+    MXNet 1.x's LSTM layer does.
+
     >>> import d2lmini as mx
     >>> from d2lmini.gluon import rnn
     >>> layer = rnn.LSTM(6, layout='NTC')
@@ -332,12 +384,16 @@ class LSTM(_RNNLayer):
     def __init__(self, hidden_size, num_layers=1, layout='TNC', dropout=0, bidirectional=False,
                  input_size=0, i2h_weight_initializer=None, h2h_weight_initializer=None,
                  i2h_bias_initializer='zeros', h2h_bias_initializer='zeros',
-                 projection_size=None, h2r_weight_initializer=None, dtype='float32', **kwargs):
+                 projection_size=None, h2r_weight_initializer=None, state_clip_min=None,
+                 state_clip_max=None, state_clip_nan=False, dtype='float32', **kwargs):
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size,
                          i2h_weight_initializer, h2h_weight_initializer, i2h_bias_initializer,
                          h2h_bias_initializer, 'lstm', dtype=dtype,
                          projection_size=projection_size,
-                         h2r_weight_initializer=h2r_weight_initializer, **kwargs)
+                         h2r_weight_initializer=h2r_weight_initializer,
+                         lstm_state_clip_min=state_clip_min,
+                         lstm_state_clip_max=state_clip_max,
+                         lstm_state_clip_nan=state_clip_nan, **kwargs)
 
 
 class GRU(_RNNLayer):

@@ -381,6 +381,11 @@ class CheckpointHandler(TrainBegin, BatchEnd, EpochEnd):
 
     # the counters count what is finished, so the n-th batch or epoch is counter + 1
     def batch_end(self, estimator, *args, **kwargs):
+        # the graph is written (or its absence logged) once per fit, after the first
+        # batch, as MXNet 1.x does: the network has run by then, whatever the periods
+        if not self._symbol_written:
+            self._write_symbol(estimator)
+            self._symbol_written = True
         if _due(self.current_batch + 1, self.batch_period):
             self._checkpoint(estimator)
         self.current_batch += 1
@@ -397,7 +402,7 @@ class CheckpointHandler(TrainBegin, BatchEnd, EpochEnd):
     def _checkpoint(self, estimator):
         epoch = self.current_epoch + self._epoch_offset
         prefix = f'{self.model_prefix}-epoch{epoch}batch{self.current_batch + self._batch_offset}'
-        if not self._symbol_written:    # the graph once per fit, before the first save
+        if not self._symbol_written:    # a fit that ran no batch yet
             self._write_symbol(estimator)
             self._symbol_written = True
         if self.verbose > 0:
