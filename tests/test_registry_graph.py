@@ -176,3 +176,18 @@ def test_tape_state_sits_below_the_operators():
         text = path.read_text()
         assert 'import autograd' not in text and 'autograd import' not in text, path.name
         assert 'is_training()' not in text, path.name
+
+
+@pytest.mark.parametrize('make', [
+    lambda: mx.sym.FullyConnected(mx.sym.var('x')),
+    lambda: mx.sym.Convolution(mx.sym.var('x'), kernel=(3, 3)),
+    lambda: mx.nd.FullyConnected(mx.nd.ones((2, 3)), mx.nd.ones((4, 3)), mx.nd.zeros(4)),
+    lambda: mx.nd.one_hot(mx.nd.array([1])),
+    lambda: mx.sym.slice_axis(mx.sym.var('x'), axis=0, begin=0),
+])
+def test_a_required_attribute_is_refused_when_left_out(make):
+    # as MXNet 1.x: when the call is made, by every front end (``end=None`` given is
+    # fine, leaving it out is not)
+    with pytest.raises(mx.MXNetError, match='required attribute'):
+        make()
+    assert mx.sym.slice_axis(mx.sym.var('x'), axis=0, begin=0, end=None) is not None

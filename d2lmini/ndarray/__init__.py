@@ -33,8 +33,12 @@ def _make_function(name, op):
         def fn(*args, out=None, name=None, **kwargs):
             return invoke(op, args, kwargs or _EMPTY, out)
     else:
+        # inputs alone skip the binder, unless the operator needs attributes (which
+        # the binder reports missing)
+        fast = n_in if not op.required else -1
+
         def fn(*args, out=None, name=None, **kwargs):
-            if len(args) == n_in and not kwargs:
+            if len(args) == fast and not kwargs:
                 return invoke(op, args, _EMPTY, out)
             inputs, attrs, _ = op.bind(args, kwargs)
             # an optional input left out before a given one (``is``: NDArray's == is

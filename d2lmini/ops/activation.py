@@ -196,7 +196,8 @@ def _activation(xp, data, act_type=None):
 
 
 register('Activation', _activation, partial_shape=partial_shapes.same_shape,
-         backward=lambda F, dy, x, y, act_type: _ACTIVATIONS[act_type][1](F, dy, x, y))
+         backward=lambda F, dy, x, y, act_type: _ACTIVATIONS[act_type][1](F, dy, x, y),
+         required=('act_type',))
 
 
 # ------------------------------------------------------------------ LeakyReLU

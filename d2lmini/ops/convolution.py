@@ -684,7 +684,8 @@ def _convolution_infer_shape(in_shapes, **attrs):
 
 register('Convolution', _convolution, backward=_convolution_backward,
          inputs=('data', 'weight', 'bias'), infer_shape=_convolution_infer_shape,
-         param_shapes=convolution_param_shapes, partial_shape=partial_shapes.convolution)
+         param_shapes=convolution_param_shapes, partial_shape=partial_shapes.convolution,
+         required=('kernel', 'num_filter'))
 
 
 # ------------------------------------------------------------------ the gradient kernels
@@ -878,4 +879,4 @@ def _deconvolution_infer_shape(in_shapes, **attrs):
 
 register('Deconvolution', _deconvolution, backward=_deconvolution_backward,
          inputs=('data', 'weight', 'bias'), infer_shape=_deconvolution_infer_shape,
-         param_shapes=deconvolution_param_shapes)
+         param_shapes=deconvolution_param_shapes, required=('kernel', 'num_filter'))

@@ -77,7 +77,7 @@ register('Embedding', _embedding, inputs=('data', 'weight'),
              None,   # indices are not differentiable
              F._backward_Embedding(dy, x[0], input_dim=input_dim, output_dim=output_dim)],
          infer_shape=lambda shapes, output_dim=None, **attrs: [
-             tuple(shapes[0]) + (output_dim,)])
+             tuple(shapes[0]) + (output_dim,)], required=('input_dim', 'output_dim'))
 # The weight gradient is linear in dy; its own gradient is a lookup again, so
 # gradients of gradients work.
 register('_backward_Embedding', _embedding_backward_op, inputs=('dy', 'data'),

@@ -359,7 +359,7 @@ _conv = OPS['Convolution']
 register('Convolution_v1', _conv.forward, backward=_conv.backward, inputs=_conv.inputs,
          infer_shape=_conv._infer_shape, param_shapes=_conv.param_shapes,
          doc='The version-1 name of :func:`Convolution`, with the same arguments and '
-             'results.')
+             'results.', required=('kernel', 'num_filter'))
 
 
 def _v1_geometry(data, kernel, global_pool, stride, pad):

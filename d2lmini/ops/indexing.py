@@ -194,7 +194,7 @@ register('Cast', lambda xp, data, dtype='float32': data.astype(as_dtype(dtype)),
 
          >>> import d2lmini as mx
          >>> mx.nd.cast(mx.nd.array([1.7]), dtype='int32').asnumpy().tolist()
-         [1]''')
+         [1]''', required=('dtype',))
 register('BlockGrad', lambda xp, data: data.copy(), aliases=('stop_gradient',), no_grad=True,
          partial_shape=partial_shapes.same_shape,
          doc='''A copy of ``data`` that stops gradients: nothing flows back through it.

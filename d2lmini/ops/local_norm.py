@@ -67,7 +67,7 @@ def _lrn_backward(F, dy, x, y, alpha, beta, knorm, nsize):
     return [direct - spread * data * (2.0 * beta * alpha / nsize)]
 
 
-register('LRN', _lrn, backward=_lrn_backward, attr_types={'nsize': 'int'})
+register('LRN', _lrn, backward=_lrn_backward, attr_types={'nsize': 'int'}, required=('nsize',))
 
 
 # ---------------------------------------------------------------------- L2Normalization

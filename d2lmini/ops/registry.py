@@ -81,13 +81,14 @@ class Op:
                  'defaults', 'num_outputs', 'num_visible_outputs', '_infer_shape',
                  'param_shapes', 'doc', 'no_grad', 'once_differentiable', 'aux_inputs',
                  '_optional_inputs', 'attr_types', '_infer_type', 'random', 'train_mode',
-                 'output_names', 'hint', 'param_dtypes', 'partial_shape')
+                 'output_names', 'hint', 'param_dtypes', 'partial_shape', 'required')
 
     def __init__(self, name, forward, backward=None, inputs=('data',), num_outputs=1,
                  num_visible_outputs=None, infer_shape=None, param_shapes=None,
                  no_grad=False, once_differentiable=False, aux_inputs=(), optional_inputs=None,
                  attr_types=None, infer_type=None, random=False, train_mode=False,
-                 output_names=None, doc=None, param_dtypes=None, partial_shape=None):
+                 output_names=None, doc=None, param_dtypes=None, partial_shape=None,
+                 required=()):
         if backward is not None and no_grad:
             raise TypeError(f'operator {name}: no_grad says the gradient is zero, but the '
                             'operator has a backward')
@@ -114,6 +115,9 @@ class Op:
         # from the data (Embedding's float32 weight for integer indices, BatchNorm's
         # float32 statistics for float16 data); the data dtype may be None (unknown)
         self.param_dtypes = param_dtypes
+        # attributes a call must give (FullyConnected's num_hidden): refused when the
+        # call is made, by every front end, as MXNet 1.x refuses them
+        self.required = tuple(required)
         self.random = bool(random)
         self.train_mode = bool(train_mode)
         self.output_names = output_names
@@ -217,6 +221,10 @@ class Op:
             if inputs[i] is not None:
                 raise TypeError(f'{self.name}() got input {key!r} twice')
             inputs[i] = value
+        missing = [key for key in self.required if key not in attrs]
+        if missing:
+            raise MXNetError(f'{self.name}: required attribute {missing[0]} is not given (the '
+                             f'operator takes {", ".join(self.attr_names)})')
         while inputs and inputs[-1] is None:  # optional trailing inputs (bias)
             inputs.pop()
         return inputs, attrs, name

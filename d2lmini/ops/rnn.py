@@ -483,4 +483,5 @@ register('RNN', _rnn, backward=_rnn_backward, once_differentiable=True,
          infer_shape=_infer_shape, param_shapes=_param_shapes, random=True, train_mode=True,
          output_names=('output', 'state_output', 'statecell_output'),
          attr_types={'projection_size': 'int', 'lstm_state_clip_min': 'float',
-                     'lstm_state_clip_max': 'float'})
+                     'lstm_state_clip_max': 'float'},
+         required=('state_size', 'num_layers', 'mode'))

@@ -357,7 +357,7 @@ def _swapaxes(xp, data, dim1=0, dim2=0):
     return data.swapaxes(a, b).copy()
 
 
-@register('expand_dims', backward=lambda F, dy, x, y, axis: _like(F, dy, x))
+@register('expand_dims', backward=lambda F, dy, x, y, axis: _like(F, dy, x), required=('axis',))
 def _expand_dims(xp, data, axis=None):
     """Insert an axis of length 1 at position ``axis`` (in ``[-ndim-1, ndim]``).
 
@@ -519,7 +519,7 @@ def _split_backward(F, dy, x, y, num_outputs, axis, squeeze_axis):
 
 
 @register('SliceChannel', aliases=('split',), num_outputs=0, backward=_split_backward,
-          infer_shape=_split_shapes)
+          infer_shape=_split_shapes, required=('num_outputs',))
 def _split(xp, data, num_outputs=None, axis=1, squeeze_axis=False):
     """Cut an array into ``num_outputs`` equal parts along ``axis``; with
     ``squeeze_axis=True`` (parts of length 1) that axis is dropped.
@@ -543,7 +543,8 @@ def _tile_reps(op, reps, shape):
     return reps
 
 
-@register('tile', backward=lambda F, dy, x, y, reps: [F._backward_tile(dy, x[0], reps=reps)])
+@register('tile', backward=lambda F, dy, x, y, reps: [F._backward_tile(dy, x[0], reps=reps)],
+          required=('reps',))
 def _tile(xp, data, reps=None):
     """Repeat the whole array ``reps[i]`` times along each axis i (missing leading
     entries of ``reps`` or of the shape count as 1).
@@ -581,7 +582,7 @@ def _repeat_shape(data, repeats, axis):
 
 
 @register('repeat', backward=lambda F, dy, x, y, repeats, axis: [
-    F._backward_repeat(dy, x[0], repeats=repeats, axis=axis)])
+    F._backward_repeat(dy, x[0], repeats=repeats, axis=axis)], required=('repeats',))
 def _repeat(xp, data, repeats=None, axis=None):
     """Repeat each element ``repeats`` times along ``axis`` (of the flattened array
     when ``axis`` is None).
@@ -613,7 +614,8 @@ def _backward_repeat(xp, ograd, data, repeats=None, axis=None):
     return ograd.reshape(s[:ax] + (s[ax], r) + s[ax + 1:]).sum(axis=ax + 1)
 
 
-@register('reverse', aliases=('flip',), backward=lambda F, dy, x, y, axis: [F.flip(dy, axis=axis)])
+@register('reverse', aliases=('flip',), backward=lambda F, dy, x, y, axis: [F.flip(dy, axis=axis)],
+          required=('axis',))
 def _flip(xp, data, axis=None):
     """Reverse the order of the elements along ``axis`` (an int or a tuple).
 
@@ -745,7 +747,7 @@ def _pad_backward(F, dy, x, y, mode, pad_width, constant_value):
     return [F._backward_Pad(dy, mode=mode, pad_width=pad_width)]
 
 
-@register('Pad', aliases=('pad',), backward=_pad_backward)
+@register('Pad', aliases=('pad',), backward=_pad_backward, required=('mode', 'pad_width'))
 def _pad(xp, data, mode=None, pad_width=None, constant_value=0.0):
     """Pad the spatial axes of a 4-D or 5-D array. ``pad_width`` holds
     ``(before, after)`` for every axis in one flat tuple, zeros for the first two;
@@ -799,7 +801,8 @@ def _block(op, data, block_size):
 
 
 @register('depth_to_space',
-          backward=lambda F, dy, x, y, block_size: [F.space_to_depth(dy, block_size=block_size)])
+          backward=lambda F, dy, x, y, block_size: [F.space_to_depth(dy, block_size=block_size)],
+          required=('block_size',))
 def _depth_to_space(xp, data, block_size=None):
     """Move blocks of channels into space: ``(N, C*b*b, H, W)`` becomes
     ``(N, C, H*b, W*b)``.
@@ -818,7 +821,8 @@ def _depth_to_space(xp, data, block_size=None):
 
 
 @register('space_to_depth',
-          backward=lambda F, dy, x, y, block_size: [F.depth_to_space(dy, block_size=block_size)])
+          backward=lambda F, dy, x, y, block_size: [F.depth_to_space(dy, block_size=block_size)],
+          required=('block_size',))
 def _space_to_depth(xp, data, block_size=None):
     """Move ``b x b`` blocks of space into channels: ``(N, C, H, W)`` becomes
     ``(N, C*b*b, H/b, W/b)``; the inverse of ``depth_to_space``.

@@ -70,7 +70,7 @@ def _scatter_back(F, dy, x, key):
           backward=lambda F, dy, x, y, begin, end, step: [
               _scatter_back(F, dy, x, _slice_key(x[0].shape, begin, end, step))],
           partial_shape=_sliced_partial_shape(lambda shape, attrs: _slice_key(
-              shape, attrs['begin'], attrs['end'], attrs['step'])))
+              shape, attrs['begin'], attrs['end'], attrs['step'])), required=('begin', 'end'))
 def _slice(xp, data, begin=None, end=None, step=()):
     """The region ``[begin, end)`` with strides ``step``, one entry per leading axis,
     as in Python slicing (None entries mean "from the start" / "to the end" / 1).
@@ -105,7 +105,8 @@ def _slice_axis_key(shape, axis, begin, end):
           backward=lambda F, dy, x, y, axis, begin, end: [
               _scatter_back(F, dy, x, _slice_axis_key(x[0].shape, axis, begin, end))],
           partial_shape=_sliced_partial_shape(lambda shape, attrs: _slice_axis_key(
-              shape, attrs['axis'], attrs['begin'], attrs['end'])))
+              shape, attrs['axis'], attrs['begin'], attrs['end'])),
+          required=('axis', 'begin', 'end'))
 def _slice_axis(xp, data, axis=None, begin=None, end=None):
     """Elements ``begin`` to ``end`` (exclusive; None for the end) along ``axis``.
 
@@ -254,7 +255,7 @@ def _backward_pick(xp, ograd, data, index, axis=-1, keepdims=False, mode='clip')
 _ONE_HOT_DTYPES = ('float16', 'float32', 'float64', 'int8', 'uint8', 'int32', 'int64')
 
 
-@register('one_hot', inputs=('indices',), no_grad=True)
+@register('one_hot', inputs=('indices',), no_grad=True, required=('depth',))
 def _one_hot(xp, indices, depth=None, on_value=1.0, off_value=0.0, dtype='float32'):
     """A new last axis of length ``depth`` holding ``on_value`` at each index and
     ``off_value`` elsewhere (everywhere for indices outside ``[0, depth)``).
@@ -307,7 +308,8 @@ def _where(xp, condition, x, y):
 
 
 @register('clip', partial_shape=partial_shapes.same_shape,
-          backward=lambda F, dy, x, y, a_min, a_max: [dy * ((x[0] >= a_min) * (x[0] <= a_max))])
+          backward=lambda F, dy, x, y, a_min, a_max: [dy * ((x[0] >= a_min) * (x[0] <= a_max))],
+          required=('a_min', 'a_max'))
 def _clip(xp, data, a_min=None, a_max=None):
     """Limit the values to ``[a_min, a_max]``; the gradient passes where
     ``a_min <= x <= a_max`` and is 0 elsewhere.

@@ -284,7 +284,8 @@ register('ROIPooling', _roi_pooling, inputs=('data', 'rois'),
          infer_shape=_roi_pooling_infer_shape, once_differentiable=True,
          backward=lambda F, dy, x, y, pooled_size, spatial_scale: [
              F._backward_ROIPooling(dy, x[0], x[1], pooled_size=pooled_size,
-                                    spatial_scale=spatial_scale), None])
+                                    spatial_scale=spatial_scale), None],
+         required=('pooled_size', 'spatial_scale'))
 register('_backward_ROIPooling', _roi_pooling_grad, inputs=('dy', 'data', 'rois'),
          once_differentiable=True, infer_shape=lambda s, **a: [tuple(s[1])])
 
@@ -357,7 +358,7 @@ def _grid_backward(F, dy, x, y, transform_type, target_shape):
 
 
 register('GridGenerator', _grid_generator, infer_shape=_grid_infer_shape,
-         backward=_grid_backward)
+         backward=_grid_backward, required=('transform_type',))
 
 
 def _grid_affine_backward_op(xp, data, target_shape=(0, 0)):
@@ -475,7 +476,8 @@ def _spatial_transformer_backward(F, dy, x, y, target_shape, transform_type, sam
 register('SpatialTransformer', _spatial_transformer, inputs=('data', 'loc'),
          once_differentiable=True, backward=_spatial_transformer_backward,
          infer_shape=lambda s, target_shape=(0, 0), **a: [
-             (s[0][0], s[0][1]) + tuple(int(v) for v in target_shape)])
+             (s[0][0], s[0][1]) + tuple(int(v) for v in target_shape)],
+         required=('sampler_type', 'transform_type'))
 
 
 # ---------------------------------------------------------------------- Correlation

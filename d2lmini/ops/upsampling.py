@@ -182,7 +182,8 @@ def _upsampling_backward(F, dy, x, y, scale, multi_input_mode, **attrs):
 
 
 register('UpSampling', _upsampling, infer_shape=_upsampling_infer_shape,
-         backward=_upsampling_backward, param_shapes=_upsampling_param_shapes)
+         backward=_upsampling_backward, param_shapes=_upsampling_param_shapes,
+         required=('sample_type', 'scale'))
 
 
 def _upsampling_backward_grad(F, dy, x, y, scale, multi_input_mode, **attrs):
