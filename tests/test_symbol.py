@@ -484,3 +484,18 @@ def test_json_counts_the_outputs_mxnet_keeps(make, count):
     # node_row_ptr counts every output MXNet 1.9.1's node has, hidden ones too
     doc = json.loads(make(mx.sym.var('x')).tojson())
     assert doc['node_row_ptr'][-1] - doc['node_row_ptr'][-2] == count
+
+
+@pytest.mark.parametrize('make, op, attrs', [
+    (lambda x: mx.sym.swapaxes(x, dim1=0, dim2=1), 'SwapAxis', {'dim1': '0', 'dim2': '1'}),
+    (lambda x: mx.sym.choose_element_0index(x, x), 'pick', None),
+    (lambda x: mx.sym._internal._rnn_param_concat(x, x, dim=0), '_rnn_param_concat',
+     {'dim': '0', 'num_args': '2'}),
+    (lambda x: mx.sym.zeros(3), '_zeros', {'dtype': 'float32', 'shape': '3'}),
+    (lambda x: x.reshape(-1), 'Reshape', {'shape': '-1'}),
+    (lambda x: x.reshape((2, -1)), 'Reshape', {'shape': '(2, -1)'}),
+])
+def test_json_names_operators_and_attributes_as_mxnet_writes_them(make, op, attrs):
+    # MXNet 1.9.1's files: an alias is written under the operator's own name
+    node = json.loads(make(mx.sym.var('x')).tojson())['nodes'][-1]
+    assert node['op'] == op and node.get('attrs') == attrs

@@ -1,7 +1,7 @@
 """Gathering and scattering by index arrays: ``gather_nd``/``scatter_nd`` (MXNet's
 layout: the *first* axis of ``indices`` runs over the indexed axes), and MXNet's
-older operators ``choose_element_0index``, ``fill_element_0index`` and
-``onehot_encode``.
+older operators ``fill_element_0index`` and ``onehot_encode``
+(``choose_element_0index`` is ``pick``'s older name, as in MXNet 1.x).
 
 Indices may be stored as floats, as MXNet's usually are; they are read as integers.
 
@@ -99,30 +99,10 @@ def _rows(name, lhs, rhs):
     return rhs.astype(np.int64)
 
 
-def _choose_element_0index(xp, lhs, rhs):
-    """One element from each row of the matrix ``lhs``: ``out[i] = lhs[i, rhs[i]]``
-    (MXNet's older name for ``pick(lhs, rhs, axis=1)``).
-
-    >>> import d2lmini as mx
-    >>> mx.nd.choose_element_0index(mx.nd.array([[1, 2], [3, 4]]), mx.nd.array([1, 0]))
-    <BLANKLINE>
-    [2. 3.]
-    <NDArray 2 @cpu(0)>
-    """
-    idx = _rows('choose_element_0index', lhs, rhs)
-    return lhs[xp.arange(lhs.shape[0]), idx]
-
-
 def _row_hits(F, lhs, rhs):
     """1 at ``(i, rhs[i])``, else 0, in the shape and dtype of ``lhs``."""
     return F.one_hot(rhs, depth=lhs.shape[1], dtype=lhs.dtype)
 
-
-register('choose_element_0index', _choose_element_0index, inputs=('lhs', 'rhs'),
-         infer_shape=lambda in_shapes, **attrs: [tuple(in_shapes[0][:1])],
-         backward=lambda F, dy, x, y: [
-             F.broadcast_mul(_row_hits(F, x[0], x[1]), F.expand_dims(dy, axis=1)),
-             F.zeros_like(x[1])])
 
 
 def _fill_element_0index(xp, lhs, mhs, rhs):
@@ -144,7 +124,7 @@ def _fill_element_0index(xp, lhs, mhs, rhs):
 
 register('fill_element_0index', _fill_element_0index, inputs=('lhs', 'mhs', 'rhs'),
          backward=lambda F, dy, x, y: [dy * (1 - _row_hits(F, x[0], x[2])),
-                                       F.choose_element_0index(dy, x[2]),
+                                       F.pick(dy, x[2], axis=1),
                                        F.zeros_like(x[2])])
 
 

@@ -343,7 +343,7 @@ def _transpose(xp, data, axes=()):
     return data.transpose(_transpose_axes('transpose', axes, data.shape)).copy()
 
 
-@register('swapaxes', aliases=('SwapAxis',),
+@register('SwapAxis', aliases=('swapaxes',),
           backward=lambda F, dy, x, y, dim1, dim2: [F.swapaxes(dy, dim1=dim1, dim2=dim2)])
 def _swapaxes(xp, data, dim1=0, dim2=0):
     """Exchange two axes.
@@ -438,7 +438,7 @@ def _concat_backward(F, dy, x, y, dim, num_args):
     return grads
 
 
-@register('Concat', aliases=('concat', '_rnn_param_concat'), backward=_concat_backward,
+@register('Concat', aliases=('concat',), backward=_concat_backward,
           partial_shape=partial_shapes.concat)
 def _concat(xp, *data, dim=1, num_args=None):
     """Join arrays along axis ``dim``; the other dimensions must agree.
@@ -458,6 +458,13 @@ def _concat(xp, *data, dim=1, num_args=None):
                              f'does not match input 0 of shape {shape_str(first.shape)} outside '
                              f'dim={dim}')
     return xp.concatenate(data, axis=axis)
+
+
+# the Gluon RNN layers' concatenation of their flattened parameters: Concat under the
+# name MXNet 1.x gives it in graphs (``_rnn_param_concat``, where its shape inference
+# also fills in the parameters' sizes)
+register('_rnn_param_concat', _concat, backward=_concat_backward,
+         partial_shape=partial_shapes.concat)
 
 
 def _stack_backward(F, dy, x, y, axis, num_args):

@@ -220,7 +220,7 @@ def _pick_index(xp, data, index, axis, mode):
     return _index(xp, 'pick', index, data.shape[ax], mode).reshape(kept), ax
 
 
-@register('pick', inputs=('data', 'index'),
+@register('pick', inputs=('data', 'index'), aliases=('choose_element_0index',),
           backward=lambda F, dy, x, y, axis, keepdims, mode: [
               F._backward_pick(dy, x[0], x[1], axis=axis, keepdims=keepdims, mode=mode), None])
 def _pick(xp, data, index, axis=-1, keepdims=False, mode='clip'):

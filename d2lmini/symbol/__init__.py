@@ -33,8 +33,8 @@ def _creator(op_name):
     def fn(shape=None, dtype=None, name=None, **kwargs):
         if shape is not None:
             kwargs['shape'] = shape
-        if dtype is not None:
-            kwargs['dtype'] = dtype
+        # the graph names the dtype, float32 by default, as MXNet 1.x writes it
+        kwargs['dtype'] = 'float32' if dtype is None else dtype
         return _call(op_name, (), dict(kwargs, name=name))
     fn.__name__ = op_name.strip('_')
     fn.__doc__ = f'A symbol for ``nd.{fn.__name__}``: a constant array made when the graph runs.'

@@ -532,7 +532,7 @@ _NAMED_SINGLE_INPUT_OPS = {
     'Pad', '_sample_exponential', '_sample_poisson', 'all_finite', 'im2col', 'col2im',
     'cumsum', 'depth_to_space', 'space_to_depth', 'diag', 'moments', 'one_hot',
     'ravel_multi_index', 'unravel_index', 'repeat', 'tile', 'reverse', 'squeeze',
-    'swapaxes'}
+    'SwapAxis'}
 # Operators whose gradient MXNet 1.x hands to the inputs as it is, without a
 # backward node to report
 _PASS_THROUGH_GRAD_OPS = {'elemwise_add', 'add_n'}

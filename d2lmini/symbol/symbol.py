@@ -528,10 +528,10 @@ class Symbol:
 
     def reshape(self, *shape, **kwargs):
         """``x.reshape((0, -1))``: the ``Reshape`` operator (codes 0, -1, -2, -3, -4)."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        if shape:
-            kwargs['shape'] = tuple(shape)
+        if len(shape) == 1:     # x.reshape((2, -1)), or x.reshape(-1) kept as MXNet writes it
+            shape = shape[0] if isinstance(shape[0], (tuple, list, int)) else shape
+        if shape != ():
+            kwargs['shape'] = shape if isinstance(shape, int) else tuple(shape)
         return _call('reshape', (self,), kwargs)
 
     def astype(self, dtype):

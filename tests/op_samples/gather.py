@@ -17,7 +17,6 @@ CASES = {
     'scatter_nd': [Case(inputs=_with_index((2,), [[0, 2], [1, 3]]), wrt=[0],
                         attrs=dict(shape=(3, 4))),
                    Case(inputs=_with_index((2, 3), [[1, 0]]), wrt=[0], attrs=dict(shape=(4, 3)))],
-    'choose_element_0index': [Case(inputs=_with_index((3, 4), [0, 3, 1]), wrt=[0])],
     'fill_element_0index': [Case(inputs=lambda rng: [rng.uniform(-1, 1, size=(3, 4)),
                                                      rng.uniform(-1, 1, size=(3,)),
                                                      np.array([0.0, 3.0, 1.0])], wrt=[0, 1])],

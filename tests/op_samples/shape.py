@@ -21,6 +21,7 @@ CASES = {
     'Flatten': [Case(shapes=[(2, 3, 2)])],
     'Concat': [Case(shapes=[(2, 3), (2, 1), (2, 2)]),
                Case(shapes=[(1, 3), (2, 3)], attrs=dict(dim=0, num_args=2))],
+    '_rnn_param_concat': [Case(shapes=[(6,), (4,)], attrs=dict(dim=0))],
     'stack': [Case(shapes=[(2, 3), (2, 3)], attrs=dict(axis=1)),
               Case(shapes=[(3,)], attrs=dict(axis=-1))],
     'SliceChannel': [Case(shapes=[(2, 6)], attrs=dict(num_outputs=3)),
