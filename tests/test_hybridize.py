@@ -353,6 +353,21 @@ def test_asnumpy_on_a_symbol_explains_itself():
         net(_x(2, 2))
 
 
+class ReadsShape(nn.HybridBlock):
+    def hybrid_forward(self, F, x):
+        return x * x.shape[0]            # a Symbol has no shape
+
+
+def test_a_tracing_error_keeps_the_type_mxnet_lets_through():
+    # MXNet 1.x raises the AttributeError itself; d2lmini's is also an MXNetError
+    # that says which block could not be hybridized
+    net = ReadsShape(prefix='shaper_')
+    net.hybridize()
+    with pytest.raises(AttributeError, match=r'shaper.*cannot be hybridized.*shape') as info:
+        net(_x(2, 2))
+    assert isinstance(info.value, MXNetError)
+
+
 def test_shapes_that_do_not_fit_name_the_node():
     net = nn.HybridSequential()
     net.add(nn.Dense(3, in_units=4))

@@ -85,6 +85,23 @@ class _BlockScope:
         return False
 
 
+_TRACING_ERRORS = {}    # exception type -> its MXNetError twin
+
+
+def _tracing_error(exc, message):
+    """The error for a ``hybrid_forward`` that failed on symbols: an MXNetError that
+    explains, and also of ``exc``'s own type, which MXNet 1.x lets through (code
+    catching an AttributeError keeps catching it)."""
+    base = type(exc)
+    if isinstance(exc, MXNetError):
+        return MXNetError(message)
+    if base not in _TRACING_ERRORS:
+        _TRACING_ERRORS[base] = type(base.__name__, (MXNetError, base), {
+            '__module__': __name__,
+            '__doc__': f'A {base.__name__} raised while tracing hybrid_forward.'})
+    return _TRACING_ERRORS[base](message)
+
+
 class HookHandle:
     """Returned by ``register_forward_hook``; ``detach()`` removes the hook."""
 
@@ -746,8 +763,8 @@ class HybridBlock(Block):
                 out = self._forward_symbolic(*inputs)
                 outs, out_fmt = _flatten_symbols(out)
             except (MXNetError, AttributeError, TypeError, ValueError, IndexError) as e:
-                raise MXNetError(
-                    f'{self.name} ({type(self).__name__}) cannot be hybridized: running '
+                raise _tracing_error(
+                    e, f'{self.name} ({type(self).__name__}) cannot be hybridized: running '
                     f'hybrid_forward with symbols (F = mx.sym) failed: {e}') from e
             self._in_format, self._out_format = in_fmt, out_fmt
             self._cached_graph = (names, symbol.Group(outs), out_fmt == 0)
