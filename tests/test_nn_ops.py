@@ -592,3 +592,18 @@ def test_output_mean_var_shows_the_statistics():
     assert_almost_equal(mean, np.array([[1.5], [4.]], np.float32))
     assert_almost_equal(std, np.array([[0.50001], [1.000005]], np.float32), rtol=1e-5)
     assert isinstance(nd.BatchNorm(x, g, b, nd.zeros(2), nd.ones(2)), nd.NDArray)
+
+
+def test_fully_connected_takes_a_column_bias():
+    # MXNet 1.x's operator accepts a (num_hidden, 1) bias; its gradient keeps that shape
+    x = nd.array(np.arange(6.0).reshape(2, 3))
+    w = nd.ones((4, 3))
+    b = nd.array([[1.0], [2.0], [3.0], [4.0]])
+    b.attach_grad()
+    with mx.autograd.record():
+        y = nd.FullyConnected(x, w, b, num_hidden=4)
+    y.backward()
+    assert y.asnumpy().tolist() == [[4, 5, 6, 7], [13, 14, 15, 16]]
+    assert b.grad.shape == (4, 1) and b.grad.asnumpy().ravel().tolist() == [2] * 4
+    with pytest.raises(mx.MXNetError, match='bias has shape'):
+        nd.FullyConnected(x, w, nd.ones((4, 2)), num_hidden=4)

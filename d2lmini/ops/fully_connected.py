@@ -63,7 +63,9 @@ def _fully_connected(xp, data, weight, bias=None, num_hidden=None, no_bias=False
         raise MXNetError(f'{op}: weight has shape {shape_str(weight.shape)}, expected '
                          f'{shape_str(expected)} (num_hidden, in_units) for data '
                          f'{shape_str(data.shape)} with flatten={flatten}')
-    if bias is not None and bias.shape != (num_hidden,):
+    # a (num_hidden, 1) column is accepted too, as MXNet 1.x's operator accepts it (a
+    # graph infers and checks the (num_hidden,) vector)
+    if bias is not None and bias.shape not in ((num_hidden,), (num_hidden, 1)):
         raise MXNetError(f'{op}: bias has shape {shape_str(bias.shape)}, expected '
                          f'{shape_str((num_hidden,))}')
     arrays = [data, weight] + ([] if bias is None else [bias])
@@ -72,7 +74,7 @@ def _fully_connected(xp, data, weight, bias=None, num_hidden=None, no_bias=False
         raise MXNetError(f'{op}: inputs must share one dtype, got {given}')
     out = xp.matmul(_rows(data, flatten), weight.T)  # BLAS reads weight^T in place
     if bias is not None:
-        out += bias
+        out += bias.reshape(-1)
     return out
 
 
@@ -82,7 +84,10 @@ def _fully_connected_backward(F, dy, x, y, num_hidden, no_bias, flatten):
              if needs_grad(data) else None,
              F._fc_weight_grad(dy, data, flatten=flatten) if needs_grad(weight) else None]
     if len(x) == 3:
-        grads.append(sum_to(F, dy, (num_hidden,)) if needs_grad(x[2]) else None)
+        bias_grad = sum_to(F, dy, (num_hidden,)) if needs_grad(x[2]) else None
+        if bias_grad is not None and len(x[2].shape) == 2:   # a (num_hidden, 1) column
+            bias_grad = F.reshape(bias_grad, shape=x[2].shape)
+        grads.append(bias_grad)
     return grads
 
 
