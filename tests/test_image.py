@@ -6,6 +6,7 @@ nearest (0) and Lanczos (4), and within one level for bilinear (1), bicubic (2) 
 area (3), where OpenCV's vectorised fixed-point code rounds a few intermediate sums
 differently from the exact integer sums used here.
 """
+import logging
 import json
 import os
 import random
@@ -233,3 +234,13 @@ def test_grey_png_decoding_uses_libpngs_weights():
     Image.fromarray(pixels).save(buf, format='PNG')
     grey = mx.image.imdecode(buf.getvalue(), flag=0).asnumpy()[..., 0]
     assert grey.tolist() == [[136, 160]]
+
+
+def test_decoding_a_png_logs_nothing_at_debug_level(caplog):
+    import io as _io
+    from PIL import Image
+    buf = _io.BytesIO()
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(buf, format='PNG')
+    with caplog.at_level(logging.DEBUG):
+        mx.image.imdecode(buf.getvalue())
+    assert not [r for r in caplog.records if r.name.startswith('PIL')]

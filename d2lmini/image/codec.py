@@ -8,6 +8,7 @@ JPEG pixels may differ by a few levels, as the two libraries' JPEG decoders
 (libjpeg versions, chroma upsampling) do.
 """
 import io
+import logging
 
 import numpy as np
 
@@ -19,6 +20,12 @@ def _pil():
         from PIL import Image
     except ImportError as e:  # pragma: no cover - Pillow is a dependency
         raise ImportError('mx.image needs Pillow: pip install pillow') from e
+    # Pillow logs every PNG chunk it reads at DEBUG level, where MXNet's decoder
+    # logs nothing: a program logging at DEBUG (as MXNet's examples do) would drown
+    # in it. A level the program set for Pillow's logger is left alone.
+    pil_log = logging.getLogger('PIL')
+    if pil_log.level == logging.NOTSET:
+        pil_log.setLevel(logging.INFO)
     return Image
 
 
