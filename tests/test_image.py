@@ -6,8 +6,8 @@ nearest (0) and Lanczos (4), and within one level for bilinear (1), bicubic (2) 
 area (3), where OpenCV's vectorised fixed-point code rounds a few intermediate sums
 differently from the exact integer sums used here.
 """
-import logging
 import json
+import logging
 import os
 import random
 import warnings
