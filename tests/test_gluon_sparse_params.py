@@ -210,16 +210,6 @@ def test_save_writes_the_stores_values_and_load_fills_either_storage(tmp_path):
     assert w.row_sparse_data(mx.nd.arange(0, 3)).asnumpy().ravel().tolist() == [1.0, 0.0, 1.0]
 
 
-def test_save_without_a_trainer_writes_the_initial_values(tmp_path):
-    # MXNet 1.9.1 fails here (it asks the missing Trainer for the rows)
-    fname = str(tmp_path / 'p.params')
-    params = gluon.ParameterDict('net_')
-    params.get('w', shape=(2, 2), stype='row_sparse', init=mx.init.Constant(5.0))
-    params.initialize()
-    params.save(fname)
-    assert mx.nd.load(fname)['net_w'].asnumpy().tolist() == [[5.0, 5.0], [5.0, 5.0]]
-
-
 # a file written by MXNet 1.9.1's ParameterDict.save: a row_sparse 'n_a' (3x2 of 5.0,
 # written with a storage shape of no elements) and a dense 'n_b' ([1, 1])
 _MXNET_SPARSE_FILE = bytes.fromhex(
