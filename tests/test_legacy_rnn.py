@@ -360,3 +360,13 @@ def test_rnn_checkpoints_hold_unpacked_weights(tmp_path):
     sym, args, aux = mx.rnn.load_rnn_checkpoint(cell, prefix, 2)
     assert sym.list_arguments() == ['z'] and aux == {}
     assert args['f_parameters'].asnumpy().tolist() == list(range(42))
+
+
+@pytest.mark.parametrize('layout, shape', [('NTC', (2, 4)), ('TNC', (4, 2)), ('NT', (2, 4))])
+def test_bucket_sentence_iter_reads_the_batch_axis_from_the_layout(layout, shape):
+    # MXNet 1.x: only the position of 'N' matters ('NTC' is batch major)
+    it = mx.rnn.BucketSentenceIter([[1, 2, 3], [4, 5], [1, 2, 3, 4]], 2, buckets=[3, 4],
+                                   layout=layout)
+    assert it.provide_data[0].shape == shape and it.provide_data[0].layout == layout
+    with pytest.raises(ValueError, match='invalid layout'):
+        mx.rnn.BucketSentenceIter([[1, 2, 3]], 1, buckets=[3], layout='TCN')

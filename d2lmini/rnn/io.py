@@ -63,14 +63,19 @@ class BucketSentenceIter(DataIter):
     with ``invalid_label``. Each batch has ``bucket_key`` = its bucket's length;
     ``provide_data`` describes the largest bucket (``default_bucket_key``). Batches
     come in random order, reshuffled (with Python's and NumPy's global generators) at
-    every :meth:`reset`. ``layout``: ``'NT'`` (batch, time) or ``'TN'``.
+    every :meth:`reset`. ``layout``: ``'NT'`` (batch, time) or ``'TN'`` (more letters,
+as in ``'NTC'``, name the axes an embedding adds).
     """
 
     def __init__(self, sentences, batch_size, buckets=None, invalid_label=-1, data_name='data',
                  label_name='softmax_label', dtype='float32', layout='NT'):
         super().__init__()
-        if layout not in ('NT', 'TN'):
-            raise MXNetError(f"BucketSentenceIter: layout must be 'NT' or 'TN', got {layout!r}")
+        # the layout's 'N' (batch) axis comes first or second; the rest is a name only
+        # ('NTC' is 'NT' for an embedding that follows), as MXNet 1.x reads it
+        if not isinstance(layout, str) or layout.find('N') not in (0, 1):
+            raise ValueError(f"BucketSentenceIter: invalid layout {layout!r}: its 'N' (the "
+                             "batch axis) must come first (batch major, 'NT') or second "
+                             "(time major, 'TN')")
         if not buckets:
             lengths = np.bincount([len(s) for s in sentences])
             buckets = [n for n, count in enumerate(lengths) if count >= batch_size]
