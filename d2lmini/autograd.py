@@ -451,6 +451,7 @@ def get_symbol(x):
     if x._node is None or not isinstance(x._node, Node):
         raise MXNetError('get_symbol: the array was not computed while recording '
                          '(autograd.record()), so there is no graph to return')
+    from .symbol.control_flow import cached_op_node   # (symbol imports autograd)
     made = {}       # id(tape node) -> its symbol node
     leaf_of = {}    # id(symbol node of a leaf) -> the leaf
     constants = {}  # id(raw array) -> symbol node: one variable for each constant array
@@ -494,7 +495,6 @@ def get_symbol(x):
             if plan is not None:
                 # a hybridized block's call: its traced graph, inlined when small
                 # enough (see CachedOp's inline_limit), else one _CachedOp node
-                from .symbol.control_flow import cached_op_node
                 made[id(node)] = _inline(plan, inputs) if plan.inline else \
                     cached_op_node(plan.symbol, plan.names, inputs)
                 stack.pop()

@@ -391,17 +391,6 @@ def _channel_params(names):
     return param_shapes
 
 
-register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
-         inputs=('data', 'gamma', 'beta', 'moving_mean', 'moving_var'),
-         num_outputs=4, infer_shape=_batch_norm_infer_shape,
-         num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
-         param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
-         aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
-         param_dtypes=lambda attrs, data: _bn_param_dtypes(attrs, data),
-         infer_type=lambda types, **attrs: _bn_infer_type(types),
-         output_names=('output', 'mean', 'var'), aliases=('BatchNorm_v1',))
-
-
 # MXNet 1.x keeps BatchNorm's gamma, beta and running statistics in the data's
 # *accumulation* type: float32 for float16 data (float16 statistics lose too many
 # digits), the data's own type otherwise. A graph of float16 layers therefore gets
@@ -436,6 +425,16 @@ def _bn_infer_type(types, **attrs):
                              f'(the parameters and statistics are kept in {param.name}), '
                              f'got {np.dtype(given).name}')
     return [data, param, param, param]
+
+
+register('BatchNorm', _batch_norm, backward=_batch_norm_backward,
+         inputs=('data', 'gamma', 'beta', 'moving_mean', 'moving_var'),
+         num_outputs=4, infer_shape=_batch_norm_infer_shape,
+         num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
+         param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
+         aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
+         param_dtypes=_bn_param_dtypes, infer_type=_bn_infer_type,
+         output_names=('output', 'mean', 'var'), aliases=('BatchNorm_v1',))
 
 
 def _sync_batch_norm(xp, data, gamma, beta, moving_mean, moving_var, eps=1e-3, momentum=0.9,
@@ -478,8 +477,7 @@ register('_contrib_SyncBatchNorm', _sync_batch_norm, backward=_sync_batch_norm_b
          num_visible_outputs=lambda attrs: 3 if attrs['output_mean_var'] else 1,
          param_shapes=_channel_params(('gamma', 'beta', 'moving_mean', 'moving_var')),
          aux_inputs=('moving_mean', 'moving_var'), train_mode=True,
-         param_dtypes=lambda attrs, data: _bn_param_dtypes(attrs, data),
-         infer_type=lambda types, **attrs: _bn_infer_type(types),
+         param_dtypes=_bn_param_dtypes, infer_type=_bn_infer_type,
          output_names=('output', 'mean', 'var'))
 
 
