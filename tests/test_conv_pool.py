@@ -664,12 +664,13 @@ def test_gpu_matches_cpu(name, shapes, attrs):
         assert_almost_equal(gpu, cpu, rtol=1e-3, atol=1e-4, names=('gpu', 'cpu'))
 
 
-def test_float16_convolution_is_float32_products_rounded_once():
-    # float16 matrix products on the CPU are done in float32: results within float16's
-    # rounding of the float32 convolution, gradients in float16
+def test_float16_convolution_is_the_float32_one_rounded():
+    # a float16 convolution gives the float32 convolution's values rounded to float16
+    # (the CPU multiplies in float32), and float16 gradients
     rng = np.random.RandomState(0)
-    x32 = rng.rand(2, 3, 6, 6).astype(np.float32)
-    w32 = (rng.rand(4, 3, 3, 3) * 0.2).astype(np.float32)
+    # 64 channels: each output sums 576 products
+    x32 = rng.rand(2, 64, 6, 6).astype(np.float32)
+    w32 = (rng.rand(4, 64, 3, 3) * 0.2).astype(np.float32)
     x, w = mx.nd.array(x32, dtype='float16'), mx.nd.array(w32, dtype='float16')
     x.attach_grad()
     w.attach_grad()
