@@ -151,6 +151,36 @@ class IndexingError(MXNetError, IndexError, ValueError):
     third; this error is both, and an MXNetError like every error of an operator."""
 
 
+_FILE_ERRORS = {}
+
+
+def file_error(what, path, exc):
+    """The error for a file that ``what`` (``'nd.load'``...) could not open: MXNet 1.x
+    raises an MXNetError from its file layer, Python code expects the OSError's own
+    class (``FileNotFoundError``, ``PermissionError``); this error is both.
+
+    >>> try:
+    ...     open('/no/such/file')
+    ... except OSError as e:
+    ...     err = file_error('nd.load', '/no/such/file', e)
+    >>> isinstance(err, MXNetError), isinstance(err, FileNotFoundError), err.filename
+    (True, True, '/no/such/file')
+    """
+    base = type(exc) if isinstance(exc, OSError) else OSError
+    if base not in _FILE_ERRORS:
+        _FILE_ERRORS[base] = type(base.__name__, (MXNetError, base), {
+            '__module__': __name__,
+            '__doc__': f'A {base.__name__} of d2lmini reading a file.',
+            # OSError's str() is "[Errno n] strerror: filename"; say what failed
+            '__str__': lambda self: self.message})
+    strerror = getattr(exc, 'strerror', None)
+    err = _FILE_ERRORS[base](getattr(exc, 'errno', None), strerror, str(path))
+    # (set here: with MXNetError first among the bases, OSError does not parse its args)
+    err.errno, err.strerror, err.filename = getattr(exc, 'errno', None), strerror, str(path)
+    err.message = f'{what}: cannot read {str(path)!r}: {strerror or exc}'
+    return err
+
+
 def as_shape(shape, what='shape'):
     """``shape`` (an int or a sequence of ints) as a tuple of Python ints; a float,
     even a whole one such as ``2.0``, is refused, as MXNet refuses it, rather than

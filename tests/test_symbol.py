@@ -343,8 +343,21 @@ def test_forward_kwargs_outputs_and_reshape():
     with pytest.raises(MXNetError, match='allow_up_sizing'):
         exe.reshape(x=(5, 4))
     assert exe.reshape(x=(5, 4), allow_up_sizing=True).arg_dict['x'].shape == (5, 4)
-    with pytest.raises(MXNetError):
+    # MXNet 1.x raises ValueError for a new shape and TypeError for an unknown name
+    with pytest.raises(ValueError, match="'x' has shape") as info:
         exe.forward(x=np.ones((2, 4)))
+    assert isinstance(info.value, MXNetError)
+    with pytest.raises(TypeError, match="'q' is not an argument") as info:
+        exe.forward(q=np.ones((2, 4)))
+    assert isinstance(info.value, MXNetError)
+
+
+def test_a_missing_file_is_an_mxnet_error_and_a_file_not_found_error(tmp_path):
+    for load, name in ((mx.sym.load, 'net-symbol.json'), (mx.nd.load, 'net-0000.params')):
+        with pytest.raises(FileNotFoundError, match=f'cannot read .*{name}') as info:
+            load(str(tmp_path / name))
+        assert isinstance(info.value, MXNetError)
+        assert info.value.filename == str(tmp_path / name)
 
 
 def test_copy_params_from_and_aux_dict():

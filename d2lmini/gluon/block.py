@@ -93,8 +93,11 @@ def _tracing_error(exc, message):
     explains, and also of ``exc``'s own type, which MXNet 1.x lets through (code
     catching an AttributeError keeps catching it)."""
     base = type(exc)
-    if isinstance(exc, MXNetError):
-        return MXNetError(message)
+    if isinstance(exc, MXNetError):    # its own class (NotImplementedForSymbol, say)
+        try:
+            return base(message)
+        except TypeError:               # a class that needs other arguments
+            return MXNetError(message)
     if base not in _TRACING_ERRORS:
         _TRACING_ERRORS[base] = type(base.__name__, (MXNetError, base), {
             '__module__': __name__,

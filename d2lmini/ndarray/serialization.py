@@ -35,7 +35,7 @@ import struct
 import numpy as np
 
 from .. import backend
-from ..base import MXNetError, shape_str
+from ..base import MXNetError, file_error, shape_str
 from ..context import Context, cpu
 from ..fileio import check_size, write_bytes_atomically
 from .ndarray import NDArray, _wrap
@@ -189,7 +189,7 @@ def load(fname):
         with open(path, 'rb') as f:
             buf = f.read()
     except OSError as e:
-        raise MXNetError(f'nd.load: cannot read {path!r}: {e.strerror or e}') from e
+        raise file_error('nd.load', path, e) from e
     return _parse(memoryview(buf), f'nd.load({path!r})')
 
 

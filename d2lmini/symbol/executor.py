@@ -18,7 +18,7 @@ array([2., 4.], dtype=float32)
 array([2., 2.], dtype=float32)
 """
 from .. import autograd
-from ..base import MXNetError, shape_str
+from ..base import ArgumentError, MXNetError, ShapeError, shape_str
 from ..context import Context
 from ..ndarray.ndarray import NDArray, invoke, invoke_nullary
 from ..ops.creation import arange_attrs_for_length
@@ -265,12 +265,14 @@ class Executor:
         args = self.arg_dict if kwargs else {}
         for k, v in kwargs.items():
             if k not in args:
-                raise MXNetError(f'forward: {k!r} is not an argument; arguments are '
-                                 f'{self._arg_names}')
+                # (MXNet 1.x: a TypeError, as for an unknown keyword)
+                raise ArgumentError(f'forward: {k!r} is not an argument; arguments are '
+                                    f'{self._arg_names}')
             v = v if isinstance(v, NDArray) else _nd().array(v, ctx=self._ctx,
                                                              dtype=args[k].dtype)
             if v.shape != args[k].shape:
-                raise MXNetError(f'forward: {k!r} has shape {shape_str(args[k].shape)} in this '
+                # (MXNet 1.x: a ValueError)
+                raise ShapeError(f'forward: {k!r} has shape {shape_str(args[k].shape)} in this '
                                  f'executor, got {shape_str(v.shape)}; use reshape() for new '
                                  'shapes')
             v.copyto(args[k])

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from .. import name as _name
-from ..base import MXNetError, NotImplementedForSymbol, numeric_types  # noqa: F401
+from ..base import MXNetError, NotImplementedForSymbol, file_error, numeric_types  # noqa: F401
 from ..ops import OPS
 from ..ops.registry import _without_namespace, format_attr, get as get_op
 from . import graph as _graph
@@ -965,5 +965,9 @@ def load_json(json_str):
 
 def load(fname):
     """Read a symbol from a ``-symbol.json`` file."""
-    with open(fname) as f:
-        return fromjson(f.read())
+    try:
+        with open(fname) as f:
+            text = f.read()
+    except OSError as e:
+        raise file_error('sym.load', fname, e) from e
+    return fromjson(text)
