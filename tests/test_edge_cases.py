@@ -111,3 +111,10 @@ def test_the_current_attribute_scope_belongs_to_its_thread():
     finally:
         mx.AttrScope.current = mx.AttrScope()
     assert mx.sym.var('w').attr('y') is None
+
+
+def test_add_n_refuses_inputs_of_different_dtypes():
+    # += would cast the float16 input silently; MXNet 1.x refuses it too
+    with pytest.raises(MXNetError, match='add_n.*one dtype.*float32.*float16'):
+        mx.nd.add_n(mx.nd.ones((2,)), mx.nd.ones((2,), dtype='float16'))
+    assert mx.nd.add_n(mx.nd.ones((2,)), mx.nd.ones((2,))).asnumpy().tolist() == [2, 2]

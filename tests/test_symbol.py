@@ -213,6 +213,31 @@ def test_infer_shape_conflicts_name_the_node():
         fc.infer_shape(nosuch=(1,))
 
 
+def test_a_kernel_larger_than_its_input_is_an_error_not_an_unknown_shape():
+    conv = mx.sym.Convolution(mx.sym.var('x'), kernel=(3, 3), num_filter=4, name='c')
+    for infer in (conv.infer_shape, conv.infer_shape_partial):
+        with pytest.raises(MXNetError, match=r"'c'.*kernel \(3, 3\).*larger than the padded"):
+            infer(x=(1, 3, 2, 2))
+    # padding makes room; an unknown size (0) stays unknown
+    assert mx.sym.Convolution(mx.sym.var('x'), kernel=(3, 3), pad=(1, 1), num_filter=4) \
+        .infer_shape(x=(1, 3, 2, 2))[1] == [(1, 4, 2, 2)]
+    assert conv.infer_shape_partial(x=(1, 3, 0, 3))[1] == [(1, 4, 0, 1)]
+
+
+def test_slicing_a_symbol_picks_outputs_as_mxnet_does():
+    x = mx.sym.var('x')
+    with mx.name.NameManager():
+        g = mx.sym.Group([x, x * 2, x + 1])
+    assert g[1:].list_outputs() == ['_mulscalar0_output', '_plusscalar0_output']
+    assert g[::2].list_outputs() == ['x', '_plusscalar0_output']
+    with pytest.raises(IndexError):          # no clipping at the end
+        x[0:2]
+    with pytest.raises(TypeError):           # an empty group
+        g[2:1]
+    with pytest.raises(ValueError):
+        g[::0]
+
+
 def test_infer_shape_with_auxiliary_states():
     bn = mx.sym.BatchNorm(mx.sym.var('d'), name='bn')
     assert bn.list_arguments() == ['d', 'bn_gamma', 'bn_beta']

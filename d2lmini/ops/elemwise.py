@@ -487,6 +487,9 @@ def _add_n(xp, *args, num_args=None):
         if a.shape != out.shape:
             raise MXNetError(f'add_n: shapes {shape_str(out.shape)} and {shape_str(a.shape)} '
                              'differ')
+        if a.dtype != out.dtype:    # += would cast silently
+            raise MXNetError(f'add_n: all inputs need one dtype, got {out.dtype} and {a.dtype}; '
+                             'convert one with astype()')
         out += a
     return out
 

@@ -95,8 +95,12 @@ def convolution(attrs, in_shapes, out_shapes):
     out_spatial = list(out[2:])
     for i in range(n):
         if spatial[i] and not out_spatial[i]:
-            size = (spatial[i] + 2 * pad[i] - dilate[i] * (kernel[i] - 1) - 1) // stride[i] + 1
-            out_spatial[i] = max(size, 0)
+            reach = dilate[i] * (kernel[i] - 1) + 1
+            if reach > spatial[i] + 2 * pad[i]:     # a known size that fits no window
+                raise MXNetError(f'Convolution: kernel {kernel} (dilate {dilate}) is larger '
+                                 f'than the padded input: {reach} > {spatial[i]} + 2 * '
+                                 f'{pad[i]} in spatial axis {i}')
+            out_spatial[i] = (spatial[i] + 2 * pad[i] - reach) // stride[i] + 1
     return ([batch + tuple(data[1:2]) + tuple(spatial)] + in_shapes[1:],
             [batch + tuple(out[1:2]) + tuple(out_spatial)])
 

@@ -71,7 +71,16 @@ class Symbol:
                                  f'among {names}')
             index = names.index(index)
         if isinstance(index, slice):
-            return Symbol(self._entries[index])
+            # as MXNet 1.x: every position of the range must be an output (no clipping
+            # at the end), and the group must not be empty
+            start = 0 if index.start is None else index.start
+            stop = len(self) if index.stop is None else index.stop
+            step = 1 if index.step is None else index.step
+            picked = [self[i]._entries[0] for i in range(start, stop, step)]
+            if not picked:
+                raise TypeError(f'Symbol slice {index} selects none of its {len(self)} '
+                                'output(s)')
+            return Symbol(picked)
         if not isinstance(index, (int, np.integer)):
             raise TypeError(f'Symbol index must be an int, a str or a slice, not '
                             f'{type(index).__name__}')
