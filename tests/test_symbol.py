@@ -324,8 +324,12 @@ def test_bind_refuses_missing_or_misshaped_arguments():
         y.bind(mx.cpu(), {'x': nd.ones((3, 4))})
     with pytest.raises(MXNetError, match=r"'fc'.*\[2,5\].*\[2,4\]"):
         y.bind(mx.cpu(), {'x': nd.ones((3, 4)), 'w': nd.ones((2, 5))})
-    with pytest.raises(MXNetError):
+    # a list of the wrong length: MXNet 1.x's ValueError, and an MXNetError
+    with pytest.raises(ValueError, match='args has 1 arrays for 2 names') as info:
         y.bind(mx.cpu(), [nd.ones((3, 4))])
+    assert isinstance(info.value, MXNetError)
+    with pytest.raises(ValueError, match='args_grad has 1 arrays'):
+        y.bind(mx.cpu(), [nd.ones((3, 4)), nd.ones((2, 4))], args_grad=[nd.ones((3, 4))])
     with pytest.raises(TypeError):
         y.bind('cpu', {'x': nd.ones((3, 4)), 'w': nd.ones((2, 4))})
 

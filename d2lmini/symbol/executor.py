@@ -125,6 +125,12 @@ def variable_contexts(symbol, ctx, group2ctx):
     return [placed.get(id(n), ctx) for n in variables]
 
 
+class BindError(MXNetError, ValueError):
+    """Arrays given to ``bind`` that do not match the symbol's arguments in number:
+    MXNet 1.x raises ValueError ("Length of args does not match the number of
+    arguments")."""
+
+
 def _as_list(arrays, names, what, allow_missing=False):
     if arrays is None:
         if allow_missing:
@@ -137,8 +143,8 @@ def _as_list(arrays, names, what, allow_missing=False):
     else:
         out = list(arrays)
         if len(out) != len(names):
-            raise MXNetError(f'bind: {what} has {len(out)} arrays for {len(names)} names '
-                             f'{names}')
+            raise BindError(f'bind: {what} has {len(out)} arrays for {len(names)} names '
+                            f'{names}')
     if not allow_missing:
         missing = [n for n, a in zip(names, out) if a is None]
         if missing:   # MXNet's error type and wording, with every missing name
@@ -158,7 +164,7 @@ def _grad_reqs(grad_req, names, grads):
     else:
         reqs = list(grad_req)
         if len(reqs) != len(names):
-            raise MXNetError(f'bind: grad_req has {len(reqs)} entries for {len(names)} arguments')
+            raise BindError(f'bind: grad_req has {len(reqs)} entries for {len(names)} arguments')
     for r in reqs:
         if r not in _REQS:
             raise ValueError(f"grad_req must be 'write', 'add' or 'null', not {r!r}")
