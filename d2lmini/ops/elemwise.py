@@ -216,20 +216,25 @@ def _sigmoid(xp, data):
     # for very negative x, where sigmoid(x) is tiny. For x < -88 (float32) exp(-x)
     # overflows to inf and 1 / (1 + inf) = 0 is the right limit: only numpy's
     # warning about it is silenced.
-    out = xp.negative(data)
-    flat = out.reshape(-1)          # a new array, contiguous: this is a view
+    out = xp.negative(data)         # in the data's memory order
+    # one flat view of it, whatever that order (a compiled graph may pass a transposed
+    # view). reshape(-1) of an array that is not C-contiguous would be a copy, and the
+    # steps below would write into the copy, not into out
+    flat = out.ravel(order='K')
+    if not xp.may_share_memory(flat, out):
+        flat = out                  # not contiguous in any order: work on it whole
 
     def finish(a, b):
-        part = flat[a:b]
+        part = flat[a:b] if flat.ndim == 1 else flat
         with np.errstate(over='ignore'):   # here: each thread has its own setting
             xp.exp(part, out=part)
         part += 1.0
         xp.reciprocal(part, out=part)
 
-    if xp is np:    # numpy's exp runs on one thread: split large arrays over several
+    if xp is np and flat.ndim == 1:  # numpy's exp runs on one thread: split over several
         parallel.split(finish, flat.size, out.nbytes)
     else:
-        finish(0, flat.size)
+        finish(0, None)
     return out
 
 
