@@ -247,17 +247,47 @@ def _scratch(xp, role, shape, dtype):
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
-def _chunks(xp, n, bytes_per_item, columns_per_item):
+def _chunks(xp, n, bytes_per_item, columns_per_item, whole=False):
     """``(start, stop)`` ranges splitting ``n`` images into chunks: as many images as
     fit in ``_CHUNK_BYTES`` of columns (so that they stay in the cache), but enough
     for ``_MIN_COLUMNS`` columns where that costs at most 8 times the budget. (With
     the BLAS on two threads, a product with fewer columns keeps them busy too briefly:
-    ResNet-18's step was 13% slower with one 1024-column image per chunk.)"""
+    ResNet-18's step was 13% slower with one 1024-column image per chunk.) With
+    ``whole``, the whole batch is one chunk where that is within 8 times the budget
+    (see :func:`_whole_batch`)."""
     budget = _CHUNK_BYTES if xp is np else _GPU_CHUNK_BYTES
     bytes_per_item = max(bytes_per_item, 1)
+    if whole and n * bytes_per_item <= 8 * budget:
+        return [(0, n)]
     wide = min(-(-_MIN_COLUMNS // max(columns_per_item, 1)), 8 * budget // bytes_per_item)
     step = max(1, min(n, max(budget // bytes_per_item, wide)))
     return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+# ------------------------------------------------------------------ the batch-last layout
+# Between two convolutions a compiled graph may keep a value in the image-minor
+# order of a whole batch: memory laid out (C, *spatial, N), seen through a
+# transposed view with the usual axes (N, C, *spatial). A convolution's product
+# comes out in that order, and the next one's columns are copied from it; in the
+# usual order, each would transpose a whole array (about 1.3 ms of a 9 ms LeNet
+# training step). Only a compiled plan asks for such outputs (``image_minor_out``),
+# for values that only kernels that take any memory order read (the compiler pass
+# :mod:`d2lmini.symbol.passes.layout` checks): an NDArray a user holds is always
+# C-contiguous. The kernels here, pooling and the activations take any order.
+def _minor_view(a):
+    """``a`` ``(N, C, *spatial)`` seen with the batch axis last."""
+    return a.transpose(tuple(range(1, a.ndim)) + (0,))
+
+
+def _is_image_minor(a):
+    """Whether ``a`` ``(N, C, *spatial)`` is laid out ``(C, *spatial, N)``."""
+    return a.ndim >= 3 and a.shape[0] > 1 and _minor_view(a).flags.c_contiguous
+
+
+def _whole_batch(*arrays):
+    """Whether to compute in one chunk: when an array comes in the batch-last layout
+    (its chunk needs no copy then), or a batch-last output is wanted."""
+    return any(a is True or (hasattr(a, 'ndim') and _is_image_minor(a)) for a in arrays)
 
 
 # ------------------------------------------------------------------ the column layout
@@ -314,8 +344,8 @@ def _to_chunk(xp, a, pad, minor, role):
     ``pad`` in every spatial axis; returned as its usual view ``(n, C, *padded)``.
     Image-major without padding needs no copy: ``a`` itself is returned."""
     n, C, size = a.shape[0], a.shape[1], a.shape[2:]
-    if not minor and not any(pad):
-        return a
+    if not any(pad) and (not minor or _is_image_minor(a)):
+        return a                # already in the chunk's order
     padded = tuple(s + 2 * p for s, p in zip(size, pad))
     buf = _usual(_scratch(xp, role, _chunk_shape(C, n, padded, minor), a.dtype), minor)
     for axis, (p, s) in enumerate(zip(pad, size), start=2):
@@ -369,7 +399,10 @@ def _col2im(xp, cols, g, n, minor, role='dx'):
     usual view ``(n, C, *padded)``. One strided addition per kernel position covers
     all channels, images and output positions at once."""
     C = cols.shape[0]
-    dxp = _usual(_scratch(xp, role, _chunk_shape(C, n, g.padded, minor), cols.dtype), minor)
+    shape = _chunk_shape(C, n, g.padded, minor)
+    # (role None: a new array, for the caller to keep)
+    dxp = _usual(xp.empty(shape, cols.dtype) if role is None else
+                 _scratch(xp, role, shape, cols.dtype), minor)
     positions = list(itertools.product(*(range(k) for k in g.kernel)))
 
     def add_channels(c0, c1):
@@ -403,6 +436,8 @@ def _grads_in_chunk_order(xp, dy, minor, role):
     shape = _chunk_shape(O, n, out, minor)
     if n == 1:
         return dy.reshape(shape)
+    if minor and _is_image_minor(dy):
+        return _minor_view(dy)      # already in the chunk's order
     buf = _scratch(xp, role, shape, dy.dtype)
     _copy(xp, _usual(buf, minor), dy)
     return buf
@@ -433,18 +468,30 @@ def _matmul(xp, a, b, out=None):
     return xp.matmul(a, b, out=out)
 
 
-def _conv_forward_raw(xp, data, weight, g, num_group, bias=None):
+def _conv_forward_raw(xp, data, weight, g, num_group, bias=None, image_minor_out=False):
     """``y = W @ im2col(x) + bias`` chunk by chunk; ``data`` ``(N, C, *size)`` and
-    ``weight`` ``(O, C/num_group, *kernel)`` give ``y`` ``(N, O, *out)``."""
+    ``weight`` ``(O, C/num_group, *kernel)`` give ``y`` ``(N, O, *out)``. With
+    ``image_minor_out``, ``y`` may come in the batch-last layout (see
+    :func:`_is_image_minor`): when the whole batch is one image-minor chunk."""
     N, C, O = data.shape[0], data.shape[1], weight.shape[0]
-    out = xp.empty((N, O) + g.out, data.dtype)
     w = _grouped(weight, num_group)
     rows, P = weight[0].size * num_group, prod(g.out)      # C * prod(kernel), positions
     if num_group == 1 and _pointwise(g):
         # one matrix product per image, straight from the input into the output
+        out = xp.empty((N, O) + g.out, data.dtype)
         _matmul(xp, w[0], data.reshape(N, C, P), out=out.reshape(N, O, P))
         return _add_bias(out, bias)
-    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P):
+    chunks = _chunks(xp, N, rows * P * data.itemsize, P, _whole_batch(data, image_minor_out))
+    if image_minor_out and len(chunks) == 1 and N > 1 and _image_minor(xp, g, N):
+        # the product's own order is the batch-last layout: no copy
+        cols = _im2col(xp, data, g, True).reshape(num_group, rows // num_group, -1)
+        y = xp.empty((num_group, O // num_group, N * P), data.dtype)
+        _matmul(xp, w, cols, out=y)
+        if bias is not None:
+            y.reshape(O, -1)[...] += bias[:, None]
+        return _usual(y.reshape(_chunk_shape(O, N, g.out, True)), True)
+    out = xp.empty((N, O) + g.out, data.dtype)
+    for n0, n1 in chunks:
         n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
         cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
         if n == 1:          # (O, 1, ...) is laid out as (1, O, ...): write in place
@@ -464,7 +511,7 @@ def _conv_weight_grad_raw(xp, out_grad, data, g, num_group):
     N, C, O = data.shape[0], data.shape[1], out_grad.shape[1]
     rows, P = C * prod(g.kernel), prod(g.out)
     dw = xp.zeros((num_group, O // num_group, rows // num_group), data.dtype)
-    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P):
+    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P, _whole_batch(data, out_grad)):
         minor = _image_minor(xp, g, n1 - n0)
         cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
@@ -494,7 +541,8 @@ def _flipped_weight(xp, weight, num_group):
     return xp.ascontiguousarray(w).reshape((num_group * Cg, O // num_group) + kernel)
 
 
-def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
+def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape,
+                        image_minor_out=False):
     """``dx = col2im(W^T @ dy)``, shape ``data_shape``: the gradient of a convolution
     with respect to its data, which is also the transposed convolution.
 
@@ -502,19 +550,24 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
     weight. Its im2col copies are cheaper than col2im's additions, so it is used
     when its column matrix is no larger (a 'same' padding and no more output than
     input channels, as in ResNet's 3x3 layers).
+
+    With ``image_minor_out``, ``dx`` may come in the batch-last layout, as
+    :func:`_conv_forward_raw` does.
     """
     flipped = _flipped_geometry(g)
     if flipped is not None and (weight.shape[0] * prod(g.size)
                                 <= data_shape[1] * prod(g.out)):
         return _conv_forward_raw(xp, out_grad, _flipped_weight(xp, weight, num_group), flipped,
-                                 num_group)
+                                 num_group, image_minor_out=image_minor_out)
     N, C, O = data_shape[0], data_shape[1], weight.shape[0]
     dx = xp.empty(data_shape, out_grad.dtype)
     wt = _grouped(weight, num_group).transpose(0, 2, 1)      # (g, C/g*prod(k), O/g)
     rows, P = C * prod(g.kernel), prod(g.out)
     interior = (slice(None), slice(None)) + tuple(slice(p, p + s)
                                                   for p, s in zip(g.pad, g.size))
-    for n0, n1 in _chunks(xp, N, rows * P * out_grad.itemsize, P):
+    chunks = _chunks(xp, N, rows * P * out_grad.itemsize, P,
+                     _whole_batch(out_grad, image_minor_out))
+    for n0, n1 in chunks:
         n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
         cols = _scratch(xp, 'cols', (num_group, rows // num_group, n * P), out_grad.dtype)
@@ -525,6 +578,9 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape):
             if dxn is not None:
                 dx[n0:n1] = dxn
                 continue
+        if image_minor_out and len(chunks) == 1 and minor and xp is np:
+            # the sums' own order is the batch-last layout: a view of it, no copy
+            return _col2im(xp, cols, g, n, minor, role=None)[interior]
         _copy(xp, dx[n0:n1], _col2im(xp, cols, g, n, minor)[interior])
     return dx
 
@@ -596,6 +652,18 @@ def _convolution(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(), p
         return _last(xp, _conv_forward_raw(xp, _first(xp, data), _first(xp, weight), g,
                                            num_group, bias))
     return _conv_forward_raw(xp, data, weight, g, num_group, bias)
+
+
+def convolution_batch_last(xp, data, weight, bias=None, kernel=(), stride=(), dilate=(),
+                           pad=(), num_filter=None, num_group=1, workspace=1024, no_bias=False,
+                           cudnn_tune=None, cudnn_off=False, layout=None):
+    """:func:`_convolution` (channels first) whose output may come in the batch-last
+    layout; for compiled plans only (see :func:`_is_image_minor`)."""
+    g, last = _conv_checks('Convolution', data, weight, bias, kernel, stride, dilate, pad,
+                           num_filter, num_group, no_bias, layout)
+    if last:
+        raise MXNetError('Convolution: the batch-last layout is for channels-first data')
+    return _conv_forward_raw(xp, data, weight, g, num_group, bias, image_minor_out=True)
 
 
 def _conv_attrs(attrs):
@@ -699,6 +767,17 @@ def _conv_data_grad(xp, out_grad, weight, kernel=(), stride=(), dilate=(), pad=(
     return _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape)
 
 
+def conv_data_grad_batch_last(xp, out_grad, weight, kernel=(), stride=(), dilate=(), pad=(),
+                              num_group=1, data_shape=()):
+    """:func:`_conv_data_grad` whose result may come in the batch-last layout; for
+    compiled plans only."""
+    data_shape = tuple(int(d) for d in data_shape)
+    g = _grad_geometry('_conv_data_grad', data_shape, out_grad.shape, kernel, stride,
+                       dilate, pad)
+    return _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape,
+                               image_minor_out=True)
+
+
 def _conv_weight_grad(xp, out_grad, data, kernel=(), stride=(), dilate=(), pad=(),
                       num_group=1):
     """The gradient of a convolution with respect to its weight:
@@ -740,6 +819,8 @@ register('_conv_weight_grad', _conv_weight_grad, backward=_conv_weight_grad_back
 def _conv_bias_grad(xp, out_grad):
     """The gradient of a per-channel bias: ``out_grad`` summed over every axis but 1."""
     N, C = out_grad.shape[:2]
+    if _is_image_minor(out_grad):   # (a reshape of the usual view would copy)
+        return xp.einsum('cs->c', _minor_view(out_grad).reshape(C, -1))
     return xp.einsum('ncs->c', out_grad.reshape(N, C, -1))
 
 

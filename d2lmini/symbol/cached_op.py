@@ -127,6 +127,7 @@ class Plan:
         # a graph to differentiate first goes through the passes that keep its operators
         graph, self.records = _passes.run_pipeline(graph, enabled, forward_only=not grad)
         self.graph = graph
+        self.replaced, self.layout_done = {}, []    # what the layout pass rewrote
         if grad:
             self._plan_backward(names, is_train, grad, enabled, static_alloc)
             if self.backward is None:     # the forward keeps every value, unfused
@@ -136,6 +137,9 @@ class Plan:
             # the kept values are outputs now: fusion leaves them alone
             self.graph, records = _passes.run_pipeline(graph, {**enabled, **_STAGE_TWO})
             self.records += records
+        elif enabled.get('layout'):
+            self.records.append(_passes.timed('layout', self.graph, lambda: self._batch_last(
+                _passes.choose_batch_last(self.graph))))
         memory = None
         if enabled.get('memory'):
             memory = _passes.plan_memory(self.graph, static_alloc)
@@ -148,20 +152,49 @@ class Plan:
         self.output_slots = [self.index[(id(s), i)] for s, i in self.graph.outputs]
         self.requires = self.requires_grad(tuple(pattern))
         try:
-            self.backward = BackwardPlan(self, names, is_train, enabled, static_alloc)
+            backward = BackwardPlan(self, names, enabled)
+            if enabled.get('layout'):
+                self.records.append(_passes.timed('layout', self.graph,
+                                                  lambda: self._choose_layouts(backward, names)))
+            backward.compile(is_train, enabled, static_alloc)
+            self.backward = backward
         except _passes.NotTraceable as e:
             self.backward_fallback = str(e)
         except Exception as e:      # a pass or the code generation: still correct op by op
             self.backward_fallback = (f'compiling the gradient graph failed: '
                                       f'{type(e).__name__}: {e}')
+        if self.backward is None and self.layout_done:
+            # operator by operator, every value is the registered operators' own
+            _passes.layout.undo(self.layout_done)
+            self._batch_last([])
+
+    def _choose_layouts(self, backward, names):
+        """The layout pass over the forward graph and its gradient graph together
+        (:mod:`~d2lmini.symbol.passes.layout`)."""
+        variables = {n.name: n for n in self.graph.nodes if n.op is None}
+        entry_of = {k: (variables[n], 0) for k, n in enumerate(names) if n in variables}
+        for node, _, _, outs in self.steps:
+            entry_of.update((j, (node, i)) for i, j in enumerate(outs))
+
+        def value_entry(name):
+            kind, j = backward.reads.get(name, (None, None))
+            return entry_of.get(j) if kind == 'value' else None
+
+        self._batch_last(_passes.choose_batch_last(self.graph, backward.graph, value_entry))
+
+    def _batch_last(self, done):
+        """Note what the layout pass rewrote: ``replaced`` maps each original node's
+        output entry key to the new node's entry."""
+        self.layout_done = done
+        self.replaced = {(id(old), 0): (new, 0) for _, old, new in done}
 
     def _keep_for_backward(self):
         """Make the values the backward reads outputs of the forward graph. So are the
         outputs of impure nodes (a dropout's mask, BatchNorm's batch statistics): if
         the operator-by-operator backward is needed after all (``create_graph``),
         :meth:`replay` recomputes every other value from the inputs."""
-        slot_entry = {j: (node, i) for node, _, _, outs in self.steps
-                      for i, j in enumerate(outs)}
+        slot_entry = {j: self.replaced.get((id(node), i), (node, i))
+                      for node, _, _, outs in self.steps for i, j in enumerate(outs)}
         kept = set(self.backward.value_slots)
         for node, _, _, outs in self.steps:
             if not _passes.is_pure(node):
@@ -177,14 +210,16 @@ class Plan:
 
     def replay(self, stored):
         """Every value of the differentiated graph (for the operator-by-operator
-        backward) from what a recorded call stored: the kept values as they are, the
+        backward) from what a recorded call stored: the kept values, the
         others recomputed by their operators, which are pure (same inputs, same
         results)."""
         values = [None] * (max((j for *_, outs in self.steps for j in outs),
                                default=self.num_inputs - 1) + 1)
-        for j, p in self.stored_at.items():
-            values[j] = stored[p]
         xp = self.xp
+        for j, p in self.stored_at.items():
+            # C-contiguous, as every operator expects (the layout pass may have left
+            # a kept value in the batch-last order, which only audited kernels read)
+            values[j] = xp.ascontiguousarray(stored[p])
         with backend.device_scope(self.ctx):
             for node, attrs, ins, outs in self.steps:
                 if all(values[j] is not None for j in outs):
@@ -314,7 +349,7 @@ class BackwardPlan:
     argument: ``('dy', k)`` or ``('value', slot)``) and returns the input gradients;
     ``grad_of`` says, per input, which (None: the input gets none)."""
 
-    def __init__(self, plan, names, is_train, enabled, static_alloc):
+    def __init__(self, plan, names, enabled):
         self.ctx, self.xp = plan.ctx, plan.xp
         start = time.perf_counter()
         grad = _passes.gradient_graph(plan.graph, names, plan.requires, plan.index,
@@ -324,14 +359,21 @@ class BackwardPlan:
         graph, self.records = _passes.run_pipeline(grad.graph, enabled)
         graph.nodes = _drop_unread_variables(graph)
         self.graph = graph
-        self.arg_names = [n.name for n in graph.nodes if n.op is None]
-        self.reads = [grad.reads[n] for n in self.arg_names]
-        self.value_slots = [j for kind, j in self.reads if kind == 'value']
+        self.reads = grad.reads         # variable name -> what it reads
         self.grad_of = grad.grad_of
+        self.args = None
+
+    def compile(self, is_train, enabled, static_alloc):
+        """Generate the code, once the passes over the pair of graphs are done (the
+        layout pass rewrites both)."""
+        graph = self.graph
+        self.arg_names = [n.name for n in graph.nodes if n.op is None]
+        self.value_slots = [j for kind, j in (self.reads[n] for n in self.arg_names)
+                            if kind == 'value']
+        self.reads = [self.reads[n] for n in self.arg_names]
         memory = _passes.plan_memory(graph, static_alloc) if enabled.get('memory') else None
         code = _Code(graph, self.arg_names, is_train, memory, self.ctx, copy_inputs=True)
         self.fn, self.source = code.fn, code.source.replace('def plan(', 'def backward(', 1)
-        self.args = None
 
     def bind(self, stored_at):
         """Where each argument comes from, once the forward plan knows where it stores
@@ -567,6 +609,9 @@ class CachedOp:
             return 'no plan built yet: call the block once'
         lines = [f'traced graph: {plan.traced_nodes} nodes']
         lines += _pass_lines(plan.records)
+        if plan.layout_done:
+            names = ', '.join(new.name for _, _, new in plan.layout_done)
+            lines.append(f'{"":>18}  batch-last results: {names}')
         if plan.grad and plan.backward is not None:
             bwd = plan.backward
             lines.append(f'backward: compiled; gradient graph: {bwd.traced_nodes} nodes '

@@ -9,7 +9,10 @@ Each pass is a function ``graph -> graph`` in a module of its own:
 ``fusion``                  chains of element-wise operators -> one kernel (:mod:`.fusion`)
 ==========================  ==================================================
 
-and memory planning (:mod:`.memory`) decides, on the final graph, where values
+A plan's graphs also go through ``layout`` (:mod:`.layout`), which lets values
+between convolutions keep the batch-last memory order their products come in
+(with the gradient graph of a training plan, as a pair). And memory planning
+(:mod:`.memory`) decides, on the final graph, where values
 live. :mod:`.gradient` builds the graph that computes a graph's gradients (from the
 registry's backward functions, traced with symbols); the same passes then rewrite
 it. Every pass can be switched off, globally through :data:`ENABLED` or per call,
@@ -32,6 +35,7 @@ from .constant_folding import fold_constants
 from .cse import eliminate_common_subexpressions
 from .fusion import fuse_elementwise
 from .memory import plan_memory  # noqa: F401
+from .layout import choose_batch_last  # noqa: F401
 from .gradient import gradient_graph, layout, NotTraceable  # noqa: F401
 
 # name -> pass, in the order they run; dce runs again at the end to sweep up
@@ -43,13 +47,21 @@ PASSES = {
 }
 # what runs unless a call says otherwise (switch a pass off here to compare)
 ENABLED = {'dce': True, 'constant_folding': True, 'cse': True, 'fusion': True,
-           'memory': True}
+           'layout': True, 'memory': True}
 # passes that replace operators by ones without a backward: they run only on graphs
 # that autograd will not differentiate operator by operator (inference graphs, gradient
 # graphs, and forward graphs once the values their compiled backward reads are outputs)
 FORWARD_ONLY = ('fusion',)
 
 PassRecord = namedtuple('PassRecord', 'name before after seconds')
+
+
+def timed(name, graph, run):
+    """A :class:`PassRecord` for ``run()``, a pass that rewrites ``graph`` in place."""
+    before = len(graph)
+    start = time.perf_counter()
+    run()
+    return PassRecord(name, before, len(graph), time.perf_counter() - start)
 
 
 def run_pipeline(graph, enabled=None, forward_only=True, verbose=False):
