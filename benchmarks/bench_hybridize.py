@@ -26,9 +26,9 @@ import statistics
 import subprocess
 import sys
 
-from .harness import Benchmark, Settings, time_case
+from .harness import Benchmark, Settings, elapsed
 
-PASS_NAMES = ('dce', 'constant_folding', 'cse', 'fusion', 'memory')
+PASS_NAMES = ('dce', 'constant_folding', 'cse', 'fusion', 'layout', 'memory')
 
 
 def _cases(mx, framework):
@@ -159,15 +159,34 @@ def worker(framework, threads, quick):
         import mxnet as mx
     else:
         import d2lmini as mx
-    settings = Settings.for_quick_run() if quick else Settings(repeats=5, min_time=0.05)
-    cases = _cases(mx, framework)
-    out = {}
+    settings = Settings.for_quick_run() if quick else Settings(repeats=9, min_time=0.03)
+    return {'framework': framework, 'threads': threads,
+            'results': time_in_turns(_cases(mx, framework), settings)}
+
+
+def time_in_turns(cases, settings):
+    """Seconds per call of each case: the median of ``settings.repeats`` turns, each
+    of enough calls to last ``settings.min_time``. The cases take turns (one turn of
+    each, then the next), so that all see the same machine: on a shared one its
+    speed drifts by tens of percent within a minute, which timing the cases one
+    after the other would turn into differences between them. A case that fails
+    is reported as its error."""
+    numbers, out = {}, {}
     for name, fn in cases.items():
         try:
-            out[name] = time_case(fn, settings)[0]
+            fn()                                # warm-up: builds plans, fills caches
+            number = 1
+            while elapsed(fn, number) < settings.min_time:
+                number *= 2
+            numbers[name] = number
         except Exception as e:      # report it, keep timing the rest
             out[name] = f'{type(e).__name__}: {e}'
-    return {'framework': framework, 'threads': threads, 'results': out}
+    times = {name: [] for name in numbers}
+    for _ in range(settings.repeats):
+        for name, number in numbers.items():
+            times[name].append(elapsed(cases[name], number) / number)
+    out.update((name, statistics.median(t)) for name, t in times.items())
+    return {name: out[name] for name in cases}
 
 
 def _spawn(python, framework, threads, quick):

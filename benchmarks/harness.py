@@ -142,7 +142,8 @@ def run_once(case):
         return step.fn()
 
 
-def _elapsed(fn, number):
+def elapsed(fn, number):
+    """Seconds that ``number`` calls of ``fn`` take."""
     start = time.perf_counter()
     for _ in range(number):
         fn()
@@ -165,9 +166,9 @@ def time_case(case, settings):
             fn()
         # find how many calls fill one repeat; double until it is long enough
         number = 1
-        while _elapsed(fn, number) < settings.min_time:
+        while elapsed(fn, number) < settings.min_time:
             number *= 2
-        times = [_elapsed(fn, number) / number for _ in range(settings.repeats)]
+        times = [elapsed(fn, number) / number for _ in range(settings.repeats)]
     return statistics.median(times), times
 
 
