@@ -69,10 +69,11 @@ def test_pooling_gradient_comes_in_the_data_layout(pool_type):
 
 # ------------------------------------------------------------------ the pass
 def lenet():
-    net = nn.HybridSequential()
-    net.add(nn.Conv2D(6, 5, padding=2, activation='sigmoid'), nn.AvgPool2D(2, 2),
-            nn.Conv2D(16, 5, activation='relu'), nn.MaxPool2D(2, 2),
-            nn.Dense(32, activation='sigmoid'), nn.Dense(10))
+    net = nn.HybridSequential(prefix='lenet_')
+    with net.name_scope():
+        net.add(nn.Conv2D(6, 5, padding=2, activation='sigmoid'), nn.AvgPool2D(2, 2),
+                nn.Conv2D(16, 5, activation='relu'), nn.MaxPool2D(2, 2),
+                nn.Dense(32, activation='sigmoid'), nn.Dense(10))
     return net
 
 
@@ -99,8 +100,8 @@ def test_a_training_step_agrees_with_and_without_the_pass():
     _, out0, dx0, grads0 = train_step(False, x, y)
     plan = net._cached_op.last_plan
     assert [new.name for _, _, new in plan.layout_done] == \
-        ['conv0_fwd', 'conv1_fwd', '_conv_data_grad0']
-    assert 'batch-last results: conv0_fwd' in net._cached_op.report()
+        ['lenet_conv0_fwd', 'lenet_conv1_fwd', '_conv_data_grad0']
+    assert 'batch-last results: lenet_conv0_fwd' in net._cached_op.report()
     np.testing.assert_allclose(out.asnumpy(), out0.asnumpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dx.asnumpy(), dx0.asnumpy(), rtol=1e-4, atol=1e-7)
     for g, g0 in zip(grads, grads0):
