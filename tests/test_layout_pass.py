@@ -55,10 +55,11 @@ def test_convolution_kernels_agree_on_either_layout():
 
 
 @pytest.mark.parametrize('pool_type', ['avg', 'max'])
-def test_pooling_gradient_comes_in_the_data_layout(pool_type):
+@pytest.mark.parametrize('size', [(8,), (8, 8), (4, 6, 6)])
+def test_pooling_gradient_comes_in_the_data_layout(pool_type, size):
     rng = np.random.RandomState(1)
-    x = rng.randn(6, 2, 8, 8).astype(np.float32)
-    attrs = dict(kernel=(2, 2), stride=(2, 2), pool_type=pool_type)
+    x = rng.randn(6, 2, *size).astype(np.float32)
+    attrs = dict(kernel=(2,) * len(size), stride=(2,) * len(size), pool_type=pool_type)
     y = pooling._pooling(np, batch_last(x), **attrs)
     np.testing.assert_array_equal(y, pooling._pooling(np, x, **attrs))
     dy = rng.randn(*y.shape).astype(np.float32)
