@@ -22,8 +22,9 @@ candidate's value through the operators that keep their input's order
 (:data:`KEEPS_ORDER`), across to the gradient graph where it reads forward values,
 and gives up on the candidate if any reader is not known to take any order, or if
 the value reaches an output the caller receives (those must be C-contiguous).
-Results are those of the plan without the pass, up to the order of the sums in a
-weight gradient (one chunk of images instead of several).
+Results are those of the plan without the pass up to rounding: a batch-last
+convolution computes the whole batch as one chunk of images, and BLAS may order
+the sums of a larger product differently (in float64 they agree to the bit).
 
 The pass runs on the CPU only: on a GPU, im2col is a kernel that writes any order.
 
