@@ -144,6 +144,11 @@ class ShapeError(MXNetError, ValueError, TypeError):
     """
 
 
+class AssertedValueError(ValueError, AssertionError):
+    """A bad value that MXNet 1.x refuses with ``assert`` (an AssertionError, which
+    code written for it catches): a ValueError too, as the value is what is wrong."""
+
+
 class IndexingError(MXNetError, IndexError, ValueError):
     """A key that cannot index an NDArray: an index past the end of an axis, too many
     indices, or a key of the wrong type (a float). MXNet 1.x raises IndexError for

@@ -191,8 +191,26 @@ def test_grad_req_null():
     assert_almost_equal(x.grad, layer.weight.data().sum(axis=0, keepdims=True))
     layer.collect_params().setattr('grad_req', 'add')
     assert layer.weight.grad_req == layer.bias.grad_req == 'add'
-    with pytest.raises(ValueError, match='grad_req must be one of'):
+    # MXNet 1.x asserts: an AssertionError, and a ValueError here too
+    with pytest.raises(AssertionError, match='grad_req must be one of') as info:
         layer.weight.grad_req = 'sometimes'
+    assert isinstance(info.value, ValueError)
+
+
+def test_wrong_inputs_and_prefixes_raise_the_types_mxnet_raises(tmp_path):
+    conv = nn.Conv2D(3, 3)
+    conv.initialize()
+    with pytest.raises(ValueError, match=r'expects 4-D input') as info:   # MXNet: ValueError
+        conv(mx.nd.ones((2, 5, 5)))
+    assert isinstance(info.value, mx.MXNetError)
+    dense = nn.Dense(3, in_units=2, prefix='dense_')
+    dense.initialize()
+    dense.save_parameters(str(tmp_path / 'dense.params'))
+    net = nn.HybridSequential(prefix='net_')
+    with net.name_scope():
+        net.add(nn.Dense(3, in_units=2))
+    with pytest.raises(AssertionError, match="restore_prefix is 'other_'"):
+        net.collect_params().load(str(tmp_path / 'dense.params'), restore_prefix='other_')
 
 
 def test_constant_parameter():

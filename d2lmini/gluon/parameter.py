@@ -20,7 +20,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import autograd
-from ..base import MXNetError
+from ..base import AssertedValueError, MXNetError
 from ..context import Context, cpu, current_context
 from .. import ndarray as nd
 
@@ -113,7 +113,8 @@ class Parameter:
     @grad_req.setter
     def grad_req(self, req):
         if req not in ('write', 'add', 'null'):
-            raise ValueError(f"grad_req must be one of 'write', 'add', or 'null', but got {req!r}")
+            raise AssertedValueError(f"grad_req must be one of 'write', 'add', or 'null', but "
+                                     f"got {req!r}")
         if not self._differentiable:
             req = 'null'
         if self._grad_req == req:
@@ -708,8 +709,8 @@ class ParameterDict:
         if restore_prefix:
             for name in self.keys():
                 if not name.startswith(restore_prefix):
-                    raise ValueError(f"restore_prefix is '{restore_prefix}' but Parameter's name "
-                                     f"'{name}' does not start with it")
+                    raise AssertedValueError(f"restore_prefix is '{restore_prefix}' but "
+                                             f"Parameter's name '{name}' does not start with it")
         loaded = {restore_prefix + k.split(':', 1)[-1]: v for k, v in param_dict.items()}
         _load_into(self._params, loaded, filename or 'param_dict', ctx, allow_missing,
                    ignore_extra, cast_dtype, dtype_source)

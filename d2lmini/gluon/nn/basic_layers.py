@@ -19,7 +19,7 @@ Dense(5 -> 3, linear)
 import numpy as np
 
 from ... import ndarray as nd
-from ...base import MXNetError, shape_str
+from ...base import MXNetError, ShapeError, shape_str
 from ..block import Block, HybridBlock
 from ..parameter import DeferredInitializationError
 from .activations import Activation
@@ -45,7 +45,8 @@ class _Layer(HybridBlock):
         shape is reported by the layer; layers override it."""
 
     def _input_error(self, x, expected):
-        return MXNetError(f'{self.name} ({type(self).__name__}): expects {expected}, got '
+        # (MXNet 1.x: a ValueError, from the deferred initialisation it fails in)
+        return ShapeError(f'{self.name} ({type(self).__name__}): expects {expected}, got '
                           f'input of shape {shape_str(x.shape)}')
 
     def _scale_and_shift(self, in_channels, scale, center, gamma_initializer,
