@@ -238,6 +238,20 @@ def test_slicing_a_symbol_picks_outputs_as_mxnet_does():
         g[::0]
 
 
+def test_infer_type_refuses_inputs_that_must_share_a_dtype():
+    # as MXNet 1.x's inference refuses them, and as the operators refuse such arrays
+    fc = mx.sym.FullyConnected(mx.sym.var('x'), num_hidden=3, name='fc')
+    with pytest.raises(MXNetError, match=r"'fc'.*one dtype.*data: float32, weight: float16"):
+        fc.infer_type(x='float32', fc_weight='float16')
+    add = mx.sym.var('p') + mx.sym.var('q')
+    with pytest.raises(MXNetError, match='one dtype'):
+        add.infer_type(p='float32', q='int32')
+    # unknown inputs still follow the known ones; indices may differ from the data
+    assert fc.infer_type(x='float16')[0] == [np.float16] * 3
+    take = mx.sym.take(mx.sym.var('a'), mx.sym.var('i'))
+    assert take.infer_type(a='float32', i='int32')[1] == [np.float32]
+
+
 def test_infer_shape_with_auxiliary_states():
     bn = mx.sym.BatchNorm(mx.sym.var('d'), name='bn')
     assert bn.list_arguments() == ['d', 'bn_gamma', 'bn_beta']

@@ -753,7 +753,7 @@ def _convolution_infer_shape(in_shapes, **attrs):
 register('Convolution', _convolution, backward=_convolution_backward,
          inputs=('data', 'weight', 'bias'), infer_shape=_convolution_infer_shape,
          param_shapes=convolution_param_shapes, partial_shape=partial_shapes.convolution,
-         required=('kernel', 'num_filter'))
+         required=('kernel', 'num_filter'), same_dtype=True)
 
 
 # ------------------------------------------------------------------ the gradient kernels
@@ -960,4 +960,5 @@ def _deconvolution_infer_shape(in_shapes, **attrs):
 
 register('Deconvolution', _deconvolution, backward=_deconvolution_backward,
          inputs=('data', 'weight', 'bias'), infer_shape=_deconvolution_infer_shape,
-         param_shapes=deconvolution_param_shapes, required=('kernel', 'num_filter'))
+         param_shapes=deconvolution_param_shapes, required=('kernel', 'num_filter'),
+         same_dtype=True)

@@ -402,7 +402,8 @@ def _binary(name, forward, backward=None, aliases=(), partial_shape=None):
     same_dtype.__doc__ = forward.__doc__
     same_dtype.__wrapped__ = forward
     register(name, same_dtype, backward=backward, inputs=('lhs', 'rhs'), aliases=aliases,
-             doc=None if forward.__doc__ else _DOCS.get(name), partial_shape=partial_shape)
+             doc=None if forward.__doc__ else _DOCS.get(name), partial_shape=partial_shape,
+             same_dtype=True)
 
 
 def _cmp(ufunc):
@@ -500,7 +501,7 @@ def _add_n(xp, *args, num_args=None):
 
 
 register('add_n', _add_n, backward=lambda F, dy, x, y, num_args: [dy] * len(x),
-         aliases=('ElementWiseSum',), partial_shape=partial_shapes.same_shape)
+         aliases=('ElementWiseSum',), partial_shape=partial_shapes.same_shape, same_dtype=True)
 
 
 # ------------------------------------------------------------------ array (op) scalar

@@ -117,7 +117,7 @@ def _fully_connected_infer_shape(in_shapes, num_hidden=None, flatten=True, **att
 register('FullyConnected', _fully_connected, backward=_fully_connected_backward,
          inputs=('data', 'weight', 'bias'), infer_shape=_fully_connected_infer_shape,
          param_shapes=param_shapes, partial_shape=partial_shapes.fully_connected,
-         required=('num_hidden',))
+         required=('num_hidden',), same_dtype=True)
 
 
 # ------------------------------------------------------------------ gradient products

@@ -125,7 +125,7 @@ def _dot_grad(F, dy, x, y, transpose_a, transpose_b, forward_stype):
             _as_shape(F, db, rhs.shape) if want_b else None]
 
 
-register('dot', _dot, inputs=('lhs', 'rhs'), backward=_dot_grad)
+register('dot', _dot, inputs=('lhs', 'rhs'), backward=_dot_grad, same_dtype=True)
 
 
 # ------------------------------------------------------------------ batch_dot
@@ -171,7 +171,8 @@ def _batch_dot_grad(F, dy, x, y, transpose_a, transpose_b, forward_stype):
     return [da() if needs_grad(a) else None, db() if needs_grad(b) else None]
 
 
-register('batch_dot', _batch_dot, inputs=('lhs', 'rhs'), backward=_batch_dot_grad)
+register('batch_dot', _batch_dot, inputs=('lhs', 'rhs'), backward=_batch_dot_grad,
+         same_dtype=True)
 
 
 # ================================================================== nd.linalg

@@ -81,14 +81,15 @@ class Op:
                  'defaults', 'num_outputs', 'num_visible_outputs', '_infer_shape',
                  'param_shapes', 'doc', 'no_grad', 'once_differentiable', 'aux_inputs',
                  '_optional_inputs', 'attr_types', '_infer_type', 'random', 'train_mode',
-                 'output_names', 'hint', 'param_dtypes', 'partial_shape', 'required')
+                 'output_names', 'hint', 'param_dtypes', 'partial_shape', 'required',
+                 'same_dtype')
 
     def __init__(self, name, forward, backward=None, inputs=('data',), num_outputs=1,
                  num_visible_outputs=None, infer_shape=None, param_shapes=None,
                  no_grad=False, once_differentiable=False, aux_inputs=(), optional_inputs=None,
                  attr_types=None, infer_type=None, random=False, train_mode=False,
                  output_names=None, doc=None, param_dtypes=None, partial_shape=None,
-                 required=()):
+                 required=(), same_dtype=False):
         if backward is not None and no_grad:
             raise TypeError(f'operator {name}: no_grad says the gradient is zero, but the '
                             'operator has a backward')
@@ -118,6 +119,10 @@ class Op:
         # attributes a call must give (FullyConnected's num_hidden): refused when the
         # call is made, by every front end, as MXNet 1.x refuses them
         self.required = tuple(required)
+        # whether every input must have one dtype (an element-wise operator on two
+        # arrays, FullyConnected, concat ...): type inference refuses a graph that
+        # gives them different ones, as the operator refuses such arrays when it runs
+        self.same_dtype = bool(same_dtype)
         self.random = bool(random)
         self.train_mode = bool(train_mode)
         self.output_names = output_names
@@ -289,6 +294,14 @@ class Op:
             in_dtypes = [np.dtype(want[names[i]]) if d is None and i < len(names)
                          and names[i] in want else d for i, d in enumerate(in_dtypes)]
         known = next((d for d in in_dtypes if d is not None), None)
+        if self.same_dtype:
+            given = {np.dtype(d) for d in in_dtypes if d is not None}
+            if len(given) > 1:
+                names = self.used_inputs(attrs) if not self.variadic else ()
+                parts = [f'{names[i] if i < len(names) else i}: {np.dtype(d)}'
+                         for i, d in enumerate(in_dtypes) if d is not None]
+                raise MXNetError(f'operator {self.name}: inputs need one dtype, got '
+                                 f'{", ".join(parts)}')
         in_dtypes = [known if d is None else d for d in in_dtypes]
         n_out = self.num_outputs if self.num_outputs > 0 else None
         if self._infer_type is not None:

@@ -439,7 +439,7 @@ def _concat_backward(F, dy, x, y, dim, num_args):
 
 
 @register('Concat', aliases=('concat',), backward=_concat_backward,
-          partial_shape=partial_shapes.concat)
+          partial_shape=partial_shapes.concat, same_dtype=True)
 def _concat(xp, *data, dim=1, num_args=None):
     """Join arrays along axis ``dim``; the other dimensions must agree.
 
@@ -473,7 +473,7 @@ def _stack_backward(F, dy, x, y, axis, num_args):
     return list(parts) if isinstance(parts, (list, tuple)) else [parts]
 
 
-@register('stack', backward=_stack_backward)
+@register('stack', backward=_stack_backward, same_dtype=True)
 def _stack(xp, *data, axis=0, num_args=None):
     """Join same-shaped arrays along a new axis ``axis``.
 

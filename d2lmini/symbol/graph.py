@@ -445,7 +445,10 @@ def infer_types(entries, known):
             continue
         in_keys = [(id(src), i) for src, i in node.inputs]
         in_types = [types.get(k) for k in in_keys]
-        new_in, out = node.op.infer_type(in_types, node.attrs)
+        try:
+            new_in, out = node.op.infer_type(in_types, node.attrs)
+        except MXNetError as e:
+            raise MXNetError(f"node '{node.name}' ({node.op.name}): {e}") from None
         for (src, i), key, old, new in zip(node.inputs, in_keys, in_types, new_in):
             if old is None and new is not None:
                 types[key] = new
