@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 
-from .harness import Benchmark, Settings, elapsed
+from .harness import Benchmark, Settings, time_in_turns
 
 PASS_NAMES = ('dce', 'constant_folding', 'cse', 'fusion', 'layout', 'memory')
 
@@ -162,31 +162,6 @@ def worker(framework, threads, quick):
     settings = Settings.for_quick_run() if quick else Settings(repeats=9, min_time=0.03)
     return {'framework': framework, 'threads': threads,
             'results': time_in_turns(_cases(mx, framework), settings)}
-
-
-def time_in_turns(cases, settings):
-    """Seconds per call of each case: the median of ``settings.repeats`` turns, each
-    of enough calls to last ``settings.min_time``. The cases take turns (one turn of
-    each, then the next), so that all see the same machine: on a shared one its
-    speed drifts by tens of percent within a minute, which timing the cases one
-    after the other would turn into differences between them. A case that fails
-    is reported as its error."""
-    numbers, out = {}, {}
-    for name, fn in cases.items():
-        try:
-            fn()                                # warm-up: builds plans, fills caches
-            number = 1
-            while elapsed(fn, number) < settings.min_time:
-                number *= 2
-            numbers[name] = number
-        except Exception as e:      # report it, keep timing the rest
-            out[name] = f'{type(e).__name__}: {e}'
-    times = {name: [] for name in numbers}
-    for _ in range(settings.repeats):
-        for name, number in numbers.items():
-            times[name].append(elapsed(cases[name], number) / number)
-    out.update((name, statistics.median(t)) for name, t in times.items())
-    return {name: out[name] for name in cases}
 
 
 def _spawn(python, framework, threads, quick):

@@ -172,6 +172,31 @@ def time_case(case, settings):
     return statistics.median(times), times
 
 
+def time_in_turns(cases, settings):
+    """Seconds per call of each case: the median of ``settings.repeats`` turns, each
+    of enough calls to last ``settings.min_time``. The cases take turns (one turn of
+    each, then the next), so that all see the same machine: on a shared one its
+    speed drifts by tens of percent within a minute, which timing the cases one
+    after the other would turn into differences between them. A case that fails
+    is reported as its error."""
+    numbers, out = {}, {}
+    for name, fn in cases.items():
+        try:
+            fn()                                # warm-up: builds plans, fills caches
+            number = 1
+            while elapsed(fn, number) < settings.min_time:
+                number *= 2
+            numbers[name] = number
+        except Exception as e:      # report it, keep timing the rest
+            out[name] = f'{type(e).__name__}: {e}'
+    times = {name: [] for name in numbers}
+    for _ in range(settings.repeats):
+        for name, number in numbers.items():
+            times[name].append(elapsed(cases[name], number) / number)
+    out.update((name, statistics.median(t)) for name, t in times.items())
+    return {name: out[name] for name in cases}
+
+
 # ------------------------------------------------------------------ benchmarks
 class Benchmark:
     """A set of named cases, each built once per framework.

@@ -156,7 +156,18 @@ class IndexingError(MXNetError, IndexError, ValueError):
     third; this error is both, and an MXNetError like every error of an operator."""
 
 
-_FILE_ERRORS = {}
+_TWINS = {}     # (exception type, what) -> its MXNetError twin
+
+
+def mxnet_error_twin(base, what, **members):
+    """A class that is both an MXNetError and ``base`` (an exception type that code
+    written for MXNet 1.x, or for Python, catches), made once per ``base`` and
+    ``what`` (the situation, for its docstring); ``members`` go into the class."""
+    key = (base, what)
+    if key not in _TWINS:
+        _TWINS[key] = type(base.__name__, (MXNetError, base), {
+            '__module__': __name__, '__doc__': f'A {base.__name__} {what}.', **members})
+    return _TWINS[key]
 
 
 def file_error(what, path, exc):
@@ -172,14 +183,10 @@ def file_error(what, path, exc):
     (True, True, '/no/such/file')
     """
     base = type(exc) if isinstance(exc, OSError) else OSError
-    if base not in _FILE_ERRORS:
-        _FILE_ERRORS[base] = type(base.__name__, (MXNetError, base), {
-            '__module__': __name__,
-            '__doc__': f'A {base.__name__} of d2lmini reading a file.',
-            # OSError's str() is "[Errno n] strerror: filename"; say what failed
-            '__str__': lambda self: self.message})
+    # (OSError's str() is "[Errno n] strerror: filename"; this one says what failed)
+    twin = mxnet_error_twin(base, 'of d2lmini reading a file', __str__=lambda self: self.message)
     strerror = getattr(exc, 'strerror', None)
-    err = _FILE_ERRORS[base](getattr(exc, 'errno', None), strerror, str(path))
+    err = twin(getattr(exc, 'errno', None), strerror, str(path))
     # (set here: with MXNetError first among the bases, OSError does not parse its args)
     err.errno, err.strerror, err.filename = getattr(exc, 'errno', None), strerror, str(path)
     err.message = f'{what}: cannot read {str(path)!r}: {strerror or exc}'

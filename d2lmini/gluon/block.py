@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import name as _name
 from .. import ndarray as nd
-from ..base import MXNetError
+from ..base import MXNetError, mxnet_error_twin
 from ..context import current_context
 from .parameter import (DeferredInitializationError, Parameter, ParameterDict, _load_into,
                         _indent)
@@ -85,9 +85,6 @@ class _BlockScope:
         return False
 
 
-_TRACING_ERRORS = {}    # exception type -> its MXNetError twin
-
-
 def _tracing_error(exc, message):
     """The error for a ``hybrid_forward`` that failed on symbols: an MXNetError that
     explains, and also of ``exc``'s own type, which MXNet 1.x lets through (code
@@ -98,11 +95,7 @@ def _tracing_error(exc, message):
             return base(message)
         except TypeError:               # a class that needs other arguments
             return MXNetError(message)
-    if base not in _TRACING_ERRORS:
-        _TRACING_ERRORS[base] = type(base.__name__, (MXNetError, base), {
-            '__module__': __name__,
-            '__doc__': f'A {base.__name__} raised while tracing hybrid_forward.'})
-    return _TRACING_ERRORS[base](message)
+    return mxnet_error_twin(base, 'raised while tracing hybrid_forward')(message)
 
 
 class HookHandle:

@@ -284,10 +284,10 @@ def _is_image_minor(a):
     return a.ndim >= 3 and a.shape[0] > 1 and _minor_view(a).flags.c_contiguous
 
 
-def _whole_batch(*arrays):
-    """Whether to compute in one chunk: when an array comes in the batch-last layout
-    (its chunk needs no copy then), or a batch-last output is wanted."""
-    return any(a is True or (hasattr(a, 'ndim') and _is_image_minor(a)) for a in arrays)
+def _whole_batch(wanted, *arrays):
+    """Whether to compute in one chunk: when a batch-last output is ``wanted``, or an
+    array comes in the batch-last layout (its chunk then needs no copy)."""
+    return wanted or any(_is_image_minor(a) for a in arrays)
 
 
 # ------------------------------------------------------------------ the column layout
@@ -481,7 +481,7 @@ def _conv_forward_raw(xp, data, weight, g, num_group, bias=None, image_minor_out
         out = xp.empty((N, O) + g.out, data.dtype)
         _matmul(xp, w[0], data.reshape(N, C, P), out=out.reshape(N, O, P))
         return _add_bias(out, bias)
-    chunks = _chunks(xp, N, rows * P * data.itemsize, P, _whole_batch(data, image_minor_out))
+    chunks = _chunks(xp, N, rows * P * data.itemsize, P, _whole_batch(image_minor_out, data))
     if image_minor_out and len(chunks) == 1 and N > 1 and _image_minor(xp, g, N):
         # the product's own order is the batch-last layout: no copy
         cols = _im2col(xp, data, g, True).reshape(num_group, rows // num_group, -1)
@@ -511,7 +511,7 @@ def _conv_weight_grad_raw(xp, out_grad, data, g, num_group):
     N, C, O = data.shape[0], data.shape[1], out_grad.shape[1]
     rows, P = C * prod(g.kernel), prod(g.out)
     dw = xp.zeros((num_group, O // num_group, rows // num_group), data.dtype)
-    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P, _whole_batch(data, out_grad)):
+    for n0, n1 in _chunks(xp, N, rows * P * data.itemsize, P, _whole_batch(False, data, out_grad)):
         minor = _image_minor(xp, g, n1 - n0)
         cols = _im2col(xp, data[n0:n1], g, minor).reshape(num_group, rows // num_group, -1)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')
@@ -566,7 +566,7 @@ def _conv_data_grad_raw(xp, out_grad, weight, g, num_group, data_shape,
     interior = (slice(None), slice(None)) + tuple(slice(p, p + s)
                                                   for p, s in zip(g.pad, g.size))
     chunks = _chunks(xp, N, rows * P * out_grad.itemsize, P,
-                     _whole_batch(out_grad, image_minor_out))
+                     _whole_batch(image_minor_out, out_grad))
     for n0, n1 in chunks:
         n, minor = n1 - n0, _image_minor(xp, g, n1 - n0)
         dy = _grads_in_chunk_order(xp, out_grad[n0:n1], minor, 'y')

@@ -127,7 +127,7 @@ class Plan:
         # a graph to differentiate first goes through the passes that keep its operators
         graph, self.records = _passes.run_pipeline(graph, enabled, forward_only=not grad)
         self.graph = graph
-        self.replaced, self.layout_done = {}, []    # what the layout pass rewrote
+        self.layout_done = []     # what the layout pass rewrote: (graph, old, new)
         if grad:
             self._plan_backward(names, is_train, grad, enabled, static_alloc)
             if self.backward is None:     # the forward keeps every value, unfused
@@ -138,8 +138,7 @@ class Plan:
             self.graph, records = _passes.run_pipeline(graph, {**enabled, **_STAGE_TWO})
             self.records += records
         elif enabled.get('layout'):
-            self.records.append(_passes.timed('layout', self.graph, lambda: self._batch_last(
-                _passes.choose_batch_last(self.graph))))
+            self.records.append(_passes.timed('layout', self.graph, self._choose_layout))
         memory = None
         if enabled.get('memory'):
             memory = _passes.plan_memory(self.graph, static_alloc)
@@ -166,35 +165,32 @@ class Plan:
         if self.backward is None and self.layout_done:
             # operator by operator, every value is the registered operators' own
             _passes.layout.undo(self.layout_done)
-            self._batch_last([])
+            self.layout_done = []
+
+    def _choose_layout(self):
+        """The layout pass over an inference plan's graph."""
+        self.layout_done = _passes.choose_batch_last(self.graph)
 
     def _choose_layouts(self, backward, names):
         """The layout pass over the forward graph and its gradient graph together
         (:mod:`~d2lmini.symbol.passes.layout`)."""
-        variables = {n.name: n for n in self.graph.nodes if n.op is None}
-        entry_of = {k: (variables[n], 0) for k, n in enumerate(names) if n in variables}
-        for node, _, _, outs in self.steps:
-            entry_of.update((j, (node, i)) for i, j in enumerate(outs))
+        entry_of = _passes.slot_entries(self.graph, names, self.steps)
 
         def value_entry(name):
             kind, j = backward.reads.get(name, (None, None))
             return entry_of.get(j) if kind == 'value' else None
 
-        self._batch_last(_passes.choose_batch_last(self.graph, backward.graph, value_entry))
-
-    def _batch_last(self, done):
-        """Note what the layout pass rewrote: ``replaced`` maps each original node's
-        output entry key to the new node's entry."""
-        self.layout_done = done
-        self.replaced = {(id(old), 0): (new, 0) for _, old, new in done}
+        self.layout_done = _passes.choose_batch_last(self.graph, backward.graph, value_entry)
 
     def _keep_for_backward(self):
         """Make the values the backward reads outputs of the forward graph. So are the
         outputs of impure nodes (a dropout's mask, BatchNorm's batch statistics): if
         the operator-by-operator backward is needed after all (``create_graph``),
         :meth:`replay` recomputes every other value from the inputs."""
-        slot_entry = {j: self.replaced.get((id(node), i), (node, i))
-                      for node, _, _, outs in self.steps for i, j in enumerate(outs)}
+        replaced = {(id(old), 0): (new, 0) for _, old, new in self.layout_done}
+        slot_entry = {j: replaced.get((id(node), i), (node, i))
+                      for j, (node, i) in _passes.slot_entries(self.graph, self.names,
+                                                               self.steps).items()}
         kept = set(self.backward.value_slots)
         for node, _, _, outs in self.steps:
             if not _passes.is_pure(node):

@@ -36,7 +36,7 @@ from .cse import eliminate_common_subexpressions
 from .fusion import fuse_elementwise
 from .memory import plan_memory  # noqa: F401
 from .layout import choose_batch_last  # noqa: F401
-from .gradient import gradient_graph, layout, NotTraceable  # noqa: F401
+from .gradient import gradient_graph, layout, slot_entries, NotTraceable  # noqa: F401
 
 # name -> pass, in the order they run; dce runs again at the end to sweep up
 PASSES = {

@@ -264,14 +264,7 @@ class _Builder:
 
     def __init__(self, graph, names, requires, steps, ctx):
         self.graph, self.requires = graph, requires
-        self.entry_of = {}             # slot -> forward entry
-        for node, _, _, outs in steps:
-            for i, j in enumerate(outs):
-                self.entry_of[j] = (node, i)
-        variables = {n.name: n for n in graph.nodes if n.op is None}
-        for k, n in enumerate(names):
-            if n in variables:
-                self.entry_of[k] = (variables[n], 0)
+        self.entry_of = slot_entries(graph, names, steps)
         self.tracer = Tracer(graph.shapes, graph.dtypes, ctx)
         self.F = SymbolF(self.tracer)
         self.grads, self.values, self.variables, self.reads = {}, {}, [], {}
@@ -350,6 +343,16 @@ class _Builder:
         # (else a node was made behind F's back, never inferred: the plain order)
         graph = Graph(order, outputs, self.tracer.shapes, self.tracer.dtypes, xp=self.graph.xp)
         return GradientGraph(graph, grad_of, self.reads)
+
+
+def slot_entries(graph, names, steps):
+    """Slot -> the entry of ``graph`` holding that value, for the layout ``steps`` of
+    :func:`layout` (the inputs ``names`` first, then each operator's outputs)."""
+    variables = {n.name: n for n in graph.nodes if n.op is None}
+    entry_of = {k: (variables[n], 0) for k, n in enumerate(names) if n in variables}
+    for node, _, _, outs in steps:
+        entry_of.update((j, (node, i)) for i, j in enumerate(outs))
+    return entry_of
 
 
 def layout(graph, names, is_train=None):
