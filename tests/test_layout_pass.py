@@ -95,8 +95,8 @@ def train_step(layout, x, y, create_graph=False):
 
 def test_a_training_step_agrees_with_and_without_the_pass():
     rng = np.random.RandomState(0)
-    x = nd.array(rng.rand(16, 1, 28, 28))
-    y = nd.array(rng.randint(0, 10, size=16))
+    x = nd.array(rng.rand(32, 1, 28, 28))    # 32 images >= 28 columns: batch-last
+    y = nd.array(rng.randint(0, 10, size=32))
     net, out, dx, grads = train_step(True, x, y)
     _, out0, dx0, grads0 = train_step(False, x, y)
     plan = net._cached_op.last_plan
@@ -151,7 +151,7 @@ def second_order(net, x):
 
 def test_inference_and_second_order_through_a_hybridized_lenet():
     rng = np.random.RandomState(2)
-    x = nd.array(rng.rand(8, 1, 28, 28))
+    x = nd.array(rng.rand(32, 1, 28, 28))    # 32 images >= 28 columns: batch-last
     mx.random.seed(0)
     net = lenet()
     net.initialize(mx.init.Xavier())
@@ -161,7 +161,14 @@ def test_inference_and_second_order_through_a_hybridized_lenet():
     assert got._data.flags.c_contiguous
     np.testing.assert_allclose(got.asnumpy(), expected, rtol=1e-5, atol=1e-6)
     assert net._cached_op.last_plan.layout_done       # the inference plan used it too
-    # differentiating the gradient replays the registered operators
+    # differentiating the gradient replays the registered operators, which get
+    # C-contiguous arrays even where the plan kept a value in the batch-last order
+    xx = x.copy()
+    xx.attach_grad()
+    with autograd.record():
+        call = net(xx)._node.op
+    assert any(not a.flags.c_contiguous for a in call.stored)
+    assert all(v is None or v.flags.c_contiguous for v in call.plan.replay(call.stored))
     grad = second_order(net, x)
     assert grad._data.flags.c_contiguous
     np.testing.assert_allclose(grad.asnumpy(), expected_grad, rtol=1e-4, atol=1e-7)
